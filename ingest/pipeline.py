@@ -51,16 +51,19 @@ def ingest_paths(
             on_file(path)
         try:
             doc = load_document(path, settings.max_file_bytes)
+            # The index depends on the chunker too: a new chunk size re-indexes, like a changed file.
+            doc = replace(doc, sha=content_hash(doc.sha, CHUNKER_VERSION, str(settings.chunk_chars)))
+            previous = known.get(doc.doc_id)
+            if previous is not None and previous.sha == doc.sha:
+                report.skipped += 1
+                continue
+            chunks = chunk_document(doc, settings.chunk_chars)
         except LoadError as exc:
             report.failed.append({"path": str(path), "reason": exc.reason})
             continue
-        # The index depends on the chunker too: a new chunk size re-indexes, like a changed file.
-        doc = replace(doc, sha=content_hash(doc.sha, CHUNKER_VERSION, str(settings.chunk_chars)))
-        previous = known.get(doc.doc_id)
-        if previous is not None and previous.sha == doc.sha:
-            report.skipped += 1
+        except Exception as exc:  # a loader/segmenter bug on one odd file must not sink the whole batch
+            report.failed.append({"path": str(path), "reason": f"cannot read file ({_one_line(exc)})"})
             continue
-        chunks = chunk_document(doc, settings.chunk_chars)
         if not chunks:
             report.failed.append({"path": str(path), "reason": "no text to index"})
             continue
@@ -75,6 +78,12 @@ def ingest_paths(
                 store.delete_document(record.doc_id)
                 report.deleted += 1
     return report
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = " ".join(str(exc).split())
+    msg = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+    return msg if len(msg) <= 160 else msg[:157] + "..."
 
 
 def count_files(paths: list[Path]) -> int:

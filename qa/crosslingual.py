@@ -35,10 +35,12 @@ FA_STOP = set(
 
 class TermTranslator:
     def __init__(self, embedder, terms: list[str], vectors: np.ndarray, threshold: float = 0.86,
-                 per_item: int = 3, max_terms: int = 12) -> None:
+                 per_item: int = 3, max_terms: int = 12, df: np.ndarray | None = None, max_df: float = 0.12) -> None:
         self.embedder = embedder
-        self.terms = terms
-        self.vectors = vectors
+        # Terms in more than max_df of the Persian chunks ("China", "central") say nothing about where to look.
+        keep = np.ones(len(terms), dtype=bool) if df is None else df <= max_df
+        self.terms = [t for t, k in zip(terms, keep) if k]
+        self.vectors = vectors[keep] if len(terms) else vectors
         self.threshold = threshold
         self.per_item = per_item
         self.max_terms = max_terms
@@ -46,10 +48,10 @@ class TermTranslator:
     @classmethod
     def for_store(cls, store, **kw) -> TermTranslator:
         chunks = [c for c in store.all_chunks() if c.lang == "fa"]
-        terms = persian_terms(c.text for c in chunks)
+        terms, df = persian_terms([c.text for c in chunks])
         cache = TermCache(store.settings.cache_dir / "terms" / _safe(store.embedder.name))
         vectors = cache.vectors(terms, store.embedder)
-        return cls(store.embedder, terms, vectors, **kw)
+        return cls(store.embedder, terms, vectors, df=df, **kw)
 
     def query_items(self, question: str) -> list[str]:
         words = [w for w in tokenize(question) if w not in EN_STOP and not w.isdigit() and len(w) > 1]
@@ -75,15 +77,21 @@ class TermTranslator:
         return " ".join([self.terms[j] for j in chosen] + numbers)
 
 
-def persian_terms(texts, min_pair_count: int = 2) -> list[str]:
-    """Persian words and frequent adjacent word pairs of the search form, stopwords and digits left out."""
+def persian_terms(texts: list[str], min_pair_count: int = 2) -> tuple[list[str], np.ndarray]:
+    """Persian words and repeated word pairs of the search form (stopwords and digits left out), with the
+    share of texts each occurs in."""
     words: Counter[str] = Counter()
     pairs: Counter[str] = Counter()
+    df: Counter[str] = Counter()
     for text in texts:
         toks = [t for t in tokenize(text) if detect_lang(t) == "fa"]
-        words.update(t for t in toks if t not in FA_STOP and len(t) > 1)
-        pairs.update(f"{a} {b}" for a, b in zip(toks, toks[1:]) if a not in FA_STOP and b not in FA_STOP)
-    return sorted(words) + sorted(p for p, n in pairs.items() if n >= min_pair_count)
+        ws = [t for t in toks if t not in FA_STOP and len(t) > 1]
+        ps = [f"{a} {b}" for a, b in zip(toks, toks[1:]) if a not in FA_STOP and b not in FA_STOP]
+        words.update(ws)
+        pairs.update(ps)
+        df.update(set(ws) | set(ps))
+    terms = sorted(words) + sorted(p for p, n in pairs.items() if n >= min_pair_count)
+    return terms, np.array([df[t] / max(len(texts), 1) for t in terms], dtype=np.float32)
 
 
 class TermCache:

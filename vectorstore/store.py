@@ -9,6 +9,7 @@ commit record. So a crash mid-write leaves nothing visible that a sweep does not
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass
 
@@ -58,35 +59,63 @@ def make_client(settings: Settings):
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
+def embedder_name(spec: str) -> str:
+    """The name an embedder built from ``spec`` reports (``get_embedder(spec).name``), without loading it."""
+    if spec == "e5" or (spec.startswith("st:") and len(spec) > 3):
+        return spec
+    raise ValueError(f"unknown embedder {spec!r}: use 'e5' or 'st:<model name or path>'")
+
+
 def embed_text(chunk: Chunk) -> str:
     """What the dense index sees for a chunk: its section path gives short chunks their context."""
     return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
 
 
 class Store:
+    """The embedder is loaded on first use, so listing documents (or refusing a mismatched index) is fast."""
+
     def __init__(self, settings: Settings, embedder: VerbatimEmbeddings | None = None, client=None) -> None:
         self.settings = settings
-        self.embedder = embedder or get_embedder(settings.embedder)
+        self._embedder = embedder
+        self._embedder_lock = threading.Lock()
+        self.embedder_name = embedder.name if embedder is not None else embedder_name(settings.embedder)
         self.client = client or make_client(settings)
-        name = settings.collection
-        meta = {"embedder": self.embedder.name}
+        self.chunks, self.sentences, self.docs = self._open_collections()
+        stored = {(col.metadata or {}).get("embedder") for col in (self.chunks, self.sentences, self.docs)}
+        if stored != {self.embedder_name}:
+            if any(col.count() for col in (self.chunks, self.sentences, self.docs)):
+                other = sorted(str(x) for x in stored if x != self.embedder_name)[0]
+                raise EmbedderMismatch(
+                    f"the index at {settings.chroma_url or settings.chroma_dir} was built with embedder {other!r}, "
+                    f"not {self.embedder_name!r}: re-ingest (delete the index and run `verbatim ingest` again) "
+                    f"or set VERBATIM_EMBEDDER={other}"
+                )
+            # An empty index (e.g. created by `verbatim sources` under another embedder) adopts this one.
+            for col in (self.chunks, self.sentences, self.docs):
+                self.client.delete_collection(col.name)
+            self.chunks, self.sentences, self.docs = self._open_collections()
+        self._batch = max(1, min(self.client.get_max_batch_size(), 1000))
+
+    def _open_collections(self):
+        name = self.settings.collection
+        meta = {"embedder": self.embedder_name}
         cfg = {"hnsw": {"space": "cosine"}}
-        self.chunks = self.client.get_or_create_collection(
+        chunks = self.client.get_or_create_collection(
             f"{name}_chunks", embedding_function=None, metadata=meta, configuration=cfg
         )
-        self.sentences = self.client.get_or_create_collection(
+        sentences = self.client.get_or_create_collection(
             f"{name}_sentences", embedding_function=None, metadata=meta, configuration=cfg
         )
-        self.docs = self.client.get_or_create_collection(f"{name}_docs", embedding_function=None, metadata=meta)
-        for col in (self.chunks, self.sentences, self.docs):
-            stored = (col.metadata or {}).get("embedder")
-            if stored != self.embedder.name:
-                raise EmbedderMismatch(
-                    f"the index at {settings.chroma_url or settings.chroma_dir} was built with embedder "
-                    f"{stored!r}, not {self.embedder.name!r}: re-ingest (delete the index or set "
-                    f"VERBATIM_EMBEDDER={stored})"
-                )
-        self._batch = max(1, min(self.client.get_max_batch_size(), 1000))
+        docs = self.client.get_or_create_collection(f"{name}_docs", embedding_function=None, metadata=meta)
+        return chunks, sentences, docs
+
+    @property
+    def embedder(self) -> VerbatimEmbeddings:
+        if self._embedder is None:
+            with self._embedder_lock:
+                if self._embedder is None:
+                    self._embedder = get_embedder(self.settings.embedder)
+        return self._embedder
 
     # ---- reading -------------------------------------------------------------------------------------
     def documents(self) -> list[DocRecord]:
@@ -107,7 +136,7 @@ class Store:
         """Changes whenever any document is added, changed or removed: keys derived caches."""
         got = self.docs.get(include=["metadatas"])
         pairs = sorted(f"{m['doc_id']}:{m['sha']}" for m in got["metadatas"])
-        return content_hash(self.embedder.name, *pairs)[:16]
+        return content_hash(self.embedder_name, *pairs)[:16]
 
     def all_chunks(self) -> list[Chunk]:
         out: list[Chunk] = []

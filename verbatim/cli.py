@@ -32,12 +32,15 @@ def _settings() -> Settings:
 
 
 def open_store(settings: Settings):
+    """The store, or exit 2 with one line on stderr (mismatched embedder, unknown embedder, bad Chroma URL)."""
+    from rich.markup import escape
+
     from vectorstore.store import EmbedderMismatch, Store
 
     try:
         return Store(settings)
-    except EmbedderMismatch as exc:
-        err.print(f"[red]error:[/] {exc}")
+    except (EmbedderMismatch, ValueError) as exc:
+        err.print(f"[red]error:[/] {escape(' '.join(str(exc).split()))}", soft_wrap=True)
         raise typer.Exit(2) from exc
 
 
@@ -48,12 +51,14 @@ def ingest(
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Ingest documents: unchanged ones are skipped, changed ones replaced."""
+    from rich.markup import escape
+
     from ingest.pipeline import count_files, ingest_paths
 
     paths = paths or [Path("corpus")]
     missing = [p for p in paths if not p.exists()]
     if missing:
-        err.print(f"[red]error:[/] no such file or folder: {', '.join(map(str, missing))}")
+        err.print(f"[red]error:[/] no such file or folder: {escape(', '.join(map(str, missing)))}", soft_wrap=True)
         raise typer.Exit(2)
     store = open_store(_settings())
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -73,13 +78,15 @@ def ingest(
             f"deleted {report.deleted}, failed {len(report.failed)}"
         )
         for f in report.failed:
-            err.print(f"[yellow]failed:[/] {f['path']}: {f['reason']}")
+            err.print(f"[yellow]failed:[/] {escape(f['path'])}: {escape(f['reason'])}", soft_wrap=True)
     raise typer.Exit(report.exit_code)
 
 
 @app.command()
 def sources(as_json: bool = typer.Option(False, "--json")) -> None:
     """List ingested documents."""
+    from rich.markup import escape
+
     records = open_store(_settings()).documents()
     rows = [{"id": r.doc_id, "title": r.title, "source": r.source, "langs": list(r.langs), "chunks": r.chunks,
              "ingested_at": datetime.fromtimestamp(r.ingested_at).isoformat(timespec="seconds")} for r in records]
@@ -88,7 +95,7 @@ def sources(as_json: bool = typer.Option(False, "--json")) -> None:
         return
     table = Table("title", "file", "language", "chunks", "ingested at")
     for r in rows:
-        table.add_row(r["title"], r["source"], ",".join(r["langs"]), str(r["chunks"]), r["ingested_at"])
+        table.add_row(escape(r["title"]), escape(r["source"]), ",".join(r["langs"]), str(r["chunks"]), r["ingested_at"])
     console.print(table)
 
 
@@ -114,6 +121,16 @@ def search(
                       f"score {r['score']:.4f}[/]")
         console.print(r["text"], markup=False)
         console.print()
+
+
+def _register_more() -> None:
+    """Commands that live with their layer (evals, qa, ui) are registered here, at the end of the flow."""
+    from evals.cli import register as register_evals
+
+    register_evals(app)
+
+
+_register_more()
 
 
 def main() -> None:  # pragma: no cover - console entry

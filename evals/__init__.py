@@ -1,0 +1,1 @@
+"""Evaluation: datasets, metric maths (pure functions), systems compared, reports."""

@@ -1,0 +1,58 @@
+"""Benchmarks (not tests): ingest throughput and warm in-process retrieval latency."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from ingest.pipeline import ingest_paths
+from qa.retriever import HybridRetriever
+from vectorstore.store import Store
+from verbatim.settings import Settings
+
+from .dataset import load_items, read_corpus
+from .metrics import percentile
+from .systems import LangChainRecipe
+
+
+def run_bench(settings: Settings, corpus: Path, dataset: Path, rounds: int = 3) -> dict:
+    home = Path(tempfile.mkdtemp(prefix="verbatim-bench-"))
+    store = Store(settings.with_(home=home))
+    store.embedder.encode_queries(["warm-up"])  # model load is start-up cost, not ingest
+    t = time.perf_counter()
+    ingest_paths(store, [corpus])
+    cold = time.perf_counter() - t
+    n_chunks = store.chunks.count()
+    n_sents = store.sentences.count()
+    t = time.perf_counter()
+    again = ingest_paths(store, [corpus])
+    unchanged = time.perf_counter() - t
+    questions = [it.question for it in load_items(dataset)]
+    t = time.perf_counter()
+    retriever = HybridRetriever.from_store(store)  # BM25 + term vocabulary (first query after ingest)
+    prepare = time.perf_counter() - t
+    verbatim_ms = _latencies(lambda q: retriever.retrieve(q, 5), questions, rounds)
+    recipe = LangChainRecipe(read_corpus(corpus), home / "langchain")
+    recipe_ms = _latencies(lambda q: recipe.search(q, 5), questions, rounds)
+    return {
+        "ingest": {"documents": len(store.documents()), "chunks": n_chunks, "sentences": n_sents,
+                   "cold_s": cold, "chunks_per_s": n_chunks / cold, "sentences_per_s": n_sents / cold,
+                   "unchanged_reingest_s": unchanged, "unchanged_skipped": again.skipped,
+                   "retriever_prepare_s": prepare},
+        "retrieval_verbatim_ms": {"p50": percentile(verbatim_ms, 50), "p95": percentile(verbatim_ms, 95),
+                                  "n": len(verbatim_ms)},
+        "retrieval_langchain_ms": {"p50": percentile(recipe_ms, 50), "p95": percentile(recipe_ms, 95),
+                                   "n": len(recipe_ms)},
+    }
+
+
+def _latencies(fn, questions: list[str], rounds: int) -> list[float]:
+    fn(questions[0])  # warm
+    out = []
+    for _ in range(rounds):
+        for q in questions:
+            t = time.perf_counter()
+            fn(q)
+            out.append((time.perf_counter() - t) * 1000)
+    return out

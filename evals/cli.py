@@ -1,0 +1,92 @@
+"""``verbatim eval`` (hermetic retrieval evaluation) and ``verbatim bench`` (latency and throughput)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from .systems import ALL_SYSTEMS
+
+DEFAULT_SYSTEMS = ",".join(ALL_SYSTEMS)
+err = Console(stderr=True)
+
+
+def eval_cmd(
+    dataset: Path = typer.Option(None, help="JSONL eval set (default: evals/datasets/dev.jsonl)."),
+    corpus: Path = typer.Option(Path("corpus"), help="Folder the dataset's quote_docs refer to."),
+    squad: Path = typer.Option(None, help="A SQuAD-format JSON file instead of --dataset/--corpus."),
+    limit: int = typer.Option(None, help="With --squad: only the first N paragraphs."),
+    systems: str = typer.Option(DEFAULT_SYSTEMS, help="Comma-separated systems to compare."),
+    out: Path = typer.Option(Path("out/eval"), help="Folder for report.md, results.json and the plot."),
+    answers: bool = typer.Option(True, help="Also evaluate answers (quotes, refusals) of the default system."),
+) -> None:
+    """Evaluate retrieval (and answers) on a temporary index: the user's index is left alone."""
+    from verbatim.cli import _settings
+
+    from .dataset import DatasetError, load_items
+    from .runner import run_retrieval_eval, write_report
+
+    names = [s.strip() for s in systems.split(",") if s.strip()]
+    bad = [n for n in names if n not in ALL_SYSTEMS]
+    if bad:
+        err.print(f"[red]error:[/] unknown system(s) {', '.join(bad)}; choose from {', '.join(ALL_SYSTEMS)}")
+        raise typer.Exit(2)
+    work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
+    try:
+        if squad is not None:
+            if not squad.is_file():
+                err.print(f"[red]error:[/] {squad}: no such file")
+                raise typer.Exit(2)
+            from .squad import import_squad
+
+            corpus = work / "corpus"
+            items = import_squad(squad, corpus, limit)
+            title = f"Verbatim eval: {squad.name}" + (f" (first {limit} paragraphs)" if limit else "")
+        else:
+            dataset = dataset or Path("evals/datasets/dev.jsonl")
+            if not dataset.is_file() or not corpus.is_dir():
+                err.print(f"[red]error:[/] need an existing --dataset file and --corpus folder ({dataset}, {corpus})")
+                raise typer.Exit(2)
+            items = load_items(dataset)
+            title = f"Verbatim eval: {dataset.name}"
+    except DatasetError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    settings = _settings()
+    result = run_retrieval_eval(items, corpus, names, settings, home=work / "home")
+    if answers:
+        from .answers import run_answer_eval
+
+        result["answers"] = run_answer_eval(items, corpus, settings, home=work / "home")
+    print(write_report(result, out, title, items))
+    err.print(f"wrote {out / 'report.md'}, {out / 'results.json'}, {out / 'recall_at_k.png'}")
+
+
+def bench_cmd(
+    as_json: bool = typer.Option(False, "--json"),
+    corpus: Path = typer.Option(Path("corpus")),
+    dataset: Path = typer.Option(Path("evals/datasets/dev.jsonl")),
+    rounds: int = typer.Option(3, help="Passes over the questions for latency."),
+) -> None:
+    """Ingest throughput and warm retrieval latency (p50/p95), Verbatim vs the LangChain recipe."""
+    from verbatim.cli import _settings
+
+    from .bench import run_bench
+
+    result = run_bench(_settings(), corpus, dataset, rounds)
+    if as_json:
+        print(json.dumps(result, indent=1))
+        return
+    for section, values in result.items():
+        print(f"{section}:")
+        for k, v in values.items():
+            print(f"  {k}: {v:.3f}" if isinstance(v, float) else f"  {k}: {v}")
+
+
+def register(app) -> None:
+    app.command("eval")(eval_cmd)
+    app.command("bench")(bench_cmd)

@@ -1,0 +1,45 @@
+"""SQuAD-format sets (PersianQA, XQuAD) as a temporary corpus plus eval items.
+
+Each paragraph becomes a document; the gold evidence of a question is the sentence (as Verbatim
+segments it) that holds the answer's start; ``is_impossible`` questions are unanswerable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ingest.lang import detect_lang
+from ingest.segment import sentences
+
+from .dataset import EvalItem
+
+
+def import_squad(path: Path, out_dir: Path, limit_paragraphs: int | None = None) -> list[EvalItem]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    items: list[EvalItem] = []
+    n = 0
+    for article in data:
+        for para in article["paragraphs"]:
+            if limit_paragraphs is not None and n >= limit_paragraphs:
+                return items
+            n += 1
+            context = para["context"].replace("\r\n", "\n").replace("\r", "\n")
+            name = f"p{n:04d}.txt"
+            (out_dir / name).write_text(context, encoding="utf-8")
+            sents = sentences(context)
+            for qa in para["qas"]:
+                lang = detect_lang(qa["question"])
+                if qa.get("is_impossible") or not qa.get("answers"):
+                    items.append(EvalItem(str(qa["id"]), qa["question"], lang, "unanswerable", False))
+                    continue
+                ans = qa["answers"][0]
+                start = ans["answer_start"]
+                sent = next((s for s in sents if s.char_start <= start < s.char_end), None)
+                if sent is None:
+                    continue  # answer offset outside any sentence (bad record): not a fair question
+                kind = "fa-fa" if lang == "fa" else ("en-fa" if detect_lang(context) == "fa" else "en-en")
+                items.append(EvalItem(str(qa["id"]), qa["question"], lang, kind, True, [sent.text], [name],
+                                      [a["text"] for a in qa["answers"]]))
+    return items

@@ -1,0 +1,56 @@
+"""The answer contract shared by CLI, API, UI and briefings, and quote verification.
+
+Every citation is an exact span: ``document_text[char_start:char_end] == quote``. Quotes proposed by
+anything (an LLM included) go through ``verify_quote``: exact after normalization -> replaced by the
+original span; otherwise rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingest.normalize import find_span
+from verbatim.types import Chunk, Citation, ScoredChunk
+
+REFUSAL = "The documents do not answer this question."
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str  # text with [n] markers
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[ScoredChunk] = field(default_factory=list)
+    answerer: str = "extractive"
+    notes: list[str] = field(default_factory=list)  # e.g. unsupported claims dropped from an LLM answer
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+            "retrieved": [
+                {"source": r.chunk.source, "section": r.chunk.section, "char_start": r.chunk.char_start,
+                 "char_end": r.chunk.char_end, "text": r.chunk.text, "score": round(float(r.score), 6)}
+                for r in self.retrieved
+            ],
+        }
+
+
+def verify_quote(chunk: Chunk, quote: str) -> tuple[int, int] | None:
+    """Absolute (char_start, char_end) of ``quote`` inside ``chunk`` when it matches after normalization."""
+    span = find_span(chunk.text, quote)
+    if span is None:
+        return None
+    return chunk.char_start + span[0], chunk.char_start + span[1]
+
+
+def citation_for(n: int, chunk: Chunk, start: int, end: int) -> Citation:
+    """A citation over absolute offsets ``start:end`` that lie inside ``chunk``."""
+    if not (chunk.char_start <= start < end <= chunk.char_end):
+        raise ValueError(f"span {start}:{end} is outside chunk {chunk.char_start}:{chunk.char_end}")
+    quote = chunk.text[start - chunk.char_start : end - chunk.char_start]
+    return Citation(n=n, source=chunk.source, title=chunk.title, section=chunk.section, page=chunk.page,
+                    quote=quote, char_start=start, char_end=end)
