@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(BIN)/verbatim ingest corpus
-	$(BIN)/verbatim demo
+	$(BIN)/verbatim ask "Which country did China help open a police centre equipped with facial recognition?"
+	$(BIN)/verbatim ask "What share of Central Asian arms imports came from China?"
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -302,9 +302,11 @@ class LLMAnswerer:
                 notes.append(f"A quote cited as [{item.n}] (attributed to {where}) was found verbatim in source "
                              f"[{j}] ({chunk.source}) and is cited there.")
                 return chunk, span[0], span[1]
-        where = f"source [{item.n}]" if named is not None else f"the sources (there is no source [{item.n}])"
-        notes.append(f"A quote cited as [{item.n}] is not in {where} nor in any other source shown, and was "
-                     f"dropped: {_clip(item.quote)!r}")
+        if named is not None:
+            why = f"is in neither source [{item.n}] nor any other source shown"
+        else:
+            why = f"names no source shown (there are {len(shown)}) and is in none of them"
+        notes.append(f"A quote cited as [{item.n}] {why}; it was dropped: {_clip(item.quote)!r}")
         return None
 
     def _fallback(self, question: str, retrieved: list[ScoredChunk], why: str, notes: list[str]) -> Answer:

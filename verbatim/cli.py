@@ -123,6 +123,70 @@ def search(
         console.print()
 
 
+@app.command()
+def ask(
+    question: str = typer.Argument(None, help="The question (or use --questions)."),
+    k: int = typer.Option(5, "-k", min=1, max=50, help="Passages retrieved and reported."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object (the answer contract)."),
+    markdown: bool = typer.Option(False, "--markdown", help="A briefing-ready snippet with footnotes."),
+    questions: Path = typer.Option(None, help="JSONL with a 'question' field, or one question per line."),
+    answerer: str = typer.Option("auto", help="auto | extractive | llm"),
+) -> None:
+    """Answer with verbatim, cited quotes (or say the documents do not answer)."""
+    from qa.chain import build_answerer
+    from qa.render import to_markdown
+
+    if (question is None) == (questions is None):
+        err.print("[red]error:[/] give a QUESTION or --questions FILE (not both)", soft_wrap=True)
+        raise typer.Exit(2)
+    batch = _read_questions(questions) if questions is not None else [question]
+    settings = _settings()
+    try:
+        bot = build_answerer(settings, open_store(settings), answerer)
+    except ValueError as exc:
+        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    for q in batch:
+        ans = bot.answer(q, k)
+        if as_json or questions is not None:
+            print(json.dumps(ans.to_dict(), ensure_ascii=False))
+        elif markdown:
+            print(to_markdown(ans))
+        else:
+            _print_answer(ans)
+
+
+def _read_questions(path: Path) -> list[str]:
+    if not path.is_file():
+        err.print(f"[red]error:[/] {path}: no such file", soft_wrap=True)
+        raise typer.Exit(2)
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                out.append(str(json.loads(line)["question"]))
+            except (json.JSONDecodeError, KeyError) as exc:
+                err.print(f"[red]error:[/] {path}:{n}: not a JSON object with a 'question' field", soft_wrap=True)
+                raise typer.Exit(2) from exc
+        else:
+            out.append(line)
+    return out
+
+
+def _print_answer(ans) -> None:
+    from rich.markup import escape
+
+    from qa.render import where
+
+    style = "yellow" if ans.refused else "bold"
+    console.print(f"[{style}]{escape(ans.answer)}[/]", soft_wrap=True)
+    for c in ans.citations:
+        console.print(f"[dim][{c.n}] {escape(where(c))}[/]", soft_wrap=True)
+
+
 def _register_more() -> None:
     """Commands that live with their layer (evals, qa, ui) are registered here, at the end of the flow."""
     from evals.cli import register as register_evals
