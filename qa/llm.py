@@ -34,6 +34,7 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import openai
@@ -77,8 +78,12 @@ claim with that source's marker, e.g. [1].
 {"answer": "text with [n] markers", "quotes": [{"n": 1, "quote": "exact text copied from source 1"}]}
 """
 
-# Errors that mean "the LLM could not give a usable reply", caught on purpose and reported in Answer.notes.
+# Errors that mean "the LLM could not give a usable reply", caught on purpose and reported in Answer.notes:
+# no connection, timeout, an error status (e.g. the prompt overflows a small server's context), a bare httpx
+# error from a custom client; the OpenAI client's refusal to return a reply cut by the token limit or a filter.
 MODEL_ERRORS: tuple[type[BaseException], ...] = (openai.APIError, httpx.HTTPError)
+CUT_REPLY_ERRORS: tuple[type[BaseException], ...] = (openai.LengthFinishReasonError,
+                                                     openai.ContentFilterFinishReasonError)
 REPLY_ERRORS: tuple[type[BaseException], ...] = (json.JSONDecodeError, ValidationError)
 
 _MARKER_RE = re.compile(r"\[\s*(?:sources?\s*)?(\d+(?:\s*[,;]\s*(?:sources?\s*)?\d+)*)\s*\]", re.I)
@@ -147,6 +152,12 @@ def make_chat_model(settings: Settings, timeout: float = DEFAULT_TIMEOUT,
                          "(see GET <base_url>/models)")
     from langchain_openai import ChatOpenAI
 
+    # ChatOpenAI sends ``max_tokens`` as ``max_completion_tokens``, which OpenAI wants but llama.cpp's server
+    # ignores (it then generates until its context is full); the other servers all read ``max_tokens``.
+    if urlparse(settings.llm_base_url).hostname == "api.openai.com":
+        limit: dict[str, Any] = {"max_tokens": max_tokens}
+    else:
+        limit = {"extra_body": {"max_tokens": max_tokens}}
     return ChatOpenAI(
         base_url=settings.llm_base_url,
         model=settings.llm_model,
@@ -154,7 +165,7 @@ def make_chat_model(settings: Settings, timeout: float = DEFAULT_TIMEOUT,
         temperature=0,
         timeout=timeout,
         max_retries=1,
-        max_tokens=max_tokens,
+        **limit,
     )
 
 
@@ -196,6 +207,9 @@ class LLMAnswerer:
         except MODEL_ERRORS as exc:
             log.warning("LLM request failed: %s", _one_line(exc))
             return self._fallback(question, retrieved, f"the language model failed ({_one_line(exc)})", [])
+        except CUT_REPLY_ERRORS as exc:
+            log.warning("LLM reply cut off: %s", type(exc).__name__)
+            return self._fallback(question, retrieved, f"its reply was cut off ({type(exc).__name__})", [])
         text = reply.text if isinstance(reply, BaseMessage) else str(reply)
         try:
             parsed = parse_reply(text)
