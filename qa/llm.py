@@ -21,9 +21,11 @@ Same interface as ``ExtractiveAnswerer`` (``answer`` / ``answer_from``). The flo
    of first mention and the markers rewritten to match; verified quotes the answer never mentions are appended
    as quote lines. If no marker of the answer text is backed by a verified quote, the text is unsupported
    prose and only the verified quotes are shown.
-5. Fallback. No verified quote, or an expected failure (server unreachable, timeout, HTTP error status,
-   broken JSON, wrong JSON shape) -> the extractive answer, with a note saying why; if it refuses, the result
-   refuses. Other exceptions are bugs and propagate.
+   Sentences of the answer text that carry no marker at all are uncited claims and are left out (noted);
+   ``quotes_only=True`` never shows the model's own wording, only the verified quotes.
+5. Fallback. No verified quote, or an expected failure (server unreachable, timeout, HTTP error status, reply
+   cut by the token limit, broken JSON, wrong JSON shape) -> the extractive answer, with a note saying why; if
+   it refuses, the result refuses. Other exceptions are bugs and propagate.
 """
 
 from __future__ import annotations

@@ -108,6 +108,8 @@ class HybridRetriever(BaseRetriever):
         results = [ScoredChunk(chunks[cid], fused[cid], {"best_sentence": best_sent.get(cid, 0.0)}) for cid in top]
         if self.reranker is not None and results:
             scores = np.asarray(self.reranker.predict([(question, r.chunk.text) for r in results]))
+            if scores.ndim == 2:  # a two-label head: the last column is "relevant"
+                scores = scores[:, -1]
             for r, sc in zip(results, scores):
                 r.signals["rerank"] = float(sc)
             results.sort(key=lambda r: -r.signals["rerank"])

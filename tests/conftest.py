@@ -35,10 +35,13 @@ def corpus_home(tmp_path_factory) -> Path:
     from ingest.pipeline import ingest_paths
     from vectorstore.store import Store
 
+    from qa.retriever import HybridRetriever
+
     home = tmp_path_factory.mktemp("corpus-home")
     store = Store(Settings(home=home, embedder=E5))
     report = ingest_paths(store, [CORPUS])
     assert report.added == 2 and not report.failed
+    HybridRetriever.from_store(store)  # builds the BM25 index and term vectors under home/cache: copies reuse them
     return home
 
 

@@ -16,12 +16,21 @@ import openai
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from openai.types.chat import ChatCompletion
 from pydantic import Field
 
 from ingest.pipeline import ingest_paths
 from qa.answer import Answer
 from qa.extractive import ExtractiveAnswerer
-from qa.llm import SYSTEM_PROMPT, UNSUPPORTED, LLMAnswerer, build_messages, make_chat_model, parse_reply
+from qa.llm import (
+    DEFAULT_MAX_TOKENS,
+    SYSTEM_PROMPT,
+    UNSUPPORTED,
+    LLMAnswerer,
+    build_messages,
+    make_chat_model,
+    parse_reply,
+)
 from qa.retriever import HybridRetriever
 from vectorstore.store import Store
 from verbatim.settings import Settings
@@ -359,6 +368,8 @@ def test_nothing_retrieved_refuses_without_calling_the_model(retriever, strict):
         openai.APIConnectionError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")),
         openai.APITimeoutError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")),
         httpx.ReadTimeout("timed out"),
+        openai.LengthFinishReasonError(completion=ChatCompletion(id="c", choices=[], created=0, model="m",
+                                                                 object="chat.completion")),
     ],
 )
 def test_expected_model_errors_fall_back_with_the_reason(store, retriever, lenient, error):
@@ -366,7 +377,8 @@ def test_expected_model_errors_fall_back_with_the_reason(store, retriever, lenie
     ans = LLMAnswerer(scripted(error=error), retriever, fallback=lenient).answer_from(q, retrieve(retriever, q))
     check(store, ans)
     assert ans.answerer == "extractive" and ans.citations
-    assert any("language model failed" in note and type(error).__name__ in note for note in ans.notes)
+    why = "was cut off" if isinstance(error, openai.LengthFinishReasonError) else "language model failed"
+    assert any(why in note and type(error).__name__ in note for note in ans.notes), ans.notes
 
 
 def test_unexpected_errors_are_not_swallowed(retriever):
@@ -474,8 +486,11 @@ def test_make_chat_model():
     assert model.openai_api_base == "http://127.0.0.1:1/v1" and model.model_name == "smollm2"
     assert model.temperature == 0 and model.request_timeout == 7
     assert model.openai_api_key.get_secret_value() == "not-needed"
-    keyed = make_chat_model(Settings(llm_base_url="http://h/v1", llm_model="m", llm_api_key="sk-x"))
+    # local servers get max_tokens (llama.cpp's ignores max_completion_tokens, which ChatOpenAI sends for it)
+    assert model.max_tokens is None and model.extra_body == {"max_tokens": DEFAULT_MAX_TOKENS}
+    keyed = make_chat_model(Settings(llm_base_url="https://api.openai.com/v1", llm_model="m", llm_api_key="sk-x"))
     assert keyed.openai_api_key.get_secret_value() == "sk-x"
+    assert keyed.max_tokens == DEFAULT_MAX_TOKENS and not keyed.extra_body
 
 
 def test_openai_clients_are_asked_for_json_mode(retriever):

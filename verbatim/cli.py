@@ -190,8 +190,10 @@ def _print_answer(ans) -> None:
 def _register_more() -> None:
     """Commands that live with their layer (evals, qa, ui) are registered here, at the end of the flow."""
     from evals.cli import register as register_evals
+    from ui.cli import register as register_ui
 
     register_evals(app)
+    register_ui(app)
 
 
 _register_more()
