@@ -19,10 +19,10 @@ Same interface as ``ExtractiveAnswerer`` (``answer`` / ``answer_from``). The flo
 4. Markers. A marker ``[n]`` in the answer stands for the quotes the model declared with that ``n``. Markers
    whose quotes all failed become ``[unsupported]`` (noted). Surviving citations are renumbered 1..m in order
    of first mention and the markers rewritten to match; verified quotes the answer never mentions are appended
-   as quote lines. If no marker of the answer text is backed by a verified quote, the text is unsupported
-   prose and only the verified quotes are shown.
-   Sentences of the answer text that carry no marker at all are uncited claims and are left out (noted);
-   ``quotes_only=True`` never shows the model's own wording, only the verified quotes.
+   as quote lines. Sentences of the answer text that carry no marker at all are uncited claims and are left
+   out (noted). If no marker of the answer text is backed by a verified quote, the text is unsupported prose
+   and only the verified quotes are shown; ``quotes_only=True`` always does that (the model's own wording
+   never reaches the user).
 5. Fallback. No verified quote, or an expected failure (server unreachable, timeout, HTTP error status, reply
    cut by the token limit, broken JSON, wrong JSON shape) -> the extractive answer, with a note saying why; if
    it refuses, the result refuses. Other exceptions are bugs and propagate.
@@ -143,10 +143,10 @@ def build_messages(question: str, chunks: list[Chunk]) -> list[BaseMessage]:
     return [SystemMessage(content=SYSTEM_PROMPT), HumanMessage(content=human)]
 
 
-def make_chat_model(settings: Settings, timeout: float = DEFAULT_TIMEOUT,
-                    max_tokens: int = DEFAULT_MAX_TOKENS) -> BaseChatModel | None:
+def make_chat_model(settings: Settings, timeout: float = DEFAULT_TIMEOUT, max_tokens: int = DEFAULT_MAX_TOKENS,
+                    **client_kwargs: Any) -> BaseChatModel | None:
     """A ChatOpenAI client for any OpenAI-compatible server (Ollama, llama.cpp, vLLM, OpenAI), or None when
-    ``settings.llm_base_url`` is not set."""
+    ``settings.llm_base_url`` is not set. ``client_kwargs`` go to ChatOpenAI (e.g. ``http_client``)."""
     if not settings.llm_base_url:
         return None
     if not settings.llm_model:
@@ -168,6 +168,7 @@ def make_chat_model(settings: Settings, timeout: float = DEFAULT_TIMEOUT,
         timeout=timeout,
         max_retries=1,
         **limit,
+        **client_kwargs,
     )
 
 

@@ -33,9 +33,8 @@ def make_settings(tmp_path):
 def corpus_home(tmp_path_factory) -> Path:
     """The bundled corpus ingested once with e5 (the expensive step); tests copy or read it."""
     from ingest.pipeline import ingest_paths
-    from vectorstore.store import Store
-
     from qa.retriever import HybridRetriever
+    from vectorstore.store import Store
 
     home = tmp_path_factory.mktemp("corpus-home")
     store = Store(Settings(home=home, embedder=E5))

@@ -506,3 +506,30 @@ def test_only_part_of_long_retrievals_is_shown(store, retriever):
     model = scripted(reply("x"))
     LLMAnswerer(model, retriever, max_source_chars=1).answer_from(q, got)
     assert sorted(source_blocks(model.seen[0][1].content)) == [1]  # at least one source, then the budget
+
+
+def test_chat_openai_over_http_end_to_end(store, retriever):
+    """The real ChatOpenAI client and its JSON-mode request, against a scripted OpenAI-compatible endpoint."""
+    q = "Which cities grew rich?"
+    got = retrieve(retriever, q)
+    n = n_of(got, "Samarkand")
+    content = json.dumps(reply(f"They grew rich on the trade [{n}].", (n, "Bukhara grew rich on the trade.")))
+    requests: list[dict] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        requests.append(json.loads(request.content))
+        return httpx.Response(200, json={
+            "id": "c1", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        })
+
+    model = make_chat_model(Settings(llm_base_url="http://127.0.0.1:1/v1", llm_model="smollm2"),
+                            http_client=httpx.Client(transport=httpx.MockTransport(handle)))
+    ans = LLMAnswerer(model, retriever).answer_from(q, got)
+    check(store, ans)
+    assert ans.answerer == "llm" and ans.answer == "They grew rich on the trade [1]."
+    [body] = requests
+    assert body["response_format"] == {"type": "json_object"} and body["max_tokens"] == DEFAULT_MAX_TOKENS
+    assert body["model"] == "smollm2" and body["temperature"] == 0
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]

