@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -25,21 +26,29 @@ def eval_cmd(
     answers: bool = typer.Option(True, help="Also evaluate answers (quotes, refusals) of the default system."),
 ) -> None:
     """Evaluate retrieval (and answers) on a temporary index: the user's index is left alone."""
+    names = [s.strip() for s in systems.split(",") if s.strip()]
+    bad = [n for n in names if n not in ALL_SYSTEMS]
+    if bad:
+        choices = ", ".join(ALL_SYSTEMS)
+        err.print(f"[red]error:[/] unknown system(s) {', '.join(bad)}; choose from {choices}", soft_wrap=True)
+        raise typer.Exit(2)
+    work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
+    try:
+        _eval_in(work, dataset, corpus, squad, limit, names, out, answers)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the temporary index is the run's, not the user's
+
+
+def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers) -> None:
     from verbatim.cli import _settings
 
     from .dataset import DatasetError, load_items
     from .runner import run_retrieval_eval, write_report
 
-    names = [s.strip() for s in systems.split(",") if s.strip()]
-    bad = [n for n in names if n not in ALL_SYSTEMS]
-    if bad:
-        err.print(f"[red]error:[/] unknown system(s) {', '.join(bad)}; choose from {', '.join(ALL_SYSTEMS)}")
-        raise typer.Exit(2)
-    work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
     try:
         if squad is not None:
             if not squad.is_file():
-                err.print(f"[red]error:[/] {squad}: no such file")
+                err.print(f"[red]error:[/] {squad}: no such file", soft_wrap=True)
                 raise typer.Exit(2)
             from .squad import import_squad
 
@@ -49,12 +58,13 @@ def eval_cmd(
         else:
             dataset = dataset or Path("evals/datasets/dev.jsonl")
             if not dataset.is_file() or not corpus.is_dir():
-                err.print(f"[red]error:[/] need an existing --dataset file and --corpus folder ({dataset}, {corpus})")
+                err.print(f"[red]error:[/] need an existing --dataset file and --corpus folder ({dataset}, {corpus})",
+                          soft_wrap=True)
                 raise typer.Exit(2)
             items = load_items(dataset)
             title = f"Verbatim eval: {dataset.name}"
     except DatasetError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from exc
     settings = _settings()
     result = run_retrieval_eval(items, corpus, names, settings, home=work / "home")

@@ -35,7 +35,7 @@ def run_retrieval_eval(items: list[EvalItem], corpus: Path, systems: list[str], 
     golds = {it.id: gold_spans(it, texts) for it in answerable}
     out = {"corpus": str(corpus), "items": len(items), "answerable": len(answerable), "ingest_s": ingest_s,
            "systems": {}}
-    for system in build_systems(systems, store, texts):
+    for system in build_systems(systems, store, texts, home / "langchain-recipe"):
         per_item, latencies = [], []
         for it in answerable:
             t = time.perf_counter()

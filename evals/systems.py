@@ -73,7 +73,7 @@ class LangChainRecipe:
         return out
 
 
-def build_systems(names: list[str], store: Store, texts: dict[str, str]) -> list[System]:
+def build_systems(names: list[str], store: Store, texts: dict[str, str], workdir: Path | None = None) -> list[System]:
     unknown = [n for n in names if n not in ALL_SYSTEMS]
     if unknown:
         raise ValueError(f"unknown system(s) {unknown}: choose from {ALL_SYSTEMS}")
@@ -81,7 +81,7 @@ def build_systems(names: list[str], store: Store, texts: dict[str, str]) -> list
     systems: list[System] = []
     for name in names:
         if name == "langchain":
-            systems.append(LangChainRecipe(texts, Path(tempfile.mkdtemp(prefix="verbatim-lc-"))))
+            systems.append(LangChainRecipe(texts, workdir or Path(tempfile.mkdtemp(prefix="verbatim-lc-"))))
             continue
         settings = store.settings.with_(**VERBATIM_SYSTEMS[name])
         retriever = HybridRetriever.from_store(store, settings, lexical=shared.lexical, translator=shared.translator)

@@ -61,7 +61,8 @@ class ExtractiveAnswerer:
         ids, where = [], []
         for r in retrieved:
             for i, s in enumerate(r.chunk.sentences):
-                if len(s.text) >= MIN_CHARS and not s.text.lstrip().startswith("#"):
+                # headings and footnote lines are not answers
+                if len(s.text) >= MIN_CHARS and not s.text.lstrip().startswith(("#", "<sup>")):
                     ids.append(f"{r.chunk.chunk_id}:{i}")
                     where.append((r.chunk, i, s))
         if not ids:

@@ -1,0 +1,276 @@
+"""Hybrid retrieval over the real corpus (e5, ingested once per session by ``corpus_home``).
+
+Gold evidence comes from ``evals/datasets/dev.jsonl``: a retrieved chunk "hits" when it overlaps a gold span
+of the same document. Ranks quoted in comments were measured on this corpus (default settings).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from langchain_core.documents import Document as LCDocument
+
+from evals.dataset import gold_spans, load_items, read_corpus
+from evals.metrics import overlaps
+from ingest.normalize import tokenize
+from ingest.pipeline import ingest_paths
+from qa.retriever import HybridRetriever
+from vectorstore.lexical import LexicalIndex
+from vectorstore.store import Store
+from verbatim.settings import Settings
+from verbatim.types import Chunk
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+DEV = ROOT / "evals" / "datasets" / "dev.jsonl"
+ARTICLE = "why-china-leans-hard-on-central-asia.txt"
+PAPER = "china-central-asia-ai-rezapour-2024.md"
+ITEMS = {it.id: it for it in load_items(DEV)}
+TEXTS = read_corpus(CORPUS)
+
+
+@pytest.fixture(scope="module")
+def retriever(corpus_store) -> HybridRetriever:
+    """Default settings; the first build embeds the Persian term vocabulary (cached in the corpus home)."""
+    return HybridRetriever.from_store(corpus_store)
+
+
+def ablated(retriever: HybridRetriever, **switches) -> HybridRetriever:
+    settings = retriever.store.settings.with_(**switches)
+    return HybridRetriever.from_store(retriever.store, settings, lexical=retriever.lexical,
+                                      translator=retriever.translator)
+
+
+def gold_ranks(retriever: HybridRetriever, item_id: str, k: int = 5, **kw) -> list[int | None]:
+    """For each gold piece of the item: the rank (0-based) of the first retrieved chunk covering it, or None."""
+    item = ITEMS[item_id]
+    results = retriever.retrieve(item.question, k, **kw)
+    ranks = []
+    for spans in gold_spans(item, TEXTS):
+        ranks.append(next((i for i, r in enumerate(results)
+                           if any(overlaps((r.chunk.source, r.chunk.char_start, r.chunk.char_end), s) for s in spans)),
+                          None))
+    return ranks
+
+
+def doc_ids(store: Store) -> dict[str, str]:
+    return {r.source: r.doc_id for r in store.documents()}
+
+
+# ---------------------------------------------------------------- the stored text is the corpus text
+def test_stored_documents_are_the_loaded_files(corpus_store):
+    ids = doc_ids(corpus_store)
+    assert set(ids) == {ARTICLE, PAPER}
+    for source, doc_id in ids.items():
+        assert corpus_store.document_text(doc_id) == TEXTS[source]
+
+
+# ---------------------------------------------------------------- languages
+@pytest.mark.parametrize("item_id", ["en-fa-19", "en-fa-06", "en-fa-16"])
+def test_english_question_finds_persian_only_evidence(retriever, item_id):
+    item = ITEMS[item_id]
+    assert item.kind == "en-fa" and item.quote_docs == [PAPER]
+    ranks = gold_ranks(retriever, item_id, 5)
+    assert ranks[0] is not None, f"{item_id}: Persian gold chunk not in the top 5"
+    top = retriever.retrieve(item.question, 5)
+    gold_chunk = top[ranks[0]].chunk
+    assert gold_chunk.lang == "fa"
+
+
+def test_arms_import_share_question_top_hit_is_the_persian_sentence(retriever):
+    """en-fa-19: 1.5% (2010–2014) -> 18%; only the Persian body says so."""
+    top = retriever.retrieve(ITEMS["en-fa-19"].question, 5)
+    assert "۱۸ درصد" in top[0].chunk.text and "۱,۵ درصد" in top[0].chunk.text
+    assert top[0].chunk.source == PAPER and top[0].chunk.lang == "fa"
+
+
+@pytest.mark.parametrize("item_id", ["en-en-01", "en-en-06", "en-en-09"])
+def test_english_to_english(retriever, item_id):
+    assert gold_ranks(retriever, item_id, 5)[0] is not None
+
+
+@pytest.mark.parametrize("item_id", ["fa-fa-01", "fa-fa-03", "fa-fa-12"])
+def test_persian_to_persian(retriever, item_id):
+    assert ITEMS[item_id].lang == "fa"
+    assert gold_ranks(retriever, item_id, 5)[0] is not None
+
+
+def test_multi_passage_question_finds_both_documents(retriever):
+    ranks = gold_ranks(retriever, "multi-01", 5)  # English article (41%/53%) and Persian paper (40%/half)
+    assert all(r is not None for r in ranks), ranks
+
+
+def test_persian_question_gets_no_pseudo_query_english_one_does(retriever):
+    fa = retriever.signals(ITEMS["fa-fa-01"].question)
+    assert fa["lang"] == "fa" and fa["pseudo"] == "" and "bm25_x" not in fa
+    en = retriever.signals(ITEMS["en-fa-19"].question)
+    assert en["lang"] == "en" and "bm25_x" in en
+    assert en["pseudo"] and any("\u0600" <= ch <= "\u06ff" for ch in en["pseudo"])
+    assert "2010" in en["pseudo"].split() and "2014" in en["pseudo"].split()  # numbers carried over
+
+
+# ---------------------------------------------------------------- filters, offsets, ranking
+def test_sources_filter_restricts_results(retriever):
+    q = ITEMS["en-fa-19"].question  # its best evidence is in the paper
+    only_article = retriever.retrieve(q, 5, sources=[ARTICLE])
+    assert len(only_article) == 5 and {r.chunk.source for r in only_article} == {ARTICLE}
+    only_paper = retriever.retrieve(q, 5, sources=[PAPER])
+    assert len(only_paper) == 5 and {r.chunk.source for r in only_paper} == {PAPER}
+    both = retriever.retrieve(q, 5, sources=[ARTICLE, PAPER])
+    assert [r.chunk.chunk_id for r in both] == [r.chunk.chunk_id for r in retriever.retrieve(q, 5)]
+    assert retriever.retrieve(q, 5, sources=["no-such-file.txt"]) == []
+
+
+@pytest.mark.parametrize("item_id", ["en-en-02", "en-fa-09", "fa-fa-05", "multi-03"])
+def test_retrieved_chunks_are_exact_document_slices(retriever, corpus_store, item_id):
+    results = retriever.retrieve(ITEMS[item_id].question, 8)
+    assert len(results) == 8
+    assert len({r.chunk.chunk_id for r in results}) == 8
+    scores = [r.score for r in results]
+    assert scores == sorted(scores, reverse=True)
+    texts = {}
+    for r in results:
+        c = r.chunk
+        text = texts.setdefault(c.doc_id, corpus_store.document_text(c.doc_id))
+        assert c.text == text[c.char_start : c.char_end]
+        assert c.sentences and c.sentences[0].char_start == c.char_start and c.sentences[-1].char_end == c.char_end
+        for s in c.sentences:
+            assert s.text == text[s.char_start : s.char_end]
+
+
+def test_k_is_respected(retriever):
+    q = ITEMS["en-en-03"].question
+    assert len(retriever.retrieve(q, 1)) == 1
+    assert len(retriever.retrieve(q, 12)) == 12
+    assert len(retriever.retrieve(q)) == retriever.k == 5
+
+
+# ---------------------------------------------------------------- ablation switches
+@pytest.mark.parametrize("item_id", ["en-fa-19", "en-fa-06"])
+def test_crosslingual_components_are_what_find_persian_evidence(retriever, item_id):
+    assert gold_ranks(retriever, item_id, 5)[0] is not None
+    plain = ablated(retriever, use_crosslingual=False, lang_offset=0.0)
+    assert plain.translator is None
+    assert gold_ranks(plain, item_id, 5) == [None]
+
+
+def test_switches_remove_their_signals(retriever):
+    q = ITEMS["en-fa-19"].question
+    assert set(retriever.signals(q)) >= {"sent", "chunk", "bm25", "bm25_x"}
+    no_bm25 = ablated(retriever, use_bm25=False)
+    assert no_bm25.lexical is None
+    sig = no_bm25.signals(q)
+    assert "bm25" not in sig and "bm25_x" not in sig and {"sent", "chunk"} <= set(sig)
+    bm25_only = ablated(retriever, use_dense_chunks=False, use_dense_sentences=False, use_crosslingual=False)
+    sig = bm25_only.signals(q)
+    assert "sent" not in sig and "chunk" not in sig and "bm25_x" not in sig and sig["bm25"]
+    hits = bm25_only.retrieve(q, 5)
+    assert len(hits) == 5
+    assert hits[0].chunk.chunk_id == sig["bm25"][0][0]  # BM25 alone ranks by BM25
+    # lang_offset moves exactly the cross-language (Persian) chunks of an English question
+    no_offset = ablated(retriever, lang_offset=0.0)
+    base = {r.chunk.chunk_id: r for r in retriever.retrieve(q, 20)}
+    moved = {r.chunk.chunk_id: r for r in no_offset.retrieve(q, 20)}
+    w = 1.0 + retriever.settings.w_chunk
+    for cid in set(base) & set(moved):
+        delta = base[cid].score - moved[cid].score
+        expected = w * retriever.settings.lang_offset if base[cid].chunk.lang != "en" else 0.0
+        assert delta == pytest.approx(expected, abs=1e-6)
+
+
+def test_rrf_fusion_runs(retriever):
+    rrf = ablated(retriever, fusion="rrf")
+    results = rrf.retrieve(ITEMS["en-en-01"].question, 5)
+    assert len(results) == 5
+    scores = [r.score for r in results]
+    assert scores == sorted(scores, reverse=True)
+    # each score is a sum of 1/(rrf_k + rank) over at most four rankings
+    assert all(0 < s <= 4 / (rrf.settings.rrf_k + 1) for s in scores)
+    assert gold_ranks(rrf, "en-en-01", 5) == [0]
+
+
+# ---------------------------------------------------------------- LangChain interface
+def test_langchain_invoke_returns_documents(retriever, corpus_store):
+    docs = retriever.invoke(ITEMS["en-en-01"].question)
+    assert len(docs) == retriever.k
+    ids = doc_ids(corpus_store)
+    for d in docs:
+        assert isinstance(d, LCDocument)
+        m = d.metadata
+        assert {"source", "char_start", "char_end", "section", "score"} <= set(m)
+        assert d.page_content == TEXTS[m["source"]][m["char_start"] : m["char_end"]]
+        assert m["doc_id"] == ids[m["source"]]
+    assert [d.id for d in docs] == [r.chunk.chunk_id for r in retriever.retrieve(ITEMS["en-en-01"].question)]
+    batch = retriever.batch([ITEMS["en-en-01"].question, ITEMS["fa-fa-01"].question])
+    assert len(batch) == 2 and all(len(b) == retriever.k for b in batch)
+
+
+# ---------------------------------------------------------------- BM25: digits and versions
+def test_tokenize_folds_persian_and_arabic_digits():
+    assert tokenize("۱۸ درصد") == ["18", "درصد"]
+    assert tokenize("١٨") == ["18"]
+    assert tokenize("18%") == ["18"]
+
+
+def _chunk(cid: str, text: str, lang: str) -> Chunk:
+    return Chunk(chunk_id=cid, doc_id="d", source="s.md", title="t", section=None, page=None,
+                 char_start=0, char_end=len(text), text=text, lang=lang)
+
+
+def test_bm25_ascii_query_matches_persian_digits_synthetic():
+    index = LexicalIndex.build([
+        _chunk("fa18", "سهم چین به ۱۸ درصد رسید", "fa"),
+        _chunk("fa40", "نزدیک به ۴۰ درصد از بدهی", "fa"),
+        _chunk("en", "The share grew to nineteen percent", "en"),
+    ])
+    hits = index.search(tokenize("18"), 5)
+    assert [cid for cid, _ in hits] == ["fa18"]
+    assert [cid for cid, _ in index.search(tokenize("١٨"), 5)] == ["fa18"]  # Arabic-Indic digits too
+    assert index.search(tokenize("zzz"), 5) == []
+
+
+def test_bm25_ascii_query_matches_persian_digits_in_corpus(corpus_store):
+    index = LexicalIndex.for_store(corpus_store)
+    hits = index.search(tokenize("18"), 5)
+    assert hits
+    chunks = {c.chunk_id: c for c in corpus_store.get_chunks([cid for cid, _ in hits])}
+    top = chunks[hits[0][0]]
+    assert "۱۸" in top.text
+    assert "18" not in top.text  # matched only through digit folding
+    assert "18" in tokenize(top.text)
+
+
+def test_bm25_index_follows_the_store_version(retriever, corpus_copy, corpus_store, tmp_path):
+    """``retriever`` (module scope, built first) warms the term cache that ``corpus_copy`` copies."""
+    # reuse the session's loaded e5 model: only the new small file is embedded
+    store = Store(Settings(home=corpus_copy, embedder="e5"), embedder=corpus_store.embedder)
+    v1 = store.version()
+    before = LexicalIndex.for_store(store)
+    assert before.search(["quokkaville"], 5) == []
+    lexical_root = store.settings.cache_dir / "lexical"
+    assert (lexical_root / f"{store.settings.collection}-{v1}" / "ids.json").exists()
+
+    folder = tmp_path / "new"
+    folder.mkdir()
+    (folder / "extra.md").write_text(
+        "# Field notes\n\nThe caravan stopped at Quokkaville before crossing the steppe. "
+        "Traders there sold felt and dried apricots.\n", encoding="utf-8")
+    report = ingest_paths(store, [folder])
+    assert report.added == 1 and not report.failed
+    v2 = store.version()
+    assert v2 != v1
+
+    after = LexicalIndex.for_store(store)
+    hits = after.search(tokenize("Quokkaville"), 5)
+    assert len(hits) == 1
+    (new_chunk,) = store.get_chunks([hits[0][0]])
+    assert new_chunk.source == "extra.md"
+    new_chunks = [c for c in store.all_chunks() if c.source == "extra.md"]
+    assert len(after.chunk_ids) == len(before.chunk_ids) + len(new_chunks)
+    # the index of the old version is gone; the new one is persisted under the new key
+    assert sorted(p.name for p in lexical_root.iterdir()) == [f"{store.settings.collection}-{v2}"]
+    # and a retriever over the new version finds the new document
+    hybrid = HybridRetriever.from_store(store)
+    top = hybrid.retrieve("Where did the caravan stop before crossing the steppe?", 3)
+    assert top[0].chunk.source == "extra.md"
