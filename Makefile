@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 7860
 STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -21,10 +23,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
+# Ingests corpus/ (unchanged files are skipped), then serves the web chat and API; `verbatim serve` prints the URL.
 run: install
 	$(BIN)/verbatim ingest corpus
-	$(BIN)/verbatim ask "Which country did China help open a police centre equipped with facial recognition?"
-	$(BIN)/verbatim ask "What share of Central Asian arms imports came from China?"
+	$(BIN)/verbatim serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q

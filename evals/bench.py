@@ -1,7 +1,9 @@
-"""Benchmarks (not tests): ingest throughput and warm in-process retrieval latency."""
+"""Benchmarks (not tests): ingest throughput, warm in-process retrieval latency and, through HTTP, time to the
+first streamed token and to the full answer (extractive answerer)."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -18,7 +20,14 @@ from .systems import LangChainRecipe
 
 def run_bench(settings: Settings, corpus: Path, dataset: Path, rounds: int = 3) -> dict:
     home = Path(tempfile.mkdtemp(prefix="verbatim-bench-"))
-    store = Store(settings.with_(home=home))
+    try:
+        return _run(settings.with_(home=home), home, corpus, dataset, rounds)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _run(settings: Settings, home: Path, corpus: Path, dataset: Path, rounds: int) -> dict:
+    store = Store(settings)
     store.embedder.encode_queries(["warm-up"])  # model load is start-up cost, not ingest
     t = time.perf_counter()
     ingest_paths(store, [corpus])
@@ -35,8 +44,12 @@ def run_bench(settings: Settings, corpus: Path, dataset: Path, rounds: int = 3) 
     verbatim_ms = _latencies(lambda q: retriever.retrieve(q, 5), questions, rounds)
     recipe = LangChainRecipe(read_corpus(corpus), home / "langchain")
     recipe_ms = _latencies(lambda q: recipe.search(q, 5), questions, rounds)
+    n_docs = len(store.documents())
+    from ui.bench import run_http_bench
+
+    http = run_http_bench(settings, questions, rounds=1)
     return {
-        "ingest": {"documents": len(store.documents()), "chunks": n_chunks, "sentences": n_sents,
+        "ingest": {"documents": n_docs, "chunks": n_chunks, "sentences": n_sents,
                    "cold_s": cold, "chunks_per_s": n_chunks / cold, "sentences_per_s": n_sents / cold,
                    "unchanged_reingest_s": unchanged, "unchanged_skipped": again.skipped,
                    "retriever_prepare_s": prepare},
@@ -44,6 +57,8 @@ def run_bench(settings: Settings, corpus: Path, dataset: Path, rounds: int = 3) 
                                   "n": len(verbatim_ms)},
         "retrieval_langchain_ms": {"p50": percentile(recipe_ms, 50), "p95": percentile(recipe_ms, 95),
                                    "n": len(recipe_ms)},
+        "http_first_token_ms": http["first_token_ms"],
+        "http_full_answer_ms": http["full_answer_ms"],
     }
 
 

@@ -82,7 +82,7 @@ def bench_cmd(
     dataset: Path = typer.Option(Path("evals/datasets/dev.jsonl")),
     rounds: int = typer.Option(3, help="Passes over the questions for latency."),
 ) -> None:
-    """Ingest throughput and warm retrieval latency (p50/p95), Verbatim vs the LangChain recipe."""
+    """Ingest throughput, warm retrieval latency (p50/p95, Verbatim vs the LangChain recipe), HTTP answer latency."""
     from verbatim.cli import _settings
 
     from .bench import run_bench

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import write
 from typer.testing import CliRunner
 
 from ingest.pipeline import ingest_paths
@@ -40,12 +41,6 @@ FA_TEXT = (
     "چین با کشورهای آسیای مرکزی در حوزه انرژی همکاری می‌کند. خط لوله گاز از ترکمنستان به چین می‌رسد.\n"
 )
 
-
-def write(folder: Path, name: str, data: str | bytes) -> Path:
-    p = folder / name
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    return p
 
 
 def good_dir(root: Path) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import write
 
 from ingest.pipeline import ingest_paths
 from vectorstore.embeddings import VerbatimEmbeddings, get_embedder
@@ -38,12 +39,6 @@ FA_C = (
     "بله، و کارشناسان آن را مهم می‌دانند.\n"
 )
 
-
-def write(folder: Path, name: str, text: str | bytes) -> Path:
-    p = folder / name
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
-    return p
 
 
 def good_folder(root: Path) -> Path:

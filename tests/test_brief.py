@@ -1,0 +1,135 @@
+"""``verbatim brief``: the same answers as ``ask``, footnoted verbatim quotes, a source list; .md/.html/.docx;
+HTML escaped; byte-identical on a second run. In-process (CliRunner) over a copy of the e5 corpus index, with
+one extra document whose text is hostile markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+
+import docx
+import pytest
+from typer.testing import CliRunner
+
+from ingest.pipeline import ingest_paths
+from qa.render import where
+from ui.service import index_date
+from vectorstore.store import Store
+from verbatim.cli import app
+from verbatim.settings import Settings
+from verbatim.types import Citation
+
+EN_Q = "Where and when did Huawei hold its first Central Asia Innovation Day?"
+FA_Q = "What share of Central Asian arms imports came from China?"
+OFF_Q = "What is the boiling point of mercury in Kelvin?"
+HOSTILE_Q = "When did the Murghab customs post at Kulma Pass open to trucks?"
+HOSTILE = ("Customs memo\n\nThe Murghab customs post at Kulma Pass opened to trucks in 2004 <script>alert(1)</script> "
+           "according to this memo & <b>its annex</b>.\n")
+
+
+@pytest.fixture(scope="module")
+def home(corpus_home, tmp_path_factory):
+    root = tmp_path_factory.mktemp("brief")
+    dest = root / "home"
+    shutil.copytree(corpus_home, dest)
+    hostile = root / "docs" / "memo.txt"
+    hostile.parent.mkdir()
+    hostile.write_text(HOSTILE, encoding="utf-8")
+    assert ingest_paths(Store(Settings(home=dest, embedder="e5")), [hostile]).added == 1
+    return dest
+
+
+@pytest.fixture(scope="module")
+def run(home, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("brief-runs")
+    questions = folder / "questions.jsonl"
+    questions.write_text("".join(json.dumps({"question": q}) + "\n" for q in (EN_Q, FA_Q, OFF_Q, HOSTILE_Q)),
+                         encoding="utf-8")
+    env = {"VERBATIM_HOME": str(home), "VERBATIM_EMBEDDER": "e5"}
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, list(args), env=env)
+
+    def brief(name: str) -> bytes:
+        out = folder / name
+        result = invoke("brief", str(questions), "-o", str(out), "--title", "Central Asia <briefing>")
+        assert result.exit_code == 0, result.output
+        return out.read_bytes()
+
+    asked = invoke("ask", "--questions", str(questions))
+    assert asked.exit_code == 0, asked.output
+    answers = [json.loads(line) for line in asked.stdout.splitlines() if line.startswith("{")]
+    return {"brief": brief, "invoke": invoke, "answers": answers, "folder": folder, "questions": questions,
+            "store": Store(Settings(home=home, embedder="e5"))}
+
+
+def flat(s: str) -> str:
+    return " ".join(s.split())
+
+
+def test_markdown_briefing_has_the_answers_of_ask(run):
+    md = run["brief"]("b.md").decode("utf-8")
+    answers = run["answers"]
+    assert [a["question"] for a in answers] == [EN_Q, FA_Q, OFF_Q, HOSTILE_Q]
+    assert md.startswith("# Central Asia <briefing>\n")
+    assert f"index as of {index_date(run['store'].documents())}" in md
+    for k, a in enumerate(answers, 1):
+        assert f"## {k}. {a['question']}\n" in md
+    num = 0
+    ids = {r.source: r.doc_id for r in run["store"].documents()}
+    for a in answers:
+        for c in a["citations"]:
+            num += 1
+            text = run["store"].document_text(ids[c["source"]])
+            assert text[c["char_start"] : c["char_end"]] == c["quote"]  # verbatim, as ask reported it
+            assert f"[^{num}]: “{flat(c['quote'])}” — {where(Citation(**c))}" in md
+    assert num == md.count("\n[^") and num >= 4
+    assert md.count("_Not answered by the documents._") == sum(a["refused"] for a in answers) == 1
+    sources = md.split("## Sources\n", 1)[1]
+    assert "**Why China Leans Hard on Central Asia** (why-china-leans-hard-on-central-asia.txt)" in sources
+    assert "(china-central-asia-ai-rezapour-2024.md)" in sources and "(memo.txt)" in sources
+
+
+def test_html_briefing_is_escaped(run):
+    page = run["brief"]("b.html").decode("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<title>Central Asia &lt;briefing&gt;</title>" in page
+    assert "<script>" not in page and "<b>its annex</b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&amp; &lt;b&gt;its annex&lt;/b&gt;" in page
+    assert "http://" not in page and "https://" not in page  # self-contained
+    for a in run["answers"]:
+        for c in a["citations"]:
+            assert f"“{html.escape(c['quote'])}”" in page
+    assert page.count('<li id="fn-') == sum(len(a["citations"]) for a in run["answers"])
+    assert 'dir="rtl"' in page  # the Persian quote paragraphs
+
+
+def test_docx_briefing_is_readable(run):
+    path = run["folder"] / "b.docx"
+    run["brief"]("b.docx")
+    d = docx.Document(str(path))
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert d.paragraphs[0].text == "Central Asia <briefing>"
+    assert f"1. {EN_Q}" in text and f"2. {FA_Q}" in text and "Sources" in text
+    for a in run["answers"]:
+        for c in a["citations"]:
+            assert f"“{flat(c['quote'])}”" in text
+    assert "<script>alert(1)</script>" in text  # stored as text, which is what Word shows
+
+
+@pytest.mark.parametrize("fmt", [".md", ".docx"])
+def test_briefing_is_deterministic(run, fmt):
+    assert run["brief"](f"one{fmt}") == run["brief"](f"two{fmt}")
+
+
+def test_usage_errors(run):
+    bad = run["invoke"]("brief", str(run["questions"]), "-o", str(run["folder"] / "b.pdf"))
+    assert bad.exit_code == 2 and "must end in .md, .html or .docx" in bad.output
+    missing = run["invoke"]("brief", str(run["folder"] / "nope.jsonl"), "-o", str(run["folder"] / "b.md"))
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    empty = run["folder"] / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    none = run["invoke"]("brief", str(empty), "-o", str(run["folder"] / "b.md"))
+    assert none.exit_code == 2 and "no questions" in none.output

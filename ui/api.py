@@ -1,0 +1,334 @@
+"""The HTTP API (FastAPI) with the web UI (Gradio) mounted at ``/``.
+
+    POST   /api/ask          {"question", "k"?, "sources"?, "answerer"?} -> the answer contract (Answer.to_dict)
+    POST   /api/ask/stream   same body -> NDJSON events (or SSE with ``Accept: text/event-stream``):
+                             {"type": "retrieved"}, {"type": "token", "text"}..., {"type": "answer", "answer"}
+    GET    /api/sources      documents: id, title, source, langs, chunks, ingested_at
+    POST   /api/ingest       multipart, one file in field ``file`` -> ingest counts, file name, document
+    DELETE /api/sources/{id} removes the document (and its stored upload)
+    GET    /api/health       {"status": "ok"}; never needs the token
+
+With ``VERBATIM_TOKEN`` set, every ``/api/*`` route but health needs ``Authorization: Bearer <token>`` and
+the UI asks for a login (any user name, the token as password). Errors are ``{"error": "one line"}``.
+The OpenAPI schema is at ``/openapi.json``; the Swagger/ReDoc pages are off because they load from a CDN.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+from typing import Literal
+from urllib.parse import unquote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from qa.chain import answer_events
+from vectorstore.store import Store
+from verbatim.settings import Settings
+
+from .service import Service, one_line
+from .uploads import StagedFile, UploadError, size_text
+
+log = logging.getLogger(__name__)
+MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the one file, for the Content-Length pre-check
+_FORM_ESCAPE = re.compile(r"%(1[0-9A-Fa-f]|0[0-9A-Fa-f]|22)")
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=4000)
+    k: int | None = Field(None, ge=1, le=50)
+    sources: list[str] | None = Field(None, description="Restrict to these file names (as listed by /api/sources).")
+    answerer: Literal["auto", "extractive", "llm"] = "auto"
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("question is empty")
+        return v.strip()
+
+
+def error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+class BearerToken:
+    """Pure ASGI middleware: ``/api/*`` (except ``/api/health``) needs the bearer token; checked before the body."""
+
+    def __init__(self, app, token: str) -> None:
+        self.app = app
+        self.token = token.encode("utf-8")
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith("/api/") and path != "/api/health":
+            given = b""
+            for name, value in scope.get("headers", []):
+                if name == b"authorization":
+                    scheme, _, rest = value.partition(b" ")
+                    given = rest.strip() if scheme.lower() == b"bearer" else b""
+            if not hmac.compare_digest(given, self.token):
+                response = error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class CatchAll:
+    """Unexpected exceptions become ``{"error": ...}`` 500s, logged with their traceback and not re-raised
+    (Starlette's own handler re-raises, and uvicorn then drops the keep-alive connection)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.error("%s %s failed", scope.get("method"), scope.get("path"), exc_info=exc)
+            if started:
+                raise
+            await error(500, f"internal error ({type(exc).__name__}); see the server log")(scope, receive, send)
+
+
+def create_app(settings: Settings, store: Store | None = None, service: Service | None = None,
+               ui: bool = True) -> FastAPI:
+    """The app: one Store and answerer shared by every request and the UI, built here (not per request).
+
+    ``settings`` decides the token; pass ``service`` to share one already built (its store, limits and
+    answerers) between apps, e.g. the same index served with and without a token.
+    """
+    service = service or Service(settings, store)
+    app = FastAPI(title="Verbatim", version="0.1.0", summary="Document-grounded answers with verbatim quotes.",
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    app.state.service = service
+    _handlers(app)
+    _routes(app, service)
+    app.add_middleware(CatchAll)
+    if settings.token:
+        app.add_middleware(BearerToken, token=settings.token)
+    if ui:
+        _mount_ui(app, service, settings)
+    return app
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        problems = []
+        for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                return error(422, "invalid request: the body is not valid JSON")
+            where = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
+            problems.append(f"{where}: {err.get('msg', 'invalid')}")
+        return error(422, "invalid request: " + "; ".join(problems))
+
+
+def _routes(app: FastAPI, service: Service) -> None:
+    settings = service.settings
+
+    @app.get("/api/health", tags=["meta"])
+    def health() -> dict:
+        return {"status": "ok"}
+
+    @app.post("/api/ask", tags=["answers"])
+    def ask(req: AskRequest) -> dict:
+        """The answer contract: answer text with [n] markers, refused, citations (exact spans), retrieved."""
+        try:
+            bot, sources = service.prepare(req.k, req.sources, req.answerer)
+        except ValueError as exc:
+            return error(422, one_line(exc))
+        events = list(answer_events(bot, req.question, req.k, sources))
+        return events[-1]["answer"].to_dict()
+
+    @app.post("/api/ask/stream", tags=["answers"], response_class=StreamingResponse)
+    def ask_stream(req: AskRequest, request: Request):
+        """NDJSON (default) or server-sent events: retrieved, token..., answer (or error)."""
+        try:
+            bot, sources = service.prepare(req.k, req.sources, req.answerer)
+        except ValueError as exc:
+            return error(422, one_line(exc))
+        sse = "text/event-stream" in request.headers.get("accept", "")
+
+        def encode(event: dict) -> bytes:
+            data = json.dumps(event, ensure_ascii=False)
+            return f"event: {event['type']}\ndata: {data}\n\n".encode() if sse else (data + "\n").encode()
+
+        def stream():
+            try:
+                for ev in answer_events(bot, req.question, req.k, sources):
+                    yield encode(_event_json(ev))
+            except Exception as exc:  # headers are sent: the error becomes the last event
+                log.error("stream for %r failed", req.question, exc_info=exc)
+                yield encode({"type": "error", "error": f"internal error ({type(exc).__name__})"})
+
+        return StreamingResponse(stream(), media_type="text/event-stream" if sse else "application/x-ndjson",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @app.get("/api/sources", tags=["library"])
+    def sources() -> list[dict]:
+        return service.documents()
+
+    @app.delete("/api/sources/{doc_id}", tags=["library"])
+    def delete(doc_id: str) -> dict:
+        result = service.delete(doc_id)
+        if result is None:
+            return error(404, f"no document {doc_id}")
+        return result
+
+    upload_body = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary"}}}}}}}
+
+    @app.post("/api/ingest", tags=["library"], openapi_extra=upload_body)
+    async def ingest(request: Request):
+        """One file in field ``file``: type and size checked while it streams in; refused files change nothing."""
+        try:
+            staged = await receive_upload(request, settings)
+        except UploadError as exc:
+            return error(exc.status, exc.reason)
+        try:
+            return await run_in_threadpool(service.ingest_staged, staged)
+        except UploadError as exc:
+            return error(exc.status, exc.reason)
+
+
+def _event_json(ev: dict) -> dict:
+    if ev["type"] == "retrieved":
+        return {"type": "retrieved", "retrieved": [
+            {"source": r.chunk.source, "section": r.chunk.section, "char_start": r.chunk.char_start,
+             "char_end": r.chunk.char_end, "score": round(float(r.score), 6)} for r in ev["retrieved"]]}
+    if ev["type"] == "answer":
+        return {"type": "answer", "answer": ev["answer"].to_dict()}
+    return ev
+
+
+async def receive_upload(request: Request, settings: Settings) -> StagedFile:
+    """Stream a multipart body into a staged file, counting bytes as they arrive (never buffered whole)."""
+    ctype, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
+        raise UploadError(400, "expected multipart/form-data with the file in field 'file'")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > settings.max_file_bytes + MULTIPART_OVERHEAD:
+        raise UploadError(413, f"file is over the {size_text(settings.max_file_bytes)} limit")
+
+    state: dict = {"headers": {}, "field": b"", "value": b"", "part": None, "staged": None, "error": None}
+
+    def on_part_begin() -> None:
+        state["headers"], state["part"] = {}, None
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["field"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        state["value"] += data[start:end]
+
+    def on_header_end() -> None:
+        state["headers"][state["field"].lower()] = state["value"]
+        state["field"], state["value"] = b"", b""
+
+    def on_headers_finished() -> None:
+        _, disp = parse_options_header(state["headers"].get(b"content-disposition", b""))
+        if disp.get(b"name") != b"file":
+            return
+        raw = _filename(disp)
+        if raw is None or raw == "":
+            raise UploadError(400, "no file in field 'file'")
+        if state["staged"] is not None:
+            raise UploadError(400, "one file per request")
+        state["staged"] = state["part"] = StagedFile(settings, raw)
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if state["part"] is not None:
+            state["part"].write(data[start:end])
+
+    def on_part_end() -> None:
+        if state["part"] is not None:
+            state["part"].close()
+            state["part"] = None
+
+    parser = MultipartParser(boundary, {
+        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
+        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
+        "on_part_end": on_part_end})
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except UploadError:
+        if state["staged"] is not None:
+            state["staged"].discard()
+        raise
+    except MultipartParseError as exc:
+        if state["staged"] is not None:
+            state["staged"].discard()
+        raise UploadError(400, f"malformed multipart body ({one_line(exc)})") from exc
+    except BaseException:
+        if state["staged"] is not None:  # a dropped connection or a bug: no staged file is left behind
+            state["staged"].discard()
+        raise
+    staged = state["staged"]
+    if staged is None:
+        raise UploadError(400, "no file in field 'file'")
+    staged.close()
+    return staged
+
+
+def _filename(disp: dict) -> str | None:
+    star = disp.get(b"filename*")
+    if star:  # RFC 5987: UTF-8''percent-encoded
+        _, _, encoded = star.decode("latin-1").partition("''")
+        return unquote(encoded, encoding="utf-8", errors="replace")
+    raw = disp.get(b"filename")
+    if raw is None:
+        return None
+    # Browsers and httpx escape quotes and control characters as %XX (HTML5 form encoding): undo only those,
+    # so the sanitizer sees (and drops) them; any other "%" is part of the name.
+    return _FORM_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw.decode("utf-8", errors="replace"))
+
+
+def _mount_ui(app: FastAPI, service: Service, settings: Settings) -> None:
+    import gradio as gr
+
+    from .web import CSS, THEME, build_ui
+
+    token = settings.token.encode("utf-8")
+
+    def login(username: str, password: str) -> bool:
+        return hmac.compare_digest((password or "").encode("utf-8"), token)
+
+    gr.mount_gradio_app(
+        app, build_ui(service), path="/",
+        auth=login if settings.token else None,
+        auth_message="Verbatim: sign in with any user name and the server's token (VERBATIM_TOKEN) as password."
+        if settings.token else None,
+        theme=THEME, css=CSS, footer_links=[], run_history=False, ssr_mode=False, mcp_server=False, pwa=False,
+        show_error=False, max_file_size=settings.max_file_bytes, blocked_paths=[str(settings.home)],
+    )

@@ -1,0 +1,235 @@
+"""What a server shares between its HTTP API and its web UI: one store, its answerers, one write lock.
+
+Answerers are built once (the extractive one at start-up, the LLM one on first use) and rebuilt after every
+ingest or delete, so BM25 and the Persian term vocabulary always cover what is stored. Readers take the
+current answerer without locking (a dict swap is atomic); writers serialize on ``_write``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ingest.pipeline import ingest_paths
+from qa.answer import Answer
+from qa.chain import answer_events, build_answerer
+from vectorstore.embeddings import VerbatimEmbeddings, get_embedder
+from vectorstore.store import DocRecord, Store
+from verbatim.settings import Settings
+
+from .uploads import STAGING, StagedFile, UploadError
+
+log = logging.getLogger(__name__)
+ANSWERERS = ("auto", "extractive", "llm")
+
+
+def one_line(exc: BaseException | str, limit: int = 300) -> str:
+    msg = " ".join(str(exc).split())
+    return msg if len(msg) <= limit else msg[: limit - 3] + "..."
+
+
+def document_row(r: DocRecord) -> dict:
+    """A document as the API, the UI and ``verbatim sources --json`` list it."""
+    return {"id": r.doc_id, "title": r.title, "source": r.source, "langs": list(r.langs), "chunks": r.chunks,
+            "ingested_at": datetime.fromtimestamp(r.ingested_at).isoformat(timespec="seconds")}
+
+
+def index_date(records: list[DocRecord]) -> str | None:
+    """The newest ``ingested_at`` as a UTC date: the one date a briefing may carry (deterministic per index)."""
+    if not records:
+        return None
+    newest = max(r.ingested_at for r in records)
+    return datetime.fromtimestamp(newest, tz=UTC).date().isoformat()
+
+
+class QueryMemo(VerbatimEmbeddings):
+    """The store's embedder with recent query vectors remembered (a pure function of the text).
+
+    One question is encoded by the retriever and again by the extractive answerer; e5 runs one call at a time,
+    so on a busy server the second encoding is pure queueing. Passages are never cached.
+    """
+
+    def __init__(self, base: VerbatimEmbeddings, size: int = 1024) -> None:
+        self.base, self.name, self.size = base, base.name, size
+        self.dim = getattr(base, "dim", None)
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return self.base.encode_queries(texts)
+        with self._lock:
+            known = {t: self._memo[t] for t in texts if t in self._memo}
+            for t in known:
+                self._memo.move_to_end(t)
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self.base.encode_queries(missing)))
+            with self._lock:
+                self._memo.update((t, known[t]) for t in missing)
+                while len(self._memo) > self.size:
+                    self._memo.popitem(last=False)
+        return np.stack([known[t] for t in texts])
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
+        return self.base.encode_passages(texts)
+
+
+def serving_store(settings: Settings) -> Store:
+    """The store a server uses: the configured embedder, loaded now, with query vectors remembered."""
+    return Store(settings, embedder=QueryMemo(get_embedder(settings.embedder)))
+
+
+class Service:
+    def __init__(self, settings: Settings, store: Store | None = None, warm: bool = True) -> None:
+        self.settings = settings
+        self.store = store or serving_store(settings)
+        self._write = threading.Lock()
+        self._build = threading.Lock()
+        self._answerers: dict[str, object] = {}
+        self.sweep_staging()
+        bot = self.answerer("extractive")
+        if warm:  # load the embedding model now, not on the first user's question
+            bot.retriever.retrieve("warm-up", 1)
+
+    # ---- answering -------------------------------------------------------------------------------------
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.settings.llm_base_url)
+
+    def resolve(self, kind: str) -> str:
+        if kind not in ANSWERERS:
+            raise ValueError(f"unknown answerer {kind!r}: use auto, extractive or llm")
+        if kind == "llm" and not self.llm_configured:
+            raise ValueError("answerer 'llm' needs VERBATIM_LLM_BASE_URL and VERBATIM_LLM_MODEL")
+        if kind == "auto":
+            return "llm" if self.llm_configured else "extractive"
+        return kind
+
+    def answerer(self, kind: str = "auto"):
+        kind = self.resolve(kind)
+        bot = self._answerers.get(kind)
+        if bot is None:
+            with self._build:
+                bot = self._answerers.get(kind)
+                if bot is None:
+                    bot = build_answerer(self.settings, self.store, kind)
+                    self._answerers = {**self._answerers, kind: bot}
+        return bot
+
+    def check_sources(self, sources: list[str] | None) -> list[str] | None:
+        """The restriction as given (None = all documents), or ValueError naming unknown file names."""
+        if not sources:
+            return None
+        known = {r.source for r in self.store.documents()}
+        unknown = sorted(set(sources) - known)
+        if unknown:
+            raise ValueError(f"unknown source(s): {', '.join(unknown)}")
+        return list(dict.fromkeys(sources))
+
+    def prepare(self, k: int | None, sources: list[str] | None, answerer: str):
+        """Validate a request before answering (ValueError -> 422), so a stream never starts in error."""
+        if k is not None and not 1 <= k <= 50:
+            raise ValueError("k must be between 1 and 50")
+        return self.answerer(answerer), self.check_sources(sources)
+
+    def ask(self, question: str, k: int | None = None, sources: list[str] | None = None,
+            answerer: str = "auto") -> Answer:
+        events = list(self.events(question, k, sources, answerer))
+        return events[-1]["answer"]
+
+    def events(self, question: str, k: int | None = None, sources: list[str] | None = None,
+               answerer: str = "auto") -> Iterator[dict]:
+        """The chain's events: ``retrieved``, ``token``..., ``answer`` (see qa/chain.py)."""
+        bot, sources = self.prepare(k, sources, answerer)
+        yield from answer_events(bot, question, k, sources)
+
+    # ---- the library -----------------------------------------------------------------------------------
+    def records(self) -> list[DocRecord]:
+        return self.store.documents()
+
+    def documents(self) -> list[dict]:
+        return [document_row(r) for r in self.records()]
+
+    def ingest_staged(self, staged: StagedFile) -> dict:
+        """Validate a staged upload, move it to ``uploads_dir`` and ingest it; UploadError leaves all as it was."""
+        try:
+            chunks = staged.validate(self.settings)
+            with self._write:
+                result = self._commit(staged)
+        finally:
+            staged.discard()
+        result["chunks"] = chunks
+        return result
+
+    def _commit(self, staged: StagedFile) -> dict:
+        final = self.settings.uploads_dir / staged.name
+        backup = staged.dir / ".previous"
+        had_previous = final.exists()
+        if had_previous:
+            os.replace(final, backup)
+        os.replace(staged.path, final)
+        try:
+            report = ingest_paths(self.store, [final])
+        except Exception:
+            self._restore(final, backup, had_previous)
+            raise
+        if report.failed:
+            self._restore(final, backup, had_previous)
+            raise UploadError(400, report.failed[0]["reason"])
+        self._refresh()
+        record = _record_for(final, self.store)
+        return {**report.to_dict(), "file": staged.name, "document": document_row(record) if record else None}
+
+    @staticmethod
+    def _restore(final: Path, backup: Path, had_previous: bool) -> None:
+        final.unlink(missing_ok=True)
+        if had_previous:
+            os.replace(backup, final)
+
+    def delete(self, doc_id: str) -> dict | None:
+        """Delete a document (and its stored upload, if it is one); None when there is no such document."""
+        with self._write:
+            record = self.store.document(doc_id)
+            if record is None:
+                return None
+            self.store.delete_document(doc_id)
+            removed = self._remove_upload(Path(record.path))
+            self._refresh()
+        return {"deleted": doc_id, "source": record.source, "file_removed": removed}
+
+    def _remove_upload(self, path: Path) -> bool:
+        uploads = self.settings.uploads_dir.resolve()
+        try:
+            resolved = path.resolve()
+        except OSError:
+            return False
+        inside = resolved.is_relative_to(uploads) and STAGING not in resolved.relative_to(uploads).parts
+        if inside and resolved.is_file():
+            resolved.unlink()
+            return True
+        return False
+
+    def _refresh(self) -> None:
+        """Rebuild every answerer built so far, over the store as it is now (BM25, Persian vocabulary)."""
+        with self._build:
+            kinds = list(self._answerers) or ["extractive"]
+            self._answerers = {kind: build_answerer(self.settings, self.store, kind) for kind in kinds}
+
+    def sweep_staging(self) -> None:
+        """Remove staging leftovers of a crashed upload (called once, when the service starts)."""
+        shutil.rmtree(self.settings.uploads_dir / STAGING, ignore_errors=True)
+
+
+def _record_for(path: Path, store: Store) -> DocRecord | None:
+    resolved = str(path.resolve())
+    return next((r for r in store.documents() if r.path == resolved), None)
