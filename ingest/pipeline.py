@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from vectorstore.store import Store
-from verbatim.types import content_hash
+from verbatim.settings import Settings
+from verbatim.types import Document, content_hash
 
 from .loaders import LoadError, iter_files, load_document
 from .segment import chunk_document
@@ -50,9 +51,7 @@ def ingest_paths(
         if on_file:
             on_file(path)
         try:
-            doc = load_document(path, settings.max_file_bytes)
-            # The index depends on the chunker too: a new chunk size re-indexes, like a changed file.
-            doc = replace(doc, sha=content_hash(doc.sha, CHUNKER_VERSION, str(settings.chunk_chars)))
+            doc = load_for_index(path, settings)
             previous = known.get(doc.doc_id)
             if previous is not None and previous.sha == doc.sha:
                 report.skipped += 1
@@ -78,6 +77,12 @@ def ingest_paths(
                 store.delete_document(record.doc_id)
                 report.deleted += 1
     return report
+
+
+def load_for_index(path: Path, settings: Settings) -> Document:
+    """The document as ingest would store it; its sha covers the chunker too, so a new chunk size re-indexes."""
+    doc = load_document(path, settings.max_file_bytes)
+    return replace(doc, sha=content_hash(doc.sha, CHUNKER_VERSION, str(settings.chunk_chars)))
 
 
 def _one_line(exc: BaseException) -> str:

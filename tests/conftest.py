@@ -57,3 +57,15 @@ def corpus_copy(corpus_home, tmp_path) -> Path:
     dest = tmp_path / "home"
     shutil.copytree(corpus_home, dest)
     return dest
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # 2 cores: torch threads fight Chroma's
+    from vectorstore.embeddings import get_embedder
+
+    yield get_embedder(MINILM)
+    torch.set_num_threads(before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 EN_Q = "Where and when did Huawei hold its first Central Asia Innovation Day?"
@@ -17,3 +18,13 @@ def write(folder: Path, name: str, data: str | bytes) -> Path:
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return p
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate a server the test started; kill it if it does not go."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import EN_Q, FA_Q, NOTE, NOTE_Q
+from helpers import EN_Q, FA_Q, NOTE, NOTE_Q, stop
 
 from ui.server import free_port
 
@@ -67,11 +67,7 @@ def server(corpus_home, tmp_path_factory):
     time.sleep(0.2)
     assert any(f"serving at {url}" in line for line in output), output
     yield url.rstrip("/")
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc, 20)
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ import time
 
 import httpx
 import pytest
+from helpers import stop
 
 from ingest.pipeline import ingest_paths
 from qa.answer import Answer
@@ -101,12 +102,7 @@ def server_url(gguf, tmp_path_factory):
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 30)
 
 
 @pytest.fixture(scope="module")

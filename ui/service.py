@@ -1,8 +1,10 @@
 """What a server shares between its HTTP API and its web UI: one store, its answerers, one write lock.
 
 Answerers are built once (the extractive one at start-up, the LLM one on first use) and rebuilt after every
-ingest or delete, so BM25 and the Persian term vocabulary always cover what is stored. Readers take the
-current answerer without locking (a dict swap is atomic); writers serialize on ``_write``.
+ingest or delete, so BM25 and the Persian term vocabulary always cover what is stored. With a shared Chroma
+server other instances write too, so there the store's version is checked (at most every ``FOLLOW_EVERY``
+seconds) and the answerers are rebuilt when it moved. Readers take the current answerer without locking (a
+dict swap is atomic); writers serialize on ``_write``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -29,6 +32,7 @@ from .uploads import STAGING, StagedFile, UploadError
 
 log = logging.getLogger(__name__)
 ANSWERERS = ("auto", "extractive", "llm")
+FOLLOW_EVERY = 2.0  # seconds between version checks of a shared Chroma server
 
 
 def one_line(exc: BaseException | str, limit: int = 300) -> str:
@@ -96,6 +100,7 @@ class Service:
         self._write = threading.Lock()
         self._build = threading.Lock()
         self._answerers: dict[str, object] = {}
+        self._version, self._checked = self.store.version(), time.monotonic()
         self.sweep_staging()
         bot = self.answerer("extractive")
         if warm:  # load the embedding model now, not on the first user's question
@@ -117,6 +122,7 @@ class Service:
 
     def answerer(self, kind: str = "auto"):
         kind = self.resolve(kind)
+        self._follow()
         bot = self._answerers.get(kind)
         if bot is None:
             with self._build:
@@ -219,8 +225,17 @@ class Service:
             return True
         return False
 
+    def _follow(self) -> None:
+        """Server mode: rebuild when another instance changed the store (an embedded store has one writer)."""
+        if not self.settings.chroma_url or time.monotonic() - self._checked < FOLLOW_EVERY:
+            return
+        self._checked = time.monotonic()
+        if self.store.version() != self._version:
+            self._refresh()
+
     def _refresh(self) -> None:
         """Rebuild every answerer built so far, over the store as it is now (BM25, Persian vocabulary)."""
+        self._version = self.store.version()  # before building: a write in between only costs one more rebuild
         with self._build:
             kinds = list(self._answerers) or ["extractive"]
             self._answerers = {kind: build_answerer(self.settings, self.store, kind) for kind in kinds}

@@ -1,15 +1,18 @@
 """BM25 (bm25s) over the search form of every chunk, persisted beside Chroma.
 
-The index is derived from the store, keyed by ``Store.version()``: any add/update/delete makes a new key,
-so the BM25 side can never disagree with Chroma, and in server mode each app instance rebuilds it from
-the shared store rather than sharing files.
+The index is derived from the store's committed chunks, keyed by ``Store.version()`` of the same snapshot:
+any add/update/delete makes a new key, so the BM25 side never disagrees with Chroma. In server mode each app
+instance keeps its own copy under its own cache dir and rebuilds it from the shared store when the version
+changes; instances that do share a cache dir only ever write a complete folder under a version's name.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import bm25s
@@ -24,9 +27,10 @@ _BUILD_LOCK = threading.Lock()
 
 
 class LexicalIndex:
-    def __init__(self, bm25: bm25s.BM25 | None, chunk_ids: list[str]) -> None:
+    def __init__(self, bm25: bm25s.BM25 | None, chunk_ids: list[str], version: str = "") -> None:
         self._bm25 = bm25
         self.chunk_ids = chunk_ids
+        self.version = version  # the store version it was built for ("" when built from a bare chunk list)
         self._vocab = bm25.vocab_dict if bm25 is not None else {}
 
     @classmethod
@@ -37,36 +41,46 @@ class LexicalIndex:
         bm25.index([tokenize(embed_text(c)) for c in chunks], show_progress=False)
         return cls(bm25, [c.chunk_id for c in chunks])
 
+    @staticmethod
+    def folder_for(store, version: str) -> Path:
+        return store.settings.cache_dir / "lexical" / f"{store.settings.collection}-{version}"
+
     @classmethod
     def for_store(cls, store) -> LexicalIndex:
         """Load the index for the store's current version, building (and persisting) it if missing."""
-        root = store.settings.cache_dir / "lexical"
-        folder = root / f"{store.settings.collection}-{store.version()}"
+        committed = store.committed()  # one snapshot: the version and the chunks indexed agree
+        version = store.version(committed)
+        folder = cls.folder_for(store, version)
         with _BUILD_LOCK:
             if (folder / "ids.json").exists():
-                return cls.load(folder)
-            index = cls.build(store.all_chunks())
+                return cls.load(folder, version)
+            index = cls.build(store.all_chunks(committed))
+            index.version = version
             index.save(folder)
-            for old in root.glob(f"{store.settings.collection}-*"):
-                if old != folder:
-                    shutil.rmtree(old, ignore_errors=True)
+            for old in folder.parent.glob(f"{store.settings.collection}-*"):
+                if old != folder and (not old.name.endswith(".tmp") or _age(old) > 3600):
+                    shutil.rmtree(old, ignore_errors=True)  # other versions; temp folders of crashed saves
             return index
 
     def save(self, folder: Path) -> None:
-        tmp = folder.with_name(folder.name + ".tmp")
+        """Write to a private temp folder, then rename: readers see a complete index or none."""
+        tmp = folder.with_name(f"{folder.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         if self._bm25 is not None:
             self._bm25.save(str(tmp), show_progress=False)
         (tmp / "ids.json").write_text(json.dumps(self.chunk_ids))
         shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)  # readers see a complete index or none
+        try:
+            tmp.rename(folder)
+        except OSError:  # another process sharing this cache dir saved the same version first: keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex:
+    def load(cls, folder: Path, version: str = "") -> LexicalIndex:
         ids = json.loads((folder / "ids.json").read_text())
         bm25 = bm25s.BM25.load(str(folder), show_progress=False) if ids else None
-        return cls(bm25, ids)
+        return cls(bm25, ids, version)
 
     def search(self, tokens: list[str], n: int) -> list[tuple[str, float]]:
         known = [t for t in tokens if t in self._vocab]
@@ -75,3 +89,11 @@ class LexicalIndex:
         scores = self._bm25.get_scores(known)
         top = np.argsort(-scores)[:n]
         return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _age(path: Path) -> float:
+    """Seconds since ``path`` changed (0 if it is already gone: another process removed it)."""
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0

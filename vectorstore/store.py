@@ -3,14 +3,18 @@
 Three collections: ``<name>_docs`` (full text + metadata, the commit record), ``<name>_chunks`` and
 ``<name>_sentences`` (embedded). A document is written chunks and sentences first, then its docs record;
 the docs record is the commit, and ``sweep`` deletes any chunk or sentence whose (doc_id, doc_sha) has no
-commit record. So a crash mid-write leaves nothing visible that a sweep does not remove.
+commit record. Readers (``all_chunks``, ``get_chunks``) only ever return committed rows, so a crash mid-write
+(or another instance's write in flight) is invisible even before a sweep removes its leftovers.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import chromadb
@@ -22,9 +26,16 @@ from verbatim.types import Chunk, Document, Sentence, content_hash
 
 from .embeddings import VerbatimEmbeddings, get_embedder
 
+# In server mode another instance may be writing right now: its uncommitted rows look like orphans, so a sweep
+# only removes orphans older than this. An embedded store has a single writer process and sweeps at once.
+SERVER_SWEEP_GRACE = 600.0
+CRASH_POINTS = ("chunks-written", "sentences-written", "committed", "record-deleted")
+
 
 class EmbedderMismatch(RuntimeError):
-    pass
+    def __init__(self, message: str, stored: str = "") -> None:
+        super().__init__(message)
+        self.stored = stored  # the embedder the index was built with (so `doctor` can still examine it)
 
 
 @dataclass(frozen=True)
@@ -88,13 +99,16 @@ class Store:
                 raise EmbedderMismatch(
                     f"the index at {settings.chroma_url or settings.chroma_dir} was built with embedder {other!r}, "
                     f"not {self.embedder_name!r}: re-ingest (delete the index and run `verbatim ingest` again) "
-                    f"or set VERBATIM_EMBEDDER={other}"
+                    f"or set VERBATIM_EMBEDDER={other}",
+                    stored=other,
                 )
             # An empty index (e.g. created by `verbatim sources` under another embedder) adopts this one.
             for col in (self.chunks, self.sentences, self.docs):
                 self.client.delete_collection(col.name)
             self.chunks, self.sentences, self.docs = self._open_collections()
         self._batch = max(1, min(self.client.get_max_batch_size(), 1000))
+        self.sweep_grace = SERVER_SWEEP_GRACE if settings.chroma_url else 0.0
+        self._crash_hits: dict[str, int] = {}
 
     def _open_collections(self):
         name = self.settings.collection
@@ -132,23 +146,37 @@ class Store:
             raise KeyError(f"no document {doc_id}")
         return got["documents"][0]
 
-    def version(self) -> str:
-        """Changes whenever any document is added, changed or removed: keys derived caches."""
-        got = self.docs.get(include=["metadatas"])
-        pairs = sorted(f"{m['doc_id']}:{m['sha']}" for m in got["metadatas"])
+    def committed(self, doc_ids: list[str] | None = None) -> dict[str, str]:
+        """doc_id -> sha of every committed document (or of those of ``doc_ids``): what readers may see."""
+        if doc_ids is not None and not doc_ids:
+            return {}
+        got = self.docs.get(ids=doc_ids, include=["metadatas"])
+        return {m["doc_id"]: m["sha"] for m in got["metadatas"]}
+
+    def version(self, committed: dict[str, str] | None = None) -> str:
+        """Changes whenever any document is added, changed or removed: keys derived caches (BM25)."""
+        committed = self.committed() if committed is None else committed
+        pairs = sorted(f"{doc_id}:{sha}" for doc_id, sha in committed.items())
         return content_hash(self.embedder_name, *pairs)[:16]
 
-    def all_chunks(self) -> list[Chunk]:
-        out: list[Chunk] = []
-        total = self.chunks.count()
-        for offset in range(0, total, self._batch):
-            got = self.chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=offset)
-            out.extend(chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]))
-        return out
+    def scan(self, col, include: list[str]) -> Iterator[tuple[str, str | None, dict]]:
+        """Every row of a collection, committed or not, page by page: (id, document, metadata)."""
+        for offset in range(0, col.count(), self._batch):
+            got = col.get(include=include, limit=self._batch, offset=offset)
+            docs = got["documents"] if "documents" in include else [None] * len(got["ids"])
+            yield from zip(got["ids"], docs, got["metadatas"])
+
+    def all_chunks(self, committed: dict[str, str] | None = None) -> list[Chunk]:
+        """The committed chunks (of the ``committed`` snapshot when given, so they match its version)."""
+        committed = self.committed() if committed is None else committed
+        return [chunk_from_record(i, d, m) for i, d, m in self.scan(self.chunks, ["documents", "metadatas"])
+                if committed.get(m["doc_id"]) == m["doc_sha"]]
 
     def get_chunks(self, ids: list[str]) -> list[Chunk]:
         got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
-        by_id = {i: chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        live = self.committed(sorted({m["doc_id"] for m in got["metadatas"]}))
+        by_id = {i: chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+                 if live.get(m["doc_id"]) == m["doc_sha"]}
         return [by_id[i] for i in ids if i in by_id]
 
     def query_chunks(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
@@ -164,54 +192,76 @@ class Store:
 
     # ---- writing -------------------------------------------------------------------------------------
     def write_document(self, doc: Document, chunks: list[Chunk]) -> None:
-        """Chunks and sentences first, then the commit record, then the previous version's leftovers."""
+        """Chunks and sentences first, then the commit record, then the previous version's leftovers.
+
+        Row ids include the document's sha, so a new version never overwrites the old one's rows: until the
+        commit record is swapped, the old version stays complete and is what readers see.
+        """
         chunk_vecs = self.embedder.encode_passages([embed_text(c) for c in chunks])
         sents = [(c, i, s) for c in chunks for i, s in enumerate(c.sentences)]
         sent_vecs = self.embedder.encode_passages([s.text for _, _, s in sents])
+        now = time.time()
         self._upsert(
             self.chunks,
             [c.chunk_id for c in chunks],
             chunk_vecs,
             [c.text for c in chunks],
-            [chunk_metadata(c) for c in chunks],
+            [{**chunk_metadata(c), "written_at": now} for c in chunks],
         )
+        self._crash_point("chunks-written")
         self._upsert(
             self.sentences,
             [f"{c.chunk_id}:{i}" for c, i, _ in sents],
             sent_vecs,
             [s.text for _, _, s in sents],
             [{"doc_id": c.doc_id, "doc_sha": c.doc_sha, "chunk_id": c.chunk_id, "source": c.source,
-              "char_start": s.char_start, "char_end": s.char_end, "lang": c.lang} for c, _, s in sents],
+              "char_start": s.char_start, "char_end": s.char_end, "lang": c.lang, "written_at": now}
+             for c, _, s in sents],
         )
+        self._crash_point("sentences-written")
         record = {
             "doc_id": doc.doc_id, "source": doc.source, "path": doc.path, "title": doc.title,
             "langs": ",".join(doc.langs), "sha": doc.sha, "chunks": len(chunks), "sentences": len(sents),
             "ingested_at": time.time(), "pages": json.dumps(doc.pages),
         }
         self.docs.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.text], metadatas=[record])
+        self._crash_point("committed")
         self._delete_where({"$and": [{"doc_id": doc.doc_id}, {"doc_sha": {"$ne": doc.sha}}]})
 
     def delete_document(self, doc_id: str) -> bool:
         """Commit record first, so a crash leaves only orphans that ``sweep`` removes."""
         existed = bool(self.docs.get(ids=[doc_id])["ids"])
         self.docs.delete(ids=[doc_id])
+        self._crash_point("record-deleted")
         self._delete_where({"doc_id": doc_id})
         return existed
 
-    def sweep(self) -> int:
-        """Delete chunks and sentences that no commit record vouches for; returns how many went."""
-        committed = {(m["doc_id"], m["sha"]) for m in self.docs.get(include=["metadatas"])["metadatas"]}
-        removed = 0
+    def orphans(self, min_age: float = 0.0) -> dict[str, list[str]]:
+        """Ids per collection name of rows no commit record vouches for, written at least ``min_age`` s ago."""
+        committed = self.committed()
+        cutoff = time.time() - min_age
+        return {col.name: [i for i, _, m in self.scan(col, ["metadatas"])
+                           if committed.get(m["doc_id"]) != m["doc_sha"] and m.get("written_at", 0.0) <= cutoff]
+                for col in (self.chunks, self.sentences)}
+
+    def sweep(self, min_age: float | None = None) -> int:
+        """Delete orphan chunks and sentences (older than ``sweep_grace`` by default); returns how many went."""
+        found = self.orphans(self.sweep_grace if min_age is None else min_age)
         for col in (self.chunks, self.sentences):
-            orphans = []
-            for offset in range(0, col.count(), self._batch):
-                got = col.get(include=["metadatas"], limit=self._batch, offset=offset)
-                orphans += [i for i, m in zip(got["ids"], got["metadatas"])
-                            if (m["doc_id"], m["doc_sha"]) not in committed]
-            for i in range(0, len(orphans), self._batch):
-                col.delete(ids=orphans[i : i + self._batch])
-            removed += len(orphans)
-        return removed
+            ids = found[col.name]
+            for i in range(0, len(ids), self._batch):
+                col.delete(ids=ids[i : i + self._batch])
+        return sum(map(len, found.values()))
+
+    def _crash_point(self, point: str) -> None:
+        """Tests only: ``VERBATIM_TEST_CRASH_AT=point[:n]`` SIGKILLs this process the n-th time it reaches
+        ``point`` (one of CRASH_POINTS), to prove that a crash there leaves a recoverable index."""
+        name, _, nth = self.settings.test_crash_at.partition(":")
+        if name != point:
+            return
+        self._crash_hits[point] = self._crash_hits.get(point, 0) + 1
+        if self._crash_hits[point] >= int(nth or 1):
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def _delete_where(self, where: dict) -> None:
         self.chunks.delete(where=where)

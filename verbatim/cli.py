@@ -188,10 +188,12 @@ def _print_answer(ans) -> None:
 
 
 def _register_more() -> None:
-    """Commands that live with their layer (evals, qa, ui) are registered here, at the end of the flow."""
+    """Commands that live with their layer (store, evals, ui) are registered here, at the end of the flow."""
     from evals.cli import register as register_evals
     from ui.cli import register as register_ui
+    from vectorstore.cli import register as register_store
 
+    register_store(app)
     register_evals(app)
     register_ui(app)
 

@@ -49,6 +49,7 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = ""
     token: str = ""  # bearer token / UI login, required when serving beyond loopback
+    test_crash_at: str = ""  # tests only: "point[:n]" SIGKILLs the process there (see Store._crash_point)
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:

@@ -1,0 +1,100 @@
+"""CLI commands of the store layer (``delete``, ``doctor``), registered on the main ``verbatim`` app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def delete(
+    target: str = typer.Argument(..., help="Document id, file name or path (see `verbatim sources`)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Remove a document from the index (its file is left alone). Exit 2 if no or several documents match."""
+    from rich.markup import escape
+
+    from verbatim.cli import _settings, err, open_store
+
+    store = open_store(_settings())
+    records = store.documents()
+    matches = ([r for r in records if r.doc_id == target]
+               or [r for r in records if r.path == str(Path(target).expanduser().resolve())]
+               or [r for r in records if r.source == target])
+    if len(matches) != 1:
+        why = (f"{len(matches)} documents are named {target!r} ({', '.join(r.doc_id for r in matches)}): give the id"
+               if matches else f"no document {target!r} (see `verbatim sources`)")
+        err.print(f"[red]error:[/] {escape(why)}", soft_wrap=True)
+        raise typer.Exit(2)
+    record = matches[0]
+    store.delete_document(record.doc_id)
+    if as_json:
+        print(json.dumps({"deleted": record.doc_id, "source": record.source}, ensure_ascii=False))
+    else:
+        print(f"deleted {record.source} ({record.doc_id})")
+
+
+def doctor(
+    fix: bool = typer.Option(False, "--repair", help="Sweep orphans, re-ingest inconsistent documents, rebuild BM25."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object instead of lines."),
+) -> None:
+    """Check the index against its commit records and documents; one line per problem. Exit 0 healthy, 1 not."""
+    from verbatim.cli import _settings
+
+    from .doctor import checkup
+
+    settings = _settings()
+    store, extra = _open_for_doctor(settings)
+    result = checkup(store, fix=fix, extra=extra) if store is not None else None
+    if as_json:
+        print(json.dumps(result.to_dict() if result else {"healthy": False, "problems": [vars(f) for f in extra]},
+                         ensure_ascii=False))
+    elif result is None:
+        print("\n".join(f.line() for f in extra))
+    else:
+        _print_checkup(result, fix)
+    raise typer.Exit(0 if result is not None and result.healthy else 1)
+
+
+def _open_for_doctor(settings):
+    """The store and any embedder finding: a mismatched index is examined with the embedder it was built with."""
+    from verbatim.cli import err
+
+    from .doctor import Finding
+    from .store import EmbedderMismatch, Store
+
+    try:
+        return Store(settings), []
+    except EmbedderMismatch as exc:
+        found = [Finding("embedder", " ".join(str(exc).split()), repairable=False)]
+        try:
+            return Store(settings.with_(embedder=exc.stored)), found
+        except (EmbedderMismatch, ValueError):
+            return None, found
+    except ValueError as exc:
+        err.print(f"error: {' '.join(str(exc).split())}", soft_wrap=True, markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+
+
+def _print_checkup(result, fix: bool) -> None:
+    for f in sorted(result.findings, key=lambda f: f.warning):
+        print(f.line())
+    for line in result.repaired:
+        print(f"repaired: {line}")
+    if fix:
+        for f in result.remaining:
+            print(f"unrepaired: {f.line()}")
+    c = result.counts
+    size = f"{c['documents']} documents, {c['chunks']} chunks, {c['sentences']} sentences"
+    if result.healthy:
+        print(f"healthy: {size}" + (f" ({len(result.problems)} problems repaired)" if result.problems else ""))
+    elif fix:
+        print(f"{len(result.remaining)} problems remain: {size}")
+    else:
+        print(f"{len(result.problems)} problems found (`verbatim doctor --repair` fixes what it can): {size}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(delete)
+    app.command()(doctor)
