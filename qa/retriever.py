@@ -16,7 +16,7 @@ import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
 from ingest.lang import detect_lang
 from ingest.normalize import tokenize
@@ -41,6 +41,7 @@ class HybridRetriever(BaseRetriever):
     translator: TermTranslator | None = None
     k: int = 5
     reranker: Any = None
+    _meta: dict = PrivateAttr(default_factory=dict)  # chunk id -> (lang, source), filled as chunks are seen
 
     @classmethod
     def from_store(cls, store: Store, settings: Settings | None = None, **kw) -> HybridRetriever:
@@ -65,6 +66,8 @@ class HybridRetriever(BaseRetriever):
         if s.use_dense_sentences:
             hits = self.store.query_sentences(vec, POOL * 2, where)
             out["sent"] = [(m["chunk_id"], sim) for m, sim in hits]
+            for m, _ in hits:  # the sentence rows carry their chunk's language and source: no extra fetch
+                self._meta.setdefault(m["chunk_id"], (m["lang"], m["source"]))
         if s.use_dense_chunks:
             out["chunk"] = self.store.query_chunks(vec, POOL, where)
         if self.lexical is not None:
@@ -98,12 +101,19 @@ class HybridRetriever(BaseRetriever):
         k = k or self.k
         sig = self.signals(question, sources)
         candidates = {cid for name in ("sent", "chunk", "bm25", "bm25_x") for cid, _ in sig.get(name, [])}
-        chunks = {c.chunk_id: c for c in self.store.get_chunks(sorted(candidates))}
+        unknown = sorted(cid for cid in candidates if cid not in self._meta)  # safe while other threads add
+        if unknown:  # chunk ids are content hashes: a chunk's language and source never change
+            for c in self.store.get_chunks(unknown):
+                self._meta[c.chunk_id] = (c.lang, c.source)
+        meta = {cid: self._meta[cid] for cid in candidates if cid in self._meta}
         if sources:
-            chunks = {cid: c for cid, c in chunks.items() if c.source in sources}
-        fused = self.fuse(sig, {cid: c.lang for cid, c in chunks.items()})
-        order = sorted((cid for cid in fused if cid in chunks), key=lambda cid: -fused[cid])
-        top = order[: max(k, 20) if self.reranker is not None else k]
+            meta = {cid: m for cid, m in meta.items() if m[1] in sources}
+        fused = self.fuse(sig, {cid: m[0] for cid, m in meta.items()})
+        order = sorted((cid for cid in fused if cid in meta), key=lambda cid: -fused[cid])
+        want = max(k, 20) if self.reranker is not None else k
+        # Only the winners are fetched; get_chunks drops rows a concurrent delete uncommitted meanwhile.
+        chunks = {c.chunk_id: c for c in self.store.get_chunks(order[: want + 5])}
+        top = [cid for cid in order[: want + 5] if cid in chunks][:want]
         best_sent = _best(sig.get("sent", []))
         results = [ScoredChunk(chunks[cid], fused[cid], {"best_sentence": best_sent.get(cid, 0.0)}) for cid in top]
         if self.reranker is not None and results:
