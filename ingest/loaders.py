@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import logging
 import os
 import re
 import unicodedata
@@ -17,9 +18,7 @@ from pathlib import Path
 import docx
 from bs4 import BeautifulSoup, NavigableString
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
-from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table
-from lxml.etree import XMLSyntaxError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
@@ -33,6 +32,8 @@ _JUNK = {".DS_Store", "Thumbs.db", "desktop.ini"}
 _MB = 1024 * 1024
 _ZIP_MAX_TOTAL = 200 * _MB
 _ZIP_MAX_RATIO = 200
+# pypdf logs every repair it attempts on a damaged file; the outcome is our LoadError reason, not their log lines.
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 
 class LoadError(Exception):
@@ -70,6 +71,12 @@ _UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0
 _EXTRA_LETTERS = {"\u200c", "\u200d", "\u200e", "\u200f"}  # ZWNJ etc.: parts of Persian words
 _WORD = re.compile(r"[^\s!-@\[-`{-~]+")  # split on whitespace, ASCII digits, punctuation and markup
 _PUNCT = "«»،؛؟…–—“”‘’„‚‹›•"
+# UTF-8 bytes as a legacy code page would read them: Latin-1 letters and curly quotes ("Ã©", "â€œ") for
+# cp1252; three Arabic-block letters in a row ("ط§ظ„") for cp1256, which real cp1256 Persian never contains.
+_UTF8_INSIDE = {
+    "cp1256": re.compile(rb"(?:[\xd8-\xdb][\x80-\xbf]){3}"),
+    "cp1252": re.compile(rb"[\xc2\xc3][\x80-\xbf]|\xe2\x80[\x80-\xbf]"),
+}
 
 
 def decode_text(data: bytes) -> str:
@@ -94,13 +101,19 @@ def decode_text(data: bytes) -> str:
     if sum(len(m) for m in _UTF8_SEQ.findall(data)) >= 0.9 * high:
         # Almost all high bytes form valid UTF-8: a damaged UTF-8 file, and cp125x would give mojibake.
         raise ValueError(f"invalid UTF-8 at byte {bad_at} (damaged file or mixed encodings)")
+    mixed = False
     for encoding in ("cp1256", "cp1252"):
+        if _UTF8_INSIDE[encoding].search(data):
+            mixed = True  # decoding it all as this code page would turn the UTF-8 part into mojibake
+            continue
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
         if _sound(text, arabic=encoding == "cp1256"):
             return text
+    if mixed and sum(len(m) for m in _UTF8_SEQ.findall(data)) >= 0.5 * high:  # random bytes: about 0.3
+        raise ValueError("mixed encodings (UTF-8 text next to text in another encoding)")
     raise ValueError("cannot decode as UTF-8, UTF-16, cp1256 or cp1252")
 
 
@@ -129,6 +142,25 @@ def _broken_arabic_word(word: str) -> bool:
     return unicodedata.category(word[0]) == "Mn" or any(
         (c.isalpha() and not is_arabic_script(c)) or unicodedata.category(c)[0] == "S" for c in word
     )
+
+
+# ---------------------------------------------------------------- wrong extensions
+_MAGIC = (
+    (b"%PDF-", "a PDF document"), (b"PK\x03\x04", "a zip archive (e.g. .docx)"), (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"), (b"\x1f\x8b", "a gzip archive"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.doc/.xls)"), (b"\x7fELF", "a program"),
+)
+_EXPECTED = {".pdf": "a PDF document", ".docx": "a zip archive (e.g. .docx)"}
+
+
+def _check_kind(path: Path, data: bytes, suffix: str) -> None:
+    """Refuse a file whose content is plainly another format: a clear reason instead of a decoding error."""
+    kind = next((what for magic, what in _MAGIC if data.startswith(magic)), None)
+    expected = _EXPECTED.get(suffix)
+    if kind is not None and kind != expected:
+        raise LoadError(path, f"wrong extension: the content is {kind}, not {suffix}")
+    if suffix == ".pdf" and b"%PDF-" not in data[:1024]:
+        raise LoadError(path, "not a PDF (no %PDF- header)")
 
 
 # ---------------------------------------------------------------- HTML
@@ -195,7 +227,9 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, tuple[tuple[int, int, int],
             except (PyPdfError, NotImplementedError) as exc:  # e.g. AES without the cryptography package
                 raise LoadError(path, f"encrypted PDF: {_short(exc)}") from exc
         texts = [_normalize_newlines(page.extract_text() or "") for page in reader.pages]
-    except (PyPdfError, ValueError, KeyError, IndexError, TypeError, OSError, RecursionError) as exc:
+    except LoadError:
+        raise
+    except Exception as exc:  # pypdf on damaged bytes raises anything (zlib, NotImplementedError, ...): all corrupt
         raise LoadError(path, f"corrupt PDF: {_short(exc)}") from exc
     if not any(t.strip() for t in texts):
         raise LoadError(path, "PDF has no text layer (scanned?)")
@@ -247,7 +281,7 @@ def _docx_text(path: Path, data: bytes, max_bytes: int) -> tuple[str, str]:
                 text = "#" * level + " " + " ".join(text.split())
             blocks.append(text)
         title = (doc.core_properties.title or "").strip()
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, XMLSyntaxError) as exc:
+    except Exception as exc:  # python-docx, zipfile, zlib and lxml on damaged bytes: all mean a corrupt file
         raise LoadError(path, f"corrupt DOCX: {_short(exc)}") from exc
     return "\n\n".join(b for b in blocks if b.strip()), title
 
@@ -313,6 +347,7 @@ def load_document(path: Path, max_bytes: int) -> Document:
     except OSError as exc:
         raise LoadError(path, f"cannot read file: {exc.strerror or _short(exc)}") from exc
 
+    _check_kind(path, data, suffix)
     pages: tuple[tuple[int, int, int], ...] = ()
     meta_title = ""
     if suffix == ".pdf":

@@ -24,6 +24,7 @@ _CLOSERS = "\"'”’»)]}*"
 _HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _LIST_RE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _MARKUP_RE = re.compile(r"<sup>.*?</sup>|</?\w+>|\*\*|__|`")
+_WORD_WINDOW = 40  # longest word looked at before a period
 
 
 def clean_heading(text: str) -> str:
@@ -115,22 +116,38 @@ def _runs_on(text: str, block: Block, nxt: Block) -> bool:
     )
 
 
+def _run_end(text: str, i: int) -> int:
+    """End of the run of terminals and closing marks starting at ``i``."""
+    j = i + 1
+    while j < len(text) and (text[j] in _CLOSERS or text[j] in _TERMINALS):
+        j += 1
+    return j
+
+
+def _word_before(text: str, start: int, i: int) -> str:
+    """The run of word characters and dots ending at ``i`` (lower case), looked at through a short window.
+
+    Bounded so a hostile line ("a.b.a.b..." for megabytes) costs linear time; any word longer than the
+    window is no abbreviation, initial or U.S.A.-style acronym anyway (a truncated one returns "").
+    """
+    j = i
+    while j > start and i - j <= _WORD_WINDOW and (text[j - 1] == "." or text[j - 1].isalnum() or text[j - 1] == "_"):
+        j -= 1
+    return "" if i - j > _WORD_WINDOW else text[j:i].lower()
+
+
 def _is_boundary(text: str, i: int, start: int) -> bool:
     """Is the terminal at text[i] the end of a sentence?"""
-    ch = text[i]
-    if ch == ".":
-        if i + 1 < len(text) and text[i + 1].isdigit():
-            return False  # decimal: 3.14
-        m = re.search(r"([\w.]+)$", text[start:i])
-        word = m.group(1).lower() if m else ""
+    j = _run_end(text, i)
+    if j < len(text) and not text[j].isspace():
+        return False  # "3.14", "a.b", "?!x": a sentence ends only before space or the end
+    if text[i] == ".":
+        word = _word_before(text, start, i)
         if word in _ABBREV or (len(word) == 1 and word.isalpha() and word.isascii()):
             return False  # abbreviation or initial: Dr. / J. Smith
         if re.fullmatch(r"(?:[a-z]\.)+[a-z]", word):
             return False  # U.S.A.
-    j = i + 1
-    while j < len(text) and (text[j] in _CLOSERS or text[j] in _TERMINALS):
-        j += 1
-    return j >= len(text) or text[j].isspace()
+    return True
 
 
 def _split_sentences(text: str, start: int, end: int) -> list[Sentence]:
@@ -138,14 +155,15 @@ def _split_sentences(text: str, start: int, end: int) -> list[Sentence]:
     s = start
     i = start
     while i < end:
-        if text[i] in _TERMINALS and _is_boundary(text, i, s):
-            j = i + 1
-            while j < end and (text[j] in _CLOSERS or text[j] in _TERMINALS):
-                j += 1
-            _append(out, text, s, j)
-            s = j
-            i = j
-            continue
+        if text[i] in _TERMINALS:
+            j = _run_end(text, i)
+            if _is_boundary(text, i, s):
+                _append(out, text, s, min(j, end))
+                s = i = j
+                continue
+            if j < len(text) and not text[j].isspace():
+                i = j  # no terminal of this run can end a sentence: skip it whole (linear on "!!!!...x")
+                continue
         i += 1
     _append(out, text, s, end)
     return out

@@ -195,8 +195,10 @@ def test_bad_uploads_change_nothing(api):
 
 def test_upload_names_are_sanitized(api):
     uploads = api.settings.uploads_dir.resolve()
+    long = "x" * 400 + ".txt"
     names = {"../../evil.txt": "evil.txt", "/etc/passwd.txt": "passwd.txt",
-             "گزارش\u202e\u0000 انرژی.md": "گزارش انرژی.md"}
+             "گزارش\u202e\u0000 انرژی.md": "گزارش انرژی.md", "C:\\Users\\me\\..\\win.md": "win.md",
+             ".bashrc.txt": "bashrc.txt", "CON.txt": "_CON.txt", long: "x" * 196 + ".txt"}
     for i, (raw, expected) in enumerate(names.items()):
         r = upload(api, raw, f"Note {i}\n\nThe caravan number {i} reached Samarkand after crossing the Pamir.\n")
         assert r.status_code == 200, r.text
@@ -208,6 +210,25 @@ def test_upload_names_are_sanitized(api):
         doc_id = ids_by_source(api)[expected]
         assert api.client.delete(f"/api/sources/{doc_id}").json()["file_removed"] is True
         assert not (uploads / expected).exists()
+
+
+def test_oversize_upload_without_a_length_is_cut_off_while_streaming(api):
+    """Chunked transfer: no Content-Length to check first, so the byte count while receiving must refuse it."""
+    before = state(api)
+    boundary = "verbatim-test-boundary"
+
+    def body():
+        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="stream.txt"\r\n'
+               "Content-Type: text/plain\r\n\r\n").encode()
+        for _ in range(api.settings.max_file_bytes // 4096 + 4):
+            yield b"caravan " * 512
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    r = api.client.post("/api/ingest", content=body(),
+                        headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 413 and "limit" in r.json()["error"]
+    assert state(api) == before
+    assert not any((api.settings.uploads_dir / ".staging").iterdir())
 
 
 def test_errors_are_one_line_json(api, monkeypatch):

@@ -35,8 +35,16 @@ def chromium_present():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get update && apt-get install -y chromium")
 
-HOSTILE = ('<img src=x onerror="window.__pwned=1">\n\nThe Murghab customs post at Kulma Pass opened to trucks in '
-           "2004 according to this memo. <script>window.__pwned=1</script> ${window.__pwned=1} {{constructor}}\n")
+# Markup in the heading, in the very sentence that answers (so it is quoted in the chat) and around it.
+HOSTILE_ANSWER = ("The Murghab customs post at Kulma Pass opened to trucks in 2004 "
+                  '<img src=x onerror="window.__pwned=2"> according to [this memo](javascript:window.__pwned=3) '
+                  "and ![a pixel](/pixel.png) **as agreed**.")
+HOSTILE = ('# Memo <img src=x onerror="window.__pwned=1">\n\n' + HOSTILE_ANSWER + "\n\n"
+           '<script>window.__pwned=4</script> <iframe srcdoc="<script>parent.__pwned=5</script>"></iframe> '
+           '<svg onload="window.__pwned=6"></svg> <a href="javascript:window.__pwned=7">click</a> '
+           "${window.__pwned=8} {{constructor}}\n")
+ACTIVE = ", ".join(f"{where} {tag}" for where in ("#vb-chat", "#vb-panel", "#vb-library")
+                   for tag in ("script", "img", "iframe", "svg", "a[href^='javascript']"))
 HOSTILE_Q = "When did the Murghab customs post at Kulma Pass open to trucks?"
 
 
@@ -225,17 +233,26 @@ def test_bad_uploads_show_their_reason_and_change_nothing(session, tmp_path):
 
 
 def test_untrusted_document_is_shown_as_text(session, tmp_path):
+    """HTML, markdown and template syntax in a document are text in the chat quote, the source panel and the
+    library: no element is created from them and nothing runs."""
     page = session["page"]
     hostile = tmp_path / "hostile.txt"
     hostile.write_text(HOSTILE, encoding="utf-8")
-    assert upload(page, hostile) == ["hostile.txt: added: 1 chunk"]
+    lines = upload(page, hostile)
+    assert len(lines) == 1 and lines[0].startswith("hostile.txt: added:")
+    assert "Memo" in page.locator("#vb-library").inner_text()
     turn = ask(page, HOSTILE_Q)
+    quote = turn.locator(".vb-bot p .vb-quote").first.inner_text()
+    assert quote.startswith(HOSTILE_ANSWER)  # the raw markup, character for character, as the quoted text
+    assert turn.locator(".vb-quote *").count() == 0  # no element made from markdown or HTML inside the quote
     turn.locator(".vb-card").first.click()
     panel = page.locator("#vb-panel-body .vb-src-text").inner_text()
-    assert "<script>window.__pwned=1</script>" in panel and '<img src=x onerror="window.__pwned=1">' in panel
-    assert "${window.__pwned=1} {{constructor}}" in panel
+    for raw in (HOSTILE_ANSWER, "<script>window.__pwned=4</script>", '<svg onload="window.__pwned=6"></svg>',
+                '<iframe srcdoc="<script>parent.__pwned=5</script>"></iframe>', "${window.__pwned=8} {{constructor}}"):
+        assert raw in panel, raw
+    page.wait_for_timeout(500)  # an onerror/onload would have fired by now
     assert page.evaluate("typeof window.__pwned") == "undefined"
-    assert page.locator("#vb-chat script, #vb-panel script, #vb-chat img, #vb-panel img").count() == 0
+    assert page.locator(ACTIVE).count() == 0
     shot(page, "08-untrusted-text")
 
 

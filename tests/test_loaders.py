@@ -5,11 +5,14 @@ from __future__ import annotations
 import codecs
 import pickle
 import random
+import tempfile
 import zipfile
 from pathlib import Path
 
 import docx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from reportlab.pdfgen import canvas
 
 from ingest.loaders import SUPPORTED, LoadError, decode_text, iter_files, load_document
@@ -288,3 +291,98 @@ def test_iter_files(tmp_path):
         "other.xyz", ".explicit.txt", "missing.md",
     ]  # fmt: skip
     assert refusal(got[2]) == "unsupported file type .xyz"
+
+
+# ---------------------------------------------------------------- fuzz: nothing but LoadError, ever
+def _seed_files() -> dict[str, bytes]:
+    """One valid file per format, for byte-level mutation (reaches deeper than random bytes ever do)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = make_pdf(Path(tmp) / "s.pdf", ["Page one about Central Asia.", "Page two."]).read_bytes()
+        d = docx.Document()
+        d.add_heading("Title", level=1)
+        d.add_paragraph(FA)
+        d.add_table(rows=1, cols=2).rows[0].cells[0].text = "cell"
+        d.save(str(Path(tmp) / "s.docx"))
+        return {".pdf": pdf, ".docx": (Path(tmp) / "s.docx").read_bytes(), ".html": HTML.encode("utf-8"),
+                ".txt": f"{FA}\n{EN}\n".encode(), ".md": f"# {EN}\n\n{FA}\n".encode()}
+
+
+SEEDS = _seed_files()
+
+
+def load_or_refuse(suffix: str, data: bytes) -> None:
+    """load_document on ``data`` as a ``suffix`` file: a Document with sound text, or a one-line LoadError."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"fuzz{suffix}"
+        path.write_bytes(data)
+        try:
+            doc = load_document(path, MAX)
+        except LoadError as exc:
+            assert exc.reason and "\n" not in exc.reason
+            return
+    assert doc.text.strip() and doc.sha == content_hash(doc.text) and "\r" not in doc.text
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(suffix=st.sampled_from(sorted(SUPPORTED)), data=st.binary(max_size=2048))
+def test_arbitrary_bytes_give_a_document_or_a_load_error(suffix, data):
+    load_or_refuse(suffix, data)
+
+
+@st.composite
+def mutated(draw) -> tuple[str, bytes]:
+    """A valid file with a few bytes flipped, cut, inserted or truncated."""
+    suffix = draw(st.sampled_from(sorted(SEEDS)))
+    data = bytearray(SEEDS[suffix])
+    for _ in range(draw(st.integers(1, 6))):
+        at = draw(st.integers(0, len(data)))
+        op = draw(st.sampled_from(["flip", "cut", "insert", "truncate"]))
+        if op == "flip" and at < len(data):
+            data[at] = draw(st.integers(0, 255))
+        elif op == "cut":
+            del data[at : at + draw(st.integers(1, 64))]
+        elif op == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=16))
+        elif op == "truncate":
+            del data[at:]
+    return suffix, bytes(data)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_damaged_files_give_a_document_or_a_load_error(case):
+    load_or_refuse(*case)
+
+
+@pytest.mark.parametrize("data", [
+    b"%PDF-1.4\n1 0 obj<</Filter/Bogus/Length 4>>stream\nabcd\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF",
+    SEEDS[".pdf"].replace(b"/FlateDecode", b"/FlateDecodX"),  # NotImplementedError in pypdf
+], ids=["bogus-filter", "unknown-filter"])
+def test_pdf_parser_errors_are_load_errors(tmp_path, data):
+    assert refusal(write(tmp_path, "odd.pdf", data)).startswith("corrupt PDF:")
+
+
+def test_corrupt_deflate_in_docx_is_a_load_error(tmp_path):
+    data = bytearray(SEEDS[".docx"])
+    start = data.index(b"word/document.xml") + len(b"word/document.xml")  # the member's compressed bytes follow
+    data[start + 40 : start + 60] = bytes(20)  # zlib.error inside python-docx, not BadZipFile
+    assert refusal(write(tmp_path, "damaged.docx", bytes(data))).startswith("corrupt DOCX: Error -3")
+
+
+@pytest.mark.parametrize("name, data, reason", [
+    ("paper.txt", SEEDS[".pdf"], "wrong extension: the content is a PDF document, not .txt"),
+    ("report.md", SEEDS[".docx"], "wrong extension: the content is a zip archive (e.g. .docx), not .md"),
+    ("photo.html", b"\x89PNG\r\n\x1a\n" + bytes(64), "wrong extension: the content is a PNG image, not .html"),
+    ("paper.docx", SEEDS[".pdf"], "wrong extension: the content is a PDF document, not .docx"),
+    ("notes.pdf", b"Just some notes, not a PDF at all.\n", "not a PDF (no %PDF- header)"),
+])
+def test_wrong_extension_is_named(tmp_path, name, data, reason):
+    assert refusal(write(tmp_path, name, data)) == reason
+
+
+@pytest.mark.parametrize("data", [
+    "Le café était naïve. ".encode() * 10 + "Le café était naïve. ".encode("cp1252") * 10,
+    "سلام دنیا، این متن است. ".encode() * 10 + "سلام دنیا، این متن است. ".replace("ی", "ي").encode("cp1256") * 20,
+], ids=["utf8+cp1252", "utf8+cp1256"])
+def test_mixed_encodings_are_refused_not_mojibake(tmp_path, data):
+    assert refusal(write(tmp_path, "mixed.txt", data)).startswith("mixed encodings")

@@ -22,6 +22,8 @@ STAGING = ".staging"  # hidden: `verbatim ingest` of the uploads folder skips it
 _KEEP_FORMAT = {"\u200c", "\u200d"}  # ZWNJ / ZWJ: parts of Persian words
 _DROP_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, bidi overrides, surrogates, unassigned
 _REPLACE = set('<>:"|?*')  # not allowed in names on some systems
+# Device names on Windows whatever the extension ("CON.txt" opens the console): the file could not be copied there.
+_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{dev}{i}" for dev in ("COM", "LPT") for i in range(1, 10)}
 
 
 class UploadError(Exception):
@@ -48,8 +50,9 @@ def size_text(n: float) -> str:
 def safe_filename(name: str) -> str:
     """The last path component of ``name``, NFKC-normalized, without control/bidi characters or leading dots.
 
-    ``../../evil.txt`` -> ``evil.txt``, ``/etc/passwd.txt`` -> ``passwd.txt``, ``C:\\x\\y.md`` -> ``y.md``;
-    Persian letters (and ZWNJ) are kept. Returns ``""`` when nothing usable is left.
+    ``../../evil.txt`` -> ``evil.txt``, ``/etc/passwd.txt`` -> ``passwd.txt``, ``C:\\x\\y.md`` -> ``y.md``,
+    ``CON.txt`` -> ``_CON.txt``; at most ``MAX_NAME_BYTES`` of UTF-8; Persian letters (and ZWNJ) are kept.
+    Returns ``""`` when nothing usable is left.
     """
     name = unicodedata.normalize("NFKC", name or "")
     name = name.replace("\\", "/").split("/")[-1]
@@ -71,6 +74,8 @@ def safe_filename(name: str) -> str:
     if not dot or not stem:
         stem, ext = name, ""
     stem = stem.strip(" .")
+    if stem.split(".")[0].rstrip(" ").upper() in _RESERVED:
+        stem = "_" + stem
     budget = MAX_NAME_BYTES - len(ext.encode("utf-8")) - 1
     while len(stem.encode("utf-8")) > budget:
         stem = stem[:-1]
