@@ -10,6 +10,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is ever downloaded at run time
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # model loading must not garble the one-line-per-file output
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
