@@ -18,6 +18,8 @@ import numpy as np
 from ingest.lang import detect_lang
 from ingest.normalize import tokenize
 
+from .names import NameBridge
+
 EN_STOP = set(
     "a an the of to in on at by for from with about as into over under between and or but not no nor is are was "
     "were be been being do does did doing have has had having what which who whom whose when where why how "
@@ -46,6 +48,7 @@ class TermTranslator:
         self.threshold = threshold
         self.per_item = per_item
         self.max_terms = max_terms
+        self.names = NameBridge([t for t in terms if " " not in t])  # all words: rare names are what it is for
 
     @classmethod
     def for_store(cls, store, **kw) -> TermTranslator:

@@ -1,5 +1,5 @@
 """Hybrid retrieval: dense chunks + dense sentences + BM25 on the question, plus BM25 on a Persian
-pseudo-query for questions in another language.
+pseudo-query for questions in another language (term translation and bridged names, qa/names.py).
 
 Fusion is by calibrated scores (measured better than reciprocal-rank fusion on the dev set): a chunk's
 score is its best-sentence cosine + ``w_chunk`` x its chunk cosine, plus ``lang_offset`` when the chunk
@@ -73,8 +73,12 @@ class HybridRetriever(BaseRetriever):
         if self.lexical is not None:
             out["bm25"] = self.lexical.search(tokenize(question), POOL)
             if self.translator is not None and out["lang"] != "fa":
-                out["pseudo"] = self.translator.translate(question)
+                lexical = self.lexical
+                names = self.translator.names.bridge(question, lambda w: bool(lexical.search(tokenize(w), 1))) \
+                    if s.use_names else []
+                out["pseudo"] = " ".join([self.translator.translate(question), *names]).strip()
                 out["bm25_x"] = self.lexical.search(tokenize(out["pseudo"]), POOL) if out["pseudo"] else []
+                out["bm25_names"] = self.lexical.search(tokenize(" ".join(names)), POOL) if names else []
         return out
 
     def fuse(self, sig: dict, langs: dict[str, str]) -> dict[str, float]:
@@ -86,6 +90,7 @@ class HybridRetriever(BaseRetriever):
         chunk = dict(sig.get("chunk", []))
         bm25 = _normalized(sig.get("bm25", []))
         bm25_x = _normalized(sig.get("bm25_x", []))
+        names = _normalized(sig.get("bm25_names", []))
         scores: dict[str, float] = {}
         for cid in set(sent) | set(chunk) | set(bm25) | set(bm25_x):
             dense_w = (1.0 if "sent" in sig else 0.0) + (s.w_chunk if "chunk" in sig else 0.0)
@@ -94,6 +99,7 @@ class HybridRetriever(BaseRetriever):
             if langs.get(cid) != sig["lang"]:
                 v += dense_w * s.lang_offset
             v += s.w_bm25 * bm25.get(cid, 0.0) + s.w_bm25_crosslingual * bm25_x.get(cid, 0.0)
+            v += s.w_names * names.get(cid, 0.0)
             scores[cid] = v
         return scores
 

@@ -34,12 +34,14 @@ class Settings:
     use_dense_sentences: bool = True
     use_bm25: bool = True
     use_crosslingual: bool = True
+    use_names: bool = True  # bridge English names to their Persian spellings (qa/names.py)
     fusion: str = "score"  # "score": calibrated score fusion (measured best); "rrf": reciprocal-rank fusion
     rrf_k: int = 60
     lang_offset: float = 0.04  # cosine added to cross-language matches (e5 scores them lower); 0 disables
     w_chunk: float = 0.5  # weight of the chunk cosine next to the best-sentence cosine
     w_bm25: float = 0.05  # weight of BM25 (normalized to the top hit) on the question
     w_bm25_crosslingual: float = 0.05  # weight of BM25 on the Persian pseudo-query
+    w_names: float = 0.05  # weight of BM25 on the bridged Persian names alone
     top_k: int = 5
     reranker: str = ""  # path of a sentence-transformers CrossEncoder; empty = no reranking
     # answering
