@@ -173,6 +173,8 @@ class Store:
                 if committed.get(m["doc_id"]) == m["doc_sha"]]
 
     def get_chunks(self, ids: list[str]) -> list[Chunk]:
+        if not ids:  # Chroma rejects an empty id list
+            return []
         got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
         live = self.committed(sorted({m["doc_id"] for m in got["metadatas"]}))
         by_id = {i: chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
