@@ -81,10 +81,20 @@ def bench_cmd(
     corpus: Path = typer.Option(Path("corpus")),
     dataset: Path = typer.Option(Path("evals/datasets/dev.jsonl")),
     rounds: int = typer.Option(3, help="Passes over the questions for latency."),
+    scale: bool = typer.Option(False, "--scale", help="Growth benchmark on synthetic corpora of --sizes chunks."),
+    sizes: str = typer.Option("1000,10000,100000", help="With --scale: comma-separated chunk counts."),
+    embed: str = typer.Option("auto", help="With --scale: real | cached | auto (real up to --real-limit chunks)."),
+    real_limit: int = typer.Option(1000, help="With --scale --embed auto: largest size embedded for real."),
+    seed: int = typer.Option(7, help="With --scale: seed of the synthetic corpora."),
+    out: Path = typer.Option(Path("out/scale"), help="With --scale: folder for results.json, table.md, scale.png."),
 ) -> None:
-    """Ingest throughput, warm retrieval latency (p50/p95, Verbatim vs the LangChain recipe), HTTP answer latency."""
+    """Ingest throughput, warm retrieval latency (p50/p95, Verbatim vs the LangChain recipe), HTTP answer latency;
+    with --scale, how ingest, query latency, disk and memory grow with the corpus."""
     from verbatim.cli import _settings
 
+    if scale:
+        _scale(_settings(), sizes, embed, real_limit, seed, corpus, dataset, out)
+        return
     from .bench import run_bench
 
     result = run_bench(_settings(), corpus, dataset, rounds)
@@ -95,6 +105,32 @@ def bench_cmd(
         print(f"{section}:")
         for k, v in values.items():
             print(f"  {k}: {v:.3f}" if isinstance(v, float) else f"  {k}: {v}")
+
+
+def _scale(settings, sizes: str, embed: str, real_limit: int, seed: int, corpus: Path, dataset: Path, out: Path):
+    from .scale import ScaleConfig, run_scale
+
+    try:
+        counts = tuple(int(x) for x in sizes.split(",") if x.strip())
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 1 or embed not in {"auto", "real", "cached"}:
+        err.print("[red]error:[/] --sizes must be positive integers (e.g. 1000,10000) and --embed real|cached|auto",
+                  soft_wrap=True)
+        raise typer.Exit(2)
+    if not corpus.is_dir() or not dataset.is_file():
+        err.print(f"[red]error:[/] need an existing --corpus folder and --dataset file ({corpus}, {dataset})",
+                  soft_wrap=True)
+        raise typer.Exit(2)
+    cfg = ScaleConfig(sizes=counts, embed=embed, real_limit=real_limit, seed=seed, corpus=str(corpus),
+                      dataset=str(dataset))
+    try:
+        run_scale(settings, cfg, out, log=lambda m: err.print(m, soft_wrap=True))
+    except RuntimeError as exc:
+        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    print((out / "table.md").read_text(encoding="utf-8"))
+    err.print(f"wrote {out / 'results.json'}, {out / 'table.md'}, {out / 'scale.png'}")
 
 
 def register(app) -> None:

@@ -1,0 +1,41 @@
+"""The growth benchmark's machinery at a tiny size: real Chroma, real e5, cached mode (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from evals.scale import ScaleConfig, run_scale
+from evals.synth import build_pool, count_chunks, write_corpus
+from verbatim.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_generator_is_deterministic_and_exact(tmp_path):
+    pool = build_pool(ROOT / "corpus", 120, seed=3)
+    assert pool.sentences["en"] and pool.sentences["fa"]
+    a = write_corpus(tmp_path / "a", 150, pool, seed=3, chunk_chars=600)
+    b = write_corpus(tmp_path / "b", 150, pool, seed=3, chunk_chars=600)
+    assert a.chunks == 150 and a.chunks_per_doc == b.chunks_per_doc
+    files = sorted((tmp_path / "a").iterdir())
+    assert [f.read_text() for f in files] == [f.read_text() for f in sorted((tmp_path / "b").iterdir())]
+    assert [count_chunks(f.read_text(encoding="utf-8"), 600) for f in files] == a.chunks_per_doc
+
+
+def test_scale_bench_tiny(tmp_path):
+    out = tmp_path / "scale"
+    cfg = ScaleConfig(sizes=(200,), embed="cached", pool=40, rounds=1, questions=6, probe=4,
+                      corpus=str(ROOT / "corpus"), dataset=str(ROOT / "evals/datasets/dev.jsonl"))
+    result = run_scale(Settings().with_(home=tmp_path / "unused"), cfg, out, log=lambda _m: None)
+    (row,) = result["rows"]
+    assert row["embed_mode"] == "cached" and row["end_to_end_kind"] == "derived"
+    assert abs(row["chunks"] - 200) <= 5 and row["sentences"] > row["chunks"]
+    assert row["ingest_failed"] == []
+    assert row["ingest_embedding"]["composed"] + row["ingest_embedding"]["memo_hits"] > 0
+    assert row["query_ms"]["n"] == 6 and row["disk_mb"] > 0 and row["peak_rss_mb"] > 0
+    assert json.loads((out / "results.json").read_text())["rows"][0]["chunks"] == row["chunks"]
+    assert (out / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = (out / "table.md").read_text(encoding="utf-8")
+    assert f"| 200 | {row['chunks']} |" in table and "derived" in table
+    assert (out / "embed-cache" / "vectors.npy").exists()  # the pool's real vectors, reusable by the next run
