@@ -66,8 +66,9 @@ class HybridRetriever(BaseRetriever):
         if s.use_dense_sentences:
             hits = self.store.query_sentences(vec, POOL * 2, where)
             out["sent"] = [(m["chunk_id"], sim) for m, sim in hits]
+            known = self._meta
             for m, _ in hits:  # the sentence rows carry their chunk's language and source: no extra fetch
-                self._meta.setdefault(m["chunk_id"], (m["lang"], m["source"]))
+                known.setdefault(m["chunk_id"], (m["lang"], m["source"]))
         if s.use_dense_chunks:
             out["chunk"] = self.store.query_chunks(vec, POOL, where)
         if self.lexical is not None:
@@ -107,11 +108,12 @@ class HybridRetriever(BaseRetriever):
         k = k or self.k
         sig = self.signals(question, sources)
         candidates = {cid for name in ("sent", "chunk", "bm25", "bm25_x") for cid, _ in sig.get(name, [])}
-        unknown = sorted(cid for cid in candidates if cid not in self._meta)  # safe while other threads add
+        known = self._meta  # once: each pydantic attribute access costs ~10 us, x hundreds of candidates
+        unknown = sorted(cid for cid in candidates if cid not in known)  # safe while other threads add
         if unknown:  # chunk ids are content hashes: a chunk's language and source never change
             for c in self.store.get_chunks(unknown):
-                self._meta[c.chunk_id] = (c.lang, c.source)
-        meta = {cid: self._meta[cid] for cid in candidates if cid in self._meta}
+                known[c.chunk_id] = (c.lang, c.source)
+        meta = {cid: known[cid] for cid in candidates if cid in known}
         if sources:
             meta = {cid: m for cid, m in meta.items() if m[1] in sources}
         fused = self.fuse(sig, {cid: m[0] for cid, m in meta.items()})
