@@ -34,6 +34,10 @@ FA_STOP = set(
     "میشود میکند کرده است؛ بوده داشت داشته گفت نمی".split()
 )
 
+# The index's most frequent non-Persian words are embedded with the term vocabulary (once, cached on disk), so
+# most question words cost no encoder call (measured: 69 % of dev question words; ~11 ms per word otherwise).
+PREWARM_WORDS = 5000
+
 
 class TermTranslator:
     def __init__(self, embedder, terms: list[str], vectors: np.ndarray, threshold: float = 0.86,
@@ -51,12 +55,15 @@ class TermTranslator:
         self.names = NameBridge([t for t in terms if " " not in t])  # all words: rare names are what it is for
 
     @classmethod
-    def for_store(cls, store, **kw) -> TermTranslator:
-        chunks = [c for c in store.all_chunks() if c.lang == "fa"]
-        terms, df = persian_terms([c.text for c in chunks])
+    def for_store(cls, store, prewarm: int = PREWARM_WORDS, **kw) -> TermTranslator:
+        chunks = store.all_chunks()
+        terms, df = persian_terms([c.text for c in chunks if c.lang == "fa"])
+        words = frequent_words([c.text for c in chunks], prewarm)
         cache = TermCache(store.settings.cache_dir / "terms" / _safe(store.embedder.name))
-        vectors = cache.vectors(terms, store.embedder)
-        return cls(store.embedder, terms, vectors, df=df, **kw)
+        vectors = cache.vectors(terms + words, store.embedder)
+        translator = cls(store.embedder, terms, vectors[: len(terms)], df=df, **kw)
+        translator._word_vectors.update(zip(words, vectors[len(terms):]))
+        return translator
 
     def query_items(self, question: str) -> list[str]:
         """Content words of the question (word pairs measured no better on the dev set, at twice the cost)."""
@@ -89,6 +96,15 @@ class TermTranslator:
         chosen = sorted(best, key=lambda j: -best[j])[: self.max_terms]
         numbers = [w for w in tokenize(question) if w.isdigit()]
         return " ".join([self.terms[j] for j in chosen] + numbers)
+
+
+def frequent_words(texts: list[str], limit: int) -> list[str]:
+    """The ``limit`` non-Persian content words found in most texts, as ``query_items`` would produce them."""
+    df: Counter[str] = Counter()
+    for text in texts:
+        df.update({w for w in tokenize(text) if w not in EN_STOP and not w.isdigit() and len(w) > 1
+                   and detect_lang(w) != "fa"})
+    return sorted(w for w, _ in df.most_common(limit))
 
 
 def persian_terms(texts: list[str], min_pair_count: int = 2) -> tuple[list[str], np.ndarray]:

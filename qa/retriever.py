@@ -64,11 +64,7 @@ class HybridRetriever(BaseRetriever):
         vec = self.store.embedder.encode_queries([question])[0]
         out: dict = {"lang": detect_lang(question), "pseudo": ""}
         if s.use_dense_sentences:
-            hits = self.store.query_sentences(vec, POOL * 2, where)
-            out["sent"] = [(m["chunk_id"], sim) for m, sim in hits]
-            known = self._meta
-            for m, _ in hits:  # the sentence rows carry their chunk's language and source: no extra fetch
-                known.setdefault(m["chunk_id"], (m["lang"], m["source"]))
+            out["sent"] = self.store.query_sentences(vec, POOL * 2, where)
         if s.use_dense_chunks:
             out["chunk"] = self.store.query_chunks(vec, POOL, where)
         if self.lexical is not None:

@@ -110,6 +110,34 @@ def test_persian_question_gets_no_pseudo_query_english_one_does(retriever):
     assert "2010" in en["pseudo"].split() and "2014" in en["pseudo"].split()  # numbers carried over
 
 
+def test_frequent_index_words_cost_no_encoder_call(retriever, corpus_store):
+    """The index's English vocabulary is embedded with the term vocabulary, so a question made of it needs one
+    encoder call (the question) and gets the same pseudo-query as a translator that embeds words on demand."""
+    from qa.crosslingual import TermTranslator
+
+    prewarmed = retriever.translator
+    assert {"china", "central", "asia"} <= set(prewarmed._word_vectors)
+    calls: list[list[str]] = []
+    real = corpus_store.embedder.encode_queries
+
+    class Counting:
+        name = corpus_store.embedder.name
+
+        def encode_queries(self, texts):
+            calls.append(list(texts))
+            return real(texts)
+
+    cold = TermTranslator.for_store(corpus_store, prewarm=0)
+    q = "China in Central Asia"
+    want = cold.translate(q)
+    prewarmed.embedder, saved = Counting(), prewarmed.embedder
+    try:
+        assert prewarmed.translate(q) == want and want
+    finally:
+        prewarmed.embedder = saved
+    assert calls == []
+
+
 # ---------------------------------------------------------------- filters, offsets, ranking
 def test_sources_filter_restricts_results(retriever):
     q = ITEMS["en-fa-19"].question  # its best evidence is in the paper

@@ -181,9 +181,9 @@ class Store:
                 if committed.get(m["doc_id"]) == m["doc_sha"]]
 
     def get_chunks(self, ids: list[str]) -> list[Chunk]:
-        if not ids:  # Chroma rejects an empty id list
+        if not ids:  # Chroma rejects an empty id list, and repeated ids
             return []
-        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
+        got = self.chunks.get(ids=list(dict.fromkeys(ids)), include=["documents", "metadatas"])
         live = self.committed(sorted({m["doc_id"] for m in got["metadatas"]}))
         by_id = {i: chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
                  if live.get(m["doc_id"]) == m["doc_sha"]}
@@ -192,13 +192,10 @@ class Store:
     def query_chunks(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
         return _query(self.chunks, vector, n, where)
 
-    def query_sentences(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[dict, float]]:
-        n = min(n, self.sentences.count())
-        if n <= 0:
-            return []
-        r = self.sentences.query(query_embeddings=[vector.tolist()], n_results=n, where=where,
-                                 include=["metadatas", "distances"])
-        return [(m, 1.0 - d) for m, d in zip(r["metadatas"][0], r["distances"][0])]
+    def query_sentences(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine) of the ``n`` nearest sentences. Ids only: a sentence id is ``<chunk id>:<i>``, and
+        fetching 200 rows' metadata costs ~10x the vector search itself (measured 17 vs 1.7 ms)."""
+        return [(sid.rsplit(":", 1)[0], sim) for sid, sim in _query(self.sentences, vector, n, where)]
 
     # ---- writing -------------------------------------------------------------------------------------
     def write_document(self, doc: Document, chunks: list[Chunk]) -> None:
