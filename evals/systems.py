@@ -20,6 +20,7 @@ VERBATIM_SYSTEMS = {
     "verbatim-rrf": dict(fusion="rrf"),
     "verbatim-no-crosslingual": dict(use_crosslingual=False),
     "verbatim-no-names": dict(use_names=False),
+    "verbatim-no-ordinals": dict(use_ordinals=False),
     "verbatim-no-lang-offset": dict(lang_offset=0.0),
     "verbatim-no-sentences": dict(use_dense_sentences=False),
     "verbatim-no-chunks": dict(use_dense_chunks=False),

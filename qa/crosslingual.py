@@ -93,7 +93,7 @@ class TermTranslator:
             for j in top:
                 if row[j] >= self.threshold and row[j] > best.get(j, 0.0):
                     best[int(j)] = float(row[j])
-        chosen = sorted(best, key=lambda j: -best[j])[: self.max_terms]
+        chosen = sorted(best, key=lambda j: (-best[j], j))[: self.max_terms]
         numbers = [w for w in tokenize(question) if w.isdigit()]
         return " ".join([self.terms[j] for j in chosen] + numbers)
 
@@ -104,7 +104,7 @@ def frequent_words(texts: list[str], limit: int) -> list[str]:
     for text in texts:
         df.update({w for w in tokenize(text) if w not in EN_STOP and not w.isdigit() and len(w) > 1
                    and detect_lang(w) != "fa"})
-    return sorted(w for w, _ in df.most_common(limit))
+    return sorted(sorted(df, key=lambda w: (-df[w], w))[:limit])  # ties by word: the same set in every process
 
 
 def persian_terms(texts: list[str], min_pair_count: int = 2) -> tuple[list[str], np.ndarray]:

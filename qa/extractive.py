@@ -2,7 +2,9 @@
 
 A sentence's score is its cosine with the question (plus the retriever's cross-language offset) plus its
 lexical overlap with the question and the Persian pseudo-query; quotes are picked greedily with a
-redundancy penalty (MMR) and neighbouring sentences are joined into one quote. When the best sentence
+redundancy penalty (MMR) and neighbouring sentences are joined into one quote. A question asking for "the
+second/third ..." boosts the list item starting with that ordinal (qa/ordinals.py), and when another document's
+best sentence is nearly as good it is quoted too (questions often span the documents). When the best sentence
 scores under ``Settings.refusal_threshold`` the answer is a refusal listing the nearest passages.
 """
 
@@ -18,12 +20,15 @@ from verbatim.types import Chunk, ScoredChunk, Sentence
 
 from .answer import REFUSAL, Answer, citation_for
 from .crosslingual import EN_STOP, FA_STOP
+from .ordinals import question_ordinal, sentence_ordinal
 from .retriever import HybridRetriever
 
 W_LEXICAL = 0.06
 MMR_LAMBDA = 0.75
 MIN_CHARS = 25  # shorter "sentences" are headings, bylines, footnote markers: not answers
 MARGIN = 0.035  # quotes beyond the first must score within this of the best
+W_ORDINAL = 0.15  # "the third goal" -> the item starting "third"/"سوم"/"3.": decisive over list-header sentences
+DOC_MARGIN = 0.07  # a second document's best sentence within this of the best is quoted too (both sides)
 
 
 @dataclass
@@ -70,6 +75,7 @@ class ExtractiveAnswerer:
         got = store.sentences.get(ids=ids, include=["embeddings"])
         vec_by_id = dict(zip(got["ids"], got["embeddings"]))
         qv = store.embedder.encode_queries([question])[0]
+        q_ord = question_ordinal(question) if self.settings.use_ordinals else None
         out = []
         for sid, (chunk, i, s) in zip(ids, where):
             if sid not in vec_by_id:
@@ -81,6 +87,8 @@ class ExtractiveAnswerer:
             terms = _content(tokenize(s.text))
             if q_terms:
                 score += W_LEXICAL * len(q_terms & terms) / len(q_terms)
+            if q_ord is not None and sentence_ordinal(s.text, _line_prefix(chunk, s)) == q_ord:
+                score += W_ORDINAL
             out.append(Candidate(chunk, i, s, score, v))
         out.sort(key=lambda c: -c.score)
         return out
@@ -97,6 +105,10 @@ class ExtractiveAnswerer:
             pool.remove(nxt)
             if max(float(nxt.vector @ p.vector) for p in picked) < 0.97:  # not a near-duplicate
                 picked.append(nxt)
+        sources = {c.chunk.source for c in picked}
+        other = next((c for c in candidates if c.chunk.source not in sources and c.score >= best - DOC_MARGIN), None)
+        if other is not None:  # questions often span documents: show the other one's best evidence too
+            picked = picked[: self.settings.max_quotes - 1] + [other]
         return picked
 
 
@@ -128,6 +140,12 @@ def refusal(question: str, retrieved: list[ScoredChunk]) -> Answer:
                         for r in retrieved[:3])
     text = REFUSAL + (f" Nearest passages: {nearest}." if nearest else "")
     return Answer(question, text, True, [], retrieved)
+
+
+def _line_prefix(chunk: Chunk, s: Sentence) -> str:
+    """The text before ``s`` on its line (where a list marker like "3." sits)."""
+    rel = s.char_start - chunk.char_start
+    return chunk.text[chunk.text.rfind("\n", 0, rel) + 1 : rel]
 
 
 def _content(tokens: list[str]) -> set[str]:

@@ -19,4 +19,4 @@ def best_per_group(scored: list[tuple[str, float]]) -> list[str]:
     for gid, score in scored:
         if score > best.get(gid, float("-inf")):
             best[gid] = score
-    return sorted(best, key=lambda g: -best[g])
+    return sorted(best, key=lambda g: (-best[g], g))

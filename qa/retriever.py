@@ -27,6 +27,7 @@ from verbatim.types import ScoredChunk
 
 from .crosslingual import TermTranslator
 from .fusion import best_per_group, rrf
+from .ordinals import question_ordinal, sentence_ordinal
 
 POOL = 100  # candidates per ranking
 FLOOR = 0.70  # cosine assumed for a candidate a dense ranking did not return (e5 cosines rarely go lower)
@@ -64,7 +65,13 @@ class HybridRetriever(BaseRetriever):
         vec = self.store.embedder.encode_queries([question])[0]
         out: dict = {"lang": detect_lang(question), "pseudo": ""}
         if s.use_dense_sentences:
-            out["sent"] = self.store.query_sentences(vec, POOL * 2, where)
+            hits = self.store.query_sentences(vec, POOL * 2, where)
+            ordinal = question_ordinal(question) if s.use_ordinals else None
+            if ordinal is not None:  # the list item asked for: its encoder score hardly differs from its siblings'
+                texts = self.store.sentence_texts([sid for sid, _ in hits])
+                hits = [(sid, sim + s.w_ordinal * (sentence_ordinal(texts.get(sid, "")) == ordinal))
+                        for sid, sim in hits]
+            out["sent"] = [(sid.rsplit(":", 1)[0], sim) for sid, sim in hits]
         if s.use_dense_chunks:
             out["chunk"] = self.store.query_chunks(vec, POOL, where)
         if self.lexical is not None:
@@ -113,7 +120,8 @@ class HybridRetriever(BaseRetriever):
         if sources:
             meta = {cid: m for cid, m in meta.items() if m[1] in sources}
         fused = self.fuse(sig, {cid: m[0] for cid, m in meta.items()})
-        order = sorted((cid for cid in fused if cid in meta), key=lambda cid: -fused[cid])
+        # ties broken by id, not by set (hash) order: the same index gives the same ranking in every process
+        order = sorted((cid for cid in fused if cid in meta), key=lambda cid: (-fused[cid], cid))
         want = max(k, 20) if self.reranker is not None else k
         # Only the winners are fetched; get_chunks drops rows a concurrent delete uncommitted meanwhile.
         chunks = {c.chunk_id: c for c in self.store.get_chunks(order[: want + 5])}

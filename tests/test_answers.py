@@ -14,6 +14,7 @@ from ingest.lang import detect_lang
 from qa.answer import REFUSAL, Answer
 from qa.chain import build_answerer, build_chain
 from qa.extractive import ExtractiveAnswerer
+from qa.ordinals import question_ordinal, sentence_ordinal
 from qa.render import to_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,3 +230,41 @@ def test_markdown_footnotes_match_citations(answers, item_id):
 def test_markdown_of_a_refusal_has_no_footnotes(bot):
     md = to_markdown(bot.answer(OFF_TOPIC[0]))
     assert REFUSAL in md and "[^" not in md
+
+
+# ---------------------------------------------------------------- ordinals and documents
+@pytest.mark.parametrize("question, want", [
+    ("What is the third goal?", 3), ("What is Beijing's second goal?", 2), ("its 4th risk", 4),
+    ("دومین پیامد هوش مصنوعی چیست؟", 2), ("خطر سوم چیست؟", 3), ("نخستین هدف", 1),
+    ("When did China first sign it?", None), ("در دهه دوم قرن", None), ("پس از جنگ جهانی دوم", None),
+])
+def test_question_ordinal(question, want):
+    assert question_ordinal(question) == want
+
+
+@pytest.mark.parametrize("text, prefix, want", [
+    ("Second, the state ...", "", 2), ("Thirdly the", "", 3), ("Second-hand goods", "", None),
+    ("دوم این که این فناوری‌ها", "", 2), ("سوم؛ این فناوری‌ها", "", 3), ("نخست آن که", "", 1),
+    ("برقراری استانداردها", "۳. ", 3), ("item", "(2) ", 2), ("اولویت چین", "", None), ("A plain sentence.", "", None),
+])
+def test_sentence_ordinal(text, prefix, want):
+    assert sentence_ordinal(text, prefix) == want
+
+
+def test_ordinal_question_quotes_that_list_item(bot, monkeypatch):
+    """The paper lists Beijing's three goals as "۱. … ۲. … ۳. …" after a header sentence that the encoder
+    prefers for every one of them; the ordinal picks the item."""
+    q = "هدف دوم پکن از حمایت از هوشمندسازی در آسیای مرکزی چیست؟"
+    first = bot.answer(q).citations[0].quote
+    assert first.startswith("روزآمد کردن صنایع سنتی")
+    monkeypatch.setattr("qa.extractive.W_ORDINAL", 0.0)
+    assert not bot.answer(q).citations[0].quote.startswith("روزآمد کردن صنایع سنتی")
+
+
+def test_question_spanning_both_documents_quotes_both(bot, monkeypatch):
+    q = "Who paid for the Huawei safe city cameras in Dushanbe, and in which year were they put up?"
+    cited = bot.answer(q).citations
+    assert {c.source for c in cited} == {ARTICLE, PAPER}
+    assert any("۲۰۱۳" in c.quote for c in cited if c.source == PAPER)  # the year is only in the Persian body
+    monkeypatch.setattr("qa.extractive.DOC_MARGIN", -1.0)
+    assert {c.source for c in bot.answer(q).citations} == {ARTICLE}

@@ -302,3 +302,33 @@ def test_bm25_index_follows_the_store_version(retriever, corpus_copy, corpus_sto
     hybrid = HybridRetriever.from_store(store)
     top = hybrid.retrieve("Where did the caravan stop before crossing the steppe?", 3)
     assert top[0].chunk.source == "extra.md"
+
+
+RANK_SCRIPT = """
+import json, sys
+from pathlib import Path
+from evals.dataset import load_items
+from qa.retriever import HybridRetriever
+from vectorstore.store import Store
+from verbatim.settings import Settings
+r = HybridRetriever.from_store(Store(Settings(home=Path(sys.argv[1]), embedder="e5")))
+for it in load_items(Path(sys.argv[2])):
+    print(json.dumps([[x.chunk.chunk_id, round(x.score, 6)] for x in r.retrieve(it.question, 10)]))
+"""
+
+
+def test_same_index_same_rankings_in_every_process(corpus_home):
+    """Briefings must be reproducible: no hash-order tie breaks, no approximate HNSW pools that differ per load
+    (both happened: 2-3 of 77 dev rankings changed between processes)."""
+    import os
+    import subprocess
+    import sys
+
+    def ranks(seed: str) -> list[str]:
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))
+        out = subprocess.run([sys.executable, "-c", RANK_SCRIPT, str(corpus_home), str(DEV)], env=env,
+                             capture_output=True, text=True, timeout=600, check=True)
+        return out.stdout.splitlines()
+
+    first, second = ranks("1"), ranks("2")
+    assert len(first) == len(ITEMS) and first == second

@@ -399,4 +399,4 @@ def test_write_document_commit_record(make_settings, tmp_path, minilm):
     hits = store.query_chunks(minilm.encode_queries(["Which cities grew rich on trade?"])[0], 3)
     assert hits and store.get_chunks([hits[0][0]])[0].source == "a.md"
     only_fa = store.query_sentences(minilm.encode_queries(["energy"])[0], 50, where={"source": "c.md"})
-    assert only_fa and {c.source for c in store.get_chunks([cid for cid, _ in only_fa])} == {"c.md"}
+    assert only_fa and {c.source for c in store.get_chunks([sid.rsplit(":", 1)[0] for sid, _ in only_fa])} == {"c.md"}

@@ -34,6 +34,10 @@ CRASH_POINTS = ("chunks-written", "sentences-written", "committed", "record-dele
 # sync_threshold records, default 1000). Commit records carry whole documents (~14 KB), so with the default
 # a write cost up to ~8x more by the 1000th document (measured: 50 -> 400 ms); syncing every 100 keeps it flat.
 DOCS_HNSW = {"sync_threshold": 100, "batch_size": 100}
+# HNSW with the default ef_search (100) answered the 100- and 200-nearest queries approximately: the same index
+# gave different candidate pools (and so different rankings) in different processes. 400 keeps them exact at
+# this scale for ~1 ms.
+SEARCH_HNSW = {"ef_search": 400}
 
 
 class EmbedderMismatch(RuntimeError):
@@ -117,19 +121,16 @@ class Store:
     def _open_collections(self):
         name = self.settings.collection
         meta = {"embedder": self.embedder_name}
-        cfg = {"hnsw": {"space": "cosine"}}
-        chunks = self.client.get_or_create_collection(
-            f"{name}_chunks", embedding_function=None, metadata=meta, configuration=cfg
-        )
-        sentences = self.client.get_or_create_collection(
-            f"{name}_sentences", embedding_function=None, metadata=meta, configuration=cfg
-        )
-        docs = self.client.get_or_create_collection(
-            f"{name}_docs", embedding_function=None, metadata=meta, configuration={"hnsw": DOCS_HNSW}
-        )
-        if (docs.configuration.get("hnsw") or {}).get("sync_threshold") != DOCS_HNSW["sync_threshold"]:
-            docs.modify(configuration={"hnsw": DOCS_HNSW})  # an index created before this setting
-        return chunks, sentences, docs
+        cols = []
+        for suffix, hnsw in (("chunks", SEARCH_HNSW), ("sentences", SEARCH_HNSW), ("docs", DOCS_HNSW)):
+            space = {"space": "cosine"} if suffix != "docs" else {}
+            col = self.client.get_or_create_collection(f"{name}_{suffix}", embedding_function=None, metadata=meta,
+                                                       configuration={"hnsw": {**space, **hnsw}})
+            current = col.configuration.get("hnsw") or {}
+            if any(current.get(k) != v for k, v in hnsw.items()):  # an index created before these settings
+                col.modify(configuration={"hnsw": hnsw})
+            cols.append(col)
+        return tuple(cols)
 
     @property
     def embedder(self) -> VerbatimEmbeddings:
@@ -193,9 +194,16 @@ class Store:
         return _query(self.chunks, vector, n, where)
 
     def query_sentences(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
-        """(chunk id, cosine) of the ``n`` nearest sentences. Ids only: a sentence id is ``<chunk id>:<i>``, and
+        """(sentence id, cosine) of the ``n`` nearest sentences; a sentence id is ``<chunk id>:<i>``. Ids only:
         fetching 200 rows' metadata costs ~10x the vector search itself (measured 17 vs 1.7 ms)."""
-        return [(sid.rsplit(":", 1)[0], sim) for sid, sim in _query(self.sentences, vector, n, where)]
+        return _query(self.sentences, vector, n, where)
+
+    def sentence_texts(self, ids: list[str]) -> dict[str, str]:
+        """Sentence id -> text, for the few queries that need to read the sentences (ordinal questions)."""
+        if not ids:
+            return {}
+        got = self.sentences.get(ids=list(dict.fromkeys(ids)), include=["documents"])
+        return dict(zip(got["ids"], got["documents"]))
 
     # ---- writing -------------------------------------------------------------------------------------
     def write_document(self, doc: Document, chunks: list[Chunk]) -> None:

@@ -35,6 +35,8 @@ class Settings:
     use_bm25: bool = True
     use_crosslingual: bool = True
     use_names: bool = True  # bridge English names to their Persian spellings (qa/names.py)
+    use_ordinals: bool = True  # "the third X" favours sentences starting "third"/"سوم"/"3." (qa/ordinals.py)
+    w_ordinal: float = 0.05  # retrieval: added to the cosine of a sentence starting with the question's ordinal
     fusion: str = "score"  # "score": calibrated score fusion (measured best); "rrf": reciprocal-rank fusion
     rrf_k: int = 60
     lang_offset: float = 0.04  # cosine added to cross-language matches (e5 scores them lower); 0 disables
