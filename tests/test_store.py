@@ -368,6 +368,8 @@ def test_sweep_removes_exactly_the_orphans(make_settings, tmp_path, minilm):
     _, n1 = _fake_chunk(store, "feedfacefeedface", "ab" * 32, "Ghost text. Nobody committed this.")
     _, n2 = _fake_chunk(store, docs["b.txt"].doc_id, "cd" * 32, "Half written. The update never finished.")
     assert store.chunks.count() == len(committed) + 2
+    fast = store.orphans(exact=False)  # what ingest's sweep uses: the database filters, no full scan
+    assert fast == store.orphans(exact=True) and len(fast[store.chunks.name]) == 2
     assert store.sweep() == n1 + n2
     assert {c.chunk_id for c in store.all_chunks()} == committed
     assert store.sentences.count() == n_sentences
@@ -377,6 +379,7 @@ def test_sweep_removes_exactly_the_orphans(make_settings, tmp_path, minilm):
     # a crash between deleting the commit record and the chunks: sweep finishes the delete
     a = docs["a.md"]
     store.docs.delete(ids=[a.doc_id])
+    assert store.orphans(exact=False) == store.orphans(exact=True)
     assert store.sweep() == a.chunks + a.sentences
     assert not store.chunks.get(where={"doc_id": a.doc_id})["ids"]
 
