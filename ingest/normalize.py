@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _DROP_RE = re.compile(r"<sup>.*?</sup>|</?(?:sup|sub|b|i|em|strong)>|\*\*|__|^#{1,6}[ \t]*", re.M | re.S)
 _CHAR_MAP = {
@@ -42,6 +43,9 @@ def _fold_char(ch: str) -> str:
     return "".join(_CHAR_MAP.get(c, c) for c in out if c not in _DROP_CHARS)
 
 
+_fold_cached = lru_cache(maxsize=65536)(_fold_char)
+
+
 def normalize_map(text: str) -> tuple[str, list[int]]:
     """Search form of ``text`` and the original index of each search-form character."""
     dropped = [False] * len(text)
@@ -64,8 +68,13 @@ def normalize_map(text: str) -> tuple[str, list[int]]:
     return "".join(chars), origin
 
 
+_SPACES_RE = re.compile(" {2,}")
+
+
 def normalize(text: str) -> str:
-    return normalize_map(text)[0]
+    """``normalize_map(text)[0]`` without the offset map: ~10x faster, for tokenizing (BM25, vocabularies)."""
+    folded = "".join(map(_fold_cached, _DROP_RE.sub("", text)))
+    return _SPACES_RE.sub(" ", folded).strip(" ")
 
 
 _TOKEN_RE = re.compile(r"\w+", re.U)

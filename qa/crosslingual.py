@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,7 @@ def frequent_words(texts: list[str], limit: int) -> list[str]:
     df: Counter[str] = Counter()
     for text in texts:
         df.update({w for w in tokenize(text) if w not in EN_STOP and not w.isdigit() and len(w) > 1
-                   and detect_lang(w) != "fa"})
+                   and _token_lang(w) != "fa"})
     return sorted(sorted(df, key=lambda w: (-df[w], w))[:limit])  # ties by word: the same set in every process
 
 
@@ -114,7 +115,7 @@ def persian_terms(texts: list[str], min_pair_count: int = 2) -> tuple[list[str],
     pairs: Counter[str] = Counter()
     df: Counter[str] = Counter()
     for text in texts:
-        toks = [t for t in tokenize(text) if detect_lang(t) == "fa"]
+        toks = [t for t in tokenize(text) if _token_lang(t) == "fa"]
         ws = [t for t in toks if t not in FA_STOP and len(t) > 1]
         ps = [f"{a} {b}" for a, b in zip(toks, toks[1:]) if a not in FA_STOP and b not in FA_STOP]
         words.update(ws)
@@ -164,6 +165,12 @@ class TermCache:
         tmp_t.write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")
         tmp_v.replace(self.folder / "vectors.npy")
         tmp_t.replace(self.folder / "terms.json")
+
+
+@lru_cache(maxsize=500_000)
+def _token_lang(token: str) -> str:
+    """detect_lang per distinct token: vocabulary building calls it for every token of the index."""
+    return detect_lang(token)
 
 
 def _safe(name: str) -> str:

@@ -124,6 +124,7 @@ def test_normalize_map_points_every_character_back_into_the_text(text):
     assert all(0 <= o < len(text) for o in origin)
     assert origin == sorted(origin)
     assert norm == norm.strip(" ") and "  " not in norm
+    assert normalize(text) == norm  # the fast path (no map) gives the same search form
 
 
 @pytest.mark.parametrize("line", [
