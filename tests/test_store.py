@@ -403,3 +403,19 @@ def test_write_document_commit_record(make_settings, tmp_path, minilm):
     assert hits and store.get_chunks([hits[0][0]])[0].source == "a.md"
     only_fa = store.query_sentences(minilm.encode_queries(["energy"])[0], 50, where={"source": "c.md"})
     assert only_fa and {c.source for c in store.get_chunks([sid.rsplit(":", 1)[0] for sid, _ in only_fa])} == {"c.md"}
+
+
+def test_reopening_a_store_writes_nothing(make_settings, monkeypatch):
+    """Opening applies the HNSW settings once; a second open must not modify collections (a write that made
+    a read-only `doctor` hit 'database is locked' next to another open client)."""
+    from chromadb.api.models.Collection import Collection
+
+    first = Store(make_settings())
+    assert first.chunks.configuration["hnsw"]["ef_search"] == 400
+    assert first.docs.configuration["hnsw"]["sync_threshold"] == 100
+
+    def refuse(self, *a, **kw):
+        raise AssertionError(f"modified {self.name} on reopen")
+
+    monkeypatch.setattr(Collection, "modify", refuse)
+    Store(make_settings())

@@ -33,7 +33,7 @@ CRASH_POINTS = ("chunks-written", "sentences-written", "committed", "record-dele
 # Chroma's upsert gets slower with the bytes written since the collection's last index sync (every
 # sync_threshold records, default 1000). Commit records carry whole documents (~14 KB), so with the default
 # a write cost up to ~8x more by the 1000th document (measured: 50 -> 400 ms); syncing every 100 keeps it flat.
-DOCS_HNSW = {"sync_threshold": 100, "batch_size": 100}
+DOCS_HNSW = {"sync_threshold": 100}  # batch_size stays at its default, 100 (Chroma does not always echo it back)
 # HNSW with the default ef_search (100) answered the 100- and 200-nearest queries approximately: the same index
 # gave different candidate pools (and so different rankings) in different processes. 400 keeps them exact at
 # this scale for ~1 ms.
