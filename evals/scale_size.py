@@ -13,6 +13,7 @@ import resource
 import time
 from pathlib import Path
 
+from ingest.normalize import tokenize
 from ingest.pipeline import ingest_paths
 from ingest.segment import chunk_document
 from qa.crosslingual import persian_terms
@@ -128,7 +129,7 @@ def _components(store: Store) -> dict:
     LexicalIndex.build(chunks)
     out["bm25_build"] = time.perf_counter() - t
     t = time.perf_counter()
-    persian_terms([c.text for c in chunks if c.lang == "fa"])
+    persian_terms([tokenize(c.text) for c in chunks if c.lang == "fa"])
     out["persian_terms"] = time.perf_counter() - t
     t = time.perf_counter()
     store.version()

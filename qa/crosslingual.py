@@ -58,8 +58,9 @@ class TermTranslator:
     @classmethod
     def for_store(cls, store, prewarm: int = PREWARM_WORDS, **kw) -> TermTranslator:
         chunks = store.all_chunks()
-        terms, df = persian_terms([c.text for c in chunks if c.lang == "fa"])
-        words = frequent_words([c.text for c in chunks], prewarm)
+        tokens = [tokenize(c.text) for c in chunks]  # once: both vocabularies read the same tokens
+        terms, df = persian_terms([t for t, c in zip(tokens, chunks) if c.lang == "fa"])
+        words = frequent_words(tokens, prewarm)
         cache = TermCache(store.settings.cache_dir / "terms" / _safe(store.embedder.name))
         vectors = cache.vectors(terms + words, store.embedder)
         translator = cls(store.embedder, terms, vectors[: len(terms)], df=df, **kw)
@@ -99,30 +100,31 @@ class TermTranslator:
         return " ".join([self.terms[j] for j in chosen] + numbers)
 
 
-def frequent_words(texts: list[str], limit: int) -> list[str]:
-    """The ``limit`` non-Persian content words found in most texts, as ``query_items`` would produce them."""
+def frequent_words(token_lists: list[list[str]], limit: int) -> list[str]:
+    """The ``limit`` non-Persian content words found in most texts (given as ``tokenize`` output), as
+    ``query_items`` would produce them."""
     df: Counter[str] = Counter()
-    for text in texts:
-        df.update({w for w in tokenize(text) if w not in EN_STOP and not w.isdigit() and len(w) > 1
+    for tokens in token_lists:
+        df.update({w for w in tokens if w not in EN_STOP and not w.isdigit() and len(w) > 1
                    and _token_lang(w) != "fa"})
     return sorted(sorted(df, key=lambda w: (-df[w], w))[:limit])  # ties by word: the same set in every process
 
 
-def persian_terms(texts: list[str], min_pair_count: int = 2) -> tuple[list[str], np.ndarray]:
-    """Persian words and repeated word pairs of the search form (stopwords and digits left out), with the
-    share of texts each occurs in."""
+def persian_terms(token_lists: list[list[str]], min_pair_count: int = 2) -> tuple[list[str], np.ndarray]:
+    """Persian words and repeated word pairs of the search form (``tokenize`` output; stopwords and digits
+    left out), with the share of texts each occurs in."""
     words: Counter[str] = Counter()
     pairs: Counter[str] = Counter()
     df: Counter[str] = Counter()
-    for text in texts:
-        toks = [t for t in tokenize(text) if _token_lang(t) == "fa"]
+    for tokens in token_lists:
+        toks = [t for t in tokens if _token_lang(t) == "fa"]
         ws = [t for t in toks if t not in FA_STOP and len(t) > 1]
         ps = [f"{a} {b}" for a, b in zip(toks, toks[1:]) if a not in FA_STOP and b not in FA_STOP]
         words.update(ws)
         pairs.update(ps)
         df.update(set(ws) | set(ps))
     terms = sorted(words) + sorted(p for p, n in pairs.items() if n >= min_pair_count)
-    return terms, np.array([df[t] / max(len(texts), 1) for t in terms], dtype=np.float32)
+    return terms, np.array([df[t] / max(len(token_lists), 1) for t in terms], dtype=np.float32)
 
 
 class TermCache:
