@@ -87,13 +87,15 @@ def bench_cmd(
     real_limit: int = typer.Option(1000, help="With --scale --embed auto: largest size embedded for real."),
     seed: int = typer.Option(7, help="With --scale: seed of the synthetic corpora."),
     out: Path = typer.Option(Path("out/scale"), help="With --scale: folder for results.json, table.md, scale.png."),
+    keep: bool = typer.Option(False, "--keep", help="With --scale: keep each size's corpus and index in OUT/size-N "
+                              "(to profile it; gigabytes at 100k)."),
 ) -> None:
     """Ingest throughput, warm retrieval latency (p50/p95, Verbatim vs the LangChain recipe), HTTP answer latency;
     with --scale, how ingest, query latency, disk and memory grow with the corpus."""
     from verbatim.cli import _settings
 
     if scale:
-        _scale(_settings(), sizes, embed, real_limit, seed, corpus, dataset, out)
+        _scale(_settings(), sizes, embed, real_limit, seed, corpus, dataset, out, keep)
         return
     from .bench import run_bench
 
@@ -107,7 +109,8 @@ def bench_cmd(
             print(f"  {k}: {v:.3f}" if isinstance(v, float) else f"  {k}: {v}")
 
 
-def _scale(settings, sizes: str, embed: str, real_limit: int, seed: int, corpus: Path, dataset: Path, out: Path):
+def _scale(settings, sizes: str, embed: str, real_limit: int, seed: int, corpus: Path, dataset: Path, out: Path,
+           keep: bool = False):
     from .scale import ScaleConfig, run_scale
 
     try:
@@ -123,7 +126,7 @@ def _scale(settings, sizes: str, embed: str, real_limit: int, seed: int, corpus:
                   soft_wrap=True)
         raise typer.Exit(2)
     cfg = ScaleConfig(sizes=counts, embed=embed, real_limit=real_limit, seed=seed, corpus=str(corpus),
-                      dataset=str(dataset))
+                      dataset=str(dataset), keep=keep)
     try:
         run_scale(settings, cfg, out, log=lambda m: err.print(m, soft_wrap=True))
     except RuntimeError as exc:

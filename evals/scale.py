@@ -38,6 +38,7 @@ class ScaleConfig:
     probe: int = 32  # texts embedded to measure e5 throughput
     corpus: str = "corpus"
     dataset: str = "evals/datasets/dev.jsonl"
+    keep: bool = False  # keep each size's corpus and index (out/size-N) for profiling; else a temp dir, removed
 
     def mode(self, n: int) -> str:
         return self.embed if self.embed != "auto" else ("real" if n <= self.real_limit else "cached")
@@ -53,7 +54,7 @@ def run_scale(settings: Settings, cfg: ScaleConfig, out: Path, memo_dir: Path | 
     for n in cfg.sizes:
         mode = cfg.mode(n)
         log(f"scale: {n} chunks, {mode} embedding ...")
-        row = _run_child(settings, n, mode, cfg, memo_dir)
+        row = _run_child(settings, n, mode, cfg, memo_dir, out / f"size-{n}" if cfg.keep else None)
         derive(row)
         result["rows"].append(row)
         write_outputs(result, out)
@@ -62,8 +63,11 @@ def run_scale(settings: Settings, cfg: ScaleConfig, out: Path, memo_dir: Path | 
     return result
 
 
-def _run_child(settings: Settings, n: int, mode: str, cfg: ScaleConfig, memo_dir: Path) -> dict:
-    work = Path(tempfile.mkdtemp(prefix="verbatim-scale-"))
+def _run_child(settings: Settings, n: int, mode: str, cfg: ScaleConfig, memo_dir: Path, keep: Path | None) -> dict:
+    if keep is not None:
+        shutil.rmtree(keep, ignore_errors=True)  # a previous run's: the size is measured from empty
+        keep.mkdir(parents=True)
+    work = keep or Path(tempfile.mkdtemp(prefix="verbatim-scale-"))
     try:
         plain = {f.name: str(v) if isinstance(v, Path) else v for f, v in
                  ((f, getattr(settings, f.name)) for f in dataclasses.fields(settings))}
@@ -83,7 +87,8 @@ def _run_child(settings: Settings, n: int, mode: str, cfg: ScaleConfig, memo_dir
         row["load_avg"] = {"mean": sum(loads) / len(loads), "max": max(loads)}
         return row
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def derive(row: dict) -> None:

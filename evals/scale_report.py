@@ -54,6 +54,14 @@ def notes(rows: list[dict]) -> list[str]:
         "untimed), English and Persian dev questions. *load avg*: mean 1-minute load average while the size ran.",
     ]
     for r in rows:
+        if "ms_per_chunk_by_tenth" in r:
+            out.append(f"- {r['chunks']} chunks: ingest ms/chunk by tenth of the files, in order: "
+                       + ", ".join(f"{v:.1f}" for v in r["ms_per_chunk_by_tenth"]) + ".")
+        if "cold" in r["query_ms"]:
+            c = r["query_ms"]["cold"]
+            out.append(f"- {r['chunks']} chunks: a question's first asking (new words to embed, chunks not seen "
+                       f"yet) p50 {c['p50']:.0f} / p95 {c['p95']:.0f} ms over {c['n']}.")
+    for r in rows:
         p = r["e5_probe"]
         line = (f"- {r['chunks']} chunks: e5 measured {p['sentences_per_s']:.1f} sentences/s, "
                 f"{p['chunks_per_s']:.1f} chunk texts/s")

@@ -56,7 +56,9 @@ def measure_size(settings: Settings, n: int, mode: str, cfg: dict, work: Path, m
     row["embed_s"] = emb.stats["passage_calls_s"]
     row["write_s"] = row["ingest_s"] - row["embed_s"]
     row["ingest_embedding"] = {k: emb.stats[k] for k in ("real_passages", "real_passage_s", "memo_hits", "composed")}
-    row["ms_per_chunk_first_last_10pct"] = _ends(starts + [t + row["ingest_s"]], gen.chunks_per_doc)
+    tenths = _tenths(starts + [t + row["ingest_s"]], gen.chunks_per_doc)
+    row["ms_per_chunk_first_last_10pct"] = [tenths[0], tenths[-1]]
+    row["ms_per_chunk_by_tenth"] = tenths
     row.update(chunks=store.chunks.count(), sentences=store.sentences.count())
 
     q0, qs0 = emb.stats["query_items"], emb.stats["query_s"]
@@ -90,11 +92,13 @@ def _probe(base, pool, corpus: Path, n: int, chunk_chars: int) -> dict:
     return out
 
 
-def _ends(times: list[float], chunks_per_doc: list[int]) -> list[float]:
-    """ms per chunk over the first and the last 10% of files: a rising cost per chunk shows superlinearity."""
+def _tenths(times: list[float], chunks_per_doc: list[int]) -> list[float]:
+    """ms per chunk over each tenth of the files, in ingest order: a rising cost per chunk shows superlinearity
+    (a constant one, linear ingest; a log-shaped rise, an index whose inserts cost O(log n))."""
     per = list(zip([b - a for a, b in zip(times, times[1:])], chunks_per_doc))
-    k = max(len(per) // 10, 1)
-    return [1000 * sum(d for d, _ in part) / max(sum(c for _, c in part), 1) for part in (per[:k], per[-k:])]
+    bounds = [round(i * len(per) / 10) for i in range(11)]
+    parts = [per[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+    return [1000 * sum(d for d, _ in part) / max(sum(c for _, c in part), 1) for part in parts]
 
 
 def _questions(dataset: Path, n: int) -> list[str]:
@@ -107,16 +111,21 @@ def _questions(dataset: Path, n: int) -> list[str]:
 
 
 def _latencies(retriever, questions: list[str], rounds: int) -> dict:
-    """Warm: every question is asked once untimed (the translator's per-word cache fills), then timed."""
+    """Warm: every question is asked once (the translator's per-word cache fills; timed apart as ``cold``, what
+    a new question costs), then timed ``rounds`` times."""
+    cold = []
     for q in questions:
+        t = time.perf_counter()
         retriever.retrieve(q, 5)
+        cold.append((time.perf_counter() - t) * 1000)
     ms = []
     for _ in range(rounds):
         for q in questions:
             t = time.perf_counter()
             retriever.retrieve(q, 5)
             ms.append((time.perf_counter() - t) * 1000)
-    return {"p50": percentile(ms, 50), "p95": percentile(ms, 95), "max": max(ms), "n": len(ms)}
+    return {"p50": percentile(ms, 50), "p95": percentile(ms, 95), "max": max(ms), "n": len(ms),
+            "cold": {"p50": percentile(cold, 50), "p95": percentile(cold, 95), "n": len(cold)}}
 
 
 def _components(store: Store) -> dict:

@@ -56,8 +56,9 @@ class TermTranslator:
         self.names = NameBridge([t for t in terms if " " not in t])  # all words: rare names are what it is for
 
     @classmethod
-    def for_store(cls, store, prewarm: int = PREWARM_WORDS, **kw) -> TermTranslator:
-        chunks = store.all_chunks()
+    def for_store(cls, store, prewarm: int = PREWARM_WORDS, chunks: list | None = None, **kw) -> TermTranslator:
+        """``chunks``: the store's committed chunks when the caller has read them already."""
+        chunks = store.all_chunks() if chunks is None else chunks
         tokens = [tokenize(c.text) for c in chunks]  # once: both vocabularies read the same tokens
         terms, df = persian_terms([t for t, c in zip(tokens, chunks) if c.lang == "fa"])
         words = frequent_words(tokens, prewarm)

