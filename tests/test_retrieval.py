@@ -138,6 +138,27 @@ def test_frequent_index_words_cost_no_encoder_call(retriever, corpus_store):
     assert calls == []
 
 
+def test_new_question_reads_only_the_winners_from_the_store(corpus_store, monkeypatch):
+    """The vocabulary scan already read every chunk, so the fusion's candidates (hundreds) need no store lookup:
+    only the top k (+5 spare) are fetched. Without that scan (crosslingual off) the candidates are looked up."""
+    fetched: list[str] = []
+    real = corpus_store.get_chunks
+
+    def counting(ids):
+        fetched.extend(ids)
+        return real(ids)
+
+    q = "Which Chinese companies build surveillance systems in Central Asian cities?"
+    prepared = HybridRetriever.from_store(corpus_store)
+    monkeypatch.setattr(corpus_store, "get_chunks", counting)
+    got = prepared.retrieve(q, 5)
+    assert len(got) == 5 and len(fetched) <= 10, len(fetched)
+    fetched.clear()
+    lazy = HybridRetriever.from_store(corpus_store, corpus_store.settings.with_(use_crosslingual=False))
+    lazy.retrieve(q, 5)
+    assert len(fetched) > 10
+
+
 # ---------------------------------------------------------------- filters, offsets, ranking
 def test_sources_filter_restricts_results(retriever):
     q = ITEMS["en-fa-19"].question  # its best evidence is in the paper
