@@ -44,4 +44,8 @@ def test_scale_bench_tiny(tmp_path):
     assert f"| 200 | {row['chunks']} |" in table and "derived" in table
     assert "by tenth of the files" in table and "first asking" in table
     assert (out / "size-200" / "home" / "chroma").is_dir()  # --keep: the size's index stays, to be profiled
+    from evals.scale_requery import requery
+
+    again = requery(out / "size-200" / "home", questions=4, rounds=1)  # and its queries can be timed again
+    assert again["chunks"] == row["chunks"] and again["query_ms"]["n"] == 4 and again["query_ms"]["cold"]["n"] == 4
     assert (out / "embed-cache" / "vectors.npy").exists()  # the pool's real vectors, reusable by the next run
