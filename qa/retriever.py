@@ -50,8 +50,9 @@ class HybridRetriever(BaseRetriever):
         s = settings or store.settings
         lexical = kw.pop("lexical", None) or (LexicalIndex.for_store(store) if s.use_bm25 else None)
         translator = kw.pop("translator", None)
-        chunks = store.all_chunks() if translator is None and s.use_crosslingual else []
+        chunks: list = []
         if translator is None and s.use_crosslingual:
+            chunks = store.all_chunks()
             translator = TermTranslator.for_store(store, chunks=chunks)
         reranker = None
         if s.reranker:
