@@ -5,13 +5,15 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 7860
+CHROMIUM ?= /usr/bin/chromium
 STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
+export CHROMIUM
 
-.PHONY: install run test lint bench eval clean
+.PHONY: install run test lint bench eval clean system-deps
 
 install: $(STAMP)
 
@@ -28,8 +30,21 @@ run: install
 	$(BIN)/verbatim ingest corpus
 	$(BIN)/verbatim serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install system-deps
 	$(BIN)/python -m pytest -q
+
+# What the tests need from the system: a Chromium for the browser tests (Debian's, at CHROMIUM; never
+# `playwright install` on these machines). As root with apt it is installed when missing; otherwise one line
+# names the package and the run stops.
+system-deps:
+	@test -x "$(CHROMIUM)" || { \
+	  if [ "$(CHROMIUM)" = /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (Debian package) for the browser tests" >&2; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test needs Chromium at $(CHROMIUM) for the browser tests: install the Debian package 'chromium' (sudo apt-get install chromium), or run 'playwright install chromium' and set CHROMIUM=<its chrome binary>" >&2; \
+	    exit 1; \
+	  fi; }
 
 lint: install
 	$(BIN)/ruff check .
