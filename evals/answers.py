@@ -8,10 +8,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ingest.normalize import normalize
 from qa.chain import build_answerer
 from vectorstore.store import Store
 from verbatim.settings import Settings
+from verbatim.text.normalize import normalize
 
 from .dataset import EvalItem, gold_spans, read_corpus
 from .metrics import mean, overlaps, percentile

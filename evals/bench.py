@@ -48,7 +48,7 @@ def _run(settings: Settings, home: Path, corpus: Path, dataset: Path, rounds: in
     recipe = LangChainRecipe(read_corpus(corpus), home / "langchain")
     recipe_ms = _latencies(lambda q: recipe.search(q, 5), questions, rounds)
     n_docs = len(store.documents())
-    from ui.bench import run_http_bench
+    from evals.http_bench import run_http_bench
 
     http = run_http_bench(settings, questions, rounds=1)
     return {

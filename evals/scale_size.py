@@ -13,15 +13,15 @@ import resource
 import time
 from pathlib import Path
 
-from ingest.normalize import tokenize
+from ingest.chunking import chunk_document
 from ingest.pipeline import ingest_paths
-from ingest.segment import chunk_document
 from qa.crosslingual import persian_terms
 from qa.retriever import HybridRetriever
 from vectorstore.embeddings import get_embedder
 from vectorstore.lexical import LexicalIndex
 from vectorstore.store import Store, embed_text
 from verbatim.settings import Settings
+from verbatim.text.normalize import tokenize
 
 from .dataset import load_items
 from .memo import BenchEmbeddings, VectorMemo

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ingest.lang import detect_lang
-from ingest.segment import sentences
+from verbatim.text.lang import detect_lang
+from verbatim.text.segment import sentences
 
 from .dataset import EvalItem
 

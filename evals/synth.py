@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.lang import detect_lang
+from ingest.chunking import chunk_document
 from ingest.loaders import iter_files, load_document
-from ingest.segment import chunk_document, clean_heading, segment, sentences
+from verbatim.text.lang import detect_lang
+from verbatim.text.segment import clean_heading, segment, sentences
 from verbatim.types import Document
 
 _SWAPS = {

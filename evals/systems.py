@@ -5,10 +5,11 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from qa.retriever import HybridRetriever
-from vectorstore.store import Store
+if TYPE_CHECKING:  # `verbatim --help` reads ALL_SYSTEMS: no retrieval stack at import
+    from qa.retriever import HybridRetriever
+    from vectorstore.store import Store
 
 Span = tuple[str, int, int]
 
@@ -79,6 +80,8 @@ def build_systems(names: list[str], store: Store, texts: dict[str, str], workdir
     unknown = [n for n in names if n not in ALL_SYSTEMS]
     if unknown:
         raise ValueError(f"unknown system(s) {unknown}: choose from {ALL_SYSTEMS}")
+    from qa.retriever import HybridRetriever
+
     shared = HybridRetriever.from_store(store)  # builds BM25 and the term vocabulary once
     systems: list[System] = []
     for name in names:

@@ -22,7 +22,7 @@ from docx.table import Table
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from ingest.lang import detect_langs, is_arabic_script
+from verbatim.text.lang import detect_langs, is_arabic_script
 from verbatim.types import Document, content_hash
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
@@ -308,7 +308,7 @@ def _clean_title(s: str) -> str:
 
 def _first_heading(text: str) -> str:
     """First markdown heading or heading-like line, as the chunker sees section structure."""
-    from .segment import segment  # local: segment imports nothing from here, but keep loaders light
+    from verbatim.text.segment import segment
 
     for sec in segment(text[:20000]):
         if sec.path:

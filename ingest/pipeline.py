@@ -14,8 +14,8 @@ from vectorstore.store import Store
 from verbatim.settings import Settings
 from verbatim.types import Document, content_hash
 
+from .chunking import chunk_document
 from .loaders import LoadError, iter_files, load_document
-from .segment import chunk_document
 
 CHUNKER_VERSION = "chunker-v1"
 

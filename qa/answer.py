@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.normalize import find_span
+from verbatim.text.normalize import find_span
 from verbatim.types import Chunk, Citation, ScoredChunk
 
 REFUSAL = "The documents do not answer this question."

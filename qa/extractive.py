@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.lang import detect_lang
-from ingest.normalize import tokenize
+from verbatim.text.lang import detect_lang
+from verbatim.text.normalize import tokenize
+from verbatim.text.stopwords import EN_STOP, FA_STOP
 from verbatim.types import Chunk, ScoredChunk, Sentence
 
 from .answer import REFUSAL, Answer, citation_for
-from .crosslingual import EN_STOP, FA_STOP
 from .ordinals import question_ordinal, sentence_ordinal
 from .retriever import HybridRetriever
 

@@ -46,9 +46,9 @@ from langchain_core.runnables import Runnable
 from langchain_openai.chat_models.base import BaseChatOpenAI
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ingest.normalize import normalize
-from ingest.segment import sentences
 from verbatim.settings import Settings
+from verbatim.text.normalize import normalize
+from verbatim.text.segment import sentences
 from verbatim.types import Chunk, Citation, ScoredChunk
 
 from .answer import Answer, citation_for, verify_quote

@@ -18,11 +18,11 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from ingest.lang import detect_lang
-from ingest.normalize import tokenize
 from vectorstore.lexical import LexicalIndex
 from vectorstore.store import Store
 from verbatim.settings import Settings
+from verbatim.text.lang import detect_lang
+from verbatim.text.normalize import tokenize
 from verbatim.types import ScoredChunk
 
 from .crosslingual import TermTranslator

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from evals.dataset import load_items, read_corpus
-from ingest.lang import detect_lang
 from qa.answer import REFUSAL, Answer
 from qa.chain import build_answerer, build_chain
 from qa.extractive import ExtractiveAnswerer
 from qa.ordinals import question_ordinal, sentence_ordinal
 from qa.render import to_markdown
+from verbatim.text.lang import detect_lang
 
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = {it.id: it for it in load_items(ROOT / "evals" / "datasets" / "dev.jsonl")}

@@ -274,8 +274,8 @@ def test_files_are_stored_only_under_uploads(api):
 def test_serve_refuses_a_public_address_without_token():
     from typer.testing import CliRunner
 
+    from cli import app
     from ui.server import is_loopback
-    from verbatim.cli import app
 
     result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0"], env={"VERBATIM_TOKEN": ""})
     assert result.exit_code == 2

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from evals.dataset import read_corpus
 from qa.answer import REFUSAL
-from verbatim.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 VERBATIM = Path(sys.executable).with_name("verbatim")  # the console script of this venv

@@ -13,11 +13,11 @@ import docx
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from ingest.pipeline import ingest_paths
 from qa.render import where
 from ui.service import index_date
 from vectorstore.store import Store
-from verbatim.cli import app
 from verbatim.settings import Settings
 from verbatim.types import Citation
 

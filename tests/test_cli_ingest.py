@@ -16,9 +16,9 @@ import pytest
 from helpers import write
 from typer.testing import CliRunner
 
+from cli import app
 from ingest.pipeline import ingest_paths
 from vectorstore.store import Store
-from verbatim.cli import app
 from verbatim.settings import Settings
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py

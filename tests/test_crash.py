@@ -22,8 +22,8 @@ import pytest
 from helpers import write
 from test_store import assert_consistent
 
+from ingest.doctor import examine
 from ingest.pipeline import ingest_paths, load_for_index
-from vectorstore.doctor import examine
 from vectorstore.lexical import LexicalIndex
 from vectorstore.store import CRASH_POINTS, Store
 from verbatim.settings import Settings

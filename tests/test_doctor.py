@@ -17,9 +17,9 @@ from helpers import write
 from test_store import assert_consistent
 from typer.testing import CliRunner
 
+from cli import app
 from vectorstore.lexical import LexicalIndex
 from vectorstore.store import Store
-from verbatim.cli import app
 from verbatim.settings import Settings
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py

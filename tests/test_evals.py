@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from evals.answers import answer_metrics, quote_hit
 from evals.dataset import KINDS, DatasetError, EvalItem, gold_spans, load_items, read_corpus
 from evals.metrics import aggregate, mean, mrr_at, ndcg_at, overlaps, percentile, recall_at, retrieval_scores
 from evals.squad import import_squad
-from verbatim.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "evals" / "datasets" / "dev.jsonl"
@@ -222,7 +222,7 @@ def test_dev_set_shape():
     assert len(items) >= 60
     assert {it.kind for it in items} == KINDS
     assert len({it.id for it in items}) == len(items)  # ids are unique
-    from ingest.lang import detect_lang
+    from verbatim.text.lang import detect_lang
 
     for it in items:
         assert it.lang == detect_lang(it.question), it.id

@@ -14,8 +14,8 @@ import shutil
 import httpx
 import pytest
 
+from evals.load import UPLOADS, DocumentTexts, dev_questions, run_load
 from ui.api import create_app
-from ui.load import UPLOADS, DocumentTexts, dev_questions, run_load
 from ui.server import BackgroundServer
 from verbatim.settings import Settings
 

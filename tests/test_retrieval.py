@@ -13,12 +13,12 @@ from langchain_core.documents import Document as LCDocument
 
 from evals.dataset import gold_spans, load_items, read_corpus
 from evals.metrics import overlaps
-from ingest.normalize import tokenize
 from ingest.pipeline import ingest_paths
 from qa.retriever import HybridRetriever
 from vectorstore.lexical import LexicalIndex
 from vectorstore.store import Store
 from verbatim.settings import Settings
+from verbatim.text.normalize import tokenize
 from verbatim.types import Chunk
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.normalize import find_span, normalize, normalize_map, tokenize
-from ingest.segment import chunk_document, segment, sentences
+from ingest.chunking import chunk_document
+from verbatim.text.normalize import find_span, normalize, normalize_map, tokenize
+from verbatim.text.segment import segment, sentences
 from verbatim.types import Document, content_hash
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

@@ -25,8 +25,8 @@ import pytest
 from helpers import NOTE, NOTE_Q, stop, write
 from test_store import assert_consistent
 
+from ingest.doctor import examine
 from ingest.pipeline import ingest_paths
-from vectorstore.doctor import examine
 from vectorstore.lexical import LexicalIndex
 from vectorstore.store import SERVER_SWEEP_GRACE, Store
 from verbatim.settings import Settings

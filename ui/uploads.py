@@ -13,8 +13,8 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+from ingest.chunking import chunk_document
 from ingest.loaders import SUPPORTED, LoadError, load_document
-from ingest.segment import chunk_document
 from verbatim.settings import Settings
 
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes; Persian letters take 2 each in UTF-8

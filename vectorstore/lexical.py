@@ -18,7 +18,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from ingest.normalize import tokenize
+from verbatim.text.normalize import tokenize
 from verbatim.types import Chunk
 
 from .store import embed_text

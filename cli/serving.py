@@ -1,4 +1,4 @@
-"""CLI commands of the ui layer (``serve``, ``brief``), registered on the main ``verbatim`` app."""
+"""Serving commands: ``serve`` (web chat and HTTP API) and ``brief`` (a briefing file)."""
 
 from __future__ import annotations
 
@@ -6,28 +6,31 @@ from pathlib import Path
 
 import typer
 
+from .app import app, env_settings, err, open_store, read_questions
 
+
+@app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind. Anything but loopback needs VERBATIM_TOKEN."),
     port: int = typer.Option(7860, min=1, max=65535),
 ) -> None:
     """Web chat and HTTP API (uvicorn): the chat at /, the API under /api, OpenAPI at /openapi.json."""
-    from verbatim.cli import _settings, err, open_store
 
-    from .server import is_loopback
+    from ui.server import is_loopback
 
-    settings = _settings()
+    settings = env_settings()
     if not is_loopback(host) and not settings.token:
         err.print(f"[red]error:[/] refusing to serve on {host} (not loopback) without a token: "
                   "set VERBATIM_TOKEN, or bind 127.0.0.1", soft_wrap=True, markup=True, highlight=False)
         raise typer.Exit(2)
     open_store(settings)  # a mismatched or unreachable index: exit 2 with one line, before anything starts
-    from .api import create_app
-    from .server import serve as run
+    from ui.api import create_app
+    from ui.server import serve as run
 
     raise typer.Exit(run(create_app(settings), host, port))
 
 
+@app.command()
 def brief(
     questions_file: Path = typer.Argument(..., help="JSONL with a 'question' field, or one question per line."),
     out: Path = typer.Option(..., "-o", "--out", help="Output file: .md, .html or .docx."),
@@ -39,19 +42,17 @@ def brief(
     from rich.markup import escape
 
     from qa.chain import build_answerer
-    from verbatim.cli import _read_questions, _settings, err, open_store
-
-    from . import briefing
-    from .service import index_date
+    from ui import briefing
+    from ui.service import index_date
 
     if out.suffix.lower() not in briefing.FORMATS:
         err.print(f"[red]error:[/] {escape(str(out))}: the output must end in .md, .html or .docx", soft_wrap=True)
         raise typer.Exit(2)
-    questions = _read_questions(questions_file)
+    questions = read_questions(questions_file)
     if not questions:
         err.print(f"[red]error:[/] {escape(str(questions_file))}: no questions", soft_wrap=True)
         raise typer.Exit(2)
-    settings = _settings()
+    settings = env_settings()
     store = open_store(settings)
     try:
         bot = build_answerer(settings, store, answerer)
@@ -69,8 +70,3 @@ def brief(
     refused = sum(a.refused for a in answers)
     err.print(f"wrote {escape(str(out))}: {len(answers)} questions, {quotes} quotes, {refused} not answered",
               soft_wrap=True)
-
-
-def register(app) -> None:
-    app.command()(serve)
-    app.command()(brief)

@@ -15,12 +15,12 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ingest.loaders import LoadError
-from ingest.pipeline import ingest_paths, load_for_index
+from vectorstore.lexical import LexicalIndex
+from vectorstore.store import Store
 from verbatim.types import Chunk
 
-from .lexical import LexicalIndex
-from .store import Store
+from .loaders import LoadError
+from .pipeline import ingest_paths, load_for_index
 
 DOC_KINDS = ("counts", "ids", "offsets", "sentences")  # repaired by dropping and re-ingesting the document
 

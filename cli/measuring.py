@@ -1,4 +1,4 @@
-"""``verbatim eval`` (hermetic retrieval evaluation) and ``verbatim bench`` (latency and throughput)."""
+"""Measuring commands: ``eval`` (hermetic retrieval and answer evaluation) and ``bench`` (latency, throughput)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ import tempfile
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
-from .systems import ALL_SYSTEMS
+from evals.systems import ALL_SYSTEMS
+
+from .app import app, env_settings, err
 
 DEFAULT_SYSTEMS = ",".join(ALL_SYSTEMS)
-err = Console(stderr=True)
 
 
+@app.command("eval")
 def eval_cmd(
     dataset: Path = typer.Option(None, help="JSONL eval set (default: evals/datasets/dev.jsonl)."),
     corpus: Path = typer.Option(Path("corpus"), help="Folder the dataset's quote_docs refer to."),
@@ -40,17 +41,16 @@ def eval_cmd(
 
 
 def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers) -> None:
-    from verbatim.cli import _settings
 
-    from .dataset import DatasetError, load_items
-    from .runner import run_retrieval_eval, write_report
+    from evals.dataset import DatasetError, load_items
+    from evals.runner import run_retrieval_eval, write_report
 
     try:
         if squad is not None:
             if not squad.is_file():
                 err.print(f"[red]error:[/] {squad}: no such file", soft_wrap=True)
                 raise typer.Exit(2)
-            from .squad import import_squad
+            from evals.squad import import_squad
 
             corpus = work / "corpus"
             items = import_squad(squad, corpus, limit)
@@ -66,16 +66,17 @@ def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers) -> 
     except DatasetError as exc:
         err.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from exc
-    settings = _settings()
+    settings = env_settings()
     result = run_retrieval_eval(items, corpus, names, settings, home=work / "home")
     if answers:
-        from .answers import run_answer_eval
+        from evals.answers import run_answer_eval
 
         result["answers"] = run_answer_eval(items, corpus, settings, home=work / "home")
     print(write_report(result, out, title, items))
     err.print(f"wrote {out / 'report.md'}, {out / 'results.json'}, {out / 'recall_at_k.png'}")
 
 
+@app.command("bench")
 def bench_cmd(
     as_json: bool = typer.Option(False, "--json"),
     corpus: Path = typer.Option(Path("corpus")),
@@ -92,14 +93,13 @@ def bench_cmd(
 ) -> None:
     """Ingest throughput, warm retrieval latency (p50/p95, Verbatim vs the LangChain recipe), HTTP answer latency;
     with --scale, how ingest, query latency, disk and memory grow with the corpus."""
-    from verbatim.cli import _settings
 
     if scale:
-        _scale(_settings(), sizes, embed, real_limit, seed, corpus, dataset, out, keep)
+        _scale(env_settings(), sizes, embed, real_limit, seed, corpus, dataset, out, keep)
         return
-    from .bench import run_bench
+    from evals.bench import run_bench
 
-    result = run_bench(_settings(), corpus, dataset, rounds)
+    result = run_bench(env_settings(), corpus, dataset, rounds)
     if as_json:
         print(json.dumps(result, indent=1))
         return
@@ -111,7 +111,7 @@ def bench_cmd(
 
 def _scale(settings, sizes: str, embed: str, real_limit: int, seed: int, corpus: Path, dataset: Path, out: Path,
            keep: bool = False):
-    from .scale import ScaleConfig, run_scale
+    from evals.scale import ScaleConfig, run_scale
 
     try:
         counts = tuple(int(x) for x in sizes.split(",") if x.strip())
@@ -134,8 +134,3 @@ def _scale(settings, sizes: str, embed: str, real_limit: int, seed: int, corpus:
         raise typer.Exit(1) from exc
     print((out / "table.md").read_text(encoding="utf-8"))
     err.print(f"wrote {out / 'results.json'}, {out / 'table.md'}, {out / 'scale.png'}")
-
-
-def register(app) -> None:
-    app.command("eval")(eval_cmd)
-    app.command("bench")(bench_cmd)

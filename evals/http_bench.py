@@ -11,8 +11,9 @@ import time
 
 import httpx
 
-from evals.metrics import percentile
 from verbatim.settings import Settings
+
+from .metrics import percentile
 
 
 def _stats(values: list[float]) -> dict:
@@ -56,8 +57,8 @@ def http_latency(base_url: str, questions: list[str], rounds: int = 1, k: int | 
 
 def run_http_bench(settings: Settings, questions: list[str], rounds: int = 1) -> dict:
     """Serve ``settings``' index (API only, extractive) on a free loopback port and measure it."""
-    from .api import create_app
-    from .server import BackgroundServer
+    from ui.api import create_app
+    from ui.server import BackgroundServer
 
     app = create_app(settings.with_(token=""), ui=False)
     with BackgroundServer(app) as url:

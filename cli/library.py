@@ -1,13 +1,74 @@
-"""CLI commands of the store layer (``delete``, ``doctor``), registered on the main ``verbatim`` app."""
+"""Library commands: ``ingest``, ``sources``, ``delete``, ``doctor``."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from .app import app, console, env_settings, err, open_store
 
 
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(None, help="Files or folders (recursive). Default: corpus/"),
+    prune: bool = typer.Option(False, help="Remove documents whose files are gone."),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Ingest documents: unchanged ones are skipped, changed ones replaced."""
+    from rich.markup import escape
+
+    from ingest.pipeline import count_files, ingest_paths
+
+    paths = paths or [Path("corpus")]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        err.print(f"[red]error:[/] no such file or folder: {escape(', '.join(map(str, missing)))}", soft_wrap=True)
+        raise typer.Exit(2)
+    store = open_store(env_settings())
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
+        task = bar.add_task("ingesting", total=count_files(paths))
+
+        def on_file(path: Path) -> None:
+            bar.update(task, description=f"ingesting {path.name}")
+            bar.advance(task)
+
+        report = ingest_paths(store, paths, prune=prune, on_file=on_file)
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        console.print(
+            f"added {report.added}, updated {report.updated}, skipped {report.skipped}, "
+            f"deleted {report.deleted}, failed {len(report.failed)}"
+        )
+        for f in report.failed:
+            err.print(f"[yellow]failed:[/] {escape(f['path'])}: {escape(f['reason'])}", soft_wrap=True)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def sources(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List ingested documents."""
+    from rich.markup import escape
+
+    records = open_store(env_settings()).documents()
+    rows = [{"id": r.doc_id, "title": r.title, "source": r.source, "langs": list(r.langs), "chunks": r.chunks,
+             "ingested_at": datetime.fromtimestamp(r.ingested_at).isoformat(timespec="seconds")} for r in records]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    table = Table("title", "file", "language", "chunks", "ingested at")
+    for r in rows:
+        table.add_row(escape(r["title"]), escape(r["source"]), ",".join(r["langs"]), str(r["chunks"]), r["ingested_at"])
+    console.print(table)
+
+
+@app.command()
 def delete(
     target: str = typer.Argument(..., help="Document id, file name or path (see `verbatim sources`)."),
     as_json: bool = typer.Option(False, "--json"),
@@ -15,9 +76,8 @@ def delete(
     """Remove a document from the index (its file is left alone). Exit 2 if no or several documents match."""
     from rich.markup import escape
 
-    from verbatim.cli import _settings, err, open_store
 
-    store = open_store(_settings())
+    store = open_store(env_settings())
     records = store.documents()
     matches = ([r for r in records if r.doc_id == target]
                or [r for r in records if r.path == str(Path(target).expanduser().resolve())]
@@ -35,16 +95,16 @@ def delete(
         print(f"deleted {record.source} ({record.doc_id})")
 
 
+@app.command()
 def doctor(
     fix: bool = typer.Option(False, "--repair", help="Sweep orphans, re-ingest inconsistent documents, rebuild BM25."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object instead of lines."),
 ) -> None:
     """Check the index against its commit records and documents; one line per problem. Exit 0 healthy, 1 not."""
-    from verbatim.cli import _settings
 
-    from .doctor import checkup
+    from ingest.doctor import checkup
 
-    settings = _settings()
+    settings = env_settings()
     store, extra = _open_for_doctor(settings)
     result = checkup(store, fix=fix, extra=extra) if store is not None else None
     if as_json:
@@ -59,10 +119,9 @@ def doctor(
 
 def _open_for_doctor(settings):
     """The store and any embedder finding: a mismatched index is examined with the embedder it was built with."""
-    from verbatim.cli import err
 
-    from .doctor import Finding
-    from .store import EmbedderMismatch, Store
+    from ingest.doctor import Finding
+    from vectorstore.store import EmbedderMismatch, Store
 
     try:
         return Store(settings), []
@@ -93,8 +152,3 @@ def _print_checkup(result, fix: bool) -> None:
         print(f"{len(result.remaining)} problems remain: {size}")
     else:
         print(f"{len(result.problems)} problems found (`verbatim doctor --repair` fixes what it can): {size}")
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(delete)
-    app.command()(doctor)

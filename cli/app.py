@@ -1,0 +1,83 @@
+"""The ``verbatim`` command's shared parts: the Typer app, consoles, settings and store opening.
+
+Exit codes: 0 ok, 1 partial failure, 2 usage error. Module level imports stay light (typer, rich, the base):
+``verbatim --help`` must not load chromadb, langchain, torch or gradio; each command imports what it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is ever downloaded at run time
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # model loading must not garble the one-line-per-file output
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from verbatim.settings import Settings  # noqa: E402
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Document-grounded answers with verbatim, cited quotes. Exit codes: 0 ok, 1 partial failure, "
+                       "2 usage error.")
+console = Console()
+err = Console(stderr=True)
+
+
+def env_settings() -> Settings:
+    """The settings from the environment, or exit 2 with one line naming the variable."""
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        err.print(f"[red]configuration error:[/] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def usage_error(message: str) -> typer.Exit:
+    """Print one ``error:`` line on stderr; the caller raises the returned exit (code 2)."""
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/] {escape(' '.join(str(message).split()))}", soft_wrap=True)
+    return typer.Exit(2)
+
+
+def open_store(s: Settings):
+    """The store, or exit 2 with one line on stderr (mismatched embedder, unknown embedder, bad Chroma URL)."""
+    from vectorstore.store import EmbedderMismatch, Store
+
+    try:
+        return Store(s)
+    except (EmbedderMismatch, ValueError) as exc:
+        raise usage_error(str(exc)) from exc
+
+
+def read_questions(path: Path) -> list[str]:
+    if not path.is_file():
+        err.print(f"[red]error:[/] {path}: no such file", soft_wrap=True)
+        raise typer.Exit(2)
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                out.append(str(json.loads(line)["question"]))
+            except (json.JSONDecodeError, KeyError) as exc:
+                err.print(f"[red]error:[/] {path}:{n}: not a JSON object with a 'question' field", soft_wrap=True)
+                raise typer.Exit(2) from exc
+        else:
+            out.append(line)
+    return out
+
+
+
+def main() -> None:  # pragma: no cover - console entry
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

