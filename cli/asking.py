@@ -41,7 +41,7 @@ def ask(
     as_json: bool = typer.Option(False, "--json", help="One JSON object (the answer contract)."),
     markdown: bool = typer.Option(False, "--markdown", help="A briefing-ready snippet with footnotes."),
     questions: Path = typer.Option(None, help="JSONL with a 'question' field, or one question per line."),
-    answerer: str = typer.Option("auto", help="auto | extractive | llm"),
+    answerer: str = typer.Option(None, help="auto | extractive | llm (default: VERBATIM_ANSWERER, else auto)"),
 ) -> None:
     """Answer with verbatim, cited quotes (or say the documents do not answer)."""
     from qa.chain import build_answerer

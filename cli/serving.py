@@ -35,7 +35,7 @@ def brief(
     questions_file: Path = typer.Argument(..., help="JSONL with a 'question' field, or one question per line."),
     out: Path = typer.Option(..., "-o", "--out", help="Output file: .md, .html or .docx."),
     k: int = typer.Option(5, "-k", min=1, max=50, help="Passages retrieved per question (as `ask`)."),
-    answerer: str = typer.Option("auto", help="auto | extractive | llm"),
+    answerer: str = typer.Option(None, help="auto | extractive | llm (default: VERBATIM_ANSWERER, else auto)"),
     title: str = typer.Option("Briefing", help="Title of the briefing."),
 ) -> None:
     """A briefing: each question, its answer, footnoted verbatim quotes and a source list."""

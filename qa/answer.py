@@ -8,9 +8,16 @@ original span; otherwise rejected.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from verbatim.text.normalize import find_span
 from verbatim.types import Chunk, Citation, ScoredChunk
+
+if TYPE_CHECKING:
+    from verbatim.settings import Settings
+
+    from .query import Query
+    from .retriever import HybridRetriever
 
 REFUSAL = "The documents do not answer this question."
 
@@ -37,6 +44,32 @@ class Answer:
                 for r in self.retrieved
             ],
         }
+
+
+class Answerer(Protocol):
+    """What the CLI, the API, the UI and the evals call: the extractive and the LLM answerer alike."""
+
+    name: str
+    retriever: HybridRetriever
+    settings: Settings
+
+    def answer(self, question: Query | str, k: int | None = None, sources: list[str] | None = None) -> Answer: ...
+
+    def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer: ...
+
+
+class AnswererBase:
+    """``answer`` for every answerer: analyse the question once, retrieve, then ``answer_from`` the same Query."""
+
+    retriever: HybridRetriever
+    settings: Settings
+
+    def answer(self, question: Query | str, k: int | None = None, sources: list[str] | None = None) -> Answer:
+        query = self.retriever.analyze(question)
+        return self.answer_from(query, self.retriever.retrieve(query, k or self.settings.top_k, sources))
+
+    def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
+        raise NotImplementedError
 
 
 def verify_quote(chunk: Chunk, quote: str) -> tuple[int, int] | None:

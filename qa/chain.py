@@ -14,30 +14,33 @@ from langchain_core.runnables import Runnable, RunnableGenerator
 from vectorstore.store import Store
 from verbatim.settings import Settings
 
-from .answer import Answer
+from .answer import Answer, Answerer
 from .extractive import ExtractiveAnswerer
+from .query import Query
 from .retriever import HybridRetriever
 
 
-def build_answerer(settings: Settings, store: Store | None = None, answerer: str = "auto"):
-    """The configured answerer: the LLM one when an endpoint is set (and asked for), else extractive."""
-    if answerer not in {"auto", "extractive", "llm"}:
-        raise ValueError(f"unknown answerer {answerer!r}: use auto, extractive or llm")
-    if answerer == "llm" and not settings.llm_base_url:
-        raise ValueError("answerer 'llm' needs VERBATIM_LLM_BASE_URL and VERBATIM_LLM_MODEL")
-    store = store or Store(settings)
-    extractive = ExtractiveAnswerer(HybridRetriever.from_store(store, settings))
-    if answerer == "extractive" or not settings.llm_base_url:
+def build_answerer(settings: Settings, store: Store | None = None, answerer: str | None = None,
+                   retriever: HybridRetriever | None = None) -> Answerer:
+    """The answerer asked for (None: the ``answerer`` setting; "auto": the LLM one when an endpoint is set), on
+    ``retriever`` when given, so every answerer of a process shares one retriever (BM25, term vocabulary)."""
+    kind = settings.resolve_answerer(answerer)  # ValueError for an unknown kind or an LLM without an endpoint
+    if retriever is None:
+        retriever = HybridRetriever.from_store(store or Store(settings), settings)
+    extractive = ExtractiveAnswerer(retriever)
+    if kind == "extractive":
         return extractive
     from .llm import LLMAnswerer, make_chat_model  # only when an LLM is configured
 
-    return LLMAnswerer(make_chat_model(settings), extractive.retriever, extractive)
+    return LLMAnswerer(make_chat_model(settings), retriever, extractive)
 
 
-def answer_events(answerer, question: str, k: int | None = None, sources: list[str] | None = None) -> Iterator[dict]:
-    retrieved = answerer.retriever.retrieve(question, k or answerer.settings.top_k, sources)
+def answer_events(answerer: Answerer, question: Query | str, k: int | None = None,
+                  sources: list[str] | None = None) -> Iterator[dict]:
+    query = answerer.retriever.analyze(question)  # once: retrieval and the answer read the same analysis
+    retrieved = answerer.retriever.retrieve(query, k or answerer.settings.top_k, sources)
     yield {"type": "retrieved", "retrieved": retrieved}
-    answer: Answer = answerer.answer_from(question, retrieved)
+    answer: Answer = answerer.answer_from(query, retrieved)
     for piece in re.findall(r"\S+\s*|\s+", answer.answer):
         yield {"type": "token", "text": piece}
     yield {"type": "answer", "answer": answer}

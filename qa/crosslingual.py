@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,10 +22,6 @@ from verbatim.text.normalize import tokenize
 from verbatim.text.stopwords import EN_STOP, FA_STOP
 
 from .names import NameBridge
-
-# The index's most frequent non-Persian words are embedded with the term vocabulary (once, cached on disk), so
-# most question words cost no encoder call (measured: 69 % of dev question words; ~11 ms per word otherwise).
-PREWARM_WORDS = 5000
 
 
 class TermTranslator:
@@ -43,21 +40,28 @@ class TermTranslator:
         self.names = NameBridge([t for t in terms if " " not in t])  # all words: rare names are what it is for
 
     @classmethod
-    def for_store(cls, store, prewarm: int = PREWARM_WORDS, chunks: list | None = None, **kw) -> TermTranslator:
-        """``chunks``: the store's committed chunks when the caller has read them already."""
+    def for_store(cls, store, chunks: list | None = None, settings=None) -> TermTranslator:
+        """``chunks``: the store's committed chunks when the caller has read them already. The index's most
+        frequent non-Persian words (``prewarm_words``) are embedded with the vocabulary (once, cached on disk), so
+        most question words cost no encoder call (measured: 69 % of dev question words; ~11 ms per word otherwise).
+        """
+        s = settings or store.settings
+        prewarm = s.prewarm_words
         chunks = store.all_chunks() if chunks is None else chunks
         tokens = [tokenize(c.text) for c in chunks]  # once: both vocabularies read the same tokens
         terms, df = persian_terms([t for t, c in zip(tokens, chunks) if c.lang == "fa"])
         words = frequent_words(tokens, prewarm)
         cache = TermCache(store.settings.cache_dir / "terms" / _safe(store.embedder.name))
         vectors = cache.vectors(terms + words, store.embedder)
-        translator = cls(store.embedder, terms, vectors[: len(terms)], df=df, **kw)
+        translator = cls(store.embedder, terms, vectors[: len(terms)], threshold=s.term_threshold,
+                         per_item=s.term_per_word, max_terms=s.term_max, df=df, max_df=s.term_max_df)
         translator._word_vectors.update(zip(words, vectors[len(terms):]))
         return translator
 
-    def query_items(self, question: str) -> list[str]:
+    @staticmethod
+    def query_items(tokens: Sequence[str]) -> list[str]:
         """Content words of the question (word pairs measured no better on the dev set, at twice the cost)."""
-        return list(dict.fromkeys(w for w in tokenize(question) if w not in EN_STOP and not w.isdigit() and len(w) > 1))
+        return list(dict.fromkeys(w for w in tokens if w not in EN_STOP and not w.isdigit() and len(w) > 1))
 
     def _vectors_for(self, items: list[str]) -> np.ndarray:
         with self._lock:
@@ -69,11 +73,11 @@ class TermTranslator:
                     self._word_vectors[w] = v
             return np.stack([self._word_vectors[w] for w in items])
 
-    def translate(self, question: str) -> str:
-        """Persian pseudo-query for a non-Persian question ('' when there is nothing to map)."""
-        if not self.terms or detect_lang(question) == "fa":
+    def translate(self, tokens: Sequence[str]) -> str:
+        """Persian terms for a non-Persian question's tokens (``tokenize`` output; '' when nothing maps)."""
+        if not self.terms:
             return ""
-        items = self.query_items(question)
+        items = self.query_items(tokens)
         if not items:
             return ""
         sims = self._vectors_for(items) @ self.vectors.T
@@ -84,7 +88,7 @@ class TermTranslator:
                 if row[j] >= self.threshold and row[j] > best.get(j, 0.0):
                     best[int(j)] = float(row[j])
         chosen = sorted(best, key=lambda j: (-best[j], j))[: self.max_terms]
-        numbers = [w for w in tokenize(question) if w.isdigit()]
+        numbers = [w for w in tokens if w.isdigit()]
         return " ".join([self.terms[j] for j in chosen] + numbers)
 
 

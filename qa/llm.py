@@ -51,8 +51,9 @@ from verbatim.text.normalize import normalize
 from verbatim.text.segment import sentences
 from verbatim.types import Chunk, Citation, ScoredChunk
 
-from .answer import Answer, citation_for, verify_quote
+from .answer import Answer, AnswererBase, citation_for, verify_quote
 from .extractive import ExtractiveAnswerer
+from .query import Query
 from .retriever import HybridRetriever
 
 log = logging.getLogger(__name__)
@@ -179,7 +180,7 @@ class _Verified:
     end: int
 
 
-class LLMAnswerer:
+class LLMAnswerer(AnswererBase):
     name = "llm"
 
     def __init__(self, chat_model: BaseChatModel | Runnable, retriever: HybridRetriever,
@@ -197,32 +198,30 @@ class LLMAnswerer:
             json_mode = isinstance(chat_model, BaseChatOpenAI)
         self._runnable = chat_model.bind(response_format={"type": "json_object"}) if json_mode else chat_model
 
-    def answer(self, question: str, k: int | None = None, sources: list[str] | None = None) -> Answer:
-        retrieved = self.retriever.retrieve(question, k or self.settings.top_k, sources)
-        return self.answer_from(question, retrieved)
-
-    def answer_from(self, question: str, retrieved: list[ScoredChunk]) -> Answer:
+    def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
+        query = self.retriever.analyze(query)  # a Query passes through: analysed once, by whoever asked first
+        question = query.text
         if not retrieved:
-            return self._fallback(question, retrieved, "nothing was retrieved", [])
+            return self._fallback(query, retrieved, "nothing was retrieved", [])
         shown = self._shown(retrieved)
         try:
             reply = self._runnable.invoke(build_messages(question, shown))
         except MODEL_ERRORS as exc:
             log.warning("LLM request failed: %s", _one_line(exc))
-            return self._fallback(question, retrieved, f"the language model failed ({_one_line(exc)})", [])
+            return self._fallback(query, retrieved, f"the language model failed ({_one_line(exc)})", [])
         except CUT_REPLY_ERRORS as exc:
             log.warning("LLM reply cut off: %s", type(exc).__name__)
-            return self._fallback(question, retrieved, f"its reply was cut off ({type(exc).__name__})", [])
+            return self._fallback(query, retrieved, f"its reply was cut off ({type(exc).__name__})", [])
         text = reply.text if isinstance(reply, BaseMessage) else str(reply)
         try:
             parsed = parse_reply(text)
         except REPLY_ERRORS as exc:
             log.warning("LLM reply is not the expected JSON: %s", _one_line(exc))
-            return self._fallback(question, retrieved, f"its reply was not the expected JSON ({_one_line(exc)})", [])
+            return self._fallback(query, retrieved, f"its reply was not the expected JSON ({_one_line(exc)})", [])
         answer = self._verified_answer(question, parsed, shown, retrieved)
         if not answer.citations:
             why = "none of its quotes could be verified in the sources" if parsed.quotes else "it quoted nothing"
-            return self._fallback(question, retrieved, why, answer.notes)
+            return self._fallback(query, retrieved, why, answer.notes)
         return answer
 
     # ---- internals -------------------------------------------------------------------------------------
@@ -326,8 +325,8 @@ class LLMAnswerer:
         notes.append(f"A quote cited as [{item.n}] {why}; it was dropped: {_clip(item.quote)!r}")
         return None
 
-    def _fallback(self, question: str, retrieved: list[ScoredChunk], why: str, notes: list[str]) -> Answer:
-        answer = self.fallback.answer_from(question, retrieved)
+    def _fallback(self, query: Query, retrieved: list[ScoredChunk], why: str, notes: list[str]) -> Answer:
+        answer = self.fallback.answer_from(query, retrieved)
         answer.notes = [*notes, f"LLM answer not used: {why}; extractive answer given instead.", *answer.notes]
         return answer
 

@@ -28,9 +28,7 @@ from verbatim.types import ScoredChunk
 from .crosslingual import TermTranslator
 from .fusion import best_per_group, rrf
 from .ordinals import question_ordinal, sentence_ordinal
-
-POOL = 100  # candidates per ranking
-FLOOR = 0.70  # cosine assumed for a candidate a dense ranking did not return (e5 cosines rarely go lower)
+from .query import Query
 
 
 class HybridRetriever(BaseRetriever):
@@ -53,7 +51,7 @@ class HybridRetriever(BaseRetriever):
         chunks: list = []
         if translator is None and s.use_crosslingual:
             chunks = store.all_chunks()
-            translator = TermTranslator.for_store(store, chunks=chunks)
+            translator = TermTranslator.for_store(store, chunks=chunks, settings=s)
         reranker = None
         if s.reranker:
             from sentence_transformers import CrossEncoder
@@ -66,31 +64,45 @@ class HybridRetriever(BaseRetriever):
         retriever._meta.update((c.chunk_id, (c.lang, c.source)) for c in chunks)
         return retriever
 
-    def signals(self, question: str, sources: list[str] | None = None) -> dict:
+    def analyze(self, question: Query | str) -> Query:
+        """The question analysed once (a ``Query`` passes through): language, tokens, the one e5 encoding, the
+        Persian pseudo-query (term translation and bridged names) and the ordinal."""
+        if isinstance(question, Query):
+            return question
+        s = self.settings
+        lang = detect_lang(question)
+        tokens = tuple(tokenize(question))
+        translation, names = "", ()
+        if self.translator is not None and lang != "fa":
+            translation = self.translator.translate(tokens)
+            lexical = self.lexical
+            if lexical is not None and s.use_names:  # a name the index spells in Latin script needs no bridge
+                names = tuple(self.translator.names.bridge(question, lambda w: bool(lexical.search(tokenize(w), 1))))
+        return Query(text=question, lang=lang, vector=self.store.embedder.encode_queries([question])[0],
+                     tokens=tokens, translation=translation, names=names,
+                     ordinal=question_ordinal(question) if s.use_ordinals else None)
+
+    def signals(self, question: Query | str, sources: list[str] | None = None) -> dict:
         """Every component's raw scores per chunk id: the input of fusion, refusal and the eval's diagnostics."""
         s = self.settings
+        q = self.analyze(question)
         where = {"source": {"$in": list(sources)}} if sources else None
-        vec = self.store.embedder.encode_queries([question])[0]
-        out: dict = {"lang": detect_lang(question), "pseudo": ""}
+        out: dict = {"lang": q.lang, "pseudo": ""}
         if s.use_dense_sentences:
-            hits = self.store.query_sentences(vec, POOL * 2, where)
-            ordinal = question_ordinal(question) if s.use_ordinals else None
-            if ordinal is not None:  # the list item asked for: its encoder score hardly differs from its siblings'
+            hits = self.store.query_sentences(q.vector, s.pool * 2, where)
+            if q.ordinal is not None:  # the list item asked for: its encoder score hardly differs from its siblings'
                 texts = self.store.sentence_texts([sid for sid, _ in hits])
-                hits = [(sid, sim + s.w_ordinal * (sentence_ordinal(texts.get(sid, "")) == ordinal))
+                hits = [(sid, sim + s.w_ordinal * (sentence_ordinal(texts.get(sid, "")) == q.ordinal))
                         for sid, sim in hits]
             out["sent"] = [(sid.rsplit(":", 1)[0], sim) for sid, sim in hits]
         if s.use_dense_chunks:
-            out["chunk"] = self.store.query_chunks(vec, POOL, where)
+            out["chunk"] = self.store.query_chunks(q.vector, s.pool, where)
         if self.lexical is not None:
-            out["bm25"] = self.lexical.search(tokenize(question), POOL)
-            if self.translator is not None and out["lang"] != "fa":
-                lexical = self.lexical
-                names = self.translator.names.bridge(question, lambda w: bool(lexical.search(tokenize(w), 1))) \
-                    if s.use_names else []
-                out["pseudo"] = " ".join([self.translator.translate(question), *names]).strip()
-                out["bm25_x"] = self.lexical.search(tokenize(out["pseudo"]), POOL) if out["pseudo"] else []
-                out["bm25_names"] = self.lexical.search(tokenize(" ".join(names)), POOL) if names else []
+            out["bm25"] = self.lexical.search(list(q.tokens), s.pool)
+            if self.translator is not None and q.lang != "fa":
+                out["pseudo"] = q.pseudo
+                out["bm25_x"] = self.lexical.search(tokenize(q.pseudo), s.pool) if q.pseudo else []
+                out["bm25_names"] = self.lexical.search(tokenize(" ".join(q.names)), s.pool) if q.names else []
         return out
 
     def fuse(self, sig: dict, langs: dict[str, str]) -> dict[str, float]:
@@ -106,8 +118,8 @@ class HybridRetriever(BaseRetriever):
         scores: dict[str, float] = {}
         for cid in set(sent) | set(chunk) | set(bm25) | set(bm25_x):
             dense_w = (1.0 if "sent" in sig else 0.0) + (s.w_chunk if "chunk" in sig else 0.0)
-            v = sent.get(cid, FLOOR) if "sent" in sig else 0.0
-            v += s.w_chunk * chunk.get(cid, FLOOR) if "chunk" in sig else 0.0
+            v = sent.get(cid, s.floor) if "sent" in sig else 0.0
+            v += s.w_chunk * chunk.get(cid, s.floor) if "chunk" in sig else 0.0
             if langs.get(cid) != sig["lang"]:
                 v += dense_w * s.lang_offset
             v += s.w_bm25 * bm25.get(cid, 0.0) + s.w_bm25_crosslingual * bm25_x.get(cid, 0.0)
@@ -115,9 +127,11 @@ class HybridRetriever(BaseRetriever):
             scores[cid] = v
         return scores
 
-    def retrieve(self, question: str, k: int | None = None, sources: list[str] | None = None) -> list[ScoredChunk]:
+    def retrieve(self, question: Query | str, k: int | None = None,
+                 sources: list[str] | None = None) -> list[ScoredChunk]:
         k = k or self.k
-        sig = self.signals(question, sources)
+        query = self.analyze(question)
+        sig = self.signals(query, sources)
         candidates = {cid for name in ("sent", "chunk", "bm25", "bm25_x") for cid, _ in sig.get(name, [])}
         known = self._meta  # once: each pydantic attribute access costs ~10 us, x hundreds of candidates
         unknown = sorted(cid for cid in candidates if cid not in known)  # safe while other threads add
@@ -137,7 +151,7 @@ class HybridRetriever(BaseRetriever):
         best_sent = _best(sig.get("sent", []))
         results = [ScoredChunk(chunks[cid], fused[cid], {"best_sentence": best_sent.get(cid, 0.0)}) for cid in top]
         if self.reranker is not None and results:
-            scores = np.asarray(self.reranker.predict([(question, r.chunk.text) for r in results]))
+            scores = np.asarray(self.reranker.predict([(query.text, r.chunk.text) for r in results]))
             if scores.ndim == 2:  # a two-label head: the last column is "relevant"
                 scores = scores[:, -1]
             for r, sc in zip(results, scores):

@@ -145,7 +145,7 @@ def test_off_topic_question_is_refused(bot, question):
 
 
 def test_refusal_with_nothing_retrieved_names_no_passages(bot):
-    a = bot.answer_from("How do I bake sourdough bread?", [])
+    a = bot.answer_from(bot.retriever.analyze("How do I bake sourdough bread?"), [])
     assert a.refused and a.answer == REFUSAL and a.citations == [] and a.retrieved == []
 
 
@@ -257,7 +257,7 @@ def test_ordinal_question_quotes_that_list_item(bot, monkeypatch):
     q = "هدف دوم پکن از حمایت از هوشمندسازی در آسیای مرکزی چیست؟"
     first = bot.answer(q).citations[0].quote
     assert first.startswith("روزآمد کردن صنایع سنتی")
-    monkeypatch.setattr("qa.extractive.W_ORDINAL", 0.0)
+    monkeypatch.setattr(bot, "settings", bot.settings.with_(w_answer_ordinal=0.0))
     assert not bot.answer(q).citations[0].quote.startswith("روزآمد کردن صنایع سنتی")
 
 
@@ -266,5 +266,35 @@ def test_question_spanning_both_documents_quotes_both(bot, monkeypatch):
     cited = bot.answer(q).citations
     assert {c.source for c in cited} == {ARTICLE, PAPER}
     assert any("۲۰۱۳" in c.quote for c in cited if c.source == PAPER)  # the year is only in the Persian body
-    monkeypatch.setattr("qa.extractive.DOC_MARGIN", -1.0)
+    monkeypatch.setattr(bot, "settings", bot.settings.with_(doc_margin=0.0))
     assert {c.source for c in bot.answer(q).citations} == {ARTICLE}
+
+
+def test_a_question_is_analysed_and_encoded_once(corpus_store):
+    """Retrieval and the answer read one Query: the question goes through e5 once (words of the term bridge may
+    add calls of their own), and the answer equals the one built from the same Query by hand."""
+    from qa.chain import answer_events
+    from qa.retriever import HybridRetriever
+
+    calls: list[list[str]] = []
+    real = corpus_store.embedder
+
+    class Counting:
+        name, dim = real.name, real.dim
+
+        def encode_queries(self, texts):
+            calls.append(list(texts))
+            return real.encode_queries(texts)
+
+    retriever = HybridRetriever.from_store(corpus_store)
+    bot = build_answerer(corpus_store.settings.with_(llm_base_url=""), corpus_store, "extractive", retriever)
+    question = ITEMS["en-fa-06"].question
+    saved, corpus_store._embedder = corpus_store._embedder, Counting()
+    try:
+        events = list(answer_events(bot, question))
+    finally:
+        corpus_store._embedder = saved
+    assert [c for c in calls if question in c] == [[question]]
+    query = retriever.analyze(question)
+    assert query.lang == "en" and query.translation and query.content_terms
+    assert events[-1]["answer"].to_dict() == bot.answer_from(query, retriever.retrieve(query)).to_dict()

@@ -358,7 +358,7 @@ def test_fallback_refuses_when_the_extractive_answerer_refuses(store, retriever,
 
 def test_nothing_retrieved_refuses_without_calling_the_model(retriever, strict):
     model = scripted(error=AssertionError("the model must not be called"))
-    ans = LLMAnswerer(model, retriever, fallback=strict).answer_from("anything?", [])
+    ans = LLMAnswerer(model, retriever, fallback=strict).answer_from(retriever.analyze("anything?"), [])
     assert ans.refused and model.seen == []
 
 

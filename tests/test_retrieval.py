@@ -127,8 +127,8 @@ def test_frequent_index_words_cost_no_encoder_call(retriever, corpus_store):
             calls.append(list(texts))
             return real(texts)
 
-    cold = TermTranslator.for_store(corpus_store, prewarm=0)
-    q = "China in Central Asia"
+    cold = TermTranslator.for_store(corpus_store, settings=corpus_store.settings.with_(prewarm_words=0))
+    q = tokenize("China in Central Asia")
     want = cold.translate(q)
     prewarmed.embedder, saved = Counting(), prewarmed.embedder
     try:

@@ -49,7 +49,7 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=4000)
     k: int | None = Field(None, ge=1, le=50)
     sources: list[str] | None = Field(None, description="Restrict to these file names (as listed by /api/sources).")
-    answerer: Literal["auto", "extractive", "llm"] = "auto"
+    answerer: Literal["auto", "extractive", "llm"] | None = None  # None: the VERBATIM_ANSWERER setting
 
     @field_validator("question")
     @classmethod

@@ -14,24 +14,21 @@ import os
 import shutil
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 from ingest.pipeline import ingest_paths
-from qa.answer import Answer
+from qa.answer import Answer, Answerer
 from qa.chain import answer_events, build_answerer
-from vectorstore.embeddings import VerbatimEmbeddings, get_embedder
+from qa.retriever import HybridRetriever
+from vectorstore.embeddings import get_embedder
 from vectorstore.store import DocRecord, Store
 from verbatim.settings import Settings
 
 from .uploads import STAGING, StagedFile, UploadError
 
 log = logging.getLogger(__name__)
-ANSWERERS = ("auto", "extractive", "llm")
 FOLLOW_EVERY = 2.0  # seconds between version checks of a shared Chroma server
 
 
@@ -54,43 +51,9 @@ def index_date(records: list[DocRecord]) -> str | None:
     return datetime.fromtimestamp(newest, tz=UTC).date().isoformat()
 
 
-class QueryMemo(VerbatimEmbeddings):
-    """The store's embedder with recent query vectors remembered (a pure function of the text).
-
-    One question is encoded by the retriever and again by the extractive answerer; e5 runs one call at a time,
-    so on a busy server the second encoding is pure queueing. Passages are never cached.
-    """
-
-    def __init__(self, base: VerbatimEmbeddings, size: int = 1024) -> None:
-        self.base, self.name, self.size = base, base.name, size
-        self.dim = getattr(base, "dim", None)
-        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
-            return self.base.encode_queries(texts)
-        with self._lock:
-            known = {t: self._memo[t] for t in texts if t in self._memo}
-            for t in known:
-                self._memo.move_to_end(t)
-        missing = [t for t in dict.fromkeys(texts) if t not in known]
-        if missing:
-            known.update(zip(missing, self.base.encode_queries(missing)))
-            with self._lock:
-                self._memo.update((t, known[t]) for t in missing)
-                while len(self._memo) > self.size:
-                    self._memo.popitem(last=False)
-        return np.stack([known[t] for t in texts])
-
-    def encode_passages(self, texts: list[str]) -> np.ndarray:
-        return self.base.encode_passages(texts)
-
-
 def serving_store(settings: Settings) -> Store:
-    """The store a server uses: the configured embedder, loaded now, with query vectors remembered."""
-    return Store(settings, embedder=QueryMemo(get_embedder(settings.embedder)))
+    """The store a server uses: the configured embedder, loaded now rather than on the first question."""
+    return Store(settings, embedder=get_embedder(settings.embedder))
 
 
 class Service:
@@ -99,7 +62,7 @@ class Service:
         self.store = store or serving_store(settings)
         self._write = threading.Lock()
         self._build = threading.Lock()
-        self._answerers: dict[str, object] = {}
+        self._answerers: dict[str, Answerer] = {}  # built on one retriever: BM25 and vocabulary prepared once
         self._version, self._checked = self.store.version(), time.monotonic()
         self.sweep_staging()
         bot = self.answerer("extractive")
@@ -111,16 +74,10 @@ class Service:
     def llm_configured(self) -> bool:
         return bool(self.settings.llm_base_url)
 
-    def resolve(self, kind: str) -> str:
-        if kind not in ANSWERERS:
-            raise ValueError(f"unknown answerer {kind!r}: use auto, extractive or llm")
-        if kind == "llm" and not self.llm_configured:
-            raise ValueError("answerer 'llm' needs VERBATIM_LLM_BASE_URL and VERBATIM_LLM_MODEL")
-        if kind == "auto":
-            return "llm" if self.llm_configured else "extractive"
-        return kind
+    def resolve(self, kind: str | None) -> str:
+        return self.settings.resolve_answerer(kind)
 
-    def answerer(self, kind: str = "auto"):
+    def answerer(self, kind: str | None = None) -> Answerer:
         kind = self.resolve(kind)
         self._follow()
         bot = self._answerers.get(kind)
@@ -128,7 +85,8 @@ class Service:
             with self._build:
                 bot = self._answerers.get(kind)
                 if bot is None:
-                    bot = build_answerer(self.settings, self.store, kind)
+                    shared = next(iter(self._answerers.values()), None)
+                    bot = build_answerer(self.settings, self.store, kind, shared.retriever if shared else None)
                     self._answerers = {**self._answerers, kind: bot}
         return bot
 
@@ -149,12 +107,12 @@ class Service:
         return self.answerer(answerer), self.check_sources(sources)
 
     def ask(self, question: str, k: int | None = None, sources: list[str] | None = None,
-            answerer: str = "auto") -> Answer:
+            answerer: str | None = None) -> Answer:
         events = list(self.events(question, k, sources, answerer))
         return events[-1]["answer"]
 
     def events(self, question: str, k: int | None = None, sources: list[str] | None = None,
-               answerer: str = "auto") -> Iterator[dict]:
+               answerer: str | None = None) -> Iterator[dict]:
         """The chain's events: ``retrieved``, ``token``..., ``answer`` (see qa/chain.py)."""
         bot, sources = self.prepare(k, sources, answerer)
         yield from answer_events(bot, question, k, sources)
@@ -238,7 +196,8 @@ class Service:
         self._version = self.store.version()  # before building: a write in between only costs one more rebuild
         with self._build:
             kinds = list(self._answerers) or ["extractive"]
-            self._answerers = {kind: build_answerer(self.settings, self.store, kind) for kind in kinds}
+            retriever = HybridRetriever.from_store(self.store, self.settings)
+            self._answerers = {kind: build_answerer(self.settings, self.store, kind, retriever) for kind in kinds}
 
     def sweep_staging(self) -> None:
         """Remove staging leftovers of a crashed upload (called once, when the service starts)."""

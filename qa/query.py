@@ -1,0 +1,42 @@
+"""A question analysed once: every reader of it (the retriever, each answerer) takes this, none re-derives it.
+
+Analysis costs one e5 encoding (the largest per-question cost after the searches) plus language detection,
+tokenizing, the Persian pseudo-query and the ordinal; before this object each was done up to three times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from verbatim.text.normalize import tokenize
+from verbatim.text.stopwords import EN_STOP, FA_STOP
+
+
+@dataclass(frozen=True, eq=False)
+class Query:
+    text: str
+    lang: str  # detect_lang(text)
+    vector: np.ndarray  # the e5 query embedding (normalized)
+    tokens: tuple[str, ...]  # tokenize(text): the search form's words
+    translation: str = ""  # Persian terms of the question's words ('' for a Persian question or no vocabulary)
+    names: tuple[str, ...] = ()  # Persian spellings of the question's names the index never spells in Latin
+    ordinal: int | None = None  # "the third goal" -> 3 (None when ordinals are off or there is none)
+    history: tuple[str, ...] = ()  # earlier turns of the conversation (follow-up questions)
+    answer_type: str | None = None  # the kind of answer the wording asks for (a number, a date, a name, ...)
+    content_terms: frozenset[str] = field(init=False)  # content words of the question and its translation
+
+    def __post_init__(self) -> None:
+        terms = content(self.tokens) | content(tokenize(self.translation))
+        object.__setattr__(self, "content_terms", frozenset(terms))
+
+    @property
+    def pseudo(self) -> str:
+        """The Persian pseudo-query searched with BM25: translated terms and bridged names."""
+        return " ".join([self.translation, *self.names]).strip()
+
+
+def content(tokens) -> set[str]:
+    """Content words of a token list: no stopwords, no one-letter tokens."""
+    return {t for t in tokens if t not in EN_STOP and t not in FA_STOP and len(t) > 1}
