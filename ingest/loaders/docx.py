@@ -1,0 +1,71 @@
+"""DOCX -> paragraphs and tables in body order, after refusing zip bombs."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from pathlib import Path
+
+import docx  # python-docx (absolute import: not this module)
+from docx.table import Table
+
+from .errors import MB, LoadError, human_size, one_line
+
+_ZIP_MAX_TOTAL = 200 * MB
+_ZIP_MAX_RATIO = 200
+
+
+def _check_zip(path: Path, data: bytes, max_bytes: int) -> None:
+    """Refuse zip bombs from the central directory, before python-docx inflates anything.
+
+    zipfile stops reading a member at its declared size, so declared sizes are a safe upper bound.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise LoadError(path, "not a valid .docx (not a zip archive)") from exc
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    ratio = total / max(packed, 1)
+    limit = min(20 * max_bytes, _ZIP_MAX_TOTAL)
+    if total > limit or ratio > _ZIP_MAX_RATIO:
+        raise LoadError(
+            path,
+            f"suspected zip bomb: {human_size(packed)} compressed expands to {human_size(total)} "
+            f"(ratio {ratio:.0f}:1; limits {human_size(limit)}, {_ZIP_MAX_RATIO}:1)",
+        )
+
+
+def docx_text(path: Path, data: bytes, max_bytes: int) -> tuple[str, str]:
+    """Paragraphs and tables in body order; Heading/Title styles become '#' lines so sections survive."""
+    _check_zip(path, data, max_bytes)
+    blocks: list[str] = []
+    try:
+        doc = docx.Document(io.BytesIO(data))
+        for item in doc.iter_inner_content():
+            if isinstance(item, Table):
+                blocks.append(_table_text(item))
+                continue
+            text = item.text
+            style = item.style.name if item.style is not None else ""
+            m = re.match(r"heading ([1-9])", style, re.IGNORECASE)
+            level = 1 if style == "Title" else min(int(m.group(1)), 6) if m else 0
+            if level and text.strip():
+                text = "#" * level + " " + " ".join(text.split())
+            blocks.append(text)
+        title = (doc.core_properties.title or "").strip()
+    except Exception as exc:  # python-docx, zipfile, zlib and lxml on damaged bytes: all mean a corrupt file
+        raise LoadError(path, f"corrupt DOCX: {one_line(exc)}") from exc
+    return "\n\n".join(b for b in blocks if b.strip()), title
+
+
+def _table_text(table) -> str:
+    rows = []
+    for row in table.rows:
+        unique = {cell._tc: cell for cell in row.cells}.values()  # merged cells repeat the same <w:tc>
+        cells = [" ".join(cell.text.split()) for cell in unique]
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return "\n".join(rows)
