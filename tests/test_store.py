@@ -441,3 +441,18 @@ def test_queries_never_count_the_collection(make_settings, tmp_path, minilm, mon
     chunks, sents = store.query_chunks(vec, 100), store.query_sentences(vec, 500)
     assert len(chunks) == n_chunks < 100 and len(sents) == n_sents < 500  # all of them, none twice
     assert len({c for c, _ in chunks}) == n_chunks and all(-1.0 <= s <= 1.0001 for _, s in sents)
+
+
+def test_store_use_raises_no_deprecation_warning(make_settings, minilm, tmp_path):
+    """Creating, reopening, writing, reading, querying and deleting: none of it may warn (Chroma's "legacy
+    embedding function config" came from reading ``collection.configuration``)."""
+    import warnings
+
+    doc = write(tmp_path, "a.md", "# Trade\n\nCaravans carried silk and tea. The oasis towns grew rich on the trade.\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        store = Store(make_settings(), embedder=minilm)
+        assert ingest_paths(store, [doc]).added == 1
+        again = Store(make_settings(), embedder=minilm)
+        assert again.all_chunks() and again.query_chunks(minilm.encode_queries(["silk"])[0], 2)
+        assert again.delete_document(again.documents()[0].doc_id)

@@ -120,7 +120,7 @@ class Store:
             space = {"space": "cosine"} if suffix != "docs" else {}
             col = self.client.get_or_create_collection(f"{name}_{suffix}", embedding_function=None, metadata=meta,
                                                        configuration={"hnsw": {**space, **hnsw}})
-            current = col.configuration.get("hnsw") or {}
+            current = (col.configuration_json or {}).get("hnsw") or {}  # raw: `.configuration` warns "legacy EF"
             if any(current.get(k) != v for k, v in hnsw.items()):  # an index created before these settings
                 col.modify(configuration={"hnsw": hnsw})
             cols.append(col)
