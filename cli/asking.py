@@ -22,8 +22,7 @@ def search(
     settings = env_settings()
     retriever = HybridRetriever.from_store(open_store(settings))
     hits = retriever.retrieve(question, k=k)
-    rows = [{"source": h.chunk.source, "section": h.chunk.section, "char_start": h.chunk.char_start,
-             "char_end": h.chunk.char_end, "score": round(h.score, 6), "text": h.chunk.text} for h in hits]
+    rows = [h.to_dict() for h in hits]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -57,8 +56,7 @@ def sources(as_json: bool = typer.Option(False, "--json")) -> None:
     from rich.markup import escape
 
     records = open_store(env_settings()).documents()
-    rows = [{"id": r.doc_id, "title": r.title, "source": r.source, "langs": list(r.langs), "chunks": r.chunks,
-             "ingested_at": datetime.fromtimestamp(r.ingested_at).isoformat(timespec="seconds")} for r in records]
+    rows = [r.to_dict() for r in records]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
         return

@@ -38,11 +38,7 @@ class Answer:
             "answer": self.answer,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
-            "retrieved": [
-                {"source": r.chunk.source, "section": r.chunk.section, "char_start": r.chunk.char_start,
-                 "char_end": r.chunk.char_end, "text": r.chunk.text, "score": round(float(r.score), 6)}
-                for r in self.retrieved
-            ],
+            "retrieved": [r.to_dict() for r in self.retrieved],
         }
 
 

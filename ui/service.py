@@ -23,8 +23,9 @@ from qa.answer import Answer, Answerer
 from qa.chain import answer_events, build_answerer
 from qa.retriever import HybridRetriever
 from vectorstore.embeddings import get_embedder
-from vectorstore.store import DocRecord, Store
+from vectorstore.store import Store
 from verbatim.settings import Settings
+from verbatim.types import DocRecord
 
 from .uploads import STAGING, StagedFile, UploadError
 
@@ -35,12 +36,6 @@ FOLLOW_EVERY = 2.0  # seconds between version checks of a shared Chroma server
 def one_line(exc: BaseException | str, limit: int = 300) -> str:
     msg = " ".join(str(exc).split())
     return msg if len(msg) <= limit else msg[: limit - 3] + "..."
-
-
-def document_row(r: DocRecord) -> dict:
-    """A document as the API, the UI and ``verbatim sources --json`` list it."""
-    return {"id": r.doc_id, "title": r.title, "source": r.source, "langs": list(r.langs), "chunks": r.chunks,
-            "ingested_at": datetime.fromtimestamp(r.ingested_at).isoformat(timespec="seconds")}
 
 
 def index_date(records: list[DocRecord]) -> str | None:
@@ -122,7 +117,7 @@ class Service:
         return self.store.documents()
 
     def documents(self) -> list[dict]:
-        return [document_row(r) for r in self.records()]
+        return [r.to_dict() for r in self.records()]
 
     def ingest_staged(self, staged: StagedFile) -> dict:
         """Validate a staged upload, move it to ``uploads_dir`` and ingest it; UploadError leaves all as it was."""
@@ -152,7 +147,7 @@ class Service:
             raise UploadError(400, report.failed[0]["reason"])
         self._refresh()
         record = _record_for(final, self.store)
-        return {**report.to_dict(), "file": staged.name, "document": document_row(record) if record else None}
+        return {**report.to_dict(), "file": staged.name, "document": record.to_dict() if record else None}
 
     @staticmethod
     def _restore(final: Path, backup: Path, had_previous: bool) -> None:

@@ -15,14 +15,13 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from verbatim.settings import Settings
-from verbatim.types import Chunk, Document, Sentence, content_hash
+from verbatim.types import Chunk, DocRecord, Document, Sentence, content_hash
 
 from .embeddings import VerbatimEmbeddings, get_embedder
 
@@ -45,19 +44,6 @@ class EmbedderMismatch(RuntimeError):
     def __init__(self, message: str, stored: str = "") -> None:
         super().__init__(message)
         self.stored = stored  # the embedder the index was built with (so `doctor` can still examine it)
-
-
-@dataclass(frozen=True)
-class DocRecord:
-    doc_id: str
-    source: str
-    path: str
-    title: str
-    langs: tuple[str, ...]
-    sha: str
-    chunks: int
-    sentences: int
-    ingested_at: float
 
 
 def make_client(settings: Settings):

@@ -6,7 +6,8 @@ Invariant everywhere: ``document.text[x.char_start:x.char_end] == x.text`` (or `
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
 
 
 def content_hash(*parts: str) -> str:
@@ -15,6 +16,12 @@ def content_hash(*parts: str) -> str:
         h.update(p.encode("utf-8"))
         h.update(b"\x00")
     return h.hexdigest()
+
+
+def _known(cls, data: dict) -> dict:
+    """The fields of ``cls`` found in ``data`` (unknown keys ignored: newer writers may add some)."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,13 @@ class Sentence:
     char_start: int
     char_end: int
     text: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Sentence:
+        return cls(**_known(cls, data))
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,14 @@ class Document:
             if start <= offset < end:
                 return page
         return None
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "langs": list(self.langs), "pages": [list(p) for p in self.pages]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Document:
+        d = _known(cls, data)
+        return cls(**{**d, "langs": tuple(d.get("langs", ())), "pages": tuple(tuple(p) for p in d.get("pages", ()))})
 
 
 @dataclass(frozen=True)
@@ -71,12 +93,47 @@ class Chunk:
     def make_id(doc_id: str, doc_sha: str, char_start: int, char_end: int) -> str:
         return content_hash(doc_id, doc_sha, str(char_start), str(char_end))[:32]
 
+    def to_dict(self) -> dict:
+        return {**asdict(self), "sentences": [s.to_dict() for s in self.sentences]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Chunk:
+        d = _known(cls, data)
+        return cls(**{**d, "sentences": tuple(Sentence.from_dict(s) for s in d.get("sentences", ()))})
+
 
 @dataclass
 class ScoredChunk:
     chunk: Chunk
     score: float
     signals: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """A retrieved passage as the answer contract lists it (``retrieved`` of ``ask --json``, ``search``)."""
+        c = self.chunk
+        return {"source": c.source, "section": c.section, "char_start": c.char_start, "char_end": c.char_end,
+                "text": c.text, "score": round(float(self.score), 6)}
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    """A committed document as the store lists it (its commit record, without the text)."""
+
+    doc_id: str
+    source: str
+    path: str
+    title: str
+    langs: tuple[str, ...]
+    sha: str
+    chunks: int
+    sentences: int
+    ingested_at: float
+
+    def to_dict(self) -> dict:
+        """A document as ``verbatim sources --json``, ``GET /api/sources`` and the web library list it."""
+        return {"id": self.doc_id, "title": self.title, "source": self.source, "langs": list(self.langs),
+                "chunks": self.chunks,
+                "ingested_at": datetime.fromtimestamp(self.ingested_at).isoformat(timespec="seconds")}
 
 
 @dataclass(frozen=True)
@@ -92,3 +149,7 @@ class Citation:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Citation:
+        return cls(**_known(cls, data))
