@@ -1,0 +1,102 @@
+"""``LLMAnswerer``: the flow of an LLM answer (prompt, reply, verification, markers) and its fallback.
+
+Same interface as ``ExtractiveAnswerer`` (``answer`` / ``answer_from``); see the package docstring for the
+five steps. Expected failures of the model are caught here and answered extractively, with a note saying why.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import Runnable
+from langchain_openai.chat_models.base import BaseChatOpenAI
+
+from verbatim.types import Chunk, ScoredChunk
+
+from ..answer import Answer, AnswererBase
+from ..extractive import ExtractiveAnswerer
+from ..query import Query
+from ..retriever import HybridRetriever
+from .markers import cited_text
+from .prompt import build_messages
+from .reply import CUT_REPLY_ERRORS, MODEL_ERRORS, REPLY_ERRORS, LLMReply, parse_reply
+from .verify import clip, verify_quotes
+
+log = logging.getLogger(__name__)
+
+
+class LLMAnswerer(AnswererBase):
+    name = "llm"
+
+    def __init__(self, chat_model: BaseChatModel | Runnable, retriever: HybridRetriever,
+                 fallback: ExtractiveAnswerer | None = None, json_mode: bool | None = None,
+                 max_source_chars: int | None = None, quotes_only: bool = False) -> None:
+        """``json_mode``: ask the server for a JSON object (``response_format``); default: for OpenAI clients.
+        ``max_source_chars``: default ``settings.llm_max_source_chars``.
+        ``quotes_only``: show only the verified quotes, never the model's own wording (the strictest mode)."""
+        self.chat_model = chat_model
+        self.retriever = retriever
+        self.settings = retriever.settings
+        self.fallback = fallback or ExtractiveAnswerer(retriever)
+        self.max_source_chars = self.settings.llm_max_source_chars if max_source_chars is None else max_source_chars
+        self.quotes_only = quotes_only
+        if json_mode is None:
+            json_mode = isinstance(chat_model, BaseChatOpenAI)
+        self._runnable = chat_model.bind(response_format={"type": "json_object"}) if json_mode else chat_model
+
+    def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
+        query = self.retriever.analyze(query)  # a Query passes through: analysed once, by whoever asked first
+        question = query.text
+        if not retrieved:
+            return self._fallback(query, retrieved, "nothing was retrieved", [])
+        shown = self._shown(retrieved)
+        try:
+            reply = self._runnable.invoke(build_messages(question, shown))
+        except MODEL_ERRORS as exc:
+            log.warning("LLM request failed: %s", _one_line(exc))
+            return self._fallback(query, retrieved, f"the language model failed ({_one_line(exc)})", [])
+        except CUT_REPLY_ERRORS as exc:
+            log.warning("LLM reply cut off: %s", type(exc).__name__)
+            return self._fallback(query, retrieved, f"its reply was cut off ({type(exc).__name__})", [])
+        text = reply.text if isinstance(reply, BaseMessage) else str(reply)
+        try:
+            parsed = parse_reply(text)
+        except REPLY_ERRORS as exc:
+            log.warning("LLM reply is not the expected JSON: %s", _one_line(exc))
+            return self._fallback(query, retrieved, f"its reply was not the expected JSON ({_one_line(exc)})", [])
+        answer = self._verified_answer(question, parsed, shown, retrieved)
+        if not answer.citations:
+            why = "none of its quotes could be verified in the sources" if parsed.quotes else "it quoted nothing"
+            return self._fallback(query, retrieved, why, answer.notes)
+        return answer
+
+    # ---- internals -------------------------------------------------------------------------------------
+    def _shown(self, retrieved: list[ScoredChunk]) -> list[Chunk]:
+        shown: list[Chunk] = []
+        total = 0
+        for r in retrieved:
+            total += len(r.chunk.text)
+            if shown and total > self.max_source_chars:
+                break
+            shown.append(r.chunk)
+        return shown
+
+    def _verified_answer(self, question: str, reply: LLMReply, shown: list[Chunk],
+                         retrieved: list[ScoredChunk]) -> Answer:
+        found = verify_quotes(reply.quotes, shown, self.settings.llm_min_quote_chars)
+        if not found.spans:
+            return Answer(question, "", False, [], retrieved, answerer=self.name, notes=found.notes)
+        text, citations, notes = cited_text(reply.answer, found, self.quotes_only)
+        return Answer(question, text, False, citations, retrieved, answerer=self.name, notes=[*found.notes, *notes])
+
+    def _fallback(self, query: Query, retrieved: list[ScoredChunk], why: str, notes: list[str]) -> Answer:
+        answer = self.fallback.answer_from(query, retrieved)
+        answer.notes = [*notes, f"LLM answer not used: {why}; extractive answer given instead.", *answer.notes]
+        return answer
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = clip(str(exc), 160)
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
