@@ -33,7 +33,9 @@ def env_settings() -> Settings:
     try:
         return Settings.from_env()
     except ValueError as exc:
-        err.print(f"[red]configuration error:[/] {exc}")
+        from rich.markup import escape
+
+        err.print(f"[red]configuration error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
 
 
