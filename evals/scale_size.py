@@ -15,13 +15,12 @@ from pathlib import Path
 
 from ingest.chunking import chunk_document
 from ingest.pipeline import ingest_paths
-from qa.crosslingual import persian_terms
+from qa.corpus import CorpusView, DocPart
 from qa.retriever import HybridRetriever
 from vectorstore.embeddings import get_embedder
 from vectorstore.lexical import LexicalIndex
 from vectorstore.store import Store, embed_text
 from verbatim.settings import Settings
-from verbatim.text.normalize import tokenize
 
 from .dataset import load_items
 from .memo import BenchEmbeddings, VectorMemo
@@ -138,7 +137,10 @@ def _components(store: Store) -> dict:
     LexicalIndex.build(chunks)
     out["bm25_build"] = time.perf_counter() - t
     t = time.perf_counter()
-    persian_terms([tokenize(c.text) for c in chunks if c.lang == "fa"])
+    by_doc: dict[str, list] = {}
+    for c in chunks:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    CorpusView({d: DocPart.of(cs[0].doc_sha, cs) for d, cs in by_doc.items()}).persian_terms()  # tokens + counts
     out["persian_terms"] = time.perf_counter() - t
     t = time.perf_counter()
     store.version()

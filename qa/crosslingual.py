@@ -9,18 +9,17 @@ alongside the original question.
 from __future__ import annotations
 
 import json
+import os
 import threading
-from collections import Counter
+import time
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from verbatim.text.lang import detect_lang
-from verbatim.text.normalize import tokenize
-from verbatim.text.stopwords import EN_STOP, FA_STOP
+from verbatim.text.stopwords import EN_STOP
 
+from .corpus import CorpusView
 from .names import NameBridge
 
 
@@ -33,6 +32,7 @@ class TermTranslator:
         self.terms = [t for t, k in zip(terms, keep) if k]
         self.vectors = vectors[keep] if len(terms) else vectors
         self._word_vectors: dict[str, np.ndarray] = {}  # query words seen before: the main per-query cost
+        self.cache: TermCache | None = None  # where the term vectors came from (a refresh appends to it)
         self._lock = threading.Lock()
         self.threshold = threshold
         self.per_item = per_item
@@ -40,21 +40,27 @@ class TermTranslator:
         self.names = NameBridge([t for t in terms if " " not in t])  # all words: rare names are what it is for
 
     @classmethod
-    def for_store(cls, store, chunks: list | None = None, settings=None) -> TermTranslator:
-        """``chunks``: the store's committed chunks when the caller has read them already. The index's most
-        frequent non-Persian words (``prewarm_words``) are embedded with the vocabulary (once, cached on disk), so
-        most question words cost no encoder call (measured: 69 % of dev question words; ~11 ms per word otherwise).
-        """
+    def for_store(cls, store, settings=None) -> TermTranslator:
+        return cls.from_view(store, CorpusView.scan(store), settings)
+
+    @classmethod
+    def from_view(cls, store, view: CorpusView, settings=None, cache: TermCache | None = None,
+                  word_vectors: dict[str, np.ndarray] | None = None) -> TermTranslator:
+        """The translator of ``view``'s vocabulary. The index's most frequent non-Persian words
+        (``prewarm_words``) are embedded with it (once, cached on disk), so most question words cost no encoder
+        call (measured: 69 % of dev question words; ~11 ms per word otherwise). ``cache``: the term cache a
+        previous translator used (kept in memory: only new terms are embedded and appended); ``word_vectors``:
+        question words it has embedded since (they do not depend on the documents)."""
         s = settings or store.settings
-        prewarm = s.prewarm_words
-        chunks = store.all_chunks() if chunks is None else chunks
-        tokens = [tokenize(c.text) for c in chunks]  # once: both vocabularies read the same tokens
-        terms, df = persian_terms([t for t, c in zip(tokens, chunks) if c.lang == "fa"])
-        words = frequent_words(tokens, prewarm)
-        cache = TermCache(store.settings.cache_dir / "terms" / _safe(store.embedder.name))
+        terms, df = view.persian_terms()
+        words = view.frequent_words(s.prewarm_words)
+        cache = cache or TermCache(store.settings.cache_dir / "terms" / _safe(store.embedder.name))
         vectors = cache.vectors(terms + words, store.embedder)
         translator = cls(store.embedder, terms, vectors[: len(terms)], threshold=s.term_threshold,
-                         per_item=s.term_per_word, max_terms=s.term_max, df=df, max_df=s.term_max_df)
+                         per_item=s.term_per_word, max_terms=s.term_max, df=np.asarray(df, dtype=np.float32),
+                         max_df=s.term_max_df)
+        translator.cache = cache
+        translator._word_vectors.update(word_vectors or {})
         translator._word_vectors.update(zip(words, vectors[len(terms):]))
         return translator
 
@@ -62,6 +68,11 @@ class TermTranslator:
     def query_items(tokens: Sequence[str]) -> list[str]:
         """Content words of the question (word pairs measured no better on the dev set, at twice the cost)."""
         return list(dict.fromkeys(w for w in tokens if w not in EN_STOP and not w.isdigit() and len(w) > 1))
+
+    def word_vectors(self) -> dict[str, np.ndarray]:
+        """A copy of the question words embedded so far (a refreshed translator starts with them)."""
+        with self._lock:
+            return dict(self._word_vectors)
 
     def _vectors_for(self, items: list[str]) -> np.ndarray:
         with self._lock:
@@ -92,79 +103,65 @@ class TermTranslator:
         return " ".join([self.terms[j] for j in chosen] + numbers)
 
 
-def frequent_words(token_lists: list[list[str]], limit: int) -> list[str]:
-    """The ``limit`` non-Persian content words found in most texts (given as ``tokenize`` output), as
-    ``query_items`` would produce them."""
-    df: Counter[str] = Counter()
-    for tokens in token_lists:
-        df.update({w for w in tokens if w not in EN_STOP and not w.isdigit() and len(w) > 1
-                   and _token_lang(w) != "fa"})
-    return sorted(sorted(df, key=lambda w: (-df[w], w))[:limit])  # ties by word: the same set in every process
-
-
-def persian_terms(token_lists: list[list[str]], min_pair_count: int = 2) -> tuple[list[str], np.ndarray]:
-    """Persian words and repeated word pairs of the search form (``tokenize`` output; stopwords and digits
-    left out), with the share of texts each occurs in."""
-    words: Counter[str] = Counter()
-    pairs: Counter[str] = Counter()
-    df: Counter[str] = Counter()
-    for tokens in token_lists:
-        toks = [t for t in tokens if _token_lang(t) == "fa"]
-        ws = [t for t in toks if t not in FA_STOP and len(t) > 1]
-        ps = [f"{a} {b}" for a, b in zip(toks, toks[1:]) if a not in FA_STOP and b not in FA_STOP]
-        words.update(ws)
-        pairs.update(ps)
-        df.update(set(ws) | set(ps))
-    terms = sorted(words) + sorted(p for p, n in pairs.items() if n >= min_pair_count)
-    return terms, np.array([df[t] / max(len(token_lists), 1) for t in terms], dtype=np.float32)
-
-
 class TermCache:
-    """Term vectors cached on disk by term, so re-ingest embeds only the new terms."""
+    """Term vectors cached on disk by term, so re-ingest embeds only the new terms; loaded once, then kept.
 
-    _lock = threading.Lock()
+    On disk: segments ``<time>-<pid>.npy`` (vectors) and ``.json`` (their terms, written last), each new set of
+    terms appended as a segment rather than the whole matrix rewritten (hundreds of MB at 100k chunks); names are
+    unique, so processes sharing a cache dir never write the same file. A segment whose terms file is missing or
+    disagrees with its vectors is a torn write: ignored, its terms embedded again. The single ``terms.json`` /
+    ``vectors.npy`` pair of earlier versions is read as the first segment.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._lock = threading.Lock()
+        self._known: dict[str, int] | None = None
+        self._parts: list[np.ndarray] = []
+        self._mat: np.ndarray | None = None
 
     def vectors(self, terms: list[str], embedder) -> np.ndarray:
         with self._lock:
-            known, mat = self._load()
-            missing = [t for t in terms if t not in known]
+            if self._known is None:
+                self._known, self._parts = self._load()
+                self._mat = np.vstack(self._parts) if self._parts else None
+            known = self._known
+            missing = list(dict.fromkeys(t for t in terms if t not in known))
             if missing:
-                new = embedder.encode_queries(missing)
-                mat = new if mat is None else np.vstack([mat, new])
+                new = np.asarray(embedder.encode_queries(missing), dtype=np.float32)
+                self._append(missing, new)
                 for t in missing:
                     known[t] = len(known)
-                self._save(known, mat)
+                self._mat = new if self._mat is None else np.vstack([self._mat, new])
             if not terms:
                 return np.zeros((0, getattr(embedder, "dim", 384)), dtype=np.float32)
-            return mat[[known[t] for t in terms]]
+            return self._mat[[known[t] for t in terms]]
 
-    def _load(self) -> tuple[dict[str, int], np.ndarray | None]:
-        names, vecs = self.folder / "terms.json", self.folder / "vectors.npy"
-        if not (names.exists() and vecs.exists()):
-            return {}, None
-        terms = json.loads(names.read_text(encoding="utf-8"))
-        mat = np.load(vecs)
-        if len(terms) != len(mat):  # torn write: start over rather than trust it
-            return {}, None
-        return {t: i for i, t in enumerate(terms)}, mat
+    def _load(self) -> tuple[dict[str, int], list[np.ndarray]]:
+        known: dict[str, int] = {}
+        parts: list[np.ndarray] = []
+        legacy = [self.folder / "terms.json"] if (self.folder / "vectors.npy").exists() else []
+        for names in legacy + sorted(self.folder.glob("[0-9]*-*.json")):
+            vecs = self.folder / "vectors.npy" if names.name == "terms.json" else names.with_suffix(".npy")
+            if not vecs.exists():
+                continue
+            seg_terms = json.loads(names.read_text(encoding="utf-8"))
+            mat = np.load(vecs)
+            if len(seg_terms) != len(mat):  # torn write: leave it out; its terms are embedded again
+                continue
+            fresh = [i for i, t in enumerate(seg_terms) if t not in known]
+            for i in fresh:
+                known[seg_terms[i]] = len(known)
+            parts.append(mat[fresh])
+        return known, parts
 
-    def _save(self, known: dict[str, int], mat: np.ndarray) -> None:
+    def _append(self, terms: list[str], vectors: np.ndarray) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        order = sorted(known, key=known.get)
-        tmp_v, tmp_t = self.folder / "vectors.tmp.npy", self.folder / "terms.tmp.json"
-        np.save(tmp_v, mat)
-        tmp_t.write_text(json.dumps(order, ensure_ascii=False), encoding="utf-8")
-        tmp_v.replace(self.folder / "vectors.npy")
-        tmp_t.replace(self.folder / "terms.json")
-
-
-@lru_cache(maxsize=500_000)
-def _token_lang(token: str) -> str:
-    """detect_lang per distinct token: vocabulary building calls it for every token of the index."""
-    return detect_lang(token)
+        name = f"{time.time_ns():020d}-{os.getpid()}-{threading.get_ident()}"
+        np.save(self.folder / f"{name}.npy", vectors)
+        tmp = self.folder / f"{name}.tmp"
+        tmp.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(self.folder / f"{name}.json")  # last: the segment counts only once its terms are in
 
 
 def _safe(name: str) -> str:

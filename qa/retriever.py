@@ -25,6 +25,7 @@ from verbatim.text.lang import detect_lang
 from verbatim.text.normalize import tokenize
 from verbatim.types import ScoredChunk
 
+from .corpus import CorpusView
 from .crosslingual import TermTranslator
 from .fusion import best_per_group, rrf
 from .ordinals import question_ordinal, sentence_ordinal
@@ -41,17 +42,26 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
     reranker: Any = None
     _meta: dict = PrivateAttr(default_factory=dict)  # chunk id -> (lang, source), filled as chunks are seen
+    _view: CorpusView | None = PrivateAttr(default=None)  # what BM25 and the vocabulary were built from
 
     @classmethod
     def from_store(cls, store: Store, settings: Settings | None = None, **kw) -> HybridRetriever:
         """``settings`` overrides the store's query-time switches (for ablations over one index)."""
         s = settings or store.settings
-        lexical = kw.pop("lexical", None) or (LexicalIndex.for_store(store) if s.use_bm25 else None)
+        lexical = kw.pop("lexical", None)
         translator = kw.pop("translator", None)
-        chunks: list = []
+        view = committed = None
         if translator is None and s.use_crosslingual:
-            chunks = store.all_chunks()
-            translator = TermTranslator.for_store(store, chunks=chunks, settings=s)
+            committed = store.committed()  # one snapshot: the view, BM25 and its version agree
+            view = CorpusView.scan(store, committed)
+            translator = TermTranslator.from_view(store, view, s)
+        if lexical is None and s.use_bm25:
+            lexical = LexicalIndex.for_store(store, committed, view.chunks() if view is not None else None)
+        return cls._assemble(store, s, lexical, translator, view, **kw)
+
+    @classmethod
+    def _assemble(cls, store: Store, s: Settings, lexical, translator, view: CorpusView | None,
+                  **kw) -> HybridRetriever:
         reranker = None
         if s.reranker:
             from sentence_transformers import CrossEncoder
@@ -61,8 +71,27 @@ class HybridRetriever(BaseRetriever):
                         translator=translator if s.use_crosslingual else None, k=s.top_k, reranker=reranker, **kw)
         # The vocabulary read every chunk anyway: keep each one's language and source, so a question's candidates
         # need no store lookup (measured at 10k chunks: 48 ms per new question, the largest cost after encoding).
-        retriever._meta.update((c.chunk_id, (c.lang, c.source)) for c in chunks)
+        if view is not None:
+            retriever._view = view
+            retriever._meta.update(view.meta())
         return retriever
+
+    def refreshed(self) -> HybridRetriever:
+        """A retriever over the store as it is now, reading only the documents added or changed since this one
+        was prepared (this one is left as it was: requests in flight keep using it). BM25 is rebuilt from the
+        kept tokens (bm25s cannot add documents), the vocabulary counts are updated, and only new terms are
+        embedded. ``self`` when nothing changed; a full preparation when this one kept no view."""
+        if self._view is None:
+            return HybridRetriever.from_store(self.store, self.settings)
+        committed = self.store.committed()
+        view, changed = self._view.updated(self.store, committed)
+        if not changed:
+            return self
+        old = self.translator
+        translator = TermTranslator.from_view(self.store, view, self.settings, cache=old.cache,
+                                              word_vectors=old.word_vectors()) if old is not None else None
+        lexical = LexicalIndex.for_store(self.store, committed, view.chunks()) if self.lexical is not None else None
+        return HybridRetriever._assemble(self.store, self.settings, lexical, translator, view)
 
     def analyze(self, question: Query | str) -> Query:
         """The question analysed once (a ``Query`` passes through): language, tokens, the one e5 encoding, the

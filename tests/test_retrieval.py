@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from langchain_core.documents import Document as LCDocument
 
@@ -353,3 +354,68 @@ def test_same_index_same_rankings_in_every_process(corpus_home):
 
     first, second = ranks("1"), ranks("2")
     assert len(first) == len(ITEMS) and first == second
+
+
+def test_a_refresh_reads_only_what_changed_and_ranks_as_a_full_preparation(retriever, corpus_copy, corpus_store,
+                                                                           tmp_path, monkeypatch):
+    """After an ingest, ``refreshed`` reads the new document's chunks only (no scan of the store, no other term
+    embedded than the new document's) and ranks exactly as a retriever prepared from scratch; likewise after a
+    delete, which reads nothing."""
+    store = Store(Settings(home=corpus_copy, embedder="e5"), embedder=corpus_store.embedder)
+    old = HybridRetriever.from_store(store)
+    assert old.refreshed() is old  # nothing changed
+    (tmp_path / "extra.md").write_text(
+        "# Field notes\n\nThe caravan stopped at Quokkaville before crossing the steppe. Traders there sold felt "
+        "and dried apricots.\n\n## یادداشت\n\nکاروان پیش از گذر از استپ در کوکاویل ایستاد و بازرگانان نمد فروختند.\n",
+        encoding="utf-8")
+    assert ingest_paths(store, [tmp_path / "extra.md"]).added == 1
+    scans, read, embedded = [], [], []
+    real_chunks_of, real_encode = store.chunks_of, store.embedder.encode_queries
+    monkeypatch.setattr(store, "all_chunks", lambda *a, **k: scans.append(1) or [])
+    monkeypatch.setattr(store, "chunks_of", lambda docs: read.extend(docs) or real_chunks_of(docs))
+    monkeypatch.setattr(store.embedder, "encode_queries", lambda texts: embedded.extend(texts) or real_encode(texts))
+    new = old.refreshed()
+    monkeypatch.undo()
+    (extra,) = [r for r in store.documents() if r.source == "extra.md"]
+    assert scans == [] and read == [extra.doc_id]
+    assert embedded and len(embedded) < 40  # the new document's words, not the vocabulary of the corpus
+    assert "کوکاویل" in new.translator.terms and "کوکاویل" not in old.translator.terms
+    full = HybridRetriever.from_store(store)
+    questions = ["Where did the caravan stop before crossing the steppe?", ITEMS["en-fa-19"].question,
+                 ITEMS["fa-fa-01"].question, "What did traders sell at Quokkaville?"]
+
+    def ranking(r):
+        return [[(x.chunk.chunk_id, round(x.score, 6)) for x in r.retrieve(q, 10)] for q in questions]
+
+    assert ranking(new) == ranking(full)
+    assert new.retrieve(questions[0], 1)[0].chunk.source == "extra.md"
+    store.delete_document(extra.doc_id)
+    read.clear()
+    monkeypatch.setattr(store, "chunks_of", lambda docs: read.extend(docs) or real_chunks_of(docs))
+    after_delete = new.refreshed()
+    assert read == []
+    assert ranking(after_delete) == ranking(HybridRetriever.from_store(store)) == ranking(old)
+
+
+def test_term_cache_appends_segments_and_ignores_a_torn_one(tmp_path):
+    from qa.crosslingual import TermCache
+
+    class Fake:
+        dim = 2
+
+        def __init__(self):
+            self.calls = []
+
+        def encode_queries(self, texts):
+            self.calls.append(list(texts))
+            return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    enc = Fake()
+    cache = TermCache(tmp_path)
+    assert cache.vectors(["ab", "abc"], enc).tolist() == [[2, 1], [3, 1]]
+    assert cache.vectors(["abc", "abcd"], enc).tolist() == [[3, 1], [4, 1]]
+    assert enc.calls == [["ab", "abc"], ["abcd"]] and len(list(tmp_path.glob("*.json"))) == 2
+    torn = sorted(tmp_path.glob("*.json"))[-1]
+    torn.write_text('["abcd", "extra"]', encoding="utf-8")  # disagrees with its vectors: a torn write
+    again, enc2 = TermCache(tmp_path), Fake()
+    assert again.vectors(["ab", "abcd"], enc2).tolist() == [[2, 1], [4, 1]] and enc2.calls == [["abcd"]]

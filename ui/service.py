@@ -187,11 +187,14 @@ class Service:
             self._refresh()
 
     def _refresh(self) -> None:
-        """Rebuild every answerer built so far, over the store as it is now (BM25, Persian vocabulary)."""
+        """Every answerer built so far, on one retriever over the store as it is now (BM25, Persian vocabulary)."""
         self._version = self.store.version()  # before building: a write in between only costs one more rebuild
         with self._build:
             kinds = list(self._answerers) or ["extractive"]
-            retriever = HybridRetriever.from_store(self.store, self.settings)
+            current = next(iter(self._answerers.values()), None)
+            # Only what changed is read and embedded again (qa/corpus.py); requests in flight keep the old one.
+            retriever = current.retriever.refreshed() if current else HybridRetriever.from_store(self.store,
+                                                                                                  self.settings)
             self._answerers = {kind: build_answerer(self.settings, self.store, kind, retriever) for kind in kinds}
 
     def sweep_staging(self) -> None:

@@ -35,26 +35,37 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, chunks: list[Chunk]) -> LexicalIndex:
-        if not chunks:
+        """In one order whatever the store's scan order (by document, then position), so BM25's ties break alike
+        in every process and for a reader that keeps its tokens (qa/corpus.py)."""
+        chunks = sorted(chunks, key=lambda c: (c.doc_id, c.char_start))
+        return cls.from_tokens([c.chunk_id for c in chunks], [tokenize(embed_text(c)) for c in chunks])
+
+    @classmethod
+    def from_tokens(cls, chunk_ids: list[str], token_lists: list[list[str]]) -> LexicalIndex:
+        """From each chunk's tokens of ``embed_text`` (a reader that keeps them rebuilds without re-reading)."""
+        if not chunk_ids:
             return cls(None, [])
         bm25 = bm25s.BM25()
-        bm25.index([tokenize(embed_text(c)) for c in chunks], show_progress=False)
-        return cls(bm25, [c.chunk_id for c in chunks])
+        bm25.index(token_lists, show_progress=False)
+        return cls(bm25, list(chunk_ids))
 
     @staticmethod
     def folder_for(store, version: str) -> Path:
         return store.settings.cache_dir / "lexical" / f"{store.settings.collection}-{version}"
 
     @classmethod
-    def for_store(cls, store) -> LexicalIndex:
-        """Load the index for the store's current version, building (and persisting) it if missing."""
-        committed = store.committed()  # one snapshot: the version and the chunks indexed agree
+    def for_store(cls, store, committed: dict[str, str] | None = None,
+                  tokens: tuple[list[str], list[list[str]]] | None = None) -> LexicalIndex:
+        """Load the index for the store's version (of the ``committed`` snapshot when given), building and
+        persisting it if missing: from ``tokens`` (chunk ids and their tokens, of that snapshot) when the caller
+        keeps them, else from the store's chunks."""
+        committed = store.committed() if committed is None else committed  # one snapshot: version and chunks agree
         version = store.version(committed)
         folder = cls.folder_for(store, version)
         with _BUILD_LOCK:
             if (folder / "ids.json").exists():
                 return cls.load(folder, version)
-            index = cls.build(store.all_chunks(committed))
+            index = cls.from_tokens(*tokens) if tokens is not None else cls.build(store.all_chunks(committed))
             index.version = version
             index.save(folder)
             for old in folder.parent.glob(f"{store.settings.collection}-*"):

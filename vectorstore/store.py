@@ -161,6 +161,18 @@ class Store:
         return [chunk_from_record(i, d, m) for i, d, m in self.scan(self.chunks, ["documents", "metadatas"])
                 if committed.get(m["doc_id"]) == m["doc_sha"]]
 
+    def chunks_of(self, docs: dict[str, str]) -> list[Chunk]:
+        """The committed chunks of the documents ``docs`` (doc id -> the sha a commit record vouches for): what
+        changed since a reader's last look, without scanning the collection."""
+        out: list[Chunk] = []
+        ids = sorted(docs)
+        for i in range(0, len(ids), self._batch):
+            part = ids[i : i + self._batch]
+            got = self.chunks.get(where={"doc_id": {"$in": part}}, include=["documents", "metadatas"])
+            out += [chunk_from_record(cid, d, m) for cid, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+                    if docs.get(m["doc_id"]) == m["doc_sha"]]
+        return out
+
     def get_chunks(self, ids: list[str]) -> list[Chunk]:
         if not ids:  # Chroma rejects an empty id list, and repeated ids
             return []
