@@ -207,7 +207,7 @@ def run_load(base_url: str, questions: list[str], clients: int = 20, requests: i
             for question in itertools.islice(itertools.cycle(questions), i, i + ui_requests):
                 t0 = time.monotonic()
                 try:
-                    page, status = client.predict(question, 5, [], "extractive", api_name="/respond")[0], 200
+                    page, status = client.predict(question, 5, [], "extractive", api_name="/ask")[0], 200
                 except Exception as exc:  # gradio_client raises AppError, httpx and queue errors: all failures
                     page, status = f"{type(exc).__name__}: {exc}", 0
                 with lock:

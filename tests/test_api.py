@@ -66,6 +66,58 @@ def test_health_openapi_and_page(api):
     assert page.status_code == 200 and "gradio" in page.text.lower()
 
 
+GRADIO_PUBLIC = {"/ask"}  # the web chat's endpoints meant for clients; every other page handler is private
+PAGE_HANDLERS = ("/respond", "/respond_1", "/briefing_files", "/clear", "/ingest_uploads", "/delete_doc", "/refresh",
+                 "/load_example")
+
+
+def test_gradio_api_lists_only_the_client_endpoints(api):
+    for query in ("", "?all_endpoints=true"):  # all_endpoints also lists "undocumented" ones, never "private"
+        info = api.client.get("/gradio_api/info" + query).json()
+        assert set(info["named_endpoints"]) == GRADIO_PUBLIC and info["unnamed_endpoints"] == {}, query
+    paths = set(api.client.get("/gradio_api/openapi.json").json()["paths"])
+    assert paths == {"/gradio_api/upload", "/gradio_api/call/v2/ask", "/gradio_api/call/ask/{event_id}"}
+
+
+def test_gradio_client_asks_and_cannot_call_the_page_handlers(api, monkeypatch):
+    from gradio_client import Client
+
+    # The client's heartbeat stream ends only at the server's next beat (15 s by default), and until then
+    # the server cannot shut down: a short beat lets the fixture stop it promptly.
+    monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", "0.5")
+    client = Client(api.url + "/", verbose=False)
+    try:
+        listed = client.view_api(print_info=False, return_format="dict")
+        assert set(listed["named_endpoints"]) == GRADIO_PUBLIC and listed["unnamed_endpoints"] == {}
+        ask = listed["named_endpoints"]["/ask"]
+        assert [p["parameter_name"] for p in ask["parameters"]] == ["question", "k", "sources", "answerer"]
+        page = client.predict(EN_Q, 3, [], "extractive", api_name="/ask")[0]  # as evals/load.py asks
+        assert "vb-cite" in page and "Innovation Day" in page and "vb-error" not in page
+        before = state(api)
+        for name in PAGE_HANDLERS:
+            with pytest.raises(ValueError, match="Cannot find a function"):
+                client.predict(api_name=name)
+        assert state(api) == before
+    finally:
+        client.close()
+
+
+def test_page_style_and_script_are_package_data():
+    import tomllib
+
+    from ui import html as H
+    from ui.web import page_css, page_theme, static_text
+
+    css, js = static_text("chat.css"), static_text("chat.js")
+    assert ".vb-cite" in css and "font-family: var(--vb-font-stack)" in css
+    assert "Vazirmatn" not in css  # the font stack has one source, ui/html.py
+    assert page_css().startswith(f".gradio-container {{ --vb-font-stack: {H.FONT_STACK}; }}") and css in page_css()
+    assert page_theme()._font == [f.strip(" '") for f in H.FONT_STACK.split(",")]
+    assert "element.addEventListener('click'" in js and "navigator.clipboard" in js
+    pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text("utf-8"))
+    assert "static/*" in pyproject["tool"]["setuptools"]["package-data"]["ui"]
+
+
 def test_sources_lists_the_corpus(api):
     docs = api.client.get("/api/sources").json()
     assert {d["source"] for d in docs} == {ENGLISH, PERSIAN}

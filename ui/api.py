@@ -317,7 +317,7 @@ def _filename(disp: dict) -> str | None:
 def _mount_ui(app: FastAPI, service: Service, settings: Settings) -> None:
     import gradio as gr
 
-    from .web import CSS, THEME, build_ui
+    from .web import build_ui, page_css, page_theme
 
     token = settings.token.encode("utf-8")
 
@@ -329,6 +329,6 @@ def _mount_ui(app: FastAPI, service: Service, settings: Settings) -> None:
         auth=login if settings.token else None,
         auth_message="Verbatim: sign in with any user name and the server's token (VERBATIM_TOKEN) as password."
         if settings.token else None,
-        theme=THEME, css=CSS, footer_links=[], run_history=False, ssr_mode=False, mcp_server=False, pwa=False,
-        show_error=False, max_file_size=settings.max_file_bytes, blocked_paths=[str(settings.home)],
+        theme=page_theme(), css=page_css(), footer_links=[], run_history=False, ssr_mode=False, mcp_server=False,
+        pwa=False, show_error=False, max_file_size=settings.max_file_bytes, blocked_paths=[str(settings.home)],
     )

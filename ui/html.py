@@ -1,6 +1,6 @@
 """HTML for the web chat. Document text is untrusted: every piece of it goes through ``html.escape`` here.
 
-Nothing in this module runs scripts; the page's one handler (``CHAT_JS`` in web.py) copies a citation's
+Nothing in this module runs scripts; the page's one handler (``ui/static/chat.js``) copies a citation's
 pre-rendered, already escaped source block into the source panel and copies an answer's Markdown.
 Direction: messages, quotes and passages carry ``dir="auto"`` (Persian right-to-left, English left-to-right);
 a paragraph gets an explicit direction from its first strong character, because ``dir="auto"`` on it would

@@ -2,8 +2,9 @@
 
 The page loads nothing from outside the server: analytics off, a theme of locally installed fonts only (no
 Google Fonts), no footer links, no run history. All document text reaches the page through ``ui/html.py``
-(escaped); the one script (``CHAT_JS``) only moves already escaped HTML into the source panel and copies
-Markdown to the clipboard.
+(escaped); the one script (``static/chat.js``) only moves already escaped HTML into the source panel and
+copies Markdown to the clipboard. The stylesheet and script are package data (``ui/static``), read when the page
+is built. The one public Gradio endpoint is ``/ask`` (the chat answer); every other handler is private.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 import time
+from importlib import resources
 from pathlib import Path
 
 # Forced, not defaulted: some Gradio telemetry (error analytics) reads only this variable, not the Blocks flag.
@@ -29,121 +32,37 @@ from .uploads import UploadError, allowed_types, size_text, stage_file  # noqa: 
 
 log = logging.getLogger(__name__)
 
-EXAMPLES = [
+EXAMPLES = (
     "Which country did China help open a police centre equipped with facial recognition?",
     "What share of Central Asian arms imports came from China?",  # answered from the Persian body
     "Where and when did Huawei hold its first Central Asia Innovation Day?",
     "چین در آسیای مرکزی چه هدف‌هایی دارد؟",
-]
+)
 STREAM_EVERY = 0.03  # seconds between streamed re-renders of the conversation
 
-THEME = gr.themes.Default(
-    font=["Vazirmatn", "Tahoma", "Noto Naskh Arabic", "Segoe UI", "DejaVu Sans", "sans-serif"],
-    font_mono=["DejaVu Sans Mono", "monospace"],
-)
+STATIC = "static"  # the page's stylesheet and script, package data of ``ui`` (see pyproject.toml)
 
-CSS = f"""
-.gradio-container {{ font-family: {H.FONT_STACK}; }}
-#vb-chat {{ min-height: 160px; }}
-.vb-welcome {{ padding: 1rem 1.2rem; border: 1px dashed var(--border-color-primary); border-radius: 10px;
-  color: var(--body-text-color-subdued); }}
-.vb-cite-demo, .vb-cite {{ display: inline-block; min-width: 1.5em; padding: 0 .35em; margin: 0 .15em;
-  border-radius: 999px; border: 1px solid #2563eb; background: #eff6ff; color: #1d4ed8; font-size: .8em;
-  line-height: 1.45; font-weight: 600; text-align: center; cursor: pointer; vertical-align: super; }}
-.vb-cite:hover, .vb-cite:focus {{ background: #2563eb; color: #fff; }}
-.vb-turn {{ margin: 0 0 1.1rem 0; }}
-.vb-msg {{ padding: .7rem 1rem; border-radius: 12px; margin: .35rem 0; line-height: 1.75; overflow-wrap: anywhere; }}
-.vb-msg p {{ margin: .35rem 0; white-space: pre-wrap; }}
-.vb-user {{ background: #eef2ff; margin-inline-start: 18%; border: 1px solid #c7d2fe; }}
-.vb-bot {{ background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary);
-  margin-inline-end: 6%; }}
-.vb-quote {{ font-style: normal; }}
-.vb-bot .vb-quote {{ background: #fefce8; box-decoration-break: clone; -webkit-box-decoration-break: clone; }}
-.vb-refusal {{ background: #fffbeb; border: 1px solid #fcd34d; border-inline-start: 5px solid #f59e0b; }}
-.vb-refusal-tag {{ font-weight: 600; color: #92400e; font-size: .9em; }}
-.vb-error {{ background: #fef2f2; border: 1px solid #fca5a5; color: #991b1b; }}
-.vb-streaming .vb-caret {{ display: inline-block; width: .5em; height: 1em; background: #6b7280;
-  animation: vb-blink 1s steps(2) infinite; vertical-align: text-bottom; }}
-@keyframes vb-blink {{ 50% {{ opacity: 0; }} }}
-.vb-cards {{ display: flex; flex-wrap: wrap; gap: .5rem; margin-top: .6rem; }}
-.vb-card {{ flex: 1 1 14rem; max-width: 100%; border: 1px solid var(--border-color-primary); border-radius: 10px;
-  padding: .45rem .65rem; background: var(--background-fill-primary); cursor: pointer; font-size: .88em; }}
-.vb-card:hover, .vb-card:focus, .vb-card.vb-active {{ border-color: #2563eb; box-shadow: 0 0 0 2px #bfdbfe; }}
-.vb-card-head {{ display: flex; gap: .4rem; align-items: baseline; font-weight: 600; }}
-.vb-card-n {{ display: inline-block; min-width: 1.4em; text-align: center; border-radius: 999px; background: #2563eb;
-  color: #fff; font-size: .8em; padding: 0 .3em; }}
-.vb-card-where {{ color: var(--body-text-color-subdued); font-size: .9em; }}
-.vb-card-quote {{ margin-top: .3rem; color: var(--body-text-color); line-height: 1.6; }}
-.vb-tools {{ display: flex; gap: .6rem; align-items: center; margin-top: .5rem; font-size: .85em; }}
-.vb-copy {{ border: 1px solid var(--border-color-primary); border-radius: 6px; padding: .1rem .6rem;
-  background: var(--background-fill-primary); cursor: pointer; font-size: .85rem; font-weight: 500; }}
-.vb-answerer {{ color: var(--body-text-color-subdued); }}
-.vb-notes {{ font-size: .85em; color: #92400e; }}
-.vb-panel {{ border: 1px solid var(--border-color-primary); border-radius: 12px; padding: .8rem 1rem;
-  position: sticky; top: .5rem; max-height: 85vh; overflow: auto; background: var(--background-fill-primary); }}
-.vb-panel-head {{ font-weight: 700; margin-bottom: .4rem; }}
-.vb-src-title {{ font-weight: 700; font-size: 1.05em; margin-bottom: .3rem; }}
-.vb-src-meta {{ display: grid; grid-template-columns: max-content 1fr; gap: .1rem .8rem; font-size: .85em;
-  color: var(--body-text-color-subdued); margin: 0 0 .6rem 0; }}
-.vb-src-meta dd {{ margin: 0; }}
-.vb-src-text {{ white-space: pre-wrap; line-height: 1.85; font-size: .95em; }}
-.vb-src-text mark {{ background: #fde047; color: #111827; padding: .05em 0; border-radius: 2px; }}
-.vb-muted {{ color: var(--body-text-color-subdued); }}
-.vb-lib {{ width: 100%; border-collapse: collapse; font-size: .92em; }}
-.vb-lib th, .vb-lib td {{ text-align: start; padding: .35rem .5rem;
-  border-bottom: 1px solid var(--border-color-primary); }}
-.vb-status {{ list-style: none; padding: 0; margin: .3rem 0; }}
-.vb-ok {{ color: #166534; }} .vb-bad {{ color: #991b1b; }}
-.vb-status li::before {{ content: "✓ "; }} .vb-status li.vb-bad::before {{ content: "✗ "; }}
-.vb-file {{ font-weight: 600; }}
-"""
 
-# Runs once when the conversation component mounts (gr.HTML js_on_load): one delegated click handler.
-CHAT_JS = r"""
-const panelBody = () => document.getElementById('vb-panel-body');
-function show(target) {
-  const src = element.querySelector('#' + CSS.escape(target.dataset.src));
-  const body = panelBody();
-  if (!src || !body) return;
-  body.innerHTML = src.innerHTML;  // pre-rendered server-side, every document string escaped
-  element.querySelectorAll('.vb-active').forEach((x) => x.classList.remove('vb-active'));
-  target.classList.add('vb-active');
-  body.closest('.vb-panel').scrollIntoView({block: 'nearest'});
-}
-function copy(button) {
-  const md = button.parentElement.querySelector('textarea.vb-md').value;
-  const done = () => {
-    button.textContent = 'Copied';
-    setTimeout(() => { button.textContent = 'Copy as Markdown'; }, 1500);
-  };
-  const fallback = () => {
-    const t = document.createElement('textarea'); t.value = md; document.body.appendChild(t); t.select();
-    try { document.execCommand('copy'); done(); } finally { t.remove(); }
-  };
-  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(md).then(done, fallback);
-  else fallback();
-}
-element.addEventListener('click', (ev) => {
-  const target = ev.target.closest('[data-src]');
-  if (target && element.contains(target)) { ev.preventDefault(); show(target); return; }
-  const button = ev.target.closest('.vb-copy');
-  if (button && element.contains(button)) { ev.preventDefault(); copy(button); }
-});
-element.addEventListener('keydown', (ev) => {
-  const target = ev.target.closest('[data-src]');
-  if (target && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); show(target); }
-});
-(function autoDir(tries) {  // the question box may render after this component: retry for a few seconds
-  const q = document.querySelector('#vb-question textarea');
-  if (q) q.setAttribute('dir', 'auto');
-  else if (tries > 0) setTimeout(() => autoDir(tries - 1), 100);
-})(100);
-"""
+def static_text(name: str) -> str:
+    """A file of ``ui/static``, read from the installed package (editable or not)."""
+    return resources.files(__package__).joinpath(STATIC, name).read_text(encoding="utf-8")
+
+
+def page_theme() -> gr.themes.Base:
+    """Gradio's default theme with the page's font stack (``H.FONT_STACK``), local fonts only."""
+    fonts = [f.strip().strip("'\"") for f in H.FONT_STACK.split(",")]
+    return gr.themes.Default(font=fonts, font_mono=["DejaVu Sans Mono", "monospace"])
+
+
+def page_css() -> str:
+    """``static/chat.css`` after the one value it takes from Python: the font stack, as ``--vb-font-stack``."""
+    return f".gradio-container {{ --vb-font-stack: {H.FONT_STACK}; }}\n" + static_text("chat.css")
 
 
 def build_ui(service: Service) -> gr.Blocks:
     settings = service.settings
     max_size = size_text(settings.max_file_bytes)
+    briefing_dir = BriefingFolder()
 
     def source_choices() -> list[str]:
         return sorted({r.source for r in service.records()})
@@ -192,7 +111,7 @@ def build_ui(service: Service) -> gr.Blocks:
         paths = []
         for fmt in (".md", ".docx"):
             data = briefing.render(b, fmt)
-            folder = _briefing_dir() / hashlib.sha256(data).hexdigest()[:16]
+            folder = briefing_dir() / hashlib.sha256(data).hexdigest()[:16]
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"verbatim-briefing{fmt}"
             path.write_bytes(data)
@@ -249,13 +168,15 @@ def build_ui(service: Service) -> gr.Blocks:
             with gr.Tab("Chat", id="chat", elem_id="vb-tab-chat"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=420):
-                        chat = gr.HTML(H.conversation([]), elem_id="vb-chat", js_on_load=CHAT_JS, autoscroll=True)
+                        chat = gr.HTML(H.conversation([]), elem_id="vb-chat", js_on_load=static_text("chat.js"),
+                                       autoscroll=True)
                         with gr.Row(equal_height=True):
                             question = gr.Textbox(show_label=False, placeholder="Ask a question (English or فارسی)",
                                                   lines=1, max_lines=4, scale=6, elem_id="vb-question",
                                                   autofocus=True)
                             ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="vb-ask")
-                        gr.Examples(EXAMPLES, inputs=question, label="Example questions", elem_id="vb-examples")
+                        gr.Examples(list(EXAMPLES), inputs=question, label="Example questions", elem_id="vb-examples",
+                                    api_visibility="private")
                         with gr.Accordion("Settings", open=False, elem_id="vb-settings"):
                             k = gr.Slider(1, 20, value=min(settings.top_k, 20), step=1,
                                           label="Passages retrieved", elem_id="vb-k")
@@ -290,34 +211,45 @@ def build_ui(service: Service) -> gr.Blocks:
                     delete = gr.Button("Delete document", variant="stop", scale=1, elem_id="vb-delete")
                 delete_status = gr.HTML("", elem_id="vb-delete-status", js_on_load=None)
 
-        ask_inputs = [question, turns, k, sources, answerer]
-        for trigger in (ask.click, question.submit):
-            trigger(respond, ask_inputs, [chat, turns, question], show_progress="hidden").then(
-                briefing_files, turns, [dl_md, dl_docx], show_progress="hidden")
-        clear_btn.click(clear, None, [chat, turns, panel]).then(briefing_files, turns, [dl_md, dl_docx])
-        upload.upload(ingest_uploads, upload, [status, library, doc, sources, upload])
-        delete.click(delete_doc, doc, [delete_status, library, doc, sources])
-        demo.load(refresh, None, [library, doc, sources])
+        # One endpoint is meant for clients: the chat answer, "/ask" (evals/load.py calls it through gradio_client).
+        # Every other handler is the page's own and private: not listed in /gradio_api/info (not even with
+        # all_endpoints) and not callable through the Gradio clients; the page calls it by its index.
+        ask_inputs, ask_outputs = [question, turns, k, sources, answerer], [chat, turns, question]
+        ask.click(respond, ask_inputs, ask_outputs, show_progress="hidden", api_name="ask",
+                  api_description="Answer a question from the documents: the conversation as HTML, every quote "
+                  "cited, and the emptied question box.").then(
+            briefing_files, turns, [dl_md, dl_docx], show_progress="hidden", api_visibility="private")
+        question.submit(respond, ask_inputs, ask_outputs, show_progress="hidden", api_visibility="private").then(
+            briefing_files, turns, [dl_md, dl_docx], show_progress="hidden", api_visibility="private")
+        clear_btn.click(clear, None, [chat, turns, panel], api_visibility="private").then(
+            briefing_files, turns, [dl_md, dl_docx], api_visibility="private")
+        upload.upload(ingest_uploads, upload, [status, library, doc, sources, upload], api_visibility="private")
+        delete.click(delete_doc, doc, [delete_status, library, doc, sources], api_visibility="private")
+        demo.load(refresh, None, [library, doc, sources], api_visibility="private")
     demo.queue(default_concurrency_limit=2)
     return demo
 
 
-_BRIEFINGS: Path | None = None
+class BriefingFolder:
+    """One temporary folder per built UI for conversation briefings, made on first use; on every use, entries
+    older than an hour are removed."""
 
+    def __init__(self) -> None:
+        self._path: Path | None = None
+        self._lock = threading.Lock()
 
-def _briefing_dir() -> Path:
-    """One temporary folder per process for conversation briefings; entries older than an hour are removed."""
-    global _BRIEFINGS
-    if _BRIEFINGS is None:
-        _BRIEFINGS = Path(tempfile.mkdtemp(prefix="verbatim-briefings-"))
-    cutoff = time.time() - 3600
-    for old in _BRIEFINGS.iterdir():
-        try:
-            if old.stat().st_mtime < cutoff:
-                for f in old.iterdir():
-                    f.unlink()
-                old.rmdir()
-        except OSError:
-            pass
-    return _BRIEFINGS
-
+    def __call__(self) -> Path:
+        with self._lock:
+            if self._path is None:
+                self._path = Path(tempfile.mkdtemp(prefix="verbatim-briefings-"))
+            path = self._path
+        cutoff = time.time() - 3600
+        for old in path.iterdir():
+            try:
+                if old.stat().st_mtime < cutoff:
+                    for f in old.iterdir():
+                        f.unlink()
+                    old.rmdir()
+            except OSError:
+                pass
+        return path
