@@ -14,6 +14,7 @@ import os
 import signal
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 
 import chromadb
@@ -37,6 +38,7 @@ DOCS_HNSW = {"sync_threshold": 100}  # batch_size stays at its default, 100 (Chr
 # gave different candidate pools (and so different rankings) in different processes. 400 keeps them exact at
 # this scale for ~1 ms.
 SEARCH_HNSW = {"ef_search": 400}
+ROW_CACHE = 4096  # chunk rows kept in memory by get_chunks (~5 MB)
 FILTER_LIMIT = 5000  # commit records up to which the sweep lets the database filter (query size stays modest)
 
 
@@ -97,6 +99,8 @@ class Store:
         self._batch = max(1, min(self.client.get_max_batch_size(), 1000))
         self.sweep_grace = SERVER_SWEEP_GRACE if settings.chroma_url else 0.0
         self._crash_hits: dict[str, int] = {}
+        self._rows: OrderedDict[str, Chunk] = OrderedDict()  # chunk rows read, by id (see get_chunks)
+        self._rows_lock = threading.Lock()
 
     def _open_collections(self):
         name = self.settings.collection
@@ -176,11 +180,21 @@ class Store:
     def get_chunks(self, ids: list[str]) -> list[Chunk]:
         if not ids:  # Chroma rejects an empty id list, and repeated ids
             return []
-        got = self.chunks.get(ids=list(dict.fromkeys(ids)), include=["documents", "metadatas"])
-        live = self.committed(sorted({m["doc_id"] for m in got["metadatas"]}))
-        by_id = {i: chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
-                 if live.get(m["doc_id"]) == m["doc_sha"]}
-        return [by_id[i] for i in ids if i in by_id]
+        # A chunk id is a hash of its document's content and its span, so a row read once never changes: rows are
+        # kept (bounded) and only the commit check is asked again (the winners' fetch: 4.0 -> 1.4 ms a question).
+        with self._rows_lock:
+            rows = {i: self._rows[i] for i in ids if i in self._rows}
+        missing = [i for i in dict.fromkeys(ids) if i not in rows]
+        if missing:
+            got = self.chunks.get(ids=missing, include=["documents", "metadatas"])
+            fetched = {i: chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+            rows.update(fetched)
+            with self._rows_lock:
+                self._rows.update(fetched)
+                while len(self._rows) > ROW_CACHE:
+                    self._rows.popitem(last=False)
+        live = self.committed(sorted({c.doc_id for c in rows.values()}))
+        return [rows[i] for i in ids if i in rows and live.get(rows[i].doc_id) == rows[i].doc_sha]
 
     def query_chunks(self, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, float]]:
         return _query(self.chunks, vector, n, where)
