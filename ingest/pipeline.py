@@ -12,6 +12,7 @@ from pathlib import Path
 
 from vectorstore.store import Store
 from verbatim.settings import Settings
+from verbatim.text.lines import one_line
 from verbatim.types import Document, content_hash
 
 from .chunking import chunk_document
@@ -61,7 +62,8 @@ def ingest_paths(
             report.failed.append({"path": str(path), "reason": exc.reason})
             continue
         except Exception as exc:  # a loader/segmenter bug on one odd file must not sink the whole batch
-            report.failed.append({"path": str(path), "reason": f"cannot read file ({_one_line(exc)})"})
+            why = one_line(exc, 160, kind=True)
+            report.failed.append({"path": str(path), "reason": f"cannot read file ({why})"})
             continue
         if not chunks:
             report.failed.append({"path": str(path), "reason": "no text to index"})
@@ -83,12 +85,6 @@ def load_for_index(path: Path, settings: Settings) -> Document:
     """The document as ingest would store it; its sha covers the chunker too, so a new chunk size re-indexes."""
     doc = load_document(path, settings.max_file_bytes)
     return replace(doc, sha=content_hash(doc.sha, CHUNKER_VERSION, str(settings.chunk_chars)))
-
-
-def _one_line(exc: BaseException) -> str:
-    msg = " ".join(str(exc).split())
-    msg = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
-    return msg if len(msg) <= 160 else msg[:157] + "..."
 
 
 def count_files(paths: list[Path]) -> int:

@@ -18,29 +18,24 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import re
 from typing import Literal
-from urllib.parse import unquote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa.chain import answer_events
 from vectorstore.store import Store
 from verbatim.settings import Settings
+from verbatim.text.lines import one_line
 
-from .service import Service, one_line
-from .uploads import StagedFile, UploadError, size_text
+from .service import Service
+from .uploads import UploadError, receive_upload
 
 log = logging.getLogger(__name__)
-MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the one file, for the Content-Length pre-check
-_FORM_ESCAPE = re.compile(r"%(1[0-9A-Fa-f]|0[0-9A-Fa-f]|22)")
 
 
 class AskRequest(BaseModel):
@@ -227,91 +222,6 @@ def _event_json(ev: dict) -> dict:
     if ev["type"] == "answer":
         return {"type": "answer", "answer": ev["answer"].to_dict()}
     return ev
-
-
-async def receive_upload(request: Request, settings: Settings) -> StagedFile:
-    """Stream a multipart body into a staged file, counting bytes as they arrive (never buffered whole)."""
-    ctype, params = parse_options_header(request.headers.get("content-type", ""))
-    boundary = params.get(b"boundary")
-    if ctype != b"multipart/form-data" or not boundary:
-        raise UploadError(400, "expected multipart/form-data with the file in field 'file'")
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > settings.max_file_bytes + MULTIPART_OVERHEAD:
-        raise UploadError(413, f"file is over the {size_text(settings.max_file_bytes)} limit")
-
-    state: dict = {"headers": {}, "field": b"", "value": b"", "part": None, "staged": None, "error": None}
-
-    def on_part_begin() -> None:
-        state["headers"], state["part"] = {}, None
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["field"] += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["value"] += data[start:end]
-
-    def on_header_end() -> None:
-        state["headers"][state["field"].lower()] = state["value"]
-        state["field"], state["value"] = b"", b""
-
-    def on_headers_finished() -> None:
-        _, disp = parse_options_header(state["headers"].get(b"content-disposition", b""))
-        if disp.get(b"name") != b"file":
-            return
-        raw = _filename(disp)
-        if raw is None or raw == "":
-            raise UploadError(400, "no file in field 'file'")
-        if state["staged"] is not None:
-            raise UploadError(400, "one file per request")
-        state["staged"] = state["part"] = StagedFile(settings, raw)
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        if state["part"] is not None:
-            state["part"].write(data[start:end])
-
-    def on_part_end() -> None:
-        if state["part"] is not None:
-            state["part"].close()
-            state["part"] = None
-
-    parser = MultipartParser(boundary, {
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
-        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
-        "on_part_end": on_part_end})
-    try:
-        async for chunk in request.stream():
-            parser.write(chunk)
-        parser.finalize()
-    except UploadError:
-        if state["staged"] is not None:
-            state["staged"].discard()
-        raise
-    except MultipartParseError as exc:
-        if state["staged"] is not None:
-            state["staged"].discard()
-        raise UploadError(400, f"malformed multipart body ({one_line(exc)})") from exc
-    except BaseException:
-        if state["staged"] is not None:  # a dropped connection or a bug: no staged file is left behind
-            state["staged"].discard()
-        raise
-    staged = state["staged"]
-    if staged is None:
-        raise UploadError(400, "no file in field 'file'")
-    staged.close()
-    return staged
-
-
-def _filename(disp: dict) -> str | None:
-    star = disp.get(b"filename*")
-    if star:  # RFC 5987: UTF-8''percent-encoded
-        _, _, encoded = star.decode("latin-1").partition("''")
-        return unquote(encoded, encoding="utf-8", errors="replace")
-    raw = disp.get(b"filename")
-    if raw is None:
-        return None
-    # Browsers and httpx escape quotes and control characters as %XX (HTML5 form encoding): undo only those,
-    # so the sanitizer sees (and drops) them; any other "%" is part of the name.
-    return _FORM_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw.decode("utf-8", errors="replace"))
 
 
 def _mount_ui(app: FastAPI, service: Service, settings: Settings) -> None:

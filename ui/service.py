@@ -33,11 +33,6 @@ log = logging.getLogger(__name__)
 FOLLOW_EVERY = 2.0  # seconds between version checks of a shared Chroma server
 
 
-def one_line(exc: BaseException | str, limit: int = 300) -> str:
-    msg = " ".join(str(exc).split())
-    return msg if len(msg) <= limit else msg[: limit - 3] + "..."
-
-
 def index_date(records: list[DocRecord]) -> str | None:
     """The newest ``ingested_at`` as a UTC date: the one date a briefing may carry (deterministic per index)."""
     if not records:

@@ -3,19 +3,27 @@
 A file is received into ``uploads_dir/.staging/<random>/`` while its size is counted (over the limit ->
 413, the partial file is deleted), then loaded and segmented there exactly as ingest will do it. Only a
 file that passes is moved to ``uploads_dir/<safe name>`` and ingested (see ``Service.ingest_staged``), so
-a bad upload changes nothing: not the store, not the stored files.
+a bad upload changes nothing: not the store, not the stored files. ``receive_upload`` streams an HTTP multipart
+body into such a staged file, counting bytes as they arrive.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import unicodedata
 from pathlib import Path
+from urllib.parse import unquote
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
 
 from ingest.chunking import chunk_document
 from ingest.loaders import SUPPORTED, LoadError, load_document
 from verbatim.settings import Settings
+from verbatim.text.lines import one_line
 
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes; Persian letters take 2 each in UTF-8
 STAGING = ".staging"  # hidden: `verbatim ingest` of the uploads folder skips it
@@ -23,6 +31,8 @@ _KEEP_FORMAT = {"\u200c", "\u200d"}  # ZWNJ / ZWJ: parts of Persian words
 _DROP_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, bidi overrides, surrogates, unassigned
 _REPLACE = set('<>:"|?*')  # not allowed in names on some systems
 # Device names on Windows whatever the extension ("CON.txt" opens the console): the file could not be copied there.
+MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the one file, for the Content-Length pre-check
+_FORM_ESCAPE = re.compile(r"%(1[0-9A-Fa-f]|0[0-9A-Fa-f]|22)")
 _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{dev}{i}" for dev in ("COM", "LPT") for i in range(1, 10)}
 
 
@@ -153,3 +163,88 @@ def stage_file(settings: Settings, source: Path, raw_name: str | None = None, bl
         raise UploadError(400, f"cannot read upload ({exc.strerror or type(exc).__name__})") from exc
     staged.close()
     return staged
+
+
+async def receive_upload(request: Request, settings: Settings) -> StagedFile:
+    """Stream a multipart body into a staged file, counting bytes as they arrive (never buffered whole)."""
+    ctype, params = parse_options_header(request.headers.get("content-type", ""))
+    boundary = params.get(b"boundary")
+    if ctype != b"multipart/form-data" or not boundary:
+        raise UploadError(400, "expected multipart/form-data with the file in field 'file'")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > settings.max_file_bytes + MULTIPART_OVERHEAD:
+        raise UploadError(413, f"file is over the {size_text(settings.max_file_bytes)} limit")
+
+    state: dict = {"headers": {}, "field": b"", "value": b"", "part": None, "staged": None, "error": None}
+
+    def on_part_begin() -> None:
+        state["headers"], state["part"] = {}, None
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["field"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        state["value"] += data[start:end]
+
+    def on_header_end() -> None:
+        state["headers"][state["field"].lower()] = state["value"]
+        state["field"], state["value"] = b"", b""
+
+    def on_headers_finished() -> None:
+        _, disp = parse_options_header(state["headers"].get(b"content-disposition", b""))
+        if disp.get(b"name") != b"file":
+            return
+        raw = _filename(disp)
+        if raw is None or raw == "":
+            raise UploadError(400, "no file in field 'file'")
+        if state["staged"] is not None:
+            raise UploadError(400, "one file per request")
+        state["staged"] = state["part"] = StagedFile(settings, raw)
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if state["part"] is not None:
+            state["part"].write(data[start:end])
+
+    def on_part_end() -> None:
+        if state["part"] is not None:
+            state["part"].close()
+            state["part"] = None
+
+    parser = MultipartParser(boundary, {
+        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
+        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
+        "on_part_end": on_part_end})
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except UploadError:
+        if state["staged"] is not None:
+            state["staged"].discard()
+        raise
+    except MultipartParseError as exc:
+        if state["staged"] is not None:
+            state["staged"].discard()
+        raise UploadError(400, f"malformed multipart body ({one_line(exc)})") from exc
+    except BaseException:
+        if state["staged"] is not None:  # a dropped connection or a bug: no staged file is left behind
+            state["staged"].discard()
+        raise
+    staged = state["staged"]
+    if staged is None:
+        raise UploadError(400, "no file in field 'file'")
+    staged.close()
+    return staged
+
+
+def _filename(disp: dict) -> str | None:
+    star = disp.get(b"filename*")
+    if star:  # RFC 5987: UTF-8''percent-encoded
+        _, _, encoded = star.decode("latin-1").partition("''")
+        return unquote(encoded, encoding="utf-8", errors="replace")
+    raw = disp.get(b"filename")
+    if raw is None:
+        return None
+    # Browsers and httpx escape quotes and control characters as %XX (HTML5 form encoding): undo only those,
+    # so the sanitizer sees (and drops) them; any other "%" is part of the name.
+    return _FORM_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw.decode("utf-8", errors="replace"))

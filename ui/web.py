@@ -24,10 +24,11 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 
 from qa.render import to_markdown  # noqa: E402
+from verbatim.text.lines import one_line  # noqa: E402
 
 from . import briefing  # noqa: E402
 from . import html as H  # noqa: E402
-from .service import Service, index_date, one_line  # noqa: E402
+from .service import Service, index_date  # noqa: E402
 from .uploads import UploadError, allowed_types, size_text, stage_file  # noqa: E402
 
 log = logging.getLogger(__name__)

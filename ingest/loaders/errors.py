@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from verbatim.text import lines
+
 MB = 1024 * 1024
 
 
@@ -27,5 +29,4 @@ def human_size(n: int) -> str:
 
 def one_line(exc: BaseException) -> str:
     """A library exception as one short line (some pypdf/lxml messages span lines)."""
-    msg = " ".join(str(exc).split()) or type(exc).__name__
-    return msg if len(msg) <= 120 else msg[:117] + "..."
+    return lines.one_line(exc, 120)

@@ -13,6 +13,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 from langchain_openai.chat_models.base import BaseChatOpenAI
 
+from verbatim.text.lines import one_line
 from verbatim.types import Chunk, ScoredChunk
 
 from ..answer import Answer, AnswererBase
@@ -22,7 +23,7 @@ from ..retriever import HybridRetriever
 from .markers import cited_text
 from .prompt import build_messages
 from .reply import CUT_REPLY_ERRORS, MODEL_ERRORS, REPLY_ERRORS, LLMReply, parse_reply
-from .verify import clip, verify_quotes
+from .verify import verify_quotes
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,8 @@ class LLMAnswerer(AnswererBase):
         try:
             reply = self._runnable.invoke(build_messages(question, shown))
         except MODEL_ERRORS as exc:
-            log.warning("LLM request failed: %s", _one_line(exc))
-            return self._fallback(query, retrieved, f"the language model failed ({_one_line(exc)})", [])
+            log.warning("LLM request failed: %s", _why(exc))
+            return self._fallback(query, retrieved, f"the language model failed ({_why(exc)})", [])
         except CUT_REPLY_ERRORS as exc:
             log.warning("LLM reply cut off: %s", type(exc).__name__)
             return self._fallback(query, retrieved, f"its reply was cut off ({type(exc).__name__})", [])
@@ -64,8 +65,8 @@ class LLMAnswerer(AnswererBase):
         try:
             parsed = parse_reply(text)
         except REPLY_ERRORS as exc:
-            log.warning("LLM reply is not the expected JSON: %s", _one_line(exc))
-            return self._fallback(query, retrieved, f"its reply was not the expected JSON ({_one_line(exc)})", [])
+            log.warning("LLM reply is not the expected JSON: %s", _why(exc))
+            return self._fallback(query, retrieved, f"its reply was not the expected JSON ({_why(exc)})", [])
         answer = self._verified_answer(question, parsed, shown, retrieved)
         if not answer.citations:
             why = "none of its quotes could be verified in the sources" if parsed.quotes else "it quoted nothing"
@@ -97,6 +98,5 @@ class LLMAnswerer(AnswererBase):
         return answer
 
 
-def _one_line(exc: BaseException) -> str:
-    msg = clip(str(exc), 160)
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+def _why(exc: BaseException) -> str:
+    return one_line(exc, 160, kind=True)
