@@ -47,12 +47,13 @@ def usage_error(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def open_store(s: Settings):
-    """The store, or exit 2 with one line on stderr (mismatched embedder, unknown embedder, bad Chroma URL)."""
+def open_store(s: Settings, read_only: bool = False):
+    """The store, or exit 2 with one line on stderr (mismatched embedder, unknown embedder, bad Chroma URL).
+    ``read_only``: for commands that only read, so opening writes nothing (a missing index reads as empty)."""
     from vectorstore.store import EmbedderMismatch, Store
 
     try:
-        return Store(s)
+        return Store(s, read_only=read_only)
     except (EmbedderMismatch, ValueError) as exc:
         raise usage_error(str(exc)) from exc
 

@@ -20,7 +20,7 @@ def search(
     from qa.retriever import HybridRetriever
 
     settings = env_settings()
-    retriever = HybridRetriever.from_store(open_store(settings))
+    retriever = HybridRetriever.from_store(open_store(settings, read_only=True))
     hits = retriever.retrieve(question, k=k)
     rows = [h.to_dict() for h in hits]
     if as_json:
@@ -52,7 +52,7 @@ def ask(
     batch = read_questions(questions) if questions is not None else [question]
     settings = env_settings()
     try:
-        bot = build_answerer(settings, open_store(settings), answerer)
+        bot = build_answerer(settings, open_store(settings, read_only=True), answerer)
     except ValueError as exc:
         err.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from exc

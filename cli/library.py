@@ -55,7 +55,7 @@ def sources(as_json: bool = typer.Option(False, "--json")) -> None:
     """List ingested documents."""
     from rich.markup import escape
 
-    records = open_store(env_settings()).documents()
+    records = open_store(env_settings(), read_only=True).documents()
     rows = [r.to_dict() for r in records]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))

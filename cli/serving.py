@@ -23,7 +23,7 @@ def serve(
         err.print(f"[red]error:[/] refusing to serve on {host} (not loopback) without a token: "
                   "set VERBATIM_TOKEN, or bind 127.0.0.1", soft_wrap=True, markup=True, highlight=False)
         raise typer.Exit(2)
-    open_store(settings)  # a mismatched or unreachable index: exit 2 with one line, before anything starts
+    open_store(settings, read_only=True)  # a mismatched or unreachable index: exit 2 with one line, at once
     from ui.api import create_app
     from ui.server import serve as run
 
@@ -53,7 +53,7 @@ def brief(
         err.print(f"[red]error:[/] {escape(str(questions_file))}: no questions", soft_wrap=True)
         raise typer.Exit(2)
     settings = env_settings()
-    store = open_store(settings)
+    store = open_store(settings, read_only=True)
     try:
         bot = build_answerer(settings, store, answerer)
     except ValueError as exc:

@@ -411,8 +411,8 @@ def test_reopening_a_store_writes_nothing(make_settings, monkeypatch):
     from chromadb.api.models.Collection import Collection
 
     first = Store(make_settings())
-    assert first.chunks.configuration["hnsw"]["ef_search"] == 400
-    assert first.docs.configuration["hnsw"]["sync_threshold"] == 100
+    assert first.chunks.configuration_json["hnsw"]["ef_search"] == 400
+    assert first.docs.configuration_json["hnsw"]["sync_threshold"] == 100
 
     def refuse(self, *a, **kw):
         raise AssertionError(f"modified {self.name} on reopen")
@@ -456,3 +456,28 @@ def test_store_use_raises_no_deprecation_warning(make_settings, minilm, tmp_path
         again = Store(make_settings(), embedder=minilm)
         assert again.all_chunks() and again.query_chunks(minilm.encode_queries(["silk"])[0], 2)
         assert again.delete_document(again.documents()[0].doc_id)
+
+
+def test_opening_to_read_writes_nothing(make_settings, minilm, tmp_path):
+    """A reader (sources, search, ask, brief) creates no folder, database or collection, and leaves an
+    existing index's files as they were; it refuses to write."""
+    settings = make_settings()
+    empty = Store(settings, embedder=minilm, read_only=True)
+    assert empty.documents() == [] and empty.all_chunks() == [] and empty.committed() == {}
+    assert empty.query_chunks(minilm.encode_queries(["trade"])[0], 3) == []
+    assert not settings.home.exists()
+    with pytest.raises(RuntimeError, match="read-only"):
+        empty.sweep()
+    doc = write(tmp_path, "a.md", "# Trade\n\nCaravans carried silk and tea. The oasis towns grew rich on the trade.\n")
+    ingest_paths(Store(settings, embedder=minilm), [doc])
+
+    def snapshot() -> dict:
+        return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in settings.chroma_dir.rglob("*") if p.is_file()}
+
+    before = snapshot()
+    reader = Store(settings, embedder=minilm, read_only=True)
+    assert [r.source for r in reader.documents()] == ["a.md"] and reader.all_chunks()
+    assert reader.query_sentences(minilm.encode_queries(["silk"])[0], 2)
+    assert snapshot() == before
+    other = Store(settings.with_(collection="elsewhere"), embedder=minilm, read_only=True)
+    assert other.documents() == [] and snapshot() == before

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 
 from verbatim.settings import Settings
 from verbatim.types import Chunk, DocRecord, Document, Sentence, content_hash
@@ -75,11 +76,18 @@ def embed_text(chunk: Chunk) -> str:
 class Store:
     """The embedder is loaded on first use, so listing documents (or refusing a mismatched index) is fast."""
 
-    def __init__(self, settings: Settings, embedder: VerbatimEmbeddings | None = None, client=None) -> None:
+    def __init__(self, settings: Settings, embedder: VerbatimEmbeddings | None = None, client=None,
+                 read_only: bool = False) -> None:
+        """``read_only``: opening never writes (no folder, database, collection or configuration is created or
+        changed); an index that does not exist yet reads as empty, and the write methods refuse."""
         self.settings = settings
+        self.read_only = read_only
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
         self.embedder_name = embedder.name if embedder is not None else settings.embedder  # validated there
+        missing = not settings.chroma_url and not (settings.chroma_dir / "chroma.sqlite3").exists()
+        if client is None and read_only and missing:
+            client = _empty_client()  # nothing stored yet: read an empty in-memory index rather than create one
         self.client = client or make_client(settings)
         self.chunks, self.sentences, self.docs = self._open_collections()
         stored = {(col.metadata or {}).get("embedder") for col in (self.chunks, self.sentences, self.docs)}
@@ -92,10 +100,12 @@ class Store:
                     f"or set VERBATIM_EMBEDDER={other}",
                     stored=other,
                 )
-            # An empty index (e.g. created by `verbatim sources` under another embedder) adopts this one.
-            for col in (self.chunks, self.sentences, self.docs):
+            # An empty index (e.g. created by an earlier version's `sources` under another embedder) adopts this
+            # one: when writing; a reader just reads it (empty).
+            for col in (self.chunks, self.sentences, self.docs) if not read_only else ():
                 self.client.delete_collection(col.name)
-            self.chunks, self.sentences, self.docs = self._open_collections()
+            if not read_only:
+                self.chunks, self.sentences, self.docs = self._open_collections()
         self._batch = max(1, min(self.client.get_max_batch_size(), 1000))
         self.sweep_grace = SERVER_SWEEP_GRACE if settings.chroma_url else 0.0
         self._crash_hits: dict[str, int] = {}
@@ -105,6 +115,12 @@ class Store:
     def _open_collections(self):
         name = self.settings.collection
         meta = {"embedder": self.embedder_name}
+        if self.read_only:
+            try:
+                return tuple(self.client.get_collection(f"{name}_{suffix}", embedding_function=None)
+                             for suffix in ("chunks", "sentences", "docs"))
+            except NotFoundError:  # a database without this index (another VERBATIM_COLLECTION): read it empty
+                self.client = _empty_client()
         cols = []
         for suffix, hnsw in (("chunks", SEARCH_HNSW), ("sentences", SEARCH_HNSW), ("docs", DOCS_HNSW)):
             space = {"space": "cosine"} if suffix != "docs" else {}
@@ -221,12 +237,17 @@ class Store:
         return dict(zip(got["ids"], got["documents"]))
 
     # ---- writing -------------------------------------------------------------------------------------
+    def _writable(self) -> None:
+        if self.read_only:
+            raise RuntimeError("this store was opened read-only")
+
     def write_document(self, doc: Document, chunks: list[Chunk]) -> None:
         """Chunks and sentences first, then the commit record, then the previous version's leftovers.
 
         Row ids include the document's sha, so a new version never overwrites the old one's rows: until the
         commit record is swapped, the old version stays complete and is what readers see.
         """
+        self._writable()
         chunk_vecs = self.embedder.encode_passages([embed_text(c) for c in chunks])
         replacing = bool(self.docs.get(ids=[doc.doc_id], include=[])["ids"])
         sents = [(c, i, s) for c in chunks for i, s in enumerate(c.sentences)]
@@ -265,6 +286,7 @@ class Store:
 
     def delete_document(self, doc_id: str) -> bool:
         """Commit record first, so a crash leaves only orphans that ``sweep`` removes."""
+        self._writable()
         existed = bool(self.docs.get(ids=[doc_id])["ids"])
         self.docs.delete(ids=[doc_id])
         self._crash_point("record-deleted")
@@ -296,6 +318,7 @@ class Store:
 
     def sweep(self, min_age: float | None = None) -> int:
         """Delete orphan chunks and sentences (older than ``sweep_grace`` by default); returns how many went."""
+        self._writable()
         found = self.orphans(self.sweep_grace if min_age is None else min_age, exact=False)
         for col in (self.chunks, self.sentences):
             ids = found[col.name]
@@ -321,6 +344,11 @@ class Store:
         for i in range(0, len(ids), self._batch):
             j = i + self._batch
             col.upsert(ids=ids[i:j], embeddings=vecs[i:j].tolist(), documents=docs[i:j], metadatas=metas[i:j])
+
+
+def _empty_client():
+    """An in-memory Chroma with nothing in it: what a read-only store reads when no index exists yet."""
+    return chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
 
 
 def _query(col, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
