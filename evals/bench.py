@@ -32,8 +32,8 @@ def _run(settings: Settings, home: Path, corpus: Path, dataset: Path, rounds: in
     t = time.perf_counter()
     ingest_paths(store, [corpus])
     cold = time.perf_counter() - t
-    n_chunks = store.chunks.count()
-    n_sents = store.sentences.count()
+    counts = store.counts()
+    n_chunks, n_sents = counts["chunks"], counts["sentences"]
     sentences = [sent.text for c in store.all_chunks() for sent in c.sentences]
     t = time.perf_counter()
     store.embedder.encode_passages(sentences)  # the floor under ingest: every sentence embedded once

@@ -26,7 +26,7 @@ def requery(home: Path, questions: int = 50, rounds: int = 2) -> dict:
     prepare = time.perf_counter() - t
     load = os.getloadavg()[0]
     ms = _latencies(retriever, _questions(ROOT / "evals/datasets/dev.jsonl", questions), rounds)
-    return {"chunks": store.chunks.count(), "prepare_s": prepare, "query_ms": ms,
+    return {"chunks": store.counts()["chunks"], "prepare_s": prepare, "query_ms": ms,
             "load_avg": [load, os.getloadavg()[0]]}
 
 

@@ -58,7 +58,8 @@ def measure_size(settings: Settings, n: int, mode: str, cfg: dict, work: Path, m
     tenths = _tenths(starts + [t + row["ingest_s"]], gen.chunks_per_doc)
     row["ms_per_chunk_first_last_10pct"] = [tenths[0], tenths[-1]]
     row["ms_per_chunk_by_tenth"] = tenths
-    row.update(chunks=store.chunks.count(), sentences=store.sentences.count())
+    counts = store.counts()
+    row.update(chunks=counts["chunks"], sentences=counts["sentences"])
 
     q0, qs0 = emb.stats["query_items"], emb.stats["query_s"]
     t = time.perf_counter()

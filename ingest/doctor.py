@@ -62,9 +62,9 @@ class Checkup:
 
 def examine(store: Store, files: bool = True) -> list[Finding]:
     """Every problem of the store, one Finding per document and kind (plus orphans, BM25 and files)."""
-    records = {m["doc_id"]: (m, text) for _, text, m in store.scan(store.docs, ["documents", "metadatas"])}
-    chunk_rows = list(store.scan(store.chunks, ["documents", "metadatas"]))
-    sent_rows = list(store.scan(store.sentences, ["documents", "metadatas"]))
+    records = {m["doc_id"]: (m, text) for _, text, m in store.rows("docs", ["documents", "metadatas"])}
+    chunk_rows = list(store.rows("chunks", ["documents", "metadatas"]))
+    sent_rows = list(store.rows("sentences", ["documents", "metadatas"]))
     out = _orphans(store, records, chunk_rows, sent_rows)
     live_chunks, live_sents = _committed_by_doc(records, chunk_rows), _committed_by_doc(records, sent_rows)
     for name, rows in (("chunk", chunk_rows), ("sentence", sent_rows)):
@@ -197,6 +197,5 @@ def checkup(store: Store, fix: bool = False, extra: list[Finding] | None = None)
         if result.repaired:
             again = [*(extra or []), *examine(store, files=False)]
             result.remaining = [f for f in again if not f.warning]
-    result.counts = {"documents": store.docs.count(), "chunks": store.chunks.count(),
-                     "sentences": store.sentences.count()}
+    result.counts = store.counts()
     return result

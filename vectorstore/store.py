@@ -168,6 +168,15 @@ class Store:
         pairs = sorted(f"{doc_id}:{sha}" for doc_id, sha in committed.items())
         return content_hash(self.embedder_name, *pairs)[:16]
 
+    def counts(self) -> dict[str, int]:
+        """Rows per collection, committed or not (``count()`` scans: for reports, never on a question's path)."""
+        return {"documents": self.docs.count(), "chunks": self.chunks.count(), "sentences": self.sentences.count()}
+
+    def rows(self, kind: str, include: list[str]) -> Iterator[tuple[str, str | None, dict]]:
+        """Every row of ``kind`` ("docs", "chunks" or "sentences"), committed or not: (id, document, metadata)."""
+        col = {"docs": self.docs, "chunks": self.chunks, "sentences": self.sentences}[kind]
+        return self.scan(col, include)
+
     def scan(self, col, include: list[str]) -> Iterator[tuple[str, str | None, dict]]:
         """Every row of a collection, committed or not, page by page: (id, document, metadata)."""
         for offset in range(0, col.count(), self._batch):
