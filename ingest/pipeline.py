@@ -82,9 +82,12 @@ def ingest_paths(
 
 
 def load_for_index(path: Path, settings: Settings) -> Document:
-    """The document as ingest would store it; its sha covers the chunker too, so a new chunk size re-indexes."""
+    """The document as ingest would store it; its sha covers the chunker and the kind of chunk vector too, so a
+    new chunk size (or ``chunk_vectors``) re-indexes."""
     doc = load_document(path, settings.max_file_bytes)
-    return replace(doc, sha=content_hash(doc.sha, CHUNKER_VERSION, str(settings.chunk_chars)))
+    # Another kind of chunk vector re-indexes too; the default adds nothing, so existing indexes keep their shas.
+    vectors = [] if settings.chunk_vectors == "embedded" else [settings.chunk_vectors]
+    return replace(doc, sha=content_hash(doc.sha, CHUNKER_VERSION, str(settings.chunk_chars), *vectors))
 
 
 def count_files(paths: list[Path]) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from helpers import write
 
 from ingest.pipeline import ingest_paths
 from vectorstore.embeddings import VerbatimEmbeddings, get_embedder
-from vectorstore.store import EmbedderMismatch, Store, chunk_metadata
+from vectorstore.store import EmbedderMismatch, Store, chunk_metadata, embed_text
 from verbatim.types import Chunk, Sentence
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
@@ -101,12 +102,14 @@ class CountingEmbedder(VerbatimEmbeddings):
         self.inner = inner
         self.name = inner.name
         self.passages = 0
+        self.texts: list[str] = []
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         return self.inner.encode_queries(texts)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         self.passages += len(texts)
+        self.texts += texts
         return self.inner.encode_passages(texts)
 
 
@@ -187,6 +190,37 @@ def test_incremental_ingest_counts(make_settings, tmp_path, minilm):
     assert (added.added, added.updated, added.skipped, added.deleted, added.failed) == (1, 0, 2, 0, [])
     assert set(by_source(store)) == {"b.txt", "c.md", "d.txt"}
     assert_consistent(store)
+
+
+def test_derived_chunk_vectors_embed_each_sentence_once(make_settings, tmp_path, minilm):
+    folder = good_folder(tmp_path)
+    embedder = CountingEmbedder(minilm)
+    store = Store(make_settings(chunk_chars=120, chunk_vectors="derived"), embedder=embedder)
+    assert ingest_paths(store, [folder]).added == 3
+    assert_consistent(store)
+    chunks = store.all_chunks()
+    assert any(len(c.sentences) > 1 for c in chunks) and any(c.section for c in chunks)
+    # every sentence embedded exactly once, and nothing else (no chunk text, no section path)
+    assert Counter(embedder.texts) == Counter(s.text for c in chunks for s in c.sentences)
+
+    got = store.chunks.get(include=["embeddings"])
+    stored = dict(zip(got["ids"], np.asarray(got["embeddings"])))
+    got = store.sentences.get(include=["embeddings"])
+    sentence_vecs = dict(zip(got["ids"], np.asarray(got["embeddings"])))
+    for c in chunks:
+        vecs = [sentence_vecs[f"{c.chunk_id}:{i}"] for i in range(len(c.sentences))]
+        mean = np.average(vecs, axis=0, weights=[len(s.text) for s in c.sentences])
+        assert np.allclose(stored[c.chunk_id], mean / np.linalg.norm(mean), atol=1e-6), c.chunk_id
+    multi = next(c for c in chunks if len(c.sentences) > 1)  # and not what embedding the chunk would give
+    assert not np.allclose(stored[multi.chunk_id], minilm.encode_passages([embed_text(multi)])[0], atol=1e-3)
+
+    embedded = embedder.passages
+    assert ingest_paths(store, [folder]).skipped == 3 and embedder.passages == embedded
+
+
+def test_unknown_chunk_vectors_is_a_value_error(make_settings):
+    with pytest.raises(ValueError, match="VERBATIM_CHUNK_VECTORS: unknown chunk_vectors 'pooled'"):
+        make_settings(chunk_vectors="pooled")
 
 
 def test_state_persists_across_store_instances(make_settings, tmp_path, minilm):

@@ -257,10 +257,10 @@ class Store:
         commit record is swapped, the old version stays complete and is what readers see.
         """
         self._writable()
-        chunk_vecs = self.embedder.encode_passages([embed_text(c) for c in chunks])
         replacing = bool(self.docs.get(ids=[doc.doc_id], include=[])["ids"])
         sents = [(c, i, s) for c in chunks for i, s in enumerate(c.sentences)]
         sent_vecs = self.embedder.encode_passages([s.text for _, _, s in sents])
+        chunk_vecs = self._chunk_vectors(chunks, sent_vecs)
         now = time.time()
         self._upsert(
             self.chunks,
@@ -292,6 +292,11 @@ class Store:
         # has no other rows but a crashed attempt's, which no record vouches for: ``sweep`` removes those.
         if replacing:
             self._delete_where({"$and": [{"doc_id": doc.doc_id}, {"doc_sha": {"$ne": doc.sha}}]})
+
+    def _chunk_vectors(self, chunks: list[Chunk], sent_vecs: np.ndarray) -> np.ndarray:
+        if self.settings.chunk_vectors == "derived":
+            return derive_chunk_vectors(chunks, sent_vecs)
+        return self.embedder.encode_passages([embed_text(c) for c in chunks])
 
     def delete_document(self, doc_id: str) -> bool:
         """Commit record first, so a crash leaves only orphans that ``sweep`` removes."""
@@ -358,6 +363,20 @@ class Store:
 def _empty_client():
     """An in-memory Chroma with nothing in it: what a read-only store reads when no index exists yet."""
     return chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def derive_chunk_vectors(chunks: list[Chunk], sent_vecs: np.ndarray) -> np.ndarray:
+    """Each chunk's vector without a model call: the L2-normalized mean of its sentences' vectors, weighted by
+    their lengths (``sent_vecs`` holds every chunk's sentences, in order). Measured against embedding the chunk
+    (and against the plain and the section-path-including mean): see ``Settings.chunk_vectors``."""
+    out = np.empty((len(chunks), sent_vecs.shape[1]), dtype=np.float32)
+    start = 0
+    for n, c in enumerate(chunks):
+        end = start + len(c.sentences)
+        mean = np.average(sent_vecs[start:end], axis=0, weights=[len(s.text) for s in c.sentences])
+        out[n] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+        start = end
+    return out
 
 
 def _query(col, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
