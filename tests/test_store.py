@@ -515,3 +515,15 @@ def test_opening_to_read_writes_nothing(make_settings, minilm, tmp_path):
     assert snapshot() == before
     other = Store(settings.with_(collection="elsewhere"), embedder=minilm, read_only=True)
     assert other.documents() == [] and snapshot() == before
+
+
+def test_the_kind_of_chunk_vector_is_part_of_a_documents_sha(make_settings, tmp_path):
+    """Switching VERBATIM_CHUNK_VECTORS re-indexes on the next ingest; the default keeps existing shas."""
+    from ingest.loaders import load_document
+    from ingest.pipeline import CHUNKER_VERSION, load_for_index
+    from verbatim.types import content_hash
+
+    doc = write(tmp_path, "a.md", "# Trade\n\nCaravans carried silk and tea.\n")
+    embedded = load_for_index(doc, make_settings())
+    assert embedded.sha == content_hash(load_document(doc, 10**6).sha, CHUNKER_VERSION, "600")
+    assert load_for_index(doc, make_settings(chunk_vectors="derived")).sha != embedded.sha
