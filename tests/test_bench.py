@@ -41,6 +41,7 @@ def test_bench_reports_ingest_retrieval_encoding_and_http_figures(tmp_path, monk
     assert ing["sentences_embedded_once_s"] > 0 and ing["cold_over_embedding_once"] > 0
     ratio = out["retrieval_verbatim_ms"]["p50"] / out["query_encoding_ms"]["p50"]
     assert out["retrieval_over_encoding"]["p50"] == ratio
+    assert out["retrieval_verbatim_repeat_ms"]["n"] == len(QUESTIONS)  # 2 rounds: the second is the repeat
     for key in ("http_first_token_ms", "http_full_answer_ms"):
         assert out[key]["n"] == len(QUESTIONS) and 0 < out[key]["p50"] <= out[key]["p95"], key
     assert out["http_first_token_ms"]["p50"] <= out["http_full_answer_ms"]["p50"]
