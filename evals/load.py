@@ -28,7 +28,8 @@ import httpx
 from .metrics import percentile
 
 DEV = Path(__file__).resolve().parent.parent / "evals" / "datasets" / "dev.jsonl"
-ANSWER_KEYS = {"question", "answer", "refused", "citations", "retrieved"}
+ANSWER_KEYS = {"question", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
+SPAN_KEYS = {"text", "source", "char_start", "char_end", "reading"}
 CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
 RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}
 UPLOADS = [  # written during the load; the first is deleted again once all are in
@@ -105,6 +106,17 @@ def check_answer(ans: dict, question: str, text_of: Callable[[str], str | None] 
         elif not any(r["source"] == c["source"] and r["char_start"] <= start and end <= r["char_end"]
                      and r["text"][start - r["char_start"]:end - r["char_start"]] == quote for r in retrieved):
             bad.append(f"citation {i}: quote is not inside a retrieved passage")
+    span = ans["answer_span"]
+    if span is not None:
+        inside = [c for c in citations if isinstance(c, dict) and c.get("source") == span.get("source")
+                  and c["char_start"] <= span.get("char_start", -1) < span.get("char_end", -1) <= c["char_end"]]
+        if set(span) != SPAN_KEYS or not inside:
+            bad.append(f"answer_span {span!r:.80} is not inside a cited quote")
+        elif (c := inside[0])["quote"][span["char_start"] - c["char_start"] : span["char_end"] - c["char_start"]] \
+                != span["text"]:
+            bad.append("answer_span text is not its quote's text at its offsets")
+    if ans["caveat"] is not None and not isinstance(ans["caveat"], str):
+        bad.append(f"caveat {ans['caveat']!r:.80}")
     return bad
 
 

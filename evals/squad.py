@@ -26,6 +26,8 @@ def import_squad(path: Path, out_dir: Path, limit_paragraphs: int | None = None)
                 return items
             n += 1
             context = para["context"].replace("\r\n", "\n").replace("\r", "\n")
+            bom = context.startswith("\ufeff")  # the loader drops a BOM (XQuAD de has some): offsets shift by one
+            context = context[bom:]
             name = f"p{n:04d}.txt"
             (out_dir / name).write_text(context, encoding="utf-8")
             sents = sentences(context)
@@ -35,7 +37,7 @@ def import_squad(path: Path, out_dir: Path, limit_paragraphs: int | None = None)
                     items.append(EvalItem(str(qa["id"]), qa["question"], lang, "unanswerable", False))
                     continue
                 ans = qa["answers"][0]
-                start = ans["answer_start"]
+                start = ans["answer_start"] - bom
                 sent = next((s for s in sents if s.char_start <= start < s.char_end), None)
                 if sent is None:
                     continue  # answer offset outside any sentence (bad record): not a fair question

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from verbatim.text.lang import detect_lang
+from verbatim.text.roles import assign_roles
 from verbatim.text.segment import segment
 from verbatim.types import Chunk, Document, Sentence
 
@@ -10,7 +11,7 @@ from verbatim.types import Chunk, Document, Sentence
 def chunk_document(doc: Document, max_chars: int) -> list[Chunk]:
     """Consecutive whole sentences of one section, up to ``max_chars`` (a longer sentence stands alone)."""
     chunks: list[Chunk] = []
-    for sec in segment(doc.text):
+    for sec in assign_roles(doc.text, segment(doc.text), doc.title):
         group: list[Sentence] = []
         for sent in sec.sentences:
             if group and sent.char_end - group[0].char_start > max_chars:

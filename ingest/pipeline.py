@@ -18,7 +18,7 @@ from verbatim.types import Document, content_hash
 from .chunking import chunk_document
 from .loaders import LoadError, iter_files, load_document
 
-CHUNKER_VERSION = "chunker-v1"
+CHUNKER_VERSION = "chunker-v2"  # v2: sentence roles (verbatim/text/roles.py); credit lines do not run on
 
 
 @dataclass

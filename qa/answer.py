@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from verbatim.text.normalize import find_span
-from verbatim.types import Chunk, Citation, ScoredChunk
+from verbatim.types import AnswerSpan, Chunk, Citation, ScoredChunk
 
 if TYPE_CHECKING:
     from verbatim.settings import Settings
@@ -31,12 +31,16 @@ class Answer:
     retrieved: list[ScoredChunk] = field(default_factory=list)
     answerer: str = "extractive"
     notes: list[str] = field(default_factory=list)  # e.g. unsupported claims dropped from an LLM answer
+    answer_span: AnswerSpan | None = None  # the key fact inside one of the quotes (a number, a date, a name)
+    caveat: str | None = None  # what the quotes do not state ("… none states its GDP.")
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
+            "answer_span": self.answer_span.to_dict() if self.answer_span else None,
+            "caveat": self.caveat,
             "citations": [c.to_dict() for c in self.citations],
             "retrieved": [r.to_dict() for r in self.retrieved],
         }

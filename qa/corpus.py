@@ -26,7 +26,7 @@ class DocPart:
 
     sha: str
     chunk_ids: list[str]
-    meta: list[tuple[str, str]]  # (lang, source) per chunk
+    meta: list[tuple[str, str, float]]  # (lang, source, share of reference-list sentences) per chunk
     bm25_tokens: list[list[str]]  # tokens of the section path and text (what BM25 indexes)
     fa_chunks: int = 0
     fa_words: Counter = field(default_factory=Counter)  # Persian content words
@@ -37,7 +37,7 @@ class DocPart:
     @classmethod
     def of(cls, sha: str, chunks: list[Chunk]) -> DocPart:
         chunks = sorted(chunks, key=lambda c: c.char_start)  # the order LexicalIndex.build uses
-        part = cls(sha, [c.chunk_id for c in chunks], [(c.lang, c.source) for c in chunks], [])
+        part = cls(sha, [c.chunk_id for c in chunks], [(c.lang, c.source, c.share("reference")) for c in chunks], [])
         for c in chunks:
             tokens = tokenize(c.text)
             part.bm25_tokens.append(section_tokens(c.section) + tokens)
@@ -118,7 +118,7 @@ class CorpusView:
             tokens += self.parts[d].bm25_tokens
         return ids, tokens
 
-    def meta(self) -> dict[str, tuple[str, str]]:
+    def meta(self) -> dict[str, tuple[str, str, float]]:
         return {cid: m for p in self.parts.values() for cid, m in zip(p.chunk_ids, p.meta)}
 
     def persian_terms(self, min_pair_count: int = 2) -> tuple[list[str], list[float]]:

@@ -1,11 +1,12 @@
 """The default answerer, no LLM: the best verbatim sentences of the retrieved chunks, each cited.
 
-A sentence's score is its cosine with the question (plus the retriever's cross-language offset) plus its
-lexical overlap with the question and the Persian pseudo-query; quotes are picked greedily with a
-redundancy penalty (MMR) and neighbouring sentences are joined into one quote. A question asking for "the
-second/third ..." boosts the list item starting with that ordinal (qa/ordinals.py), and when another document's
-best sentence is nearly as good it is quoted too (questions often span the documents). When the best sentence
-scores under ``Settings.refusal_threshold`` the answer is a refusal listing the nearest passages.
+Three steps, each a function over plain data so the evals can replay them with other settings (evals/tune.py):
+``candidates`` gathers the body sentences of the retrieved chunks with their raw evidence (cosine with the
+question, cross-language, share of the question's terms, ordinal, whether the sentence carries the type of
+answer asked for); ``rank`` scores them with the settings' weights; ``select`` picks the quotes (the best, near
+ties without redundancy (MMR), the sentence that continues the best one when the best lacks what was asked,
+another document's best when nearly as good). ``compose`` (qa/compose.py) writes the answer, its key fact and
+its caveat. Under ``Settings.refusal_threshold`` the answer is a refusal listing the nearest passages.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from verbatim.settings import Settings
 from verbatim.text.normalize import tokenize
 from verbatim.types import Chunk, ScoredChunk, Sentence
 
-from .answer import REFUSAL, Answer, AnswererBase, citation_for
+from .answer import Answer, AnswererBase
+from .answertype import carries
+from .compose import compose, refusal
 from .ordinals import sentence_ordinal
 from .query import Query, content
 from .retriever import HybridRetriever
@@ -28,8 +32,15 @@ class Candidate:
     chunk: Chunk
     index: int  # position of the sentence in its chunk
     sentence: Sentence
-    score: float
     vector: np.ndarray
+    cosine: float  # with the question's e5 vector
+    cross: bool  # the chunk's language is not the question's
+    lexical: float  # share of the question's content terms the sentence has
+    ordinal: bool  # starts with the ordinal the question asks for
+    typed: float  # 1: carries the expected type of answer, 0: does not, 0.5: cannot tell (or none expected)
+    z: float = 0.0  # the cosine against this language's background for this question (HybridRetriever.calibration)
+    relevance: float = 0.0  # the score without the answer-type term: what refusal reads
+    score: float = 0.0
 
 
 class ExtractiveAnswerer(AnswererBase):
@@ -41,95 +52,108 @@ class ExtractiveAnswerer(AnswererBase):
 
     def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
         query = self.retriever.analyze(query)  # a Query passes through: analysed once, by whoever asked first
-        candidates = self.score_sentences(query, retrieved)
-        if not candidates or candidates[0].score < self.settings.refusal_threshold:
-            return refusal(query.text, retrieved)
-        picked = self._select(candidates)
-        return compose(query, picked, retrieved)
+        return answer_with(query, self.candidates(query, retrieved), retrieved, self.settings,
+                           self.retriever.unmatched_terms(query, retrieved))
 
-    def score_sentences(self, query: Query, retrieved: list[ScoredChunk]) -> list[Candidate]:
+    def candidates(self, query: Query, retrieved: list[ScoredChunk]) -> list[Candidate]:
         s = self.settings
-        q_terms = query.content_terms
-        ids, where = [], []
-        for r in retrieved:
-            for i, sent in enumerate(r.chunk.sentences):
-                # headings and footnote lines are not answers
-                if len(sent.text) >= s.min_quote_chars and not sent.text.lstrip().startswith(("#", "<sup>")):
-                    ids.append(f"{r.chunk.chunk_id}:{i}")
-                    where.append((r.chunk, i, sent))
-        if not ids:
-            return []
-        vec_by_id = self.retriever.store.sentence_vectors(ids)
+        where = [(r.chunk, i, sent) for r in retrieved for i, sent in enumerate(r.chunk.sentences)
+                 if quotable(sent, query, s)]
+        vec_by_id = self.retriever.store.sentence_vectors([f"{c.chunk_id}:{i}" for c, i, _ in where])
+        calibration = self.retriever.calibration(query)
         out = []
-        for sid, (chunk, i, sent) in zip(ids, where):
-            v = vec_by_id.get(sid)
-            if v is None:
-                continue
-            score = float(v @ query.vector)
-            if chunk.lang != query.lang:
-                score += s.lang_offset
-            terms = content(tokenize(sent.text))
-            if q_terms:
-                score += s.w_lexical * len(q_terms & terms) / len(q_terms)
-            if query.ordinal is not None and sentence_ordinal(sent.text, _line_prefix(chunk, sent)) == query.ordinal:
-                score += s.w_answer_ordinal
-            out.append(Candidate(chunk, i, sent, score, v))
-        out.sort(key=lambda c: -c.score)
+        for chunk, i, sent in where:
+            v = vec_by_id.get(f"{chunk.chunk_id}:{i}")
+            if v is not None:
+                c = evidence(query, chunk, i, sent, v)
+                mu, sd = calibration.get(chunk.lang, (0.0, 1.0))
+                c.z = (c.cosine - mu) / sd
+                out.append(c)
         return out
 
-    def _select(self, candidates: list[Candidate]) -> list[Candidate]:
-        s = self.settings
-        best = candidates[0].score
-        picked = [candidates[0]]
-        pool = [c for c in candidates[1:] if c.score >= best - s.quote_margin]
-        while pool and len(picked) < s.max_quotes:
-            def mmr(c: Candidate) -> float:
-                return s.mmr_lambda * c.score - (1 - s.mmr_lambda) * max(float(c.vector @ p.vector) for p in picked)
 
-            nxt = max(pool, key=mmr)
-            pool.remove(nxt)
-            if max(float(nxt.vector @ p.vector) for p in picked) < s.near_duplicate:
-                picked.append(nxt)
-        sources = {c.chunk.source for c in picked}
-        other = next((c for c in candidates if c.chunk.source not in sources and c.score >= best - s.doc_margin),
-                     None)
-        if other is not None:  # questions often span documents: show the other one's best evidence too
-            picked = picked[: s.max_quotes - 1] + [other]
-        return picked
+def answer_with(query: Query, cands: list[Candidate], retrieved: list[ScoredChunk], s: Settings,
+                unmatched: tuple[str, ...] = ()) -> Answer:
+    """``unmatched``: the question's words the documents never mention (``HybridRetriever.unmatched_terms``)."""
+    ranked = rank(cands, query, s)
+    if not ranked or max(c.relevance for c in ranked) < s.refusal_threshold:
+        return refusal(query.text, retrieved)
+    return compose(query, select(ranked, query, s), retrieved, unmatched)
 
 
-def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk]) -> Answer:
-    """Join neighbouring sentences of one chunk into one quote, number the quotes, write the answer."""
-    groups: list[list[Candidate]] = []
-    for c in sorted(picked, key=lambda c: (c.chunk.chunk_id, c.index)):
-        last = groups[-1][-1] if groups else None
-        if last is not None and last.chunk.chunk_id == c.chunk.chunk_id and c.index == last.index + 1:
-            groups[-1].append(c)
-        else:
-            groups.append([c])
-    groups.sort(key=lambda g: -max(c.score for c in g))  # best evidence first
-    citations = [citation_for(n, g[0].chunk, g[0].sentence.char_start, g[-1].sentence.char_end)
-                 for n, g in enumerate(groups, 1)]
-    qlang = query.lang
-    lines = []
-    evidence_langs = {g[0].chunk.lang for g in groups}
-    if qlang != "fa" and evidence_langs == {"fa"}:
-        lines.append("The evidence is in Persian; quoted verbatim, not translated:")
-    elif qlang != "fa" and "fa" in evidence_langs:
-        lines.append("Part of the evidence is in Persian; quoted verbatim, not translated:")
-    lines += [f"“{c.quote}” [{c.n}]" for c in citations]
-    return Answer(query.text, "\n\n".join(lines), False, citations, retrieved)
+def quotable(sent: Sentence, query: Query, s: Settings) -> bool:
+    """Body text long enough to be evidence; a byline, caption or reference only when the question asks for it."""
+    if sent.role == "body":
+        return len(sent.text) >= s.min_quote_chars
+    return sent.role in query.roles or (sent.role == "title" and "heading" in query.roles)
 
 
-def refusal(question: str, retrieved: list[ScoredChunk]) -> Answer:
-    nearest = "; ".join(f"{r.chunk.source}" + (f" ({r.chunk.section})" if r.chunk.section else "")
-                        for r in retrieved[:3])
-    text = REFUSAL + (f" Nearest passages: {nearest}." if nearest else "")
-    return Answer(question, text, True, [], retrieved)
+def evidence(query: Query, chunk: Chunk, i: int, sent: Sentence, v: np.ndarray) -> Candidate:
+    q_terms = query.content_terms
+    terms = content(tokenize(sent.text))
+    return Candidate(
+        chunk, i, sent, v, float(v @ query.vector), chunk.lang != query.lang,
+        len(q_terms & terms) / len(q_terms) if q_terms else 0.0,
+        query.ordinal is not None and sentence_ordinal(sent.text, _line_prefix(chunk, sent)) == query.ordinal,
+        typed_value(query, chunk, sent.text),
+    )
+
+
+def typed_value(query: Query, chunk: Chunk, text: str) -> float:
+    """1 when ``text`` carries the kind of answer the question asks for, 0 when not, 0.5 when it cannot tell."""
+    kind = query.answer_type
+    if kind is None or (kind in ("person", "name") and chunk.lang == "fa"):
+        return 0.5  # no capitals in Persian script: a name cannot be told from its shape
+    return float(carries(text, kind))
+
+
+def rank(cands: list[Candidate], query: Query, s: Settings) -> list[Candidate]:
+    for c in cands:
+        c.relevance = c.cosine + s.lang_offset * c.cross + s.w_lexical * c.lexical + s.w_answer_ordinal * c.ordinal
+        c.score = c.relevance + (s.w_answer_type * (c.typed - 0.5) if query.answer_type else 0.0)
+    return sorted(cands, key=lambda c: (-c.score, c.chunk.chunk_id, c.index))
+
+
+def select(ranked: list[Candidate], query: Query, s: Settings) -> list[Candidate]:
+    best = ranked[0]
+    picked = [best]
+    follow = _continuation(best, ranked, query)
+    if follow is not None:
+        picked.append(follow)
+    pool = [c for c in ranked[1:] if c.score >= best.score - s.quote_margin and c is not follow]
+    while pool and len(picked) < s.max_quotes:
+        def mmr(c: Candidate) -> float:
+            return s.mmr_lambda * c.score - (1 - s.mmr_lambda) * max(float(c.vector @ p.vector) for p in picked)
+
+        nxt = max(pool, key=mmr)
+        pool.remove(nxt)
+        if max(float(nxt.vector @ p.vector) for p in picked) < s.near_duplicate:
+            picked.append(nxt)
+    sources = {c.chunk.source for c in picked}
+    other = next((c for c in ranked if c.chunk.source not in sources and c.score >= best.score - s.doc_margin),
+                 None)
+    if other is not None:  # questions often span documents: show the other one's best evidence too
+        if len(picked) < s.max_quotes:
+            picked.append(other)
+        elif other.relevance > picked[-1].relevance and picked[-1] is not follow:  # never displace better evidence
+            picked[-1] = other
+    return picked
+
+
+def _continuation(best: Candidate, ranked: list[Candidate], query: Query) -> Candidate | None:
+    """The next sentence of the best one's chunk, when it continues it: the best ends in ':' (a list follows),
+    or the best lacks the kind of answer asked for and the next one has it ("Today, …" updating a figure)."""
+    nxt = next((c for c in ranked if c.chunk.chunk_id == best.chunk.chunk_id and c.index == best.index + 1), None)
+    if nxt is None:
+        return None
+    if best.sentence.text.rstrip().endswith((":", "：")):
+        return nxt
+    if query.answer_type and best.typed == 0.0 and nxt.typed == 1.0:
+        return nxt
+    return None
 
 
 def _line_prefix(chunk: Chunk, s: Sentence) -> str:
     """The text before ``s`` on its line (where a list marker like "3." sits)."""
     rel = s.char_start - chunk.char_start
     return chunk.text[chunk.text.rfind("\n", 0, rel) + 1 : rel]
-

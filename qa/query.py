@@ -24,7 +24,8 @@ class Query:
     names: tuple[str, ...] = ()  # Persian spellings of the question's names the index never spells in Latin
     ordinal: int | None = None  # "the third goal" -> 3 (None when ordinals are off or there is none)
     history: tuple[str, ...] = ()  # earlier turns of the conversation (follow-up questions)
-    answer_type: str | None = None  # the kind of answer the wording asks for (a number, a date, a name, ...)
+    answer_type: str | None = None  # the kind of answer the wording asks for (qa/answertype.py)
+    roles: frozenset[str] = frozenset()  # non-body sentences the question asks for (bylines, references, ...)
     content_terms: frozenset[str] = field(init=False)  # content words of the question and its translation
 
     def __post_init__(self) -> None:

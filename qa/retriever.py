@@ -25,11 +25,16 @@ from verbatim.text.lang import detect_lang
 from verbatim.text.normalize import tokenize
 from verbatim.types import ScoredChunk
 
+from .answertype import expected_type, requested_roles
 from .corpus import CorpusView
 from .crosslingual import TermTranslator
 from .fusion import best_per_group, rrf
 from .ordinals import question_ordinal, sentence_ordinal
 from .query import Query
+
+BACKGROUND_CHUNKS = 64  # per language: enough sentences for a stable mean and spread, one store read
+BACKGROUND_SENTENCES = 256
+STEM = 5  # "invest" ~ "investment": words sharing their first five letters count as the same word
 
 
 class HybridRetriever(BaseRetriever):
@@ -41,8 +46,10 @@ class HybridRetriever(BaseRetriever):
     translator: TermTranslator | None = None
     k: int = 5
     reranker: Any = None
-    _meta: dict = PrivateAttr(default_factory=dict)  # chunk id -> (lang, source), filled as chunks are seen
+    # chunk id -> (lang, source, reference share), filled as chunks are seen
+    _meta: dict = PrivateAttr(default_factory=dict)
     _view: CorpusView | None = PrivateAttr(default=None)  # what BM25 and the vocabulary were built from
+    _background: dict | None = PrivateAttr(default=None)  # language -> sample of sentence vectors (calibration)
 
     @classmethod
     def from_store(cls, store: Store, settings: Settings | None = None, **kw) -> HybridRetriever:
@@ -93,6 +100,34 @@ class HybridRetriever(BaseRetriever):
         lexical = LexicalIndex.for_store(self.store, committed, view.chunks()) if self.lexical is not None else None
         return HybridRetriever._assemble(self.store, self.settings, lexical, translator, view)
 
+    def background(self) -> dict[str, np.ndarray]:
+        """Per document language, the vectors of a fixed sample of its sentences (chunk ids are content hashes:
+        the first ids are a pseudo-random, reproducible sample). Built once per prepared retriever."""
+        if self._background is None:
+            by_lang: dict[str, list[str]] = {}
+            meta = self._meta or {c.chunk_id: (c.lang,) for c in self.store.all_chunks()}
+            for cid in sorted(meta):
+                ids = by_lang.setdefault(meta[cid][0], [])
+                if len(ids) < BACKGROUND_CHUNKS:
+                    ids.append(cid)
+            out = {}
+            for lang, cids in by_lang.items():
+                sids = [f"{c.chunk_id}:{i}" for c in self.store.get_chunks(cids) for i in range(len(c.sentences))]
+                vecs = self.store.sentence_vectors(sids[:BACKGROUND_SENTENCES])
+                if len(vecs) >= 2:
+                    out[lang] = np.stack(list(vecs.values()))
+            self._background = out
+        return self._background
+
+    def calibration(self, query: Query) -> dict[str, tuple[float, float]]:
+        """Per document language: mean and spread of the question's cosine with that language's background
+        sentences. e5's cosine scale differs by language pair; a score over these is comparable across pairs."""
+        out = {}
+        for lang, vecs in self.background().items():
+            sims = vecs @ query.vector
+            out[lang] = (float(sims.mean()), max(float(sims.std()), 1e-3))
+        return out
+
     def analyze(self, question: Query | str) -> Query:
         """The question analysed once (a ``Query`` passes through): language, tokens, the one e5 encoding, the
         Persian pseudo-query (term translation and bridged names) and the ordinal."""
@@ -109,7 +144,8 @@ class HybridRetriever(BaseRetriever):
                 names = tuple(self.translator.names.bridge(question, lambda w: bool(lexical.search(tokenize(w), 1))))
         return Query(text=question, lang=lang, vector=self.store.embedder.encode_queries([question])[0],
                      tokens=tokens, translation=translation, names=names,
-                     ordinal=question_ordinal(question) if s.use_ordinals else None)
+                     ordinal=question_ordinal(question) if s.use_ordinals else None,
+                     answer_type=expected_type(question, lang), roles=requested_roles(question))
 
     def signals(self, question: Query | str, sources: list[str] | None = None) -> dict:
         """Every component's raw scores per chunk id: the input of fusion, refusal and the eval's diagnostics."""
@@ -134,8 +170,11 @@ class HybridRetriever(BaseRetriever):
                 out["bm25_names"] = self.lexical.search(tokenize(" ".join(q.names)), s.pool) if q.names else []
         return out
 
-    def fuse(self, sig: dict, langs: dict[str, str]) -> dict[str, float]:
+    def fuse(self, sig: dict, langs: dict[str, str], penalty: dict[str, float] | None = None) -> dict[str, float]:
+        """Fused score per chunk id; ``penalty`` (chunk id -> share of reference-list sentences) is subtracted,
+        weighted by ``w_reference``."""
         s = self.settings
+        penalty = penalty or {}
         if s.fusion == "rrf":
             lists = {name: best_per_group(sig[name]) for name in ("sent", "chunk", "bm25", "bm25_x") if name in sig}
             return rrf(lists, k=s.rrf_k)
@@ -153,7 +192,7 @@ class HybridRetriever(BaseRetriever):
                 v += dense_w * s.lang_offset
             v += s.w_bm25 * bm25.get(cid, 0.0) + s.w_bm25_crosslingual * bm25_x.get(cid, 0.0)
             v += s.w_names * names.get(cid, 0.0)
-            scores[cid] = v
+            scores[cid] = v - s.w_reference * penalty.get(cid, 0.0)
         return scores
 
     def retrieve(self, question: Query | str, k: int | None = None,
@@ -166,11 +205,13 @@ class HybridRetriever(BaseRetriever):
         unknown = sorted(cid for cid in candidates if cid not in known)  # safe while other threads add
         if unknown:  # chunk ids are content hashes: a chunk's language and source never change
             for c in self.store.get_chunks(unknown):
-                known[c.chunk_id] = (c.lang, c.source)
+                known[c.chunk_id] = (c.lang, c.source, c.share("reference"))
         meta = {cid: known[cid] for cid in candidates if cid in known}
         if sources:
             meta = {cid: m for cid, m in meta.items() if m[1] in sources}
-        fused = self.fuse(sig, {cid: m[0] for cid, m in meta.items()})
+        # a reference list matches its own topic's words; down-weighted unless the question asks for sources
+        penalty = {} if "reference" in query.roles else {cid: m[2] for cid, m in meta.items() if m[2]}
+        fused = self.fuse(sig, {cid: m[0] for cid, m in meta.items()}, penalty)
         # ties broken by id, not by set (hash) order: the same index gives the same ranking in every process
         order = sorted((cid for cid in fused if cid in meta), key=lambda cid: (-fused[cid], cid))
         want = max(k, 20) if self.reranker is not None else k
@@ -187,6 +228,24 @@ class HybridRetriever(BaseRetriever):
                 r.signals["rerank"] = float(sc)
             results.sort(key=lambda r: -r.signals["rerank"])
         return results[:k]
+
+    def unmatched_terms(self, query: Query, retrieved: list[ScoredChunk]) -> tuple[str, ...]:
+        """The question's words that no retrieved passage has, that no document has, and that have no translation
+        into the documents' vocabulary: what the documents never mention (a GDP asked of documents without one)."""
+        seen: set[str] = set()
+        for r in retrieved:
+            seen.update(tokenize(r.chunk.text))
+        stems = {t[:STEM] for t in seen if len(t) >= STEM}
+        out = []
+        for w in TermTranslator.query_items(query.tokens):
+            if w in seen or (len(w) >= STEM and w[:STEM] in stems):
+                continue
+            if self.lexical is not None and self.lexical.knows(w):
+                continue
+            if self.translator is not None and query.lang != "fa" and self.translator.translate([w]):
+                continue
+            out.append(w)
+        return tuple(out)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

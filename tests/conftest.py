@@ -51,6 +51,17 @@ def corpus_store(corpus_home):
     return Store(Settings(home=corpus_home, embedder=E5))
 
 
+@pytest.fixture(scope="module")
+def bot(corpus_store):
+    """The extractive answerer over the ingested corpus (no LLM)."""
+    from qa.chain import build_answerer
+    from qa.extractive import ExtractiveAnswerer
+
+    answerer = build_answerer(corpus_store.settings.with_(llm_base_url=""), corpus_store, "extractive")
+    assert isinstance(answerer, ExtractiveAnswerer)
+    return answerer
+
+
 @pytest.fixture
 def corpus_copy(corpus_home, tmp_path) -> Path:
     """A private copy of the ingested corpus home, for tests that write."""

@@ -12,7 +12,6 @@ import pytest
 from evals.dataset import load_items, read_corpus
 from qa.answer import REFUSAL, Answer
 from qa.chain import build_answerer, build_chain
-from qa.extractive import ExtractiveAnswerer
 from qa.ordinals import question_ordinal, sentence_ordinal
 from qa.render import to_markdown
 from verbatim.text.lang import detect_lang
@@ -26,7 +25,8 @@ PAPER = "china-central-asia-ai-rezapour-2024.md"
 ANSWERED = ["en-en-01", "en-fa-19", "en-fa-06", "fa-fa-01", "multi-01"]
 OFF_TOPIC = ["How do I bake sourdough bread?", "Who won the 2018 FIFA World Cup final?"]
 
-TOP_KEYS = {"question", "answer", "refused", "citations", "retrieved"}
+TOP_KEYS = {"question", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
+SPAN_KEYS = {"text", "source", "char_start", "char_end", "reading"}
 CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
 RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}
 HEADERS = ("The evidence is in Persian; quoted verbatim, not translated:",
@@ -34,25 +34,38 @@ HEADERS = ("The evidence is in Persian; quoted verbatim, not translated:",
 
 
 @pytest.fixture(scope="module")
-def bot(corpus_store) -> ExtractiveAnswerer:
-    answerer = build_answerer(corpus_store.settings.with_(llm_base_url=""), corpus_store, "extractive")
-    assert isinstance(answerer, ExtractiveAnswerer)
-    return answerer
-
-
-@pytest.fixture(scope="module")
 def answers(bot) -> dict[str, Answer]:
     return {iid: bot.answer(ITEMS[iid].question) for iid in ANSWERED}
 
 
+def preamble(answer: Answer) -> list[str]:
+    """The lines the answerer may write above the quotes: the key fact in bold (with its reading) and the caveat."""
+    lines = []
+    if answer.answer_span is not None:
+        s = answer.answer_span
+        lines.append(f"**{s.text}**" + (f" (reading: {s.reading})" if s.reading else ""))
+    if answer.caveat:
+        lines.append(answer.caveat)
+    return lines
+
+
 def residue(answer: Answer) -> str:
-    """The answer text with every “quote” [n] of its citations taken out: what the answerer wrote itself."""
+    """The answer text with the preamble and every “quote” [n] of its citations taken out: what else the
+    answerer wrote itself (at most the language note)."""
     text = answer.answer
+    for line in preamble(answer):
+        assert text.startswith(line + "\n\n"), f"the answer does not open with {line!r}"
+        text = text[len(line) + 2 :]
     for c in answer.citations:
         piece = f"“{c.quote}” [{c.n}]"
         assert text.count(piece) == 1, f"citation {c.n} is not quoted exactly once"
         text = text.replace(piece, "")
     return text.strip()
+
+
+def body_lines(answer: Answer) -> list[str]:
+    """The answer's lines after the preamble."""
+    return [ln for ln in answer.answer.split("\n\n")[len(preamble(answer)) :]]
 
 
 # ---------------------------------------------------------------- quotes are verbatim, markers match
@@ -98,7 +111,7 @@ def test_gold_evidence_is_quoted(answers):
 
 def test_english_question_answered_from_persian_says_so_and_does_not_translate(answers):
     a = answers["en-fa-19"]  # arms imports: 1.5% -> 18%, only in the Persian body
-    assert a.answer.splitlines()[0] == HEADERS[0]
+    assert body_lines(a)[0] == HEADERS[0]
     assert all(c.source == PAPER and detect_lang(c.quote) == "fa" for c in a.citations)
     assert any("۱۸ درصد" in c.quote for c in a.citations)
     # every string between “ and ” is a citation's quote (Persian quotes hold no curly quotes themselves)
@@ -111,13 +124,13 @@ def test_mixed_language_evidence_is_flagged(answers):
     a = answers["multi-01"]  # 41%/53% (English article) and ~40%/half (Persian paper)
     langs = {detect_lang(c.quote) for c in a.citations}
     assert langs == {"en", "fa"}
-    assert a.answer.splitlines()[0] == HEADERS[1]
+    assert body_lines(a)[0] == HEADERS[1]
 
 
 def test_english_answer_from_english_has_no_language_note(answers):
     a = answers["en-en-01"]
     assert all(detect_lang(c.quote) == "en" for c in a.citations)
-    assert not a.answer.startswith(HEADERS)
+    assert not any(h in a.answer for h in HEADERS)
     assert residue(a) == ""
 
 
@@ -155,6 +168,10 @@ def test_to_dict_contract(bot, corpus_store, k):
     a = bot.answer(ITEMS["en-fa-06"].question, k=k)
     d = a.to_dict()
     assert set(d) == TOP_KEYS
+    assert d["caveat"] is None or isinstance(d["caveat"], str)
+    if d["answer_span"] is not None:
+        sp = d["answer_span"]
+        assert set(sp) == SPAN_KEYS and sp["text"] == TEXTS[sp["source"]][sp["char_start"] : sp["char_end"]]
     assert d["question"] == ITEMS["en-fa-06"].question
     assert isinstance(d["answer"], str) and d["refused"] is False
     assert json.loads(json.dumps(d, ensure_ascii=False)) == d

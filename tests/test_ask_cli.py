@@ -27,7 +27,7 @@ HUAWEI = "Where and when did Huawei hold its first Central Asia Innovation Day?"
 FA_SOURCES = "داده‌های این پژوهش از چه نوع منابعی جمع‌آوری شده‌اند؟"
 BREAD = "How do I bake sourdough bread?"
 
-TOP_KEYS = {"question", "answer", "refused", "citations", "retrieved"}
+TOP_KEYS = {"question", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
 CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
 RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}
 
@@ -89,7 +89,11 @@ def test_ask_json(home, tmp_path):
     assert d["citations"] and all(c["source"] == PAPER for c in d["citations"])
     assert any("۱۸ درصد" in c["quote"] for c in d["citations"])
     assert "۱۸ درصد" in p.stdout  # Persian stays readable (ensure_ascii=False)
-    assert d["answer"].startswith("The evidence is in Persian")
+    assert "\n\nThe evidence is in Persian; quoted verbatim, not translated:\n\n" in f"\n\n{d['answer']}"
+    span = d["answer_span"]  # "how much": the figure, exact in its source, read for an English reader
+    if span is not None:
+        assert span["text"] == TEXTS[span["source"]][span["char_start"] : span["char_end"]]
+        assert d["answer"].startswith(f"**{span['text']}**") and span["reading"]
 
 
 def test_ask_markdown_has_footnotes(home, tmp_path):

@@ -193,7 +193,7 @@ def test_persian_evidence_is_right_to_left(session):
     q = quotes.nth(persian[0])
     assert q.evaluate("el => getComputedStyle(el).direction") == "rtl"
     assert q.evaluate("el => getComputedStyle(el.closest('p')).direction") == "rtl"
-    intro = turn.locator(".vb-bot p").first
+    intro = turn.locator(".vb-bot p:not(.vb-key):not(.vb-caveat)").first
     assert "Persian" in intro.inner_text() and intro.evaluate("el => getComputedStyle(el).direction") == "ltr"
     card = turn.locator(".vb-card").nth(persian[0])
     card.click()

@@ -86,7 +86,17 @@ def answer_html(i: int, view: dict, markdown: str) -> str:
     body = []
     if view["refused"]:
         body.append('<div class="vb-refusal-tag">Not answered by the documents</div>')
-    for p in paragraphs(view["answer"]):
+    paras = paragraphs(view["answer"])
+    span = view.get("answer_span")
+    if span and paras and paras[0].startswith(f"**{span['text']}**"):  # the key fact, marked in bold
+        reading = (f' <span class="vb-reading">(reading: {e(span["reading"])})</span>' if span.get("reading")
+                   else "")
+        body.append(f'<p class="vb-key" dir="auto"><b dir="auto">{e(span["text"])}</b>{reading}</p>')
+        paras = paras[1:]
+    if view.get("caveat") and paras and paras[0] == view["caveat"]:
+        body.append(f'<p class="vb-caveat" dir="auto">{e(view["caveat"])}</p>')
+        paras = paras[1:]
+    for p in paras:
         pieces = []
         for seg in segments(p, quotes):
             if seg.kind == "quote":

@@ -93,6 +93,10 @@ class LexicalIndex:
         bm25 = bm25s.BM25.load(str(folder), show_progress=False) if ids else None
         return cls(bm25, ids, version)
 
+    def knows(self, token: str) -> bool:
+        """Does any indexed chunk have this token?"""
+        return token in self._vocab
+
     def search(self, tokens: list[str], n: int) -> list[tuple[str, float]]:
         known = [t for t in tokens if t in self._vocab]
         if not known or self._bm25 is None:

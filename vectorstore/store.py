@@ -393,13 +393,15 @@ def chunk_metadata(c: Chunk) -> dict:
         "doc_id": c.doc_id, "doc_sha": c.doc_sha, "source": c.source, "title": c.title,
         "section": c.section or "", "page": c.page if c.page is not None else -1,
         "char_start": c.char_start, "char_end": c.char_end, "lang": c.lang,
-        "sentences": json.dumps([[s.char_start, s.char_end] for s in c.sentences]),
+        # [start, end] for body text, [start, end, role] for the rest (verbatim/text/roles.py)
+        "sentences": json.dumps([[s.char_start, s.char_end] + ([s.role] if s.role != "body" else [])
+                                 for s in c.sentences]),
     }
 
 
 def chunk_from_record(chunk_id: str, text: str, m: dict) -> Chunk:
     start = m["char_start"]
-    sents = tuple(Sentence(s, e, text[s - start : e - start]) for s, e in json.loads(m["sentences"]))
+    sents = tuple(Sentence(s, e, text[s - start : e - start], *role) for s, e, *role in json.loads(m["sentences"]))
     return Chunk(
         chunk_id=chunk_id, doc_id=m["doc_id"], source=m["source"], title=m["title"],
         section=m["section"] or None, page=None if m["page"] < 0 else m["page"],

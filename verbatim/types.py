@@ -35,6 +35,9 @@ class Sentence:
     char_start: int
     char_end: int
     text: str
+    # verbatim/text/roles.py: body, heading, title, caption, attribution, reference, ... An annotation, not part
+    # of a sentence's identity (its span): equal spans are the same sentence whatever role a chunker version gave
+    role: str = field(default="body", compare=False)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,6 +95,10 @@ class Chunk:
     @staticmethod
     def make_id(doc_id: str, doc_sha: str, char_start: int, char_end: int) -> str:
         return content_hash(doc_id, doc_sha, str(char_start), str(char_end))[:32]
+
+    def share(self, role: str) -> float:
+        """The share of this chunk's sentences that have ``role``."""
+        return sum(s.role == role for s in self.sentences) / max(1, len(self.sentences))
 
     def to_dict(self) -> dict:
         return {**asdict(self), "sentences": [s.to_dict() for s in self.sentences]}
@@ -152,4 +159,25 @@ class Citation:
 
     @classmethod
     def from_dict(cls, data: dict) -> Citation:
+        return cls(**_known(cls, data))
+
+
+@dataclass(frozen=True)
+class AnswerSpan:
+    """The key fact: the shortest exact span of a cited quote that answers (a number, a date, a name).
+
+    ``document_text[char_start:char_end] == text``; ``reading`` is a deterministic reading of a span in another
+    script than the question's (verbatim/text/reading.py), never a translation; None when not needed."""
+
+    text: str
+    source: str
+    char_start: int
+    char_end: int
+    reading: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AnswerSpan:
         return cls(**_known(cls, data))

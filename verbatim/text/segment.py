@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from verbatim.types import Sentence
 
 from .lang import detect_lang
+from .roles import block_role
 
 _ABBREV = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "al", "fig", "no", "vol",
@@ -113,6 +114,7 @@ def _runs_on(text: str, block: Block, nxt: Block) -> bool:
         and body[-1] not in _TERMINALS + ":"
         and not following.startswith("<sup>")
         and not _LIST_RE.match(following)
+        and block_role(text[block.start : block.end]) == "body"  # a credit line ends where it ends
     )
 
 

@@ -1,0 +1,139 @@
+"""From picked sentences to the answer: quotes, the key fact (``answer_span``) and what is not stated (``caveat``).
+
+The key fact is the typed span (qa/answertype.py) of a quote nearest to the question's own words there, that is
+not itself one of the question's words; best quote first. The caveat says when no quote carries the kind of
+answer asked for (a "how much" answered with no figure, a "when" with no date): the nearest quotes are still
+listed, and the reader is told they do not state it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from verbatim.text.normalize import normalize_map, tokenize
+from verbatim.text.reading import needs_reading, reading
+from verbatim.types import AnswerSpan, Citation, ScoredChunk
+
+from .answer import REFUSAL, Answer, citation_for
+from .answertype import counted, typed_spans, unit_hints
+from .query import Query
+
+if TYPE_CHECKING:
+
+    from .extractive import Candidate
+
+_WHAT = {"number": "the figure asked for", "date": "the date asked for", "person": "who it was",
+         "name": "the name asked for", "reason": "the reason asked for"}
+_SPAN_TYPES = ("number", "date", "person", "name")
+
+
+def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk],
+            unmatched: tuple[str, ...] = ()) -> Answer:
+    """Join neighbouring sentences of one chunk into one quote, number the quotes, write the answer."""
+    groups: list[list[Candidate]] = []
+    for c in sorted(picked, key=lambda c: (c.chunk.chunk_id, c.index)):
+        last = groups[-1][-1] if groups else None
+        if last is not None and last.chunk.chunk_id == c.chunk.chunk_id and c.index == last.index + 1:
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    groups.sort(key=lambda g: -max(c.score for c in g))  # best evidence first
+    citations = [citation_for(n, g[0].chunk, g[0].sentence.char_start, g[-1].sentence.char_end)
+                 for n, g in enumerate(groups, 1)]
+    span = key_span(query, citations)
+    same_lang = [c for c, g in zip(citations, groups) if g[0].chunk.lang == query.lang]
+    caveat = not_stated(query, citations, unmatched, same_lang)
+    lines = []
+    if span is not None:  # its quote is marked below: each citation is marked exactly once
+        lines.append(f"**{span.text}**" + (f" (reading: {span.reading})" if span.reading else ""))
+    if caveat:
+        lines.append(caveat)
+    evidence_langs = {g[0].chunk.lang for g in groups}
+    if query.lang != "fa" and evidence_langs == {"fa"}:
+        lines.append("The evidence is in Persian; quoted verbatim, not translated:")
+    elif query.lang != "fa" and "fa" in evidence_langs:
+        lines.append("Part of the evidence is in Persian; quoted verbatim, not translated:")
+    lines += [f"“{c.quote}” [{c.n}]" for c in citations]
+    return Answer(query.text, "\n\n".join(lines), False, citations, retrieved, answer_span=span, caveat=caveat)
+
+
+def key_span(query: Query, citations: list[Citation]) -> AnswerSpan | None:
+    kind = query.answer_type
+    if kind not in _SPAN_TYPES:
+        return None
+    asked = set(query.tokens)
+    hints = unit_hints(query.text) if kind == "number" else ()
+    for c in citations:
+        spans = [(a, b) for a, b in typed_spans(c.quote, kind) if not set(tokenize(c.quote[a:b])) <= asked]
+        if kind == "person":  # a person is mostly named with two words or more ("Chinese" is not one)
+            spans = [sp for sp in spans if " " in c.quote[sp[0] : sp[1]]] or spans
+        if not spans:
+            continue
+        anchors = _anchors(c.quote, query.content_terms)
+        a, b = min(spans, key=lambda sp: (not _hinted(c.quote, sp, hints),
+                                          min((abs(sp[0] - x) for x in anchors), default=0), sp[0]))
+        text = c.quote[a:b]
+        return AnswerSpan(text, c.source, c.char_start + a, c.char_start + b,
+                          reading(text) if needs_reading(text, query.lang) else None)
+    return None
+
+
+def _hinted(text: str, span: tuple[int, int], hints: tuple[str, ...]) -> bool:
+    """Does the span (or the words right after it) hold one of the hint words ("11 points" for "how many points")?"""
+    if not hints:
+        return False
+    near = text[span[0] : span[1] + 16].lower()
+    return any(h[: max(3, len(h) - 2)] in near for h in hints)
+
+
+def not_stated(query: Query, citations: list[Citation], unmatched: tuple[str, ...],
+               same_lang: list[Citation]) -> str | None:
+    """A caveat when the documents never mention a word of the question (its key concept: a GDP), or when no
+    quote carries the kind of answer asked for (numbers and dates only: names cannot be told in Persian script,
+    reasons are phrased too many ways)."""
+    named = [w for w in (_as_asked(query.text, w) for w in unmatched) if _is_name(w, query.text)]
+    if named:  # a name or acronym cannot be paraphrased away; an ordinary word can ("rebranded" ~ "renamed")
+        words = ", ".join(named)
+        return f"The passages below are the nearest the documents have, but none mentions {words}."
+    kind = query.answer_type
+    if kind not in ("number", "date"):
+        return None
+    if not any(typed_spans(c.quote, kind) for c in citations):
+        return f"The passages below are the nearest the documents have, but none states {_WHAT[kind]}."
+    nouns = counted(query.text) if kind == "number" else ()
+    if nouns and len(same_lang) == len(citations) and not any(
+            _hinted(c.quote, sp, nouns) for c in citations for sp in typed_spans(c.quote, kind)):
+        # "How many officers …" answered by quotes whose numbers count something else (checked in one language)
+        return f"The passages below give figures, but none counts {' '.join(nouns)}."
+    return None
+
+
+def _is_name(word: str, question: str) -> bool:
+    """Capitalized or an acronym, and not merely the question's first word."""
+    return any(ch.isupper() for ch in word) and not question.lstrip().startswith(word)
+
+
+def _as_asked(question: str, word: str) -> str:
+    """``word`` (a search-form token) as the question spells it."""
+    m = re.search(rf"\b{re.escape(word)}\b", question, re.IGNORECASE)
+    return m.group() if m else word
+
+
+def refusal(question: str, retrieved: list[ScoredChunk]) -> Answer:
+    nearest = "; ".join(f"{r.chunk.source}" + (f" ({r.chunk.section})" if r.chunk.section else "")
+                        for r in retrieved[:3])
+    text = REFUSAL + (f" Nearest passages: {nearest}." if nearest else "")
+    return Answer(question, text, True, [], retrieved)
+
+
+def _anchors(text: str, terms: frozenset[str]) -> list[int]:
+    """Original offsets in ``text`` where the question's content terms occur (matched on the search form)."""
+    if not terms:
+        return []
+    form, where = normalize_map(text)
+    out = []
+    for m in re.finditer(r"\w+", form):
+        if m.group() in terms:
+            out.append(where[m.start()])
+    return out

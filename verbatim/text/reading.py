@@ -1,0 +1,62 @@
+"""A deterministic reading of a short Persian/Arabic-script span for a reader of another script.
+
+Digits to ASCII (Persian decimal and thousands separators read as such), units, scales and months from fixed
+tables, everything else kept as written: a reading, never a translation, and never an invented word.
+"۴۲۳,۲ میلیارد مترمکعب" reads "423.2 billion cubic metres".
+"""
+
+from __future__ import annotations
+
+import re
+
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_WORDS = {
+    "درصد": "%", "٪": "%", "میلیارد": "billion", "میلیون": "million", "هزار": "thousand", "صد": "hundred",
+    "تریلیون": "trillion", "دلار": "dollars", "یورو": "euros", "یوان": "yuan", "روبل": "rubles", "ریال": "rials",
+    "تومان": "tomans", "مترمکعب": "cubic metres", "متر مکعب": "cubic metres", "کیلومتر": "kilometres",
+    "کیلومترمربع": "square kilometres", "کیلومتر مربع": "square kilometres", "متر": "metres", "کیلوگرم": "kilograms",
+    "تن": "tonnes", "سال": "years", "ماه": "months", "روز": "days", "ساعت": "hours", "دقیقه": "minutes",
+    "نفر": "people", "عضو": "members", "کشور": "countries", "درجه": "degrees", "هکتار": "hectares", "بشکه": "barrels",
+    "قرن": "century", "دهه": "decade", "و": "and",
+    "ژانویه": "January", "فوریه": "February", "مارس": "March", "آوریل": "April", "مه": "May", "می": "May",
+    "ژوئن": "June", "ژوئیه": "July", "جولای": "July", "اوت": "August", "آگوست": "August", "سپتامبر": "September",
+    "اکتبر": "October", "نوامبر": "November", "دسامبر": "December",
+    "فروردین": "Farvardin", "اردیبهشت": "Ordibehesht", "خرداد": "Khordad", "تیر": "Tir", "مرداد": "Mordad",
+    "شهریور": "Shahrivar", "مهر": "Mehr", "آبان": "Aban", "آذر": "Azar", "دی": "Dey", "بهمن": "Bahman",
+    "اسفند": "Esfand",
+}
+_PHRASES = sorted((w for w in _WORDS if " " in w), key=len, reverse=True)
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF]")
+_NUMBER = re.compile(r"[0-9]+(?:[,.٫٬][0-9]+)*")
+
+
+def needs_reading(span: str, question_lang: str) -> bool:
+    """A span in Arabic script (Persian digits included) for a question that is not in Persian."""
+    return question_lang != "fa" and bool(_ARABIC_SCRIPT.search(span))
+
+
+def reading(span: str) -> str:
+    text = " ".join(span.translate(_DIGITS).replace("\u200c", " ").split())
+    for phrase in _PHRASES:
+        text = text.replace(phrase, phrase.replace(" ", "\x00"))
+    out = []
+    for word in text.split(" "):
+        word = word.replace("\x00", " ")
+        bare = word.strip("،؛.,:()«»\"")
+        if _NUMBER.fullmatch(bare):
+            out.append(_number(bare))
+        elif bare in _WORDS:
+            out.append(_WORDS[bare])
+        else:
+            out.append(word)
+    return re.sub(r"\s+%", "%", " ".join(out))
+
+
+def _number(s: str) -> str:
+    """Persian separators: '٫' (or a ',' before one or two digits) is the decimal point; '٬' and ',' before three
+    digits group thousands."""
+    s = s.replace("٫", ".").replace("٬", ",")
+    parts = s.split(",")
+    if len(parts) == 2 and 1 <= len(parts[1]) <= 2:
+        return f"{parts[0]}.{parts[1]}"
+    return s
