@@ -1,4 +1,4 @@
-"""Serving commands: ``serve`` (web chat and HTTP API) and ``brief`` (a briefing file)."""
+"""Serving commands: ``serve`` (web chat and HTTP API), ``mcp`` (MCP over stdio) and ``brief`` (a briefing file)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,23 @@ def serve(
     from ui.server import serve as run
 
     raise typer.Exit(run(create_app(settings), host, port))
+
+
+@app.command()
+def mcp() -> None:
+    """MCP server over stdio (tools search, ask, sources), for desktop clients that spawn it; logs on stderr."""
+    import contextlib
+    import sys
+
+    settings = env_settings()
+    open_store(settings, read_only=True)  # a mismatched or unreachable index: exit 2 with one line, at once
+    # stdout is the protocol's wire: anything printed while the models load goes to stderr instead.
+    with contextlib.redirect_stdout(sys.stderr):
+        from ui.mcp_server import build_mcp
+        from ui.service import Service
+
+        server = build_mcp(Service(settings))
+    server.run("stdio")
 
 
 @app.command()

@@ -27,3 +27,18 @@ def to_markdown(answer: Answer, heading: bool = True) -> str:
             quote = " ".join(c.quote.split())
             lines.append(f"[^{c.n}]: “{quote}” — {where(c)}")
     return "\n".join(lines) + "\n"
+
+
+def footnotes(answer: Answer) -> str:
+    """The citations as plain footnotes, one paragraph each: ``[n] “quote” — where`` (empty when none).
+
+    Plain ``[n]``, not Markdown's ``[^n]`` or ``[n]: ...`` (a link definition, which renderers hide): chat
+    clients that ignore extra response fields still show every quote and its source.
+    """
+    return "\n\n".join(f"[{c.n}] “{' '.join(c.quote.split())}” — {where(c)}" for c in answer.citations)
+
+
+def with_footnotes(answer: Answer) -> str:
+    """The answer text with its ``[n]`` markers, then its footnotes."""
+    notes = footnotes(answer)
+    return f"{answer.answer}\n\n{notes}" if notes else answer.answer

@@ -7,9 +7,12 @@
     POST   /api/ingest       multipart, one file in field ``file`` -> ingest counts, file name, document
     DELETE /api/sources/{id} removes the document (and its stored upload)
     GET    /api/health       {"status": "ok"}; never needs the token
+    GET    /v1/models, POST /v1/chat/completions   OpenAI-compatible chat (ui/openai_api.py)
+    POST   /mcp              MCP over Streamable HTTP: tools search, ask, sources (ui/mcp_server.py)
 
-With ``VERBATIM_TOKEN`` set, every ``/api/*`` route but health needs ``Authorization: Bearer <token>`` and
-the UI asks for a login (any user name, the token as password). Errors are ``{"error": "one line"}``.
+With ``VERBATIM_TOKEN`` set, every ``/api/*`` route but health, ``/v1/*`` and ``/mcp`` need
+``Authorization: Bearer <token>`` and the UI asks for a login (any user name, the token as password). Errors
+are ``{"error": "one line"}`` (under ``/v1``: OpenAI's ``{"error": {"message": "one line", ...}}``).
 The OpenAPI schema is at ``/openapi.json``; the Swagger/ReDoc pages are off because they load from a CDN.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from contextlib import asynccontextmanager
 from typing import Literal
 
 from fastapi import FastAPI, Request
@@ -32,6 +36,8 @@ from vectorstore.store import Store
 from verbatim.settings import Settings
 from verbatim.text.lines import one_line
 
+from . import openai_api
+from .mcp_server import build_mcp, http_routes
 from .service import Service
 from .uploads import UploadError, receive_upload
 
@@ -58,8 +64,21 @@ def error(status: int, message: str, headers: dict | None = None) -> JSONRespons
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def error_at(path: str, status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    """The error in the shape the route's clients read: OpenAI's under ``/v1``, ``{"error": ...}`` elsewhere."""
+    if path.startswith("/v1/"):
+        return openai_api.openai_error(status, message, headers)
+    return error(status, message, headers)
+
+
+def needs_token(path: str) -> bool:
+    return (path.startswith(("/api/", "/v1/")) and path != "/api/health") or path == "/mcp" or \
+        path.startswith("/mcp/")
+
+
 class BearerToken:
-    """Pure ASGI middleware: ``/api/*`` (except ``/api/health``) needs the bearer token; checked before the body."""
+    """Pure ASGI middleware: ``/api/*`` (except ``/api/health``), ``/v1/*`` and ``/mcp`` need the bearer token;
+    checked before the body."""
 
     def __init__(self, app, token: str) -> None:
         self.app = app
@@ -67,14 +86,14 @@ class BearerToken:
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "")
-        if scope["type"] == "http" and path.startswith("/api/") and path != "/api/health":
+        if scope["type"] == "http" and needs_token(path):
             given = b""
             for name, value in scope.get("headers", []):
                 if name == b"authorization":
                     scheme, _, rest = value.partition(b" ")
                     given = rest.strip() if scheme.lower() == b"bearer" else b""
             if not hmac.compare_digest(given, self.token):
-                response = error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+                response = error_at(path, 401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -105,7 +124,8 @@ class CatchAll:
             log.error("%s %s failed", scope.get("method"), scope.get("path"), exc_info=exc)
             if started:
                 raise
-            await error(500, f"internal error ({type(exc).__name__}); see the server log")(scope, receive, send)
+            message = f"internal error ({type(exc).__name__}); see the server log"
+            await error_at(scope.get("path", ""), 500, message)(scope, receive, send)
 
 
 def create_app(settings: Settings, store: Store | None = None, service: Service | None = None,
@@ -116,11 +136,21 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     answerers) between apps, e.g. the same index served with and without a token.
     """
     service = service or Service(settings, store)
+    mcp = build_mcp(service)
+    mcp_routes = http_routes(mcp, token=bool(settings.token))  # before the lifespan: it makes the session manager
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with mcp.session_manager.run():
+            yield
+
     app = FastAPI(title="Verbatim", version="0.1.0", summary="Document-grounded answers with verbatim quotes.",
-                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.service = service
     _handlers(app)
     _routes(app, service)
+    app.include_router(openai_api.router(service))
+    app.router.routes.extend(mcp_routes)  # before the UI's mount at "/", which would take every path
     app.add_middleware(CatchAll)
     if settings.token:
         app.add_middleware(BearerToken, token=settings.token)
@@ -132,17 +162,17 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        return error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+        return error_at(request.url.path, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         problems = []
         for err in exc.errors():
             if err.get("type") == "json_invalid":
-                return error(422, "invalid request: the body is not valid JSON")
+                return error_at(request.url.path, 422, "invalid request: the body is not valid JSON")
             where = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
-        return error(422, "invalid request: " + "; ".join(problems))
+        return error_at(request.url.path, 422, "invalid request: " + "; ".join(problems))
 
 
 def _routes(app: FastAPI, service: Service) -> None:

@@ -14,7 +14,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,15 +97,16 @@ class Service:
         return self.answerer(answerer), self.check_sources(sources)
 
     def ask(self, question: str, k: int | None = None, sources: list[str] | None = None,
-            answerer: str | None = None) -> Answer:
-        events = list(self.events(question, k, sources, answerer))
+            answerer: str | None = None, history: Sequence = ()) -> Answer:
+        events = list(self.events(question, k, sources, answerer, history=history))
         return events[-1]["answer"]
 
     def events(self, question: str, k: int | None = None, sources: list[str] | None = None,
-               answerer: str | None = None) -> Iterator[dict]:
+               answerer: str | None = None, history: Sequence = ()) -> Iterator[dict]:
         """The chain's events: ``retrieved``, ``token``..., ``answer`` (see qa/chain.py)."""
         bot, sources = self.prepare(k, sources, answerer)
-        yield from answer_events(bot, question, k, sources)
+        extra = {"history": list(history)} if history else {}  # pass-through: the chain takes it (#16.1)
+        yield from answer_events(bot, question, k, sources, **extra)
 
     # ---- the library -----------------------------------------------------------------------------------
     def records(self) -> list[DocRecord]:

@@ -1,0 +1,95 @@
+"""Verbatim as an MCP server (the official ``mcp`` SDK): tools for agents, editors and desktop clients.
+
+    search(query, k=5, sources?)        ranked passages: rank, source, section, char_start, char_end, text, score
+    ask(question, k?, sources?, history?)  the answer object (``Answer.to_dict()``: answer with [n] markers,
+                                        refused, citations with verbatim offsets, retrieved, and any newer fields)
+    sources()                           the documents: id, title, source, langs, chunks, ingested_at
+
+Two transports, one server definition: stdio (``verbatim mcp``, what desktop clients spawn) and Streamable
+HTTP at ``/mcp`` of ``verbatim serve`` (stateless, JSON responses; behind the same bearer token as ``/api/*``).
+A bad argument (an unknown source, k out of range) is a tool error with one line; tools run in a worker
+thread (the SDK's ``run_sync``), so a slow answer never blocks the server's event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types import ToolAnnotations
+from pydantic import Field
+from starlette.routing import BaseRoute
+
+from verbatim.text.lines import one_line
+
+from .service import Service
+
+PATH = "/mcp"
+INSTRUCTIONS = ("Answers and passages from the user's own documents. Every quote in a citation is verbatim: "
+                "document_text[char_start:char_end] == quote. Use `ask` for an answer with citations (refused is "
+                "true when the documents do not answer), `search` for ranked passages, `sources` for the documents.")
+READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+
+K = Annotated[int, Field(ge=1, le=50, description="Passages retrieved (1-50).")]
+SOURCES = Annotated[list[str] | None, Field(description="Restrict to these file names (as `sources` lists them).")]
+
+
+def build_mcp(service: Service) -> MCPServer:
+    mcp = MCPServer("verbatim", title="Verbatim", version="0.1.0", instructions=INSTRUCTIONS)
+
+    @mcp.tool(annotations=READ_ONLY)
+    def search(query: Annotated[str, Field(min_length=1, max_length=4000)], k: K = 5,
+               sources: SOURCES = None) -> dict[str, Any]:
+        """Ranked passages for a query (retrieval only), each with its file and character offsets."""
+        with tool_errors():
+            retriever = service.answerer("extractive").retriever
+            hits = retriever.retrieve(retriever.analyze(query), k, service.check_sources(sources))
+        return {"query": query, "passages": [{"rank": i, **h.to_dict()} for i, h in enumerate(hits, 1)]}
+
+    @mcp.tool(annotations=READ_ONLY)
+    def ask(question: Annotated[str, Field(min_length=1, max_length=4000)], k: K | None = None,
+            sources: SOURCES = None,
+            history: Annotated[list[str] | None, Field(description="Earlier questions of the conversation, "
+                                                       "oldest first, for a follow-up question.")] = None,
+            ) -> dict[str, Any]:
+        """Answer from the documents with verbatim, cited quotes: `answer` has [n] markers, each citation holds
+        the quote, its file, section, page and offsets; `refused` is true when the documents do not answer."""
+        with tool_errors():
+            if not question.strip():
+                raise ValueError("question is empty")
+            return service.ask(question.strip(), k, sources, history=history or ()).to_dict()
+
+    @mcp.tool(annotations=READ_ONLY)
+    def sources() -> dict[str, Any]:
+        """The documents in the library: id, title, file name (`source`), languages, chunks, ingested_at."""
+        return {"documents": service.documents()}
+
+    return mcp
+
+
+@contextmanager
+def tool_errors() -> Iterator[None]:
+    """A ValueError (a bad argument: unknown source, blank question, an unconfigured answerer) reaches the client
+    as a one-line tool error; the SDK hides every other exception's text from the client and logs its traceback."""
+    try:
+        yield
+    except ValueError as exc:
+        raise ToolError(one_line(exc)) from exc
+
+
+def http_routes(mcp: MCPServer, token: bool) -> list[BaseRoute]:
+    """The Streamable HTTP endpoint at ``/mcp``, for the app's own router (its lifespan must enter
+    ``mcp.session_manager.run()``). Stateless: any worker answers any request, no session to lose.
+
+    Without a token the server is loopback-only (``verbatim serve`` refuses otherwise), so the SDK's DNS
+    rebinding check (Host and Origin must be loopback) stays on; with a token the bearer check guards it and the
+    server may be reached by any host name.
+    """
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False) if token else None
+    app = mcp.streamable_http_app(streamable_http_path=PATH, stateless_http=True, json_response=True,
+                                  transport_security=security, host="127.0.0.1")
+    return list(app.routes)

@@ -1,0 +1,178 @@
+"""An OpenAI-compatible chat API, so Open WebUI, AnythingLLM or any OpenAI client can ask Verbatim.
+
+    GET  /v1/models             one model, ``verbatim``
+    POST /v1/chat/completions   {"model": "verbatim", "messages": [...], "stream"?: bool,
+                                 "k"?, "sources"?, "answerer"? (as /api/ask)}
+
+The last user message is the question; the earlier user messages are its history. The message content is the
+answer with its ``[n]`` markers, then one footnote per citation (``[n] “quote” — title, section, p. (file,
+chars a–b)``), so clients that show only the content still show every quote and its source. Beside
+``choices`` the response carries the rest of the answer object (``Answer.to_dict()`` without ``answer``:
+``citations`` with their offsets, ``refused``, ``retrieved``, and whatever fields the contract gains); a
+stream carries them on its last chunk, the one with ``finish_reason``. Streams are server-sent events of
+``chat.completion.chunk`` objects ending with ``data: [DONE]``. Errors are OpenAI's shape:
+``{"error": {"message": "one line", "type", "param", "code"}}``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from qa.answer import Answer
+from qa.render import footnotes, with_footnotes
+from verbatim.text.lines import one_line
+
+from .service import Service
+
+log = logging.getLogger(__name__)
+
+MODEL = "verbatim"
+CREATED = 1_767_225_600  # 2026-01-01: the model's fixed "created" date in /v1/models
+ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
+               413: "invalid_request_error", 422: "invalid_request_error", 429: "rate_limit_error"}
+ERROR_CODES = {401: "invalid_api_key"}
+
+
+def openai_error(status: int, message: str, headers: dict | None = None, code: str | None = None) -> JSONResponse:
+    """An error as OpenAI returns it (the SDKs raise it with ``message``); request validation is a 400 there."""
+    status = 400 if status == 422 else status
+    body = {"message": message, "type": ERROR_TYPES.get(status, "server_error"), "param": None,
+            "code": code or ERROR_CODES.get(status)}
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+class TextPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")  # name, tool_calls, ... are accepted and not used
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[TextPart] | None = None
+
+    def text(self) -> str:
+        """The message text; ValueError for a part that is not text (images, audio, files)."""
+        if self.content is None or isinstance(self.content, str):
+            return (self.content or "").strip()
+        kinds = sorted({p.type for p in self.content if p.type != "text"})
+        if kinds:
+            raise ValueError(f"only text content is supported, not {', '.join(kinds)}")
+        return "\n".join(p.text or "" for p in self.content).strip()
+
+
+class ChatRequest(BaseModel):
+    # Clients send temperature, top_p, max_tokens, user, stream_options...: accepted and not used (the answer is
+    # extractive, or the LLM answerer's own settings apply).
+    model_config = ConfigDict(extra="allow")
+
+    model: str
+    messages: list[Message] = Field(min_length=1)
+    stream: bool = False
+    k: int | None = Field(None, ge=1, le=50)
+    sources: list[str] | None = Field(None, description="Restrict to these file names (as listed by /api/sources).")
+    answerer: Literal["auto", "extractive", "llm"] | None = None
+
+    def question_and_history(self) -> tuple[str, list[str]]:
+        """The last message's text (it must be the user's) and the earlier user messages' texts, oldest first."""
+        last = self.messages[-1]
+        if last.role != "user":
+            raise ValueError(f"the last message must be the user's question, not {last.role!r}")
+        question = last.text()
+        if not question:
+            raise ValueError("the last user message is empty")
+        history = [t for m in self.messages[:-1] if m.role == "user" and (t := m.text())]
+        return question, history
+
+
+def router(service: Service) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["openai"])
+
+    @api.get("/models")
+    def models() -> dict:
+        return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": CREATED,
+                                            "owned_by": "verbatim"}]}
+
+    @api.post("/chat/completions", response_model=None)
+    def chat_completions(req: ChatRequest) -> dict | JSONResponse | StreamingResponse:
+        """The answer as an OpenAI chat completion (or its chunk stream), with footnoted quotes and ``citations``."""
+        if req.model != MODEL:
+            return openai_error(404, f"model {req.model!r} does not exist; the one model is {MODEL!r}",
+                                code="model_not_found")
+        try:
+            question, history = req.question_and_history()
+            events = service.events(question, req.k, req.sources, req.answerer, history=history)
+            first = next(events)  # validation and retrieval happen here: a bad request is an error, not a stream
+        except ValueError as exc:
+            return openai_error(400, one_line(exc))
+        reply = Reply()
+        if req.stream:
+            return StreamingResponse(reply.stream(first, events), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        answer = next(ev["answer"] for ev in events if ev["type"] == "answer")
+        return reply.completion(answer)
+
+    return api
+
+
+class Reply:
+    """One response: its id and time, shared by every chunk of a stream."""
+
+    def __init__(self) -> None:
+        self.id = f"chatcmpl-{uuid.uuid4().hex}"
+        self.created = int(time.time())
+
+    def _head(self, kind: str) -> dict:
+        return {"id": self.id, "object": kind, "created": self.created, "model": MODEL}
+
+    def completion(self, answer: Answer) -> dict:
+        message = {"role": "assistant", "content": with_footnotes(answer)}
+        return {**self._head("chat.completion"),
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+                **extras(answer)}
+
+    def chunk(self, delta: dict, finish: str | None = None, **more) -> bytes:
+        body = {**self._head("chat.completion.chunk"),
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **more}
+        return sse(body)
+
+    def stream(self, first: dict, events: Iterator[dict]) -> Iterator[bytes]:
+        """The role, the answer's text as it comes (one chunk per token event), its footnotes, then the end."""
+        yield self.chunk({"role": "assistant", "content": ""})
+        try:
+            for ev in itertools.chain([first], events):
+                if ev["type"] == "token":
+                    yield self.chunk({"content": ev["text"]})
+                elif ev["type"] == "answer":
+                    answer: Answer = ev["answer"]
+                    notes = footnotes(answer)
+                    if notes:
+                        yield self.chunk({"content": "\n\n" + notes})
+                    yield self.chunk({}, "stop", **extras(answer))
+        except Exception as exc:  # the headers are sent: the error becomes the last event, as OpenAI streams it
+            log.error("chat completion stream failed", exc_info=exc)
+            yield sse({"error": {"message": f"internal error ({type(exc).__name__}); see the server log",
+                                 "type": "server_error", "param": None, "code": None}})
+        yield b"data: [DONE]\n\n"
+
+
+def extras(answer: Answer) -> dict:
+    """The answer object beside ``choices``: everything ``Answer.to_dict()`` holds but the text itself."""
+    return {k: v for k, v in answer.to_dict().items() if k != "answer"}
+
+
+def sse(body: dict) -> bytes:
+    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n".encode()
