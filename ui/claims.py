@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .provenance import Record, parse_lines
+from .provenance import Record, parse_lines, unescape
 
 FORMATS = (".md", ".html", ".htm", ".docx", ".json", ".jsonl")
 _MD_NOTE = re.compile(r"^\[\^(\d+)\]: “(.*)” — ", re.MULTILINE)  # greedy: a quote may hold "” — " itself
@@ -30,6 +30,9 @@ class Claim:
     record: Record
     quote: str | None  # what the file shows; None when its footnote is gone
     exact: bool  # answer objects hold the exact quote; briefings show it with whitespace collapsed
+    # The briefing's whole text, whitespace collapsed: where a quote is looked for when a converter (pandoc,
+    # LibreOffice) rebuilt the footnotes so that footnote ``n`` cannot be found by its number any more.
+    context: str = ""
 
 
 def read_claims(path: Path) -> list[Claim]:
@@ -42,7 +45,7 @@ def read_claims(path: Path) -> list[Claim]:
     except OSError as exc:
         raise ClaimsError(path, f"cannot read file: {exc.strerror or exc}") from exc
     if suffix == ".docx":
-        notes, records = _docx(path, data)
+        notes, records, whole = _docx(path, data)
     else:
         try:
             text = data.decode("utf-8-sig")
@@ -53,18 +56,19 @@ def read_claims(path: Path) -> list[Claim]:
             if not claims:
                 raise ClaimsError(path, "no quotes to verify (no citations)")
             return claims
-        notes, records = _html(text) if suffix in (".html", ".htm") else _markdown(text)
+        notes, records, whole = _html(text) if suffix in (".html", ".htm") else _markdown(text)
     if not records:
         raise ClaimsError(path, "no provenance found (not a briefing written by `verbatim brief`, or its "
                                 "Provenance appendix was removed)")
-    return [Claim(str(r.n), r, notes.get(r.n), exact=False) for r in records]
+    context = " ".join(whole.split())
+    return [Claim(str(r.n), r, notes.get(r.n), exact=False, context=context) for r in records]
 
 
-def _markdown(text: str) -> tuple[dict[int, str], list[Record]]:
-    return {int(m[1]): m[2] for m in _MD_NOTE.finditer(text)}, parse_lines(text)
+def _markdown(text: str) -> tuple[dict[int, str], list[Record], str]:
+    return {int(m[1]): m[2] for m in _MD_NOTE.finditer(text)}, parse_lines(text), unescape(text)
 
 
-def _html(text: str) -> tuple[dict[int, str], list[Record]]:
+def _html(text: str) -> tuple[dict[int, str], list[Record], str]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(text, "html.parser")
@@ -75,10 +79,10 @@ def _html(text: str) -> tuple[dict[int, str], list[Record]]:
         if span is not None and num.isdigit():
             notes[int(num)] = span.get_text().strip().removeprefix("“").removesuffix("”")
     appendix = soup.select_one("section.provenance") or soup
-    return notes, parse_lines(appendix.get_text("\n"))
+    return notes, parse_lines(appendix.get_text("\n")), soup.get_text(" ")
 
 
-def _docx(path: Path, data: bytes) -> tuple[dict[int, str], list[Record]]:
+def _docx(path: Path, data: bytes) -> tuple[dict[int, str], list[Record], str]:
     import io
     import zipfile
 
@@ -89,7 +93,7 @@ def _docx(path: Path, data: bytes) -> tuple[dict[int, str], list[Record]]:
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:  # not a zip, or a zip without a Word document
         raise ClaimsError(path, "not a valid .docx") from exc
     notes = {int(m[1]): m[2] for p in paras if (m := _DOCX_NOTE.match(p))}
-    return notes, parse_lines("\n".join(paras))
+    return notes, parse_lines("\n".join(paras)), " ".join(paras)
 
 
 def _answers(path: Path, text: str) -> list[Claim]:

@@ -31,7 +31,7 @@ INTRO = ("One line per quote: the document (file name and id), the SHA-256 of it
          "Re-check them with `verbatim verify FILE`.")
 # Whitespace-tolerant: converters wrap long lines (pandoc at 72 columns) and escape brackets (``\[3\]``).
 _LINE = re.compile(r"\[(\d+)\]\s+(\S(?:.*?\S)?)\s+·\s+doc\s+([0-9a-f]{16})\s+·\s+sha256\s+([0-9a-f]{64})"
-                   r"\s+·\s+chars\s+(\d+)\s*[–-]\s*(\d+)", re.DOTALL)
+                   r"\s+·\s+chars\s+(\d+)\s*(?:–|--?)\s*(\d+)", re.DOTALL)  # pandoc writes – as --
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # Markdown backslash escapes
 
 
@@ -64,9 +64,13 @@ class Record:
                    int(d["char_start"]), int(d["char_end"]))
 
 
+def unescape(text: str) -> str:
+    return _ESCAPE.sub(r"\1", text)
+
+
 def parse_lines(text: str) -> list[Record]:
     """Every provenance line in a briefing's text (Markdown escapes undone, wrapped lines joined)."""
-    text = _ESCAPE.sub(r"\1", text)
+    text = unescape(text)
     return [Record(int(m[1]), " ".join(m[2].split()), m[3], m[4], int(m[5]), int(m[6])) for m in _LINE.finditer(text)]
 
 

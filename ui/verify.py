@@ -108,10 +108,12 @@ def check(claim: Claim, sources) -> Result:
         still = "the quote is still at its offsets" if shows else "the quote is no longer at its offsets"
         return Result(claim, CHANGED, f"its text's sha256 is now {text_sha256(doc.text)[:12]}…, "
                                       f"was {r.sha256[:12]}… ({still})")
-    if claim.quote is None:
-        return Result(claim, DIFFERS, f"footnote {r.n} is not in the file")
     if span is None:
         return Result(claim, DIFFERS, f"the document has only {len(doc.text)} characters")
+    if claim.quote is None:
+        if claim.context and f"“{_flat(span)}”" in claim.context:
+            return Result(claim, OK, f"quoted in the text (footnote {r.n} is not where Verbatim put it)")
+        return Result(claim, DIFFERS, f"footnote {r.n} is not in the file, nor “{_short(span)}”")
     if not shows:
         return Result(claim, DIFFERS, f"the file shows “{_short(claim.quote)}”, the source has “{_short(span)}”")
     return Result(claim, OK)
@@ -131,11 +133,15 @@ def _pick(claim: Claim, found: list[Candidate]) -> Candidate:
 def _same(claim: Claim, span: str) -> bool:
     if claim.exact:
         return span == claim.quote
-    return " ".join(span.split()) == " ".join((claim.quote or "").split())
+    return _flat(span) == _flat(claim.quote or "")
+
+
+def _flat(s: str) -> str:
+    return " ".join(s.split())
 
 
 def _short(s: str) -> str:
-    s = " ".join(s.split())
+    s = _flat(s)
     return s if len(s) <= SHOWN else s[: SHOWN - 1] + "…"
 
 
