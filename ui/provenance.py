@@ -13,7 +13,8 @@ Visible text, because it is the one form that survived all 16 conversions measur
 LibreOffice docx->docx, docx->odt->docx, docx->txt, html->html, html->docx; pandoc docx->docx, docx->md, md->md,
 gfm->gfm, md->docx, md->html, html->md, html->docx, html->html; markdown-it md->html). A custom XML part was
 lost in 4 of the 6 .docx ones, custom document properties in 3, an HTML comment in 1 of 5 .md and 5 of 5 .html
-ones, a ``<script type="application/json">`` block and ``data-`` attributes in 5 of 5.
+ones, a ``<script type="application/json">`` block and ``data-`` attributes in 5 of 5. Hidden (``w:vanish``)
+.docx text survived the 6 .docx ones, but exists in .docx only and is nothing a reader can check by eye.
 ``ask --json`` carries the same records as a ``provenance`` list.
 """
 

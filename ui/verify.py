@@ -115,7 +115,8 @@ def check(claim: Claim, sources) -> Result:
             return Result(claim, OK, f"quoted in the text (footnote {r.n} is not where Verbatim put it)")
         return Result(claim, DIFFERS, f"footnote {r.n} is not in the file, nor “{_short(span)}”")
     if not shows:
-        return Result(claim, DIFFERS, f"the file shows “{_short(claim.quote)}”, the source has “{_short(span)}”")
+        shown, source = _apart(_flat(claim.quote), _flat(span))
+        return Result(claim, DIFFERS, f"the file shows “{shown}”, the source has “{source}”")
     return Result(claim, OK)
 
 
@@ -138,6 +139,14 @@ def _same(claim: Claim, span: str) -> bool:
 
 def _flat(s: str) -> str:
     return " ".join(s.split())
+
+
+def _apart(a: str, b: str) -> tuple[str, str]:
+    """Both strings from a little before where they first differ, shortened alike."""
+    i = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    start = max(0, i - SHOWN // 3)
+    lead = "…" if start else ""
+    return lead + _short(a[start:]), lead + _short(b[start:])
 
 
 def _short(s: str) -> str:
