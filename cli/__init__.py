@@ -2,7 +2,7 @@
 in the order ``verbatim --help`` lists them."""
 
 # isort: off
-from . import library, asking, serving, measuring  # noqa: F401
+from . import library, asking, serving, verifying, measuring  # noqa: F401
 # isort: on
 from .app import app, main
 

@@ -45,21 +45,25 @@ def ask(
     """Answer with verbatim, cited quotes (or say the documents do not answer)."""
     from qa.chain import build_answerer
     from qa.render import to_markdown
+    from ui.provenance import Origins
 
     if (question is None) == (questions is None):
         err.print("[red]error:[/] give a QUESTION or --questions FILE (not both)", soft_wrap=True)
         raise typer.Exit(2)
     batch = read_questions(questions) if questions is not None else [question]
     settings = env_settings()
+    store = open_store(settings, read_only=True)
     try:
-        bot = build_answerer(settings, open_store(settings, read_only=True), answerer)
+        bot = build_answerer(settings, store, answerer)
     except ValueError as exc:
         err.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from exc
+    origins = Origins(store)
     for q in batch:
         ans = bot.answer(q, k)
         if as_json or questions is not None:
-            print(json.dumps(ans.to_dict(), ensure_ascii=False))
+            # provenance (document id and text hash of every quote) lets `verbatim verify` re-check the output
+            print(json.dumps({**ans.to_dict(), "provenance": origins.records(ans.citations)}, ensure_ascii=False))
         elif markdown:
             print(to_markdown(ans))
         else:

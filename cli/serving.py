@@ -60,6 +60,7 @@ def brief(
 
     from qa.chain import build_answerer
     from ui import briefing
+    from ui.provenance import Origins
     from ui.service import index_date
 
     if out.suffix.lower() not in briefing.FORMATS:
@@ -77,7 +78,7 @@ def brief(
         err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
     answers = [bot.answer(q, k) for q in questions]
-    b = briefing.build(answers, title, index_date(store.documents()))
+    b = briefing.build(answers, title, index_date(store.documents()), Origins(store))
     try:
         briefing.write(b, out)
     except OSError as exc:

@@ -274,6 +274,7 @@ def test_briefing_download(session):
     text = Path(dl.value.path()).read_text(encoding="utf-8")
     assert f"## 1. {EN_Q}" in text and f"## 2. {FA_Q}" in text and "## Sources" in text
     assert "[^1]: “At a conference in Astana" in text
+    assert "## Provenance" in text and "- [1] why-china-leans-hard-on-central-asia.txt · doc " in text  # for verify
 
 
 def test_delete_a_document(session):

@@ -2,7 +2,8 @@
 
 Footnotes are numbered across the whole briefing. Output is a function of the answers, the title and the
 index date only (the newest ``ingested_at``, see ``service.index_date``): no clock, so the same index gives
-byte-identical files (the .docx zip entries get a fixed timestamp too).
+byte-identical files (the .docx zip entries get a fixed timestamp too). Built with the store's ``Origins``, a
+briefing ends with a Provenance appendix (one line per quote, see ``provenance``) that ``verbatim verify`` reads.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from qa.render import where
 from verbatim.types import Citation
 
 from .html import FONT_STACK, e
+from .provenance import HEADING, INTRO, Origins, Record
 from .text import Segment, direction, is_rtl, paragraphs, segments
 
 FORMATS = (".md", ".html", ".docx")
@@ -27,6 +29,7 @@ FORMATS = (".md", ".html", ".docx")
 class Note:
     num: int  # footnote number across the briefing
     citation: Citation
+    record: Record | None = None  # its provenance (document, text hash, offsets), when built with Origins
 
 
 @dataclass
@@ -57,8 +60,12 @@ class Briefing:
                     places.append(place)
         return [(title, source, places) for source, (title, places) in out.items()]
 
+    def records(self) -> list[Record]:
+        return [note.record for item in self.items for note in item.notes if note.record is not None]
 
-def build(answers: list[Answer], title: str = "Briefing", date: str | None = None) -> Briefing:
+
+def build(answers: list[Answer], title: str = "Briefing", date: str | None = None,
+          origins: Origins | None = None) -> Briefing:
     items, num = [], 0
     for a in answers:
         local: dict[int, int] = {}
@@ -66,7 +73,7 @@ def build(answers: list[Answer], title: str = "Briefing", date: str | None = Non
         for c in a.citations:
             num += 1
             local[c.n] = num
-            notes.append(Note(num, c))
+            notes.append(Note(num, c, origins.record(num, c) if origins is not None else None))
         quotes = {c.n: c.quote for c in a.citations}
         paras = []
         for p in paragraphs(a.answer):
@@ -104,6 +111,8 @@ def to_markdown(b: Briefing) -> str:
     lines += ["## Sources", ""]
     srcs = b.sources()
     lines += [f"- **{_flat(t)}** ({s})" + (f": {'; '.join(p)}" if p else "") for t, s, p in srcs] or ["- none cited"]
+    if records := b.records():
+        lines += ["", f"## {HEADING}", "", INTRO, ""] + [f"- {r.line()}" for r in records]
     return "\n".join(lines) + "\n"
 
 
@@ -115,6 +124,7 @@ h1 {{ font-size: 1.7rem; }} h2 {{ font-size: 1.2rem; margin-top: 2rem; }}
 .summary {{ color: #6b7280; }} .refused {{ color: #92400e; font-style: italic; }}
 .quote {{ background: #f3f4f6; }} sup a {{ text-decoration: none; }}
 ol.notes {{ font-size: .92rem; color: #374151; }} .where {{ color: #6b7280; }}
+.provenance li {{ font-size: .8rem; overflow-wrap: anywhere; }}
 """
 
 
@@ -152,7 +162,12 @@ def to_html(b: Briefing) -> str:
     srcs = b.sources()
     out += [f'<li dir="auto"><b>{e(t)}</b> ({e(s)})' + (f": {e('; '.join(p))}" if p else "") + "</li>"
             for t, s, p in srcs] or ["<li>none cited</li>"]
-    out.append("</ul></section></body></html>")
+    out.append("</ul></section>")
+    if records := b.records():
+        out.append(f'<section class="provenance"><h2>{HEADING}</h2><p class="where">{e(INTRO)}</p><ul>')
+        out += [f'<li class="where" dir="ltr">{e(r.line())}</li>' for r in records]
+        out.append("</ul></section>")
+    out.append("</body></html>")
     return "\n".join(out) + "\n"
 
 
@@ -205,6 +220,11 @@ def to_docx(b: Briefing) -> bytes:
         p.add_run(f" ({s})" + (f": {'; '.join(places)}" if places else ""))
     if not srcs:
         d.add_paragraph("none cited", style="List Bullet")
+    if records := b.records():
+        d.add_heading(HEADING, 1)
+        d.add_paragraph().add_run(INTRO).font.size = Pt(9)
+        for r in records:
+            d.add_paragraph().add_run(r.line()).font.size = Pt(8)
     buf = io.BytesIO()
     d.save(buf)
     return _fixed_zip(buf.getvalue(), stamp)

@@ -28,6 +28,7 @@ from verbatim.text.lines import one_line  # noqa: E402
 
 from . import briefing  # noqa: E402
 from . import html as H  # noqa: E402
+from .provenance import Origins  # noqa: E402
 from .service import Service, index_date  # noqa: E402
 from .uploads import UploadError, allowed_types, size_text, stage_file  # noqa: E402
 
@@ -108,7 +109,7 @@ def build_ui(service: Service) -> gr.Blocks:
         answers = [briefing.answer_from_view(t["answer"]) for t in turns if t.get("status") == "done"]
         if not answers:
             return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
-        b = briefing.build(answers, "Verbatim briefing", index_date(service.records()))
+        b = briefing.build(answers, "Verbatim briefing", index_date(service.records()), Origins(service.store))
         paths = []
         for fmt in (".md", ".docx"):
             data = briefing.render(b, fmt)
