@@ -64,7 +64,7 @@ def test_openai_sdk_answer_has_footnotes_and_verbatim_citations(server):
     assert_verbatim(server, extra["citations"])
     first = extra["citations"][0]
     # Plain clients see the quote and where it is: "[1] “quote” — title (file, chars a–b)".
-    assert "[1]" in content.split("\n\n")[0]
+    assert "[1]" in content.split("\n\n[1] “")[0]  # the marker in the answer, before its footnote
     assert f"[1] “{' '.join(first['quote'].split())}” — " in content
     assert f"({first['source']}, chars {first['char_start']}–{first['char_end']})" in content
     assert "Innovation Day" in content and first["source"] == ENGLISH
