@@ -1,43 +1,120 @@
-"""Answer metrics: quote-hit, citation verbatim rate, refusal and false-refusal rates, latency.
+"""Answer metrics: quote-hit, citation verbatim rate, the key fact (span hit, exact match, token F1), non-body
+quotes, refusals and caveats, latency.
 
 Maths in pure functions over plain values (``answer_metrics``); ``run_answer_eval`` does the I/O.
 """
 
 from __future__ import annotations
 
+import re
 import time
+import unicodedata
+from collections import Counter
 from pathlib import Path
 
+from qa.answer import Answer
+from qa.answertype import expected_type
 from qa.chain import build_answerer
 from vectorstore.store import Store
 from verbatim.settings import Settings
 from verbatim.text.normalize import normalize
+from verbatim.types import Citation
 
 from .dataset import EvalItem, gold_spans, read_corpus
 from .metrics import mean, overlaps, percentile
 
 
 def answer_metrics(rows: list[dict]) -> dict:
-    """rows: {"answerable", "refused", "quote_hit" (float|None), "verbatim": [bool], "answer_in_quotes"
-    (bool|None), "ms"} per item."""
+    """rows (``answer_row``): {"answerable", "refused", "caveat", "quote_hit" (float|None), "verbatim": [bool],
+    "roles": [str] (one per citation), "answer_in_quotes", "factoid", "span_hit", "span_em", "span_f1" (None when
+    not applicable), "ms"} per item."""
     ans = [r for r in rows if r["answerable"]]
     una = [r for r in rows if not r["answerable"]]
     checks = [v for r in rows for v in r["verbatim"]]
+    roles = [x for r in rows for x in r.get("roles", [])]
     out = {
         "quote_hit": mean([r["quote_hit"] for r in ans]),
         "citation_verbatim_rate": (sum(checks) / len(checks)) if checks else 1.0,
         "citations": len(checks),
+        "non_body_quote_share": (sum(x != "body" for x in roles) / len(roles)) if roles else 0.0,
         "refusal_rate_unanswerable": mean([float(r["refused"]) for r in una]) if una else float("nan"),
+        "unanswerable_refused_or_caveated": mean([float(r["refused"] or r.get("caveat", False)) for r in una])
+        if una else float("nan"),
         "false_refusal_rate": mean([float(r["refused"]) for r in ans]) if ans else float("nan"),
+        "answerable_caveated": mean([float(r.get("caveat", False)) for r in ans]) if ans else float("nan"),
         "latency_p50_ms": percentile([r["ms"] for r in rows], 50),
         "latency_p95_ms": percentile([r["ms"] for r in rows], 95),
         "n_answerable": len(ans),
         "n_unanswerable": len(una),
     }
-    with_answers = [r for r in ans if r.get("answer_in_quotes") is not None]
-    if with_answers:
-        out["answer_in_quotes"] = mean([float(r["answer_in_quotes"]) for r in with_answers])
+    for key, name in (("answer_in_quotes", "answer_in_quotes"), ("span_em", "span_exact_match"),
+                      ("span_f1", "span_f1")):
+        vals = [float(r[key]) for r in ans if r.get(key) is not None]
+        if vals:
+            out[name] = mean(vals)
+    factoid = [r for r in ans if r.get("factoid")]
+    if factoid:
+        out["n_factoid"] = len(factoid)
+        out["span_hit_factoid"] = mean([float(bool(r.get("span_hit"))) for r in factoid])
     return out
+
+
+def answer_row(item: EvalItem, answer: Answer, gold: list[list[tuple[str, int, int]]], texts: dict[str, str],
+               ms: float = 0.0) -> dict:
+    """What ``answer_metrics`` reads about one answer (pure: the answer, its gold and the documents' texts)."""
+    cites = [(c.source, c.char_start, c.char_end) for c in answer.citations]
+    quotes = normalize(" ".join(c.quote for c in answer.citations))
+    golds = item.answers if item.answerable else []
+    span = answer.answer_span.text if answer.answer_span is not None else None
+    return {
+        "answerable": item.answerable,
+        "refused": answer.refused,
+        "caveat": answer.caveat is not None,
+        "quote_hit": quote_hit(cites, gold) if item.answerable else None,
+        "verbatim": [texts.get(c.source, "")[c.char_start : c.char_end] == c.quote for c in answer.citations],
+        "roles": [cited_role(answer, c) for c in answer.citations],
+        "answer_in_quotes": any(normalize(x) in quotes for x in golds) if golds else None,
+        "factoid": bool(golds) and expected_type(item.question, item.lang) in FACTOID,
+        "span_hit": span_contains(span, golds) if golds else None,
+        "span_em": max(float(squad_norm(span or "") == squad_norm(x)) for x in golds) if golds else None,
+        "span_f1": max(token_f1(span or "", x) for x in golds) if golds else None,
+        "ms": ms,
+    }
+
+
+FACTOID = ("number", "date", "person", "name")  # the types ``answer_span`` is given for (qa/compose.py)
+_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
+
+
+def squad_norm(text: str) -> str:
+    """SQuAD's answer normalization (lower case, no punctuation, no English articles), digits folded to ASCII."""
+    folded = normalize(text)  # case, Arabic/Persian letters and digits folded, ZWNJ dropped
+    folded = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in folded)
+    return " ".join(_ARTICLES.sub(" ", folded).split())
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    p, g = squad_norm(prediction).split(), squad_norm(gold).split()
+    common = sum((Counter(p) & Counter(g)).values())
+    if not p or not g or common == 0:
+        return float(p == g)
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def span_contains(span: str | None, golds: list[str]) -> bool:
+    """The span holds a gold answer and is at most about three times its length (the issue's measure)."""
+    if not span:
+        return False
+    s = squad_norm(span)
+    return any((g := squad_norm(x)) and g in s and len(s) <= 3 * len(g) for x in golds)
+
+
+def cited_role(answer: Answer, c: Citation) -> str:
+    """The role of the cited sentences (the first non-body one when a quote joins several)."""
+    roles = [s.role for r in answer.retrieved if r.chunk.source == c.source for s in r.chunk.sentences
+             if s.char_start < c.char_end and c.char_start < s.char_end]
+    return next((x for x in roles if x != "body"), "body")
 
 
 def quote_hit(citations: list[tuple[str, int, int]], gold: list[list[tuple[str, int, int]]]) -> float:
@@ -56,19 +133,12 @@ def run_answer_eval(items: list[EvalItem], corpus: Path, settings: Settings, hom
         t = time.perf_counter()
         a = bot.answer(it.question)
         ms = (time.perf_counter() - t) * 1000
-        cites = [(c.source, c.char_start, c.char_end) for c in a.citations]
-        row = {
-            "answerable": it.answerable,
-            "refused": a.refused,
-            "quote_hit": quote_hit(cites, gold_spans(it, texts)) if it.answerable else None,
-            "verbatim": [texts[c.source][c.char_start : c.char_end] == c.quote for c in a.citations],
-            "answer_in_quotes": (any(normalize(x) in normalize(" ".join(c.quote for c in a.citations))
-                                     for x in it.answers) if it.answers and it.answerable else None),
-            "ms": ms,
-        }
+        row = answer_row(it, a, gold_spans(it, texts) if it.answerable else [], texts, ms)
         rows.append(row)
-        per_item.append({"id": it.id, "kind": it.kind, "refused": a.refused, "citations": cites,
-                         "quote_hit": row["quote_hit"]})
+        per_item.append({"id": it.id, "kind": it.kind, "refused": a.refused, "caveat": a.caveat,
+                         "citations": [(c.source, c.char_start, c.char_end) for c in a.citations],
+                         "answer_span": a.answer_span.to_dict() if a.answer_span else None,
+                         "quote_hit": row["quote_hit"], "span_hit": row["span_hit"]})
     out = answer_metrics(rows)
     out["by_kind"] = {k: answer_metrics([r for r, it in zip(rows, items) if it.kind == k])
                       for k in sorted({it.kind for it in items})}

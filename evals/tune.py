@@ -22,10 +22,10 @@ from ingest.pipeline import ingest_paths
 from qa.chain import build_answerer
 from vectorstore.store import Store
 from verbatim.settings import Settings
-from verbatim.text.normalize import normalize
 
+from .answers import answer_metrics, answer_row
 from .dataset import EvalItem, gold_spans, load_items, read_corpus
-from .metrics import mean, overlaps
+from .metrics import mean
 from .squad import import_squad
 
 GRID = {
@@ -96,43 +96,17 @@ def score(data: dict, s: Settings) -> dict:
         q = replace(q, answer_type=expected_type(q.text, q.lang), roles=requested_roles(q.text))
         cands = [replace(c, typed=typed_value(q, c.chunk, c.sentence.text)) for c in cands]
         a = answer_with(q, cands, retrieved, s, unmatched)
-        per.append(item_metrics(it, a, gold))
+        per.append(answer_row(it, a, gold, data["texts"]))
     return summarize(per)
 
 
-def item_metrics(it: EvalItem, a, gold) -> dict:
-    cites = [(c.source, c.char_start, c.char_end) for c in a.citations]
-    quotes = normalize(" ".join(c.quote for c in a.citations))
-    row = {"answerable": it.answerable, "refused": a.refused, "caveat": a.caveat is not None,
-           "kind": it.kind}
-    if it.answerable:
-        row["quote_hit"] = sum(any(overlaps(c, sp) for c in cites for sp in spans) for spans in gold) / len(gold)
-        if it.answers:
-            row["in_quotes"] = any(normalize(x) in quotes for x in it.answers)
-            if a.answer_span is not None:
-                span = normalize(a.answer_span.text)
-                row["span_hit"] = any(normalize(x) in span and len(span) <= 3 * max(len(normalize(x)), 1)
-                                      for x in it.answers)
-            row["typed"] = a.answer_span is not None
-    return row
+SHOWN = ("quote_hit", "answer_in_quotes", "false_refusal_rate", "answerable_caveated",
+         "unanswerable_refused_or_caveated", "non_body_quote_share", "span_hit_factoid", "span_f1")
 
 
-def summarize(per: list[dict]) -> dict:
-    ans = [r for r in per if r["answerable"]]
-    una = [r for r in per if not r["answerable"]]
-    typed = [r for r in ans if r.get("typed")]
-    return {
-        "n": len(per),
-        "quote_hit": mean([r["quote_hit"] for r in ans]),
-        "in_quotes": mean([float(r["in_quotes"]) for r in ans if "in_quotes" in r]) if any(
-            "in_quotes" in r for r in ans) else float("nan"),
-        "false_refusal": mean([float(r["refused"]) for r in ans]),
-        "answerable_caveated": mean([float(r["caveat"]) for r in ans]),
-        "unanswerable_refused_or_caveated": mean([float(r["refused"] or r["caveat"]) for r in una]) if una
-        else float("nan"),
-        "span_share": len(typed) / max(1, len(ans)),
-        "span_hit_of_typed": mean([float(r.get("span_hit", False)) for r in typed]) if typed else float("nan"),
-    }
+def summarize(rows: list[dict]) -> dict:
+    m = answer_metrics(rows)
+    return {"n": len(rows), **{k: m.get(k, float("nan")) for k in SHOWN}}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -71,8 +71,12 @@ def key_span(query: Query, citations: list[Citation]) -> AnswerSpan | None:
         if not spans:
             continue
         anchors = _anchors(c.quote, query.content_terms)
-        a, b = min(spans, key=lambda sp: (not _hinted(c.quote, sp, hints),
-                                          min((abs(sp[0] - x) for x in anchors), default=0), sp[0]))
+        a, b = min(spans, key=lambda sp: (not _hinted(c.quote, sp, hints), -_coverage(sp, anchors),
+                                          min((abs(sp[0] - x) for x, _ in anchors), default=0), sp[0]))
+        if kind == "date" and _YEAR_ASKED.search(query.text):  # "what year": the year, not the full date
+            year = _YEAR.search(c.quote, a, b)
+            if year is not None:
+                a, b = year.span()
         text = c.quote[a:b]
         return AnswerSpan(text, c.source, c.char_start + a, c.char_start + b,
                           reading(text) if needs_reading(text, query.lang) else None)
@@ -127,13 +131,26 @@ def refusal(question: str, retrieved: list[ScoredChunk]) -> Answer:
     return Answer(question, text, True, [], retrieved)
 
 
-def _anchors(text: str, terms: frozenset[str]) -> list[int]:
-    """Original offsets in ``text`` where the question's content terms occur (matched on the search form)."""
+_YEAR_ASKED = re.compile(r"\b(?:what|which|in what|what) year\b|چه\s*سالی|در\s*چه\s*سال|سال\s*چند", re.IGNORECASE)
+_YEAR = re.compile(r"(?<![0-9۰-۹])(?:[1۱][0-9۰-۹]|[2۲][0۰])[0-9۰-۹]{2}(?![0-9۰-۹])")
+WINDOW = 100  # characters either side of a span in which the question's words are counted (measured below)
+
+
+def _coverage(span: tuple[int, int], anchors: list[tuple[int, str]]) -> int:
+    """How many distinct question terms occur near the span: the sliding-window idea of the SQuAD baselines.
+    Span hit on factoid questions (evals.tune, 50 paragraphs each; PersianQA / XQuAD en / en->de), window 0:
+    .084/.454/.158, 30: .089/.428/.145, 60: .112/.421/.164, 100: .112/.447/.171, 150: .084/.441/.164,
+    250: .084/.434/.151 -- 100 is best on the mean and within .01 of the best on every set."""
+    return len({t for x, t in anchors if span[0] - WINDOW <= x <= span[1] + WINDOW})
+
+
+def _anchors(text: str, terms: frozenset[str]) -> list[tuple[int, str]]:
+    """(original offset, term) in ``text`` where the question's content terms occur (matched on the search form)."""
     if not terms:
         return []
     form, where = normalize_map(text)
     out = []
     for m in re.finditer(r"\w+", form):
         if m.group() in terms:
-            out.append(where[m.start()])
+            out.append((where[m.start()], m.group()))
     return out
