@@ -33,7 +33,7 @@ def answer_metrics(rows: list[dict]) -> dict:
     checks = [v for r in rows for v in r["verbatim"]]
     roles = [x for r in rows for x in r.get("roles", [])]
     out = {
-        "quote_hit": mean([r["quote_hit"] for r in ans]),
+        "quote_hit": mean([r["quote_hit"] for r in ans]) if ans else float("nan"),
         "citation_verbatim_rate": (sum(checks) / len(checks)) if checks else 1.0,
         "citations": len(checks),
         "non_body_quote_share": (sum(x != "body" for x in roles) / len(roles)) if roles else 0.0,

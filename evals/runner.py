@@ -76,9 +76,21 @@ def write_report(result: dict, out_dir: Path, title: str, items: list[EvalItem])
     return text
 
 
+PER_KIND = ["quote_hit", "answer_in_quotes", "span_hit_factoid", "span_exact_match", "span_f1",
+            "non_body_quote_share", "false_refusal_rate", "answerable_caveated", "unanswerable_refused_or_caveated"]
+
+
 def answer_table(answers: dict) -> list[str]:
     keys = [k for k in answers if not isinstance(answers[k], dict | list)]
-    return ["Answers:", "", "| metric | value |", "|---|---|", *[f"| {k} | {_fmt(answers[k])} |" for k in keys]]
+    out = ["Answers:", "", "| metric | value |", "|---|---|", *[f"| {k} | {_fmt(answers[k])} |" for k in keys]]
+    kinds = answers.get("by_kind") or {}
+    if kinds:
+        out += ["", "Answers per kind:", "", "| kind | n | " + " | ".join(PER_KIND) + " |",
+                "|---" * (len(PER_KIND) + 2) + "|"]
+        for kind, m in kinds.items():
+            n = m["n_answerable"] + m["n_unanswerable"]
+            out.append(f"| {kind} | {n} | " + " | ".join(_fmt(m[k]) if k in m else "-" for k in PER_KIND) + " |")
+    return out
 
 
 def _fmt(v) -> str:
