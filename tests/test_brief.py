@@ -133,3 +133,19 @@ def test_usage_errors(run):
     empty.write_text("\n\n", encoding="utf-8")
     none = run["invoke"]("brief", str(empty), "-o", str(run["folder"] / "b.md"))
     assert none.exit_code == 2 and "no questions" in none.output
+
+
+def test_the_key_fact_is_bold_in_every_format(run):
+    """FA_Q asks for a share: its answer_span (a Persian figure, with its reading) heads the answer in bold."""
+    span = run["answers"][1]["answer_span"]
+    assert span is not None and span["reading"]
+    md = run["brief"]("k.md").decode("utf-8")
+    assert f"\n**{span['text']}** (reading: {span['reading']})\n" in md
+    page = run["brief"]("k.html").decode("utf-8")
+    assert f'<b class="key" dir="auto">{html.escape(span["text"])}</b> (reading: {span["reading"]})' in page
+    assert f"**{span['text']}**" not in page
+    run["brief"]("k.docx")
+    d = docx.Document(str(run["folder"] / "k.docx"))
+    bold = [r.text for p in d.paragraphs for r in p.runs if r.bold]
+    assert span["text"] in bold
+    assert not any(f"**{span['text']}**" in p.text for p in d.paragraphs)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qa.answer import Answer
 from qa.render import where
-from verbatim.types import Citation
+from verbatim.types import AnswerSpan, Citation
 
 from .html import FONT_STACK, e
 from .provenance import HEADING, INTRO, Origins, Record
@@ -76,7 +76,11 @@ def build(answers: list[Answer], title: str = "Briefing", date: str | None = Non
             notes.append(Note(num, c, origins.record(num, c) if origins is not None else None))
         quotes = {c.n: c.quote for c in a.citations}
         paras = []
-        for p in paragraphs(a.answer):
+        for i, p in enumerate(paragraphs(a.answer)):
+            key = f"**{a.answer_span.text}**" if a.answer_span is not None else None
+            if i == 0 and key and p.startswith(key):  # the key fact: bold in every format
+                paras.append([Segment("key", a.answer_span.text), Segment("text", p[len(key) :])])
+                continue
             segs = [Segment(s.kind, s.text, local.get(s.n) if s.n is not None else None) for s in segments(p, quotes)]
             paras.append(segs)
         items.append(Item(a.question, a.refused, paras, notes, list(a.notes)))
@@ -102,7 +106,8 @@ def to_markdown(b: Briefing) -> str:
         if item.refused:
             lines += ["_Not answered by the documents._", ""]
         for segs in item.paragraphs:
-            lines += ["".join(f"[^{s.n}]" if s.kind == "marker" else s.text for s in segs), ""]
+            lines += ["".join(f"[^{s.n}]" if s.kind == "marker" else f"**{s.text}**" if s.kind == "key" else s.text
+                              for s in segs), ""]
         lines += [f"> Note: {_flat(x)}" for x in item.extra] + ([""] if item.extra else [])
         for note in item.notes:
             lines.append(f"[^{note.num}]: “{_flat(note.citation.quote)}” — {where(note.citation)}")
@@ -145,6 +150,8 @@ def to_html(b: Briefing) -> str:
                     html_segs.append(f'<sup><a href="#fn-{s.n}" id="ref-{s.n}">{s.n}</a></sup>')
                 elif s.kind == "quote":
                     html_segs.append(f'<span class="quote" dir="auto">{e(s.text)}</span>')
+                elif s.kind == "key":
+                    html_segs.append(f'<b class="key" dir="auto">{e(s.text)}</b>')
                 else:
                     html_segs.append(e(s.text))
             out.append(f'<p dir="{direction(text) or "auto"}">{"".join(html_segs)}</p>')
@@ -200,6 +207,7 @@ def to_docx(b: Briefing) -> bytes:
                 else:
                     run = p.add_run(s.text)
                     run.italic = s.kind == "quote"
+                    run.bold = s.kind == "key"
                 _rtl_run(run, s.text)
         for x in item.extra:
             d.add_paragraph().add_run(f"Note: {x}").italic = True
@@ -287,5 +295,6 @@ def answer_from_view(view: dict) -> Answer:
     """An Answer rebuilt from the web UI's view dict (what a conversation briefing needs)."""
     fields = ("n", "source", "title", "section", "page", "quote", "char_start", "char_end")
     cits = [Citation(**{k: c[k] for k in fields}) for c in view["citations"]]
+    span = AnswerSpan.from_dict(view["answer_span"]) if view.get("answer_span") else None
     return Answer(view["question"], view["answer"], view["refused"], cits, [], view.get("answerer", "extractive"),
-                  list(view.get("notes", [])))
+                  list(view.get("notes", [])), answer_span=span, caveat=view.get("caveat"))

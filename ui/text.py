@@ -16,7 +16,7 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 @dataclass(frozen=True)
 class Segment:
-    kind: str  # "text" | "quote" | "marker"
+    kind: str  # "text" | "quote" | "marker" (| "key": the answer_span, in briefings)
     text: str
     n: int | None = None  # citation number of a marker (or of the citation a quote belongs to)
 
