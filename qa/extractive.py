@@ -52,8 +52,10 @@ class ExtractiveAnswerer(AnswererBase):
 
     def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
         query = self.retriever.analyze(query)  # a Query passes through: analysed once, by whoever asked first
-        return answer_with(query, self.candidates(query, retrieved), retrieved, self.settings,
-                           self.retriever.unmatched_terms(query, retrieved))
+        answer = answer_with(query, self.candidates(query, retrieved), retrieved, self.settings,
+                             self.retriever.unmatched_terms(query, retrieved))
+        answer.search_query = query.search
+        return answer
 
     def candidates(self, query: Query, retrieved: list[ScoredChunk]) -> list[Candidate]:
         s = self.settings
