@@ -38,6 +38,7 @@ class Candidate:
     lexical: float  # share of the question's content terms the sentence has
     ordinal: bool  # starts with the ordinal the question asks for
     typed: float  # 1: carries the expected type of answer, 0: does not, 0.5: cannot tell (or none expected)
+    focus: float = 0.0  # share of a follow-up's own terms (Query.focus) the sentence has
     z: float = 0.0  # the cosine against this language's background for this question (HybridRetriever.calibration)
     relevance: float = 0.0  # the score without the answer-type term: what refusal reads
     score: float = 0.0
@@ -98,6 +99,7 @@ def evidence(query: Query, chunk: Chunk, i: int, sent: Sentence, v: np.ndarray) 
         len(q_terms & terms) / len(q_terms) if q_terms else 0.0,
         query.ordinal is not None and sentence_ordinal(sent.text, _line_prefix(chunk, sent)) == query.ordinal,
         typed_value(query, chunk, sent.text),
+        len(query.focus & terms) / len(query.focus) if query.focus else 0.0,
     )
 
 
@@ -112,6 +114,7 @@ def typed_value(query: Query, chunk: Chunk, text: str) -> float:
 def rank(cands: list[Candidate], query: Query, s: Settings) -> list[Candidate]:
     for c in cands:
         c.relevance = c.cosine + s.lang_offset * c.cross + s.w_lexical * c.lexical + s.w_answer_ordinal * c.ordinal
+        c.relevance += s.w_focus * c.focus + s.w_evidence_lang * (c.chunk.lang == query.evidence_lang)
         c.score = c.relevance + (s.w_answer_type * (c.typed - 0.5) if query.answer_type else 0.0)
     return sorted(cands, key=lambda c: (-c.score, c.chunk.chunk_id, c.index))
 

@@ -33,14 +33,22 @@ EN_OPENINGS = ("and ", "and,", "what about", "how about", "also ", "or ", "same 
                "anything else", "in persian", "in english", "in the persian", "in the english")
 # Persian: "آن"/"این" (that/this), "او"/"وی" (he/she), "آنها"/"اینها" (they), "همین"/"همان" (the same),
 # "آنجا"/"اینجا" (there/here), and their plural/object forms; ZWNJ is dropped by the search form.
-FA_POINTERS = frozenset("آن این او وی آنها اینها ایشان همین همان آنجا اینجا آنان".split())
-FA_OPENINGS = ("و ", "چطور", "چه طور", "درباره", "در مورد", "همچنین", "اما ", "پس ")
-FA_ENDINGS = ("چطور", "چه طور", "چی", "چه", "را چه")
+FA_POINTERS = frozenset(tokenize("آن این او وی آنها اینها ایشان همین همان آنجا اینجا آنان"))  # in search form
+FA_OPENINGS = tuple(" ".join(tokenize(w)) + " " for w in ("و", "چطور", "چه طور", "درباره", "در مورد", "همچنین",
+                                                          "اما", "پس"))
+FA_ENDINGS = tuple(" ".join(tokenize(w)) for w in ("چطور", "چه طور", "چی"))  # "ازبکستان چطور؟" (what about)
 # "this paper", "این پژوهش": the documents themselves, not an earlier turn.
-DOCUMENT_NOUNS = frozenset("paper study article research report document documents text author source sources "
-                           "پژوهش مقاله نوشتار تحقیق متن نویسنده مطالعه گزارش".split())
+DOCUMENT_NOUNS = frozenset(tokenize("paper study article research report document documents text author source "
+                                    "sources پژوهش مقاله نوشتار تحقیق متن نویسنده مطالعه گزارش"))
 POSSESSIVES = frozenset("its their his her".split())
 _NAME = re.compile(r"\b[A-Z][\w'’-]+")  # a capitalized word: a name, in English
+# Question words that are no content of a question's own (English ones are stopwords already).
+FA_QUESTION_WORDS = frozenset(tokenize("کدام کدامیک کدامها چه چی چند چقدر کجا کی چرا چگونه آیا چطور"))
+# "In how many pilot cities?": an English question opening with a preposition and without a verb of its own
+# (no auxiliary) is a fragment of the one before; "In what year was the SCO set up?" is not.
+EN_PREPOSITIONS = frozenset("in on at by for from with to during since after before under about of".split())
+EN_AUXILIARIES = frozenset("is are was were be been do does did has have had can could will would should may might "
+                           "must shall".split())
 MIN_OWN_TERMS = 2  # fewer content words than this cannot be searched alone ("Why?", "When?", "In 2019?")
 
 
@@ -48,12 +56,13 @@ def needs_history(question: str, lang: str) -> bool:
     """Does the question lean on an earlier turn? Decided from its wording alone."""
     q = question.strip().lower()
     tokens = tokenize(question)
-    if len(content(tokens)) < MIN_OWN_TERMS:
+    if len(content(tokens) - FA_QUESTION_WORDS) < MIN_OWN_TERMS:
+        return True
+    if lang != "fa" and tokens and tokens[0] in EN_PREPOSITIONS and not EN_AUXILIARIES & set(tokens):
         return True
     if lang == "fa":
-        head = q.lstrip("«\"' ")
-        tail = q.rstrip("؟?!. ")
-        if head.startswith(FA_OPENINGS) or tail.endswith(FA_ENDINGS[:2]):
+        form = " ".join(tokens)  # the search form: ZWNJ, alef variants and Arabic letters folded
+        if form.startswith(FA_OPENINGS) or form.endswith(FA_ENDINGS):
             return True
         return _points_back(tokens, FA_POINTERS, frozenset())
     if q.startswith(EN_OPENINGS):
@@ -106,7 +115,7 @@ def standalone(question: str, history: Sequence[str], idf: Callable[[str], float
         resolved.append(standalone(turn, resolved, idf, None, max_terms, decay, min_idf, turns)
                         if n else turn)
     own = set(tokenize(question))
-    replaced = _replaced_names(question, resolved[-1]) if lang != "fa" else set()
+    replaced = _replaced_names(question, resolved[-1]) if lang != "fa" and _elliptical(question) else set()
     weights: dict[str, float] = {}
     for age, turn in enumerate(reversed(resolved), 1):
         for t in content(tokenize(turn)):
@@ -121,6 +130,12 @@ def standalone(question: str, history: Sequence[str], idf: Callable[[str], float
         return question
     return f"{question.strip()} {' '.join(carried)}"
 
+
+
+def _elliptical(question: str) -> bool:
+    """"What about Turkmenistan?", "And Kazakhstan?": an opening and a name or two, nothing else asked."""
+    own = content(tokenize(question))
+    return question.strip().lower().startswith(EN_OPENINGS) and len(own) <= MIN_OWN_TERMS
 
 
 def _replaced_names(question: str, previous: str) -> set[str]:

@@ -25,6 +25,9 @@ class Query:
     ordinal: int | None = None  # "the third goal" -> 3 (None when ordinals are off or there is none)
     history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first (follow-up questions)
     search: str = ""  # the standalone search text (qa/history.py); '' = the question itself
+    # a follow-up searched with earlier terms: its own content terms (and their Persian terms), what it asks anew
+    focus: frozenset[str] = frozenset()
+    evidence_lang: str | None = None  # the language of evidence asked for ("And in Persian sources?" -> "fa")
     answer_type: str | None = None  # the kind of answer the wording asks for (qa/answertype.py)
     roles: frozenset[str] = frozenset()  # non-body sentences the question asks for (bylines, references, ...)
     content_terms: frozenset[str] = field(init=False)  # content words of the question and its translation

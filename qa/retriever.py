@@ -26,13 +26,13 @@ from verbatim.text.lang import detect_lang
 from verbatim.text.normalize import tokenize
 from verbatim.types import ScoredChunk
 
-from .answertype import expected_type, requested_roles
+from .answertype import expected_type, requested_lang, requested_roles
 from .corpus import CorpusView
 from .crosslingual import TermTranslator
 from .fusion import best_per_group, rrf
 from .history import questions_of, standalone
 from .ordinals import question_ordinal, sentence_ordinal
-from .query import Query
+from .query import Query, content
 
 BACKGROUND_CHUNKS = 64  # per language: enough sentences for a stable mean and spread, one store read
 BACKGROUND_SENTENCES = 256
@@ -145,19 +145,30 @@ class HybridRetriever(BaseRetriever):
         if search is None:
             search = self.standalone(question, earlier, lang)
         tokens = tuple(tokenize(search))
-        translation, names = "", ()
-        if self.translator is not None and lang != "fa":
-            translation = self.translator.translate(tokens)
-            lexical = self.lexical
-            if lexical is not None and s.use_names:  # a name the index spells in Latin script needs no bridge
-                names = tuple(self.translator.names.bridge(search, lambda w: bool(lexical.search(tokenize(w), 1))))
+        translation, names = self._persian(search, tokens, lang)
+        focus: frozenset[str] = frozenset()
+        if search != question:  # what the follow-up asks anew weighs more in choosing its quotes
+            own = tuple(tokenize(question))
+            own_translation, own_names = self._persian(question, own, lang)
+            focus = frozenset(content(own) | content(tokenize(" ".join([own_translation, *own_names]))))
         answer_type = expected_type(question, lang)
         if answer_type is None and search != question and earlier:  # "What about Turkmenistan?" asks what the
             answer_type = expected_type(earlier[-1], detect_lang(earlier[-1]))  # question before it asked
         return Query(text=question, lang=lang, vector=self.store.embedder.encode_queries([search])[0],
                      tokens=tokens, translation=translation, names=names,
                      ordinal=question_ordinal(question) if s.use_ordinals else None,
-                     answer_type=answer_type, roles=requested_roles(question), history=earlier, search=search)
+                     answer_type=answer_type, roles=requested_roles(question), history=earlier, search=search,
+                     focus=focus, evidence_lang=requested_lang(question))
+
+    def _persian(self, text: str, tokens: tuple[str, ...], lang: str) -> tuple[str, tuple[str, ...]]:
+        """The Persian terms of a non-Persian text's words and the Persian spellings of its names."""
+        if self.translator is None or lang == "fa":
+            return "", ()
+        names: tuple[str, ...] = ()
+        lexical = self.lexical
+        if lexical is not None and self.settings.use_names:  # a name the index spells in Latin script needs no bridge
+            names = tuple(self.translator.names.bridge(text, lambda w: bool(lexical.search(tokenize(w), 1))))
+        return self.translator.translate(tokens), names
 
     def standalone(self, question: str, earlier: Sequence[str], lang: str | None = None) -> str:
         """The offline standalone search text of a follow-up (qa/history.py), with the index's BM25 idf."""

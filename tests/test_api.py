@@ -130,7 +130,9 @@ def test_ask_answers_with_verbatim_quotes(api):
     r = api.client.post("/api/ask", json={"question": EN_Q, "k": 3})
     assert r.status_code == 200
     ans = r.json()
-    assert set(ans) == {"question", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
+    assert set(ans) == {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span",
+                        "caveat"}
+    assert ans["search_query"] == ans["question"]  # no history: the question is searched as asked
     assert not ans["refused"] and ans["citations"] and len(ans["retrieved"]) == 3
     assert "Astana" in ans["citations"][0]["quote"] and ans["citations"][0]["source"] == ENGLISH
     assert_verbatim(api, ans)

@@ -27,7 +27,7 @@ HUAWEI = "Where and when did Huawei hold its first Central Asia Innovation Day?"
 FA_SOURCES = "داده‌های این پژوهش از چه نوع منابعی جمع‌آوری شده‌اند؟"
 BREAD = "How do I bake sourdough bread?"
 
-TOP_KEYS = {"question", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
+TOP_KEYS = {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
 CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
 RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}
 
