@@ -49,6 +49,12 @@ FA_QUESTION_WORDS = frozenset(tokenize("کدام کدامیک کدامها چه 
 EN_PREPOSITIONS = frozenset("in on at by for from with to during since after before under about of".split())
 EN_AUXILIARIES = frozenset("is are was were be been do does did has have had can could will would should may might "
                            "must shall".split())
+# Light verbs and particles: rare in an index of prose, so their idf is high, yet they name no topic ("set up",
+# "came out of"); never carried.
+LIGHT_WORDS = frozenset("set up out off get got gets come came comes go went goes make made makes take took takes "
+                        "use used uses happen happened put give gave given see seen saw like back away".split())
+# A language asked for ("And in the Persian paper?") is no name replacing an earlier one.
+LANGUAGE_NAMES = frozenset("persian farsi english".split())
 MIN_OWN_TERMS = 2  # fewer content words than this cannot be searched alone ("Why?", "When?", "In 2019?")
 
 
@@ -119,7 +125,7 @@ def standalone(question: str, history: Sequence[str], idf: Callable[[str], float
     weights: dict[str, float] = {}
     for age, turn in enumerate(reversed(resolved), 1):
         for t in content(tokenize(turn)):
-            if t in own or t in replaced or t.isdigit() and len(t) < 3:
+            if t in own or t in replaced or t in LIGHT_WORDS or t.isdigit() and len(t) < 3:
                 continue
             w = idf(t)
             if w < min_idf:
@@ -144,7 +150,7 @@ def _replaced_names(question: str, previous: str) -> set[str]:
         first = text.lstrip().split(" ", 1)[0]
         return {m.group() for m in _NAME.finditer(text) if m.group() != first}
 
-    mine = names(question)
+    mine = {n for n in names(question) if n.lower() not in LANGUAGE_NAMES}
     if not mine:
         return set()
     return {t for n in names(previous) for t in tokenize(n)} - {t for n in mine for t in tokenize(n)}
