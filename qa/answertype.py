@@ -143,9 +143,11 @@ def requested_roles(question: str) -> frozenset[str]:
 
 _DOC_WORDS = r"(?:sources?|papers?|text|documents?|articles?|study|version|side|evidence|passages?)"
 _EVIDENCE_LANGS = (
-    ("fa", re.compile(rf"\b(?:in|from)\s+(?:the\s+)?(?:persian|farsi)\b|\b(?:persian|farsi)\s+{_DOC_WORDS}\b"
+    ("fa", re.compile(rf"\b(?:in|from)\s+(?:the\s+)?(?:persian|farsi)(?:\s+{_DOC_WORDS})?\b"
+                      rf"|\b(?:persian|farsi)\s+{_DOC_WORDS}\b"
                       r"|(?:منابع|متن|مقاله|نوشتار|سند|اسناد)\s*(?:ی\s*)?فارسی|به\s+فارسی", re.I)),
-    ("en", re.compile(rf"\b(?:in|from)\s+(?:the\s+)?english\b|\benglish\s+{_DOC_WORDS}\b"
+    ("en", re.compile(rf"\b(?:in|from)\s+(?:the\s+)?english(?:\s+{_DOC_WORDS})?\b"
+                      rf"|\benglish\s+{_DOC_WORDS}\b"
                       r"|(?:منابع|متن|مقاله|نوشتار|سند|اسناد)\s*(?:ی\s*)?انگلیسی|به\s+انگلیسی", re.I)),
 )
 
@@ -155,6 +157,13 @@ def requested_lang(question: str) -> str | None:
     none, or both."""
     found = {lang for lang, rx in _EVIDENCE_LANGS if rx.search(question)}
     return found.pop() if len(found) == 1 else None
+
+
+def without_lang_request(question: str) -> str:
+    """The question without the words that ask for a language of evidence (they name no topic)."""
+    for _, rx in _EVIDENCE_LANGS:
+        question = rx.sub(" ", question)
+    return question
 
 
 def typed_spans(text: str, kind: str) -> list[tuple[int, int]]:

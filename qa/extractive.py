@@ -78,6 +78,8 @@ class ExtractiveAnswerer(AnswererBase):
 def answer_with(query: Query, cands: list[Candidate], retrieved: list[ScoredChunk], s: Settings,
                 unmatched: tuple[str, ...] = ()) -> Answer:
     """``unmatched``: the question's words the documents never mention (``HybridRetriever.unmatched_terms``)."""
+    if query.evidence_lang:  # "And in Persian sources?": only those, when any was retrieved (a bonus of 0.05 left
+        cands = [c for c in cands if c.chunk.lang == query.evidence_lang] or cands  # 2 of 6 "and" turns on English)
     ranked = rank(cands, query, s)
     if not ranked or max(c.relevance for c in ranked) < s.refusal_threshold:
         return refusal(query.text, retrieved)
@@ -114,7 +116,7 @@ def typed_value(query: Query, chunk: Chunk, text: str) -> float:
 def rank(cands: list[Candidate], query: Query, s: Settings) -> list[Candidate]:
     for c in cands:
         c.relevance = c.cosine + s.lang_offset * c.cross + s.w_lexical * c.lexical + s.w_answer_ordinal * c.ordinal
-        c.relevance += s.w_focus * c.focus + s.w_evidence_lang * (c.chunk.lang == query.evidence_lang)
+        c.relevance += s.w_focus * c.focus
         c.score = c.relevance + (s.w_answer_type * (c.typed - 0.5) if query.answer_type else 0.0)
     return sorted(cands, key=lambda c: (-c.score, c.chunk.chunk_id, c.index))
 

@@ -26,7 +26,7 @@ from verbatim.text.lang import detect_lang
 from verbatim.text.normalize import tokenize
 from verbatim.types import ScoredChunk
 
-from .answertype import expected_type, requested_lang, requested_roles
+from .answertype import expected_type, requested_lang, requested_roles, without_lang_request
 from .corpus import CorpusView
 from .crosslingual import TermTranslator
 from .fusion import best_per_group, rrf
@@ -147,9 +147,13 @@ class HybridRetriever(BaseRetriever):
         tokens = tuple(tokenize(search))
         translation, names = self._persian(search, tokens, lang)
         focus: frozenset[str] = frozenset()
-        if search != question:  # what the follow-up asks anew weighs more in choosing its quotes
-            own = tuple(tokenize(question))
-            own_translation, own_names = self._persian(question, own, lang)
+        if search != question:  # what the follow-up asks anew weighs more in choosing its quotes; when it asks
+            asked = without_lang_request(question)  # nothing anew ("And in Persian sources?"), what it carried
+            own = tuple(tokenize(asked))
+            if not content(own):
+                asked = search[len(question):]
+                own = tuple(tokenize(asked))
+            own_translation, own_names = self._persian(asked, own, lang)
             focus = frozenset(content(own) | content(tokenize(" ".join([own_translation, *own_names]))))
         answer_type = expected_type(question, lang)
         if answer_type is None and search != question and earlier:  # "What about Turkmenistan?" asks what the

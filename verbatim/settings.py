@@ -86,7 +86,6 @@ class Settings:
     history_decay: float = 0.5  # a term's weight per turn back (the previous turn 1, the one before 0.5, ...)
     history_min_idf: float = 1.0  # BM25 idf below which a term is too common in the index to say what is meant
     w_focus: float = 0.06  # a follow-up's quotes: share of its own terms ("What about Turkmenistan?"), weighted
-    w_evidence_lang: float = 0.05  # a quote in the language of evidence asked for ("And in Persian sources?")
     # ---- answering (qa/extractive.py) ----
     refusal_threshold: float = 0.835  # best-sentence score; dev: refuses off-topic, 1.6% false refusals
     max_quotes: int = 3
@@ -149,8 +148,7 @@ class Settings:
                 raise bad(name, f"{getattr(self, name)} must be between 0 and 1")
         for name in ("w_chunk", "lang_offset", "w_bm25", "w_bm25_crosslingual", "w_names", "w_ordinal", "w_reference",
                      "w_lexical", "w_answer_type",
-                     "quote_margin", "w_answer_ordinal", "doc_margin", "history_min_idf", "w_focus",
-                     "w_evidence_lang"):
+                     "quote_margin", "w_answer_ordinal", "doc_margin", "history_min_idf", "w_focus"):
             if getattr(self, name) < 0:
                 raise bad(name, f"{getattr(self, name)} must not be negative")
 
