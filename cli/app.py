@@ -59,6 +59,12 @@ def open_store(s: Settings, read_only: bool = False):
 
 
 def read_questions(path: Path) -> list[str]:
+    return [q for q, _ in read_asks(path)]
+
+
+def read_asks(path: Path) -> list[tuple[str, list[str]]]:
+    """(question, history) per line: JSONL with a 'question' and an optional 'history' (the earlier questions of
+    the conversation, oldest first), or one plain question per line (no history)."""
     if not path.is_file():
         err.print(f"[red]error:[/] {path}: no such file", soft_wrap=True)
         raise typer.Exit(2)
@@ -69,12 +75,18 @@ def read_questions(path: Path) -> list[str]:
             continue
         if line.startswith("{"):
             try:
-                out.append(str(json.loads(line)["question"]))
-            except (json.JSONDecodeError, KeyError) as exc:
+                raw = json.loads(line)
+                question, history = str(raw["question"]), raw.get("history") or []
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 err.print(f"[red]error:[/] {path}:{n}: not a JSON object with a 'question' field", soft_wrap=True)
                 raise typer.Exit(2) from exc
+            if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+                err.print(f"[red]error:[/] {path}:{n}: 'history' must be a list of earlier questions (strings)",
+                          soft_wrap=True)
+                raise typer.Exit(2)
+            out.append((question, history))
         else:
-            out.append(line)
+            out.append((line, []))
     return out
 
 

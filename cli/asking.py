@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .app import app, console, env_settings, err, open_store, read_questions
+from .app import app, console, env_settings, err, open_store, read_asks
 
 
 @app.command()
@@ -39,7 +39,8 @@ def ask(
     k: int = typer.Option(5, "-k", min=1, max=50, help="Passages retrieved and reported."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object (the answer contract)."),
     markdown: bool = typer.Option(False, "--markdown", help="A briefing-ready snippet with footnotes."),
-    questions: Path = typer.Option(None, help="JSONL with a 'question' field, or one question per line."),
+    questions: Path = typer.Option(None, help="JSONL with a 'question' field (and optionally 'history': the earlier "
+                                              "questions of a conversation), or one question per line."),
     answerer: str = typer.Option(None, help="auto | extractive | llm (default: VERBATIM_ANSWERER, else auto)"),
 ) -> None:
     """Answer with verbatim, cited quotes (or say the documents do not answer)."""
@@ -50,7 +51,7 @@ def ask(
     if (question is None) == (questions is None):
         err.print("[red]error:[/] give a QUESTION or --questions FILE (not both)", soft_wrap=True)
         raise typer.Exit(2)
-    batch = read_questions(questions) if questions is not None else [question]
+    batch = read_asks(questions) if questions is not None else [(question, [])]
     settings = env_settings()
     store = open_store(settings, read_only=True)
     try:
@@ -59,8 +60,8 @@ def ask(
         err.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(2) from exc
     origins = Origins(store)
-    for q in batch:
-        ans = bot.answer(q, k)
+    for q, history in batch:
+        ans = bot.answer(q, k, history=history)
         if as_json or questions is not None:
             # provenance (document id and text hash of every quote) lets `verbatim verify` re-check the output
             print(json.dumps({**ans.to_dict(), "provenance": origins.records(ans.citations)}, ensure_ascii=False))

@@ -25,8 +25,17 @@ def eval_cmd(
     systems: str = typer.Option(DEFAULT_SYSTEMS, help="Comma-separated systems to compare."),
     out: Path = typer.Option(Path("out/eval"), help="Folder for report.md, results.json and the plot."),
     answers: bool = typer.Option(True, help="Also evaluate answers (quotes, refusals) of the default system."),
+    followups: Path = typer.Option(None, help="A follow-up set (JSONL items with 'history' and 'turn'): R@5 and "
+                                              "quote-hit asked alone, with the previous question, and standalone."),
 ) -> None:
     """Evaluate retrieval (and answers) on a temporary index: the user's index is left alone."""
+    if followups is not None:
+        work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
+        try:
+            _followups_in(work, followups, corpus, out)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     names = [s.strip() for s in systems.split(",") if s.strip()]
     bad = [n for n in names if n not in ALL_SYSTEMS]
     if bad:
@@ -74,6 +83,31 @@ def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers) -> 
         result["answers"] = run_answer_eval(items, corpus, settings, home=work / "home")
     print(write_report(result, out, title, items))
     err.print(f"wrote {out / 'report.md'}, {out / 'results.json'}, {out / 'recall_at_k.png'}")
+
+
+def _followups_in(work: Path, dataset: Path, corpus: Path, out: Path) -> None:
+    from evals.dataset import DatasetError, load_items
+    from evals.followups import followup_report, run_followup_eval
+
+    if not dataset.is_file() or not corpus.is_dir():
+        err.print(f"[red]error:[/] need an existing --followups file and --corpus folder ({dataset}, {corpus})",
+                  soft_wrap=True)
+        raise typer.Exit(2)
+    try:
+        items = load_items(dataset)
+    except DatasetError as exc:
+        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    if not all(it.history for it in items):
+        err.print(f"[red]error:[/] {dataset}: every follow-up item needs a 'history'", soft_wrap=True)
+        raise typer.Exit(2)
+    result = run_followup_eval(items, corpus, env_settings(), home=work / "home")
+    text = followup_report(result, f"Verbatim follow-ups: {dataset.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "followups.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "followups.md").write_text(text, encoding="utf-8")
+    print(text)
+    err.print(f"wrote {out / 'followups.md'}, {out / 'followups.json'}")
 
 
 @app.command("bench")

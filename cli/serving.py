@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .app import app, env_settings, err, open_store, read_questions
+from .app import app, env_settings, err, open_store, read_asks
 
 
 @app.command()
@@ -66,7 +66,7 @@ def brief(
     if out.suffix.lower() not in briefing.FORMATS:
         err.print(f"[red]error:[/] {escape(str(out))}: the output must end in .md, .html or .docx", soft_wrap=True)
         raise typer.Exit(2)
-    questions = read_questions(questions_file)
+    questions = read_asks(questions_file)  # a line may carry its 'history': a follow-up of the brief
     if not questions:
         err.print(f"[red]error:[/] {escape(str(questions_file))}: no questions", soft_wrap=True)
         raise typer.Exit(2)
@@ -77,7 +77,7 @@ def brief(
     except ValueError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from exc
-    answers = [bot.answer(q, k) for q in questions]
+    answers = [bot.answer(q, k, history=h) for q, h in questions]
     b = briefing.build(answers, title, index_date(store.documents()), Origins(store))
     try:
         briefing.write(b, out)

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 KINDS = {"en-en", "en-fa", "fa-fa", "multi", "unanswerable"}
+# The kinds of second turn of a follow-up set (evals/datasets/followup_dev.jsonl): a pronoun pointing back, an
+# ellipsis ("What about Turkmenistan?"), "And ...?", a Persian follow-up, and a topic shift that must stand alone.
+TURNS = {"pronoun", "ellipsis", "and", "persian", "shift"}
 
 
 @dataclass
@@ -19,6 +22,8 @@ class EvalItem:
     gold_quotes: list[str] = field(default_factory=list)
     quote_docs: list[str] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)  # SQuAD answer texts, when known
+    history: list[str] = field(default_factory=list)  # earlier questions of the conversation (follow-up sets)
+    turn: str = ""  # a follow-up's kind of turn (TURNS); '' in a set of single questions
 
 
 class DatasetError(ValueError):
@@ -37,6 +42,12 @@ def load_items(path: Path) -> list[EvalItem]:
             raise DatasetError(f"{path}:{n}: {exc}") from exc
         if item.kind not in KINDS:
             raise DatasetError(f"{path}:{n}: kind {item.kind!r} is not one of {sorted(KINDS)}")
+        if item.turn and item.turn not in TURNS:
+            raise DatasetError(f"{path}:{n}: turn {item.turn!r} is not one of {sorted(TURNS)}")
+        if item.turn and not item.history:
+            raise DatasetError(f"{path}:{n}: a follow-up turn needs its history")
+        if not all(isinstance(h, str) and h.strip() for h in item.history):
+            raise DatasetError(f"{path}:{n}: history holds the earlier questions, as non-empty strings")
         if len(item.gold_quotes) != len(item.quote_docs):
             raise DatasetError(f"{path}:{n}: gold_quotes and quote_docs differ in length")
         if item.answerable != bool(item.gold_quotes):

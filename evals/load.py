@@ -28,7 +28,7 @@ import httpx
 from .metrics import percentile
 
 DEV = Path(__file__).resolve().parent.parent / "evals" / "datasets" / "dev.jsonl"
-ANSWER_KEYS = {"question", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
+ANSWER_KEYS = {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
 SPAN_KEYS = {"text", "source", "char_start", "char_end", "reading"}
 CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
 RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}

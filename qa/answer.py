@@ -7,6 +7,7 @@ original span; otherwise rejected.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -33,10 +34,12 @@ class Answer:
     notes: list[str] = field(default_factory=list)  # e.g. unsupported claims dropped from an LLM answer
     answer_span: AnswerSpan | None = None  # the key fact inside one of the quotes (a number, a date, a name)
     caveat: str | None = None  # what the quotes do not state ("… none states its GDP.")
+    search_query: str = ""  # the standalone text searched (a follow-up with its earlier terms); '' = the question
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
+            "search_query": self.search_query or self.question,
             "answer": self.answer,
             "refused": self.refused,
             "answer_span": self.answer_span.to_dict() if self.answer_span else None,
@@ -53,7 +56,10 @@ class Answerer(Protocol):
     retriever: HybridRetriever
     settings: Settings
 
-    def answer(self, question: Query | str, k: int | None = None, sources: list[str] | None = None) -> Answer: ...
+    def answer(self, question: Query | str, k: int | None = None, sources: list[str] | None = None,
+               history: Sequence = ()) -> Answer: ...
+
+    def analyze(self, question: Query | str, history: Sequence = ()) -> Query: ...
 
     def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer: ...
 
@@ -64,9 +70,14 @@ class AnswererBase:
     retriever: HybridRetriever
     settings: Settings
 
-    def answer(self, question: Query | str, k: int | None = None, sources: list[str] | None = None) -> Answer:
-        query = self.retriever.analyze(question)
+    def answer(self, question: Query | str, k: int | None = None, sources: list[str] | None = None,
+               history: Sequence = ()) -> Answer:
+        query = self.analyze(question, history)
         return self.answer_from(query, self.retriever.retrieve(query, k or self.settings.top_k, sources))
+
+    def analyze(self, question: Query | str, history: Sequence = ()) -> Query:
+        """The one Query of a question; a follow-up's search text from its ``history`` (qa/history.py)."""
+        return self.retriever.analyze(question, history)
 
     def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
         raise NotImplementedError

@@ -141,6 +141,31 @@ def requested_roles(question: str) -> frozenset[str]:
     return frozenset(r for r, rx in _ROLES if rx.search(question))
 
 
+_DOC_WORDS = r"(?:sources?|papers?|text|documents?|articles?|study|version|side|evidence|passages?)"
+_EVIDENCE_LANGS = (
+    ("fa", re.compile(rf"\b(?:in|from)\s+(?:the\s+)?(?:persian|farsi)(?:\s+{_DOC_WORDS})?\b"
+                      rf"|\b(?:persian|farsi)\s+{_DOC_WORDS}\b"
+                      r"|(?:منابع|متن|مقاله|نوشتار|سند|اسناد)\s*(?:ی\s*)?فارسی|به\s+فارسی", re.I)),
+    ("en", re.compile(rf"\b(?:in|from)\s+(?:the\s+)?english(?:\s+{_DOC_WORDS})?\b"
+                      rf"|\benglish\s+{_DOC_WORDS}\b"
+                      r"|(?:منابع|متن|مقاله|نوشتار|سند|اسناد)\s*(?:ی\s*)?انگلیسی|به\s+انگلیسی", re.I)),
+)
+
+
+def requested_lang(question: str) -> str | None:
+    """The language of evidence the question asks for ("And in Persian sources?" -> "fa"); None when it names
+    none, or both."""
+    found = {lang for lang, rx in _EVIDENCE_LANGS if rx.search(question)}
+    return found.pop() if len(found) == 1 else None
+
+
+def without_lang_request(question: str) -> str:
+    """The question without the words that ask for a language of evidence (they name no topic)."""
+    for _, rx in _EVIDENCE_LANGS:
+        question = rx.sub(" ", question)
+    return question
+
+
 def typed_spans(text: str, kind: str) -> list[tuple[int, int]]:
     """(start, end) of the spans of ``text`` that are of ``kind`` (relative offsets), in text order."""
     rx = _SPANS.get(kind)

@@ -7,7 +7,7 @@ Events: {"type": "retrieved", ...}, then {"type": "token", "text": ...} pieces o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from langchain_core.runnables import Runnable, RunnableGenerator
 
@@ -36,8 +36,9 @@ def build_answerer(settings: Settings, store: Store | None = None, answerer: str
 
 
 def answer_events(answerer: Answerer, question: Query | str, k: int | None = None,
-                  sources: list[str] | None = None) -> Iterator[dict]:
-    query = answerer.retriever.analyze(question)  # once: retrieval and the answer read the same analysis
+                  sources: list[str] | None = None, history: Sequence = ()) -> Iterator[dict]:
+    """``history``: the earlier turns of the conversation (questions, or {"question", "answer"?} objects)."""
+    query = answerer.analyze(question, history)  # once: retrieval and the answer read the same analysis
     retrieved = answerer.retriever.retrieve(query, k or answerer.settings.top_k, sources)
     yield {"type": "retrieved", "retrieved": retrieved}
     answer: Answer = answerer.answer_from(query, retrieved)
@@ -47,10 +48,12 @@ def answer_events(answerer: Answerer, question: Query | str, k: int | None = Non
 
 
 def build_chain(answerer) -> Runnable:
-    """Input: {"question": str, "k"?: int, "sources"?: [file names]}. ``.stream`` yields the events."""
+    """Input: {"question": str, "k"?: int, "sources"?: [file names], "history"?: [earlier turns]}. ``.stream``
+    yields the events."""
 
     def transform(inputs: Iterator[dict]) -> Iterator[dict]:
         for inp in inputs:
-            yield from answer_events(answerer, inp["question"], inp.get("k"), inp.get("sources"))
+            yield from answer_events(answerer, inp["question"], inp.get("k"), inp.get("sources"),
+                                     inp.get("history") or ())
 
     return RunnableGenerator(transform)

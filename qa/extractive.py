@@ -38,6 +38,7 @@ class Candidate:
     lexical: float  # share of the question's content terms the sentence has
     ordinal: bool  # starts with the ordinal the question asks for
     typed: float  # 1: carries the expected type of answer, 0: does not, 0.5: cannot tell (or none expected)
+    focus: float = 0.0  # share of a follow-up's own terms (Query.focus) the sentence has
     z: float = 0.0  # the cosine against this language's background for this question (HybridRetriever.calibration)
     relevance: float = 0.0  # the score without the answer-type term: what refusal reads
     score: float = 0.0
@@ -52,8 +53,10 @@ class ExtractiveAnswerer(AnswererBase):
 
     def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
         query = self.retriever.analyze(query)  # a Query passes through: analysed once, by whoever asked first
-        return answer_with(query, self.candidates(query, retrieved), retrieved, self.settings,
-                           self.retriever.unmatched_terms(query, retrieved))
+        answer = answer_with(query, self.candidates(query, retrieved), retrieved, self.settings,
+                             self.retriever.unmatched_terms(query, retrieved))
+        answer.search_query = query.search
+        return answer
 
     def candidates(self, query: Query, retrieved: list[ScoredChunk]) -> list[Candidate]:
         s = self.settings
@@ -75,6 +78,8 @@ class ExtractiveAnswerer(AnswererBase):
 def answer_with(query: Query, cands: list[Candidate], retrieved: list[ScoredChunk], s: Settings,
                 unmatched: tuple[str, ...] = ()) -> Answer:
     """``unmatched``: the question's words the documents never mention (``HybridRetriever.unmatched_terms``)."""
+    if query.evidence_lang:  # "And in Persian sources?": only those, when any was retrieved (a bonus of 0.05 left
+        cands = [c for c in cands if c.chunk.lang == query.evidence_lang] or cands  # 2 of 6 "and" turns on English)
     ranked = rank(cands, query, s)
     if not ranked or max(c.relevance for c in ranked) < s.refusal_threshold:
         return refusal(query.text, retrieved)
@@ -96,6 +101,7 @@ def evidence(query: Query, chunk: Chunk, i: int, sent: Sentence, v: np.ndarray) 
         len(q_terms & terms) / len(q_terms) if q_terms else 0.0,
         query.ordinal is not None and sentence_ordinal(sent.text, _line_prefix(chunk, sent)) == query.ordinal,
         typed_value(query, chunk, sent.text),
+        len(query.focus & terms) / len(query.focus) if query.focus else 0.0,
     )
 
 
@@ -110,6 +116,7 @@ def typed_value(query: Query, chunk: Chunk, text: str) -> float:
 def rank(cands: list[Candidate], query: Query, s: Settings) -> list[Candidate]:
     for c in cands:
         c.relevance = c.cosine + s.lang_offset * c.cross + s.w_lexical * c.lexical + s.w_answer_ordinal * c.ordinal
+        c.relevance += s.w_focus * c.focus
         c.score = c.relevance + (s.w_answer_type * (c.typed - 0.5) if query.answer_type else 0.0)
     return sorted(cands, key=lambda c: (-c.score, c.chunk.chunk_id, c.index))
 

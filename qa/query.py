@@ -16,19 +16,25 @@ from verbatim.text.stopwords import EN_STOP, FA_STOP
 
 @dataclass(frozen=True, eq=False)
 class Query:
-    text: str
+    text: str  # the question as asked: what the answer is composed for
     lang: str  # detect_lang(text)
-    vector: np.ndarray  # the e5 query embedding (normalized)
-    tokens: tuple[str, ...]  # tokenize(text): the search form's words
+    vector: np.ndarray  # the e5 query embedding (normalized) of ``search``
+    tokens: tuple[str, ...]  # tokenize(search): the search form's words
     translation: str = ""  # Persian terms of the question's words ('' for a Persian question or no vocabulary)
     names: tuple[str, ...] = ()  # Persian spellings of the question's names the index never spells in Latin
     ordinal: int | None = None  # "the third goal" -> 3 (None when ordinals are off or there is none)
-    history: tuple[str, ...] = ()  # earlier turns of the conversation (follow-up questions)
+    history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first (follow-up questions)
+    search: str = ""  # the standalone search text (qa/history.py); '' = the question itself
+    # a follow-up searched with earlier terms: its own content terms (and their Persian terms), what it asks anew
+    focus: frozenset[str] = frozenset()
+    evidence_lang: str | None = None  # the language of evidence asked for ("And in Persian sources?" -> "fa")
     answer_type: str | None = None  # the kind of answer the wording asks for (qa/answertype.py)
     roles: frozenset[str] = frozenset()  # non-body sentences the question asks for (bylines, references, ...)
     content_terms: frozenset[str] = field(init=False)  # content words of the question and its translation
 
     def __post_init__(self) -> None:
+        if not self.search:
+            object.__setattr__(self, "search", self.text)
         terms = content(self.tokens) | content(tokenize(self.translation))
         object.__setattr__(self, "content_terms", frozenset(terms))
 

@@ -10,6 +10,7 @@ switched off by a setting, for ablation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -25,12 +26,13 @@ from verbatim.text.lang import detect_lang
 from verbatim.text.normalize import tokenize
 from verbatim.types import ScoredChunk
 
-from .answertype import expected_type, requested_roles
+from .answertype import expected_type, requested_lang, requested_roles, without_lang_request
 from .corpus import CorpusView
 from .crosslingual import TermTranslator
 from .fusion import best_per_group, rrf
+from .history import questions_of, standalone
 from .ordinals import question_ordinal, sentence_ordinal
-from .query import Query
+from .query import Query, content
 
 BACKGROUND_CHUNKS = 64  # per language: enough sentences for a stable mean and spread, one store read
 BACKGROUND_SENTENCES = 256
@@ -128,24 +130,57 @@ class HybridRetriever(BaseRetriever):
             out[lang] = (float(sims.mean()), max(float(sims.std()), 1e-3))
         return out
 
-    def analyze(self, question: Query | str) -> Query:
+    def analyze(self, question: Query | str, history: Sequence = (), search: str | None = None) -> Query:
         """The question analysed once (a ``Query`` passes through): language, tokens, the one e5 encoding, the
-        Persian pseudo-query (term translation and bridged names) and the ordinal."""
+        Persian pseudo-query (term translation and bridged names) and the ordinal.
+
+        ``history``: the earlier turns (qa/history.py ``turns_of``). The search text is ``search`` when given (an
+        LLM's condensed question), else ``standalone`` of the question; everything searched (encoding, tokens,
+        translation, names) reads it, the answer is composed for the question as asked."""
         if isinstance(question, Query):
             return question
         s = self.settings
         lang = detect_lang(question)
-        tokens = tuple(tokenize(question))
-        translation, names = "", ()
-        if self.translator is not None and lang != "fa":
-            translation = self.translator.translate(tokens)
-            lexical = self.lexical
-            if lexical is not None and s.use_names:  # a name the index spells in Latin script needs no bridge
-                names = tuple(self.translator.names.bridge(question, lambda w: bool(lexical.search(tokenize(w), 1))))
-        return Query(text=question, lang=lang, vector=self.store.embedder.encode_queries([question])[0],
+        earlier = questions_of(history)
+        if search is None:
+            search = self.standalone(question, earlier, lang)
+        tokens = tuple(tokenize(search))
+        translation, names = self._persian(search, tokens, lang)
+        focus: frozenset[str] = frozenset()
+        if search != question:  # what the follow-up asks anew weighs more in choosing its quotes; when it asks
+            asked = without_lang_request(question)  # nothing anew ("And in Persian sources?"), what it carried
+            own = tuple(tokenize(asked))
+            if not content(own):
+                asked = search[len(question):]
+                own = tuple(tokenize(asked))
+            own_translation, own_names = self._persian(asked, own, lang)
+            focus = frozenset(content(own) | content(tokenize(" ".join([own_translation, *own_names]))))
+        answer_type = expected_type(question, lang)
+        if answer_type is None and search != question and earlier:  # "What about Turkmenistan?" asks what the
+            answer_type = expected_type(earlier[-1], detect_lang(earlier[-1]))  # question before it asked
+        return Query(text=question, lang=lang, vector=self.store.embedder.encode_queries([search])[0],
                      tokens=tokens, translation=translation, names=names,
                      ordinal=question_ordinal(question) if s.use_ordinals else None,
-                     answer_type=expected_type(question, lang), roles=requested_roles(question))
+                     answer_type=answer_type, roles=requested_roles(question), history=earlier, search=search,
+                     focus=focus, evidence_lang=requested_lang(question))
+
+    def _persian(self, text: str, tokens: tuple[str, ...], lang: str) -> tuple[str, tuple[str, ...]]:
+        """The Persian terms of a non-Persian text's words and the Persian spellings of its names."""
+        if self.translator is None or lang == "fa":
+            return "", ()
+        names: tuple[str, ...] = ()
+        lexical = self.lexical
+        if lexical is not None and self.settings.use_names:  # a name the index spells in Latin script needs no bridge
+            names = tuple(self.translator.names.bridge(text, lambda w: bool(lexical.search(tokenize(w), 1))))
+        return self.translator.translate(tokens), names
+
+    def standalone(self, question: str, earlier: Sequence[str], lang: str | None = None) -> str:
+        """The offline standalone search text of a follow-up (qa/history.py), with the index's BM25 idf."""
+        s = self.settings
+        if not earlier or not s.use_history or self.lexical is None:
+            return question
+        return standalone(question, earlier, self.lexical.idf, lang, max_terms=s.history_terms,
+                          decay=s.history_decay, min_idf=s.history_min_idf, turns=s.history_turns)
 
     def signals(self, question: Query | str, sources: list[str] | None = None) -> dict:
         """Every component's raw scores per chunk id: the input of fusion, refusal and the eval's diagnostics."""
@@ -221,7 +256,7 @@ class HybridRetriever(BaseRetriever):
         best_sent = _best(sig.get("sent", []))
         results = [ScoredChunk(chunks[cid], fused[cid], {"best_sentence": best_sent.get(cid, 0.0)}) for cid in top]
         if self.reranker is not None and results:
-            scores = np.asarray(self.reranker.predict([(query.text, r.chunk.text) for r in results]))
+            scores = np.asarray(self.reranker.predict([(query.search, r.chunk.text) for r in results]))
             if scores.ndim == 2:  # a two-label head: the last column is "relevant"
                 scores = scores[:, -1]
             for r, sc in zip(results, scores):

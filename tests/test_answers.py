@@ -25,7 +25,7 @@ PAPER = "china-central-asia-ai-rezapour-2024.md"
 ANSWERED = ["en-en-01", "en-fa-19", "en-fa-06", "fa-fa-01", "multi-01"]
 OFF_TOPIC = ["How do I bake sourdough bread?", "Who won the 2018 FIFA World Cup final?"]
 
-TOP_KEYS = {"question", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
+TOP_KEYS = {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
 SPAN_KEYS = {"text", "source", "char_start", "char_end", "reading"}
 CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
 RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}

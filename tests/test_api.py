@@ -71,6 +71,24 @@ PAGE_HANDLERS = ("/respond", "/respond_1", "/briefing_files", "/clear", "/ingest
                  "/load_example")
 
 
+TRADE = "Which Central Asian country saw the fastest growth in trade with China in 2023?"
+
+
+def test_ask_follow_up_with_history(api):
+    r = api.client.post("/api/ask", json={"question": "What about Turkmenistan?", "history": [TRADE]})
+    assert r.status_code == 200, r.text
+    ans = r.json()
+    assert ans["question"] == "What about Turkmenistan?" and ans["search_query"].startswith(ans["question"] + " ")
+    assert not ans["refused"] and "ترکمنستان" in " ".join(c["quote"] for c in ans["citations"])
+    assert_verbatim(api, ans)
+    with_answer = {"question": "What about Turkmenistan?", "history": [{"question": TRADE, "answer": "Tajikistan."}]}
+    assert api.client.post("/api/ask", json=with_answer).json()["search_query"] == ans["search_query"]
+    lines = api.client.post("/api/ask/stream", json=with_answer).text.splitlines()
+    assert json.loads(lines[-1])["answer"]["search_query"] == ans["search_query"]
+    bad = api.client.post("/api/ask", json={"question": "What about Turkmenistan?", "history": [{"answer": "x"}]})
+    assert bad.status_code == 422 and "history" in bad.json()["error"]
+
+
 def test_gradio_api_lists_only_the_client_endpoints(api):
     for query in ("", "?all_endpoints=true"):  # all_endpoints also lists "undocumented" ones, never "private"
         info = api.client.get("/gradio_api/info" + query).json()
@@ -130,7 +148,9 @@ def test_ask_answers_with_verbatim_quotes(api):
     r = api.client.post("/api/ask", json={"question": EN_Q, "k": 3})
     assert r.status_code == 200
     ans = r.json()
-    assert set(ans) == {"question", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
+    assert set(ans) == {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span",
+                        "caveat"}
+    assert ans["search_query"] == ans["question"]  # no history: the question is searched as asked
     assert not ans["refused"] and ans["citations"] and len(ans["retrieved"]) == 3
     assert "Astana" in ans["citations"][0]["quote"] and ans["citations"][0]["source"] == ENGLISH
     assert_verbatim(api, ans)

@@ -26,8 +26,9 @@ ARMS = "What share of Central Asia's arms imports did China supply in 2010–201
 HUAWEI = "Where and when did Huawei hold its first Central Asia Innovation Day?"
 FA_SOURCES = "داده‌های این پژوهش از چه نوع منابعی جمع‌آوری شده‌اند؟"
 BREAD = "How do I bake sourdough bread?"
+TRADE = "Which Central Asian country saw the fastest growth in trade with China in 2023?"
 
-TOP_KEYS = {"question", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
+TOP_KEYS = {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
 CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
 RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}
 
@@ -121,18 +122,21 @@ def test_ask_questions_file_prints_json_lines_in_order(home, tmp_path):
         json.dumps({"question": HUAWEI, "id": "q1"}) + "\n"
         "\n"
         f"{FA_SOURCES}\n"
-        + json.dumps({"question": BREAD}, ensure_ascii=False) + "\n",
+        + json.dumps({"question": BREAD}, ensure_ascii=False) + "\n"
+        + json.dumps({"question": "What about Turkmenistan?", "history": [TRADE]}) + "\n",
         encoding="utf-8",
     )
     p = run_ask(["--questions", qfile, "-k", "4"], home, tmp_path)
     assert p.returncode == 0, p.stderr
     lines = [line for line in p.stdout.splitlines() if line.strip()]
-    assert len(lines) == 3
+    assert len(lines) == 4
     objs = [json.loads(line) for line in lines]
-    assert [o["question"] for o in objs] == [HUAWEI, FA_SOURCES, BREAD]
+    assert [o["question"] for o in objs] == [HUAWEI, FA_SOURCES, BREAD, "What about Turkmenistan?"]
     for o in objs:
         check_contract(o, 4)
-    assert [o["refused"] for o in objs] == [False, False, True]
+    assert [o["refused"] for o in objs] == [False, False, True, False]
+    assert [o["search_query"] == o["question"] for o in objs] == [True, True, True, False]  # the follow-up
+    assert "ترکمنستان" in " ".join(c["quote"] for c in objs[3]["citations"])  # Turkmenistan's trade, in Persian
 
 
 # ---------------------------------------------------------------- usage errors
@@ -165,6 +169,10 @@ def test_ask_questions_file_errors(tmp_path):
     assert result.exit_code == 2
     assert "bad.jsonl:2:" in result.stderr.replace("\n", "") and "question" in result.stderr
     assert result.stdout.strip() == ""
+    bad.write_text(json.dumps({"question": HUAWEI, "history": "not a list"}) + "\n", encoding="utf-8")
+    result = run_inprocess(["--questions", bad], tmp_path)
+    assert result.exit_code == 2 and "bad.jsonl:1:" in result.stderr.replace("\n", "")
+    assert "history" in result.stderr and result.stdout.strip() == ""
 
 
 def test_ask_llm_without_endpoint_is_a_one_line_usage_error(home, tmp_path):

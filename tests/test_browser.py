@@ -202,6 +202,17 @@ def test_persian_evidence_is_right_to_left(session):
     shot(page, "04-persian-rtl")
 
 
+def test_follow_up_is_answered_from_the_passage_it_means(session):
+    page = session["page"]
+    ask(page, "Which country opened a new police centre equipped with facial recognition in its capital?")
+    turn = ask(page, "Who built it?")  # the conversation so far is its history
+    quotes = " ".join(turn.locator(".vb-bot p .vb-quote").all_inner_texts())
+    assert "هوآوی" in quotes and "پلیس" in quotes, quotes  # Huawei opened Bishkek's police command centre
+    searched = turn.locator(".vb-searched").inner_text()
+    assert searched.startswith("Searched as: Who built it? ") and "police" in searched
+    shot(page, "05-follow-up")
+
+
 def test_upload_then_ask_cites_it(session, tmp_path):
     page = session["page"]
     note = tmp_path / "glacier-notes.txt"

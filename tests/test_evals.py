@@ -237,6 +237,33 @@ def test_dev_set_shape():
         assert it.answerable == (it.kind != "unanswerable"), it.id
 
 
+FOLLOWUPS = ROOT / "evals" / "datasets" / "followup_dev.jsonl"
+
+
+def test_followup_set_shape_and_gold():
+    from evals.dataset import TURNS
+
+    items = load_items(FOLLOWUPS)
+    texts = read_corpus(CORPUS)
+    assert len(items) >= 30 and {it.turn for it in items} == TURNS and len({it.id for it in items}) == len(items)
+    for it in items:
+        assert it.history and it.answerable and len(gold_spans(it, texts)) == len(it.gold_quotes), it.id
+    assert sum(it.turn == "shift" for it in items) >= 8  # enough topic shifts to see a harm
+
+
+@pytest.mark.parametrize("bad, why", [({"turn": "sideways"}, "turn 'sideways'"), ({"history": []}, "needs its history"),
+                                      ({"history": [""]}, "non-empty strings")])
+def test_followup_items_are_validated(tmp_path, bad, why):
+    path = write_jsonl(tmp_path / "f.jsonl", [{**GOOD, "turn": "pronoun", "history": ["Q0?"], **bad}])
+    with pytest.raises(DatasetError, match=why):
+        load_items(path)
+
+
+def test_eval_followups_missing_file_is_a_usage_error(tmp_path):
+    result = run_cli(["eval", "--followups", tmp_path / "missing.jsonl", "--out", tmp_path / "out"], tmp_path)
+    assert result.exit_code == 2 and "missing.jsonl" in one_string(result.stderr)
+
+
 # ---------------------------------------------------------------- SQuAD import
 EN_CTX = "The Amu Darya flows into the Aral Sea. It is about 2,400 km long. Cotton farms along the river use its water."
 FA_CTX = ("دریاچه خزر بزرگ\u200cترین دریاچه جهان است. مساحت آن حدود ۳۷۱ هزار کیلومتر مربع است. "

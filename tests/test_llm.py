@@ -532,3 +532,35 @@ def test_chat_openai_over_http_end_to_end(store, retriever):
     assert body["response_format"] == {"type": "json_object"} and body["max_tokens"] == Settings().llm_max_tokens
     assert body["model"] == "smollm2" and body["temperature"] == 0
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
+
+
+# ---- follow-up questions ------------------------------------------------------------------------------------
+def test_llm_condenses_a_follow_up_then_it_is_retrieved_and_verified(store, retriever, lenient):
+    from qa.chain import answer_events
+
+    history = [{"question": "Which cities grew rich on the Silk Road trade?", "answer": "Samarkand and Bukhara."}]
+    quote = "Their markets sold goods from many lands."
+    model = scripted("<question>What did the markets of Samarkand and Bukhara sell?</question>",
+                     reply("Goods from many lands [1].", (1, quote)))
+    bot = LLMAnswerer(model, retriever, lenient)
+    events = list(answer_events(bot, "What did their markets sell?", 10, None, history))
+    ans = events[-1]["answer"]
+    condense = model.seen[0]
+    assert "rewrite the last question" in condense[0].content  # the condensing request comes first
+    assert "Samarkand and Bukhara." in condense[1].content and "What did their markets sell?" in condense[1].content
+    assert ans.question == "What did their markets sell?"
+    assert ans.search_query == "What did the markets of Samarkand and Bukhara sell?"
+    assert "Samarkand" in model.seen[1][1].content  # the condensed question was retrieved: the cities' chunk shown
+    check(store, ans)
+    assert ans.answerer == "llm" and ans.citations[0].quote == quote
+
+
+def test_a_standalone_question_is_not_condensed_and_a_failing_model_falls_back_offline(retriever):
+    model = scripted()
+    bot = LLMAnswerer(model, retriever)
+    q = "Which cities grew rich on the trade?"
+    assert bot.analyze(q, ["When does the archive move?"]).search == q and model.seen == []
+    failing = LLMAnswerer(scripted(error=httpx.ReadTimeout("timed out")), retriever)
+    query = failing.analyze("What about their markets?", ["Which cities grew rich on the Silk Road trade?"])
+    assert query.search.startswith("What about their markets? ") and "cities" in query.search  # qa/history.py
+

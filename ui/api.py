@@ -1,6 +1,7 @@
 """The HTTP API (FastAPI) with the web UI (Gradio) mounted at ``/``.
 
-    POST   /api/ask          {"question", "k"?, "sources"?, "answerer"?} -> the answer contract (Answer.to_dict)
+    POST   /api/ask          {"question", "k"?, "sources"?, "answerer"?, "history"?} -> the answer contract
+                             (Answer.to_dict); history: earlier questions or {"question", "answer"?}, oldest first
     POST   /api/ask/stream   same body -> NDJSON events (or SSE with ``Accept: text/event-stream``):
                              {"type": "retrieved"}, {"type": "token", "text"}..., {"type": "answer", "answer"}
     GET    /api/sources      documents: id, title, source, langs, chunks, ingested_at
@@ -44,6 +45,13 @@ from .uploads import UploadError, receive_upload
 log = logging.getLogger(__name__)
 
 
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=4000)
+    answer: str | None = Field(None, max_length=20000)
+
+
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -51,6 +59,12 @@ class AskRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=50)
     sources: list[str] | None = Field(None, description="Restrict to these file names (as listed by /api/sources).")
     answerer: Literal["auto", "extractive", "llm"] | None = None  # None: the VERBATIM_ANSWERER setting
+    history: list[str | Turn] = Field(default_factory=list, max_length=100, description=(
+        "Earlier turns of the conversation, oldest first: questions, or {question, answer?} objects. A follow-up "
+        "question (\"What about Turkmenistan?\") is searched with them; see search_query in the answer."))
+
+    def turns(self) -> list:
+        return [h if isinstance(h, str) else h.model_dump(exclude_none=True) for h in self.history]
 
     @field_validator("question")
     @classmethod
@@ -189,7 +203,7 @@ def _routes(app: FastAPI, service: Service) -> None:
             bot, sources = service.prepare(req.k, req.sources, req.answerer)
         except ValueError as exc:
             return error(422, one_line(exc))
-        events = list(answer_events(bot, req.question, req.k, sources))
+        events = list(answer_events(bot, req.question, req.k, sources, req.turns()))
         return events[-1]["answer"].to_dict()
 
     @app.post("/api/ask/stream", tags=["answers"], response_class=StreamingResponse)
@@ -207,7 +221,7 @@ def _routes(app: FastAPI, service: Service) -> None:
 
         def stream():
             try:
-                for ev in answer_events(bot, req.question, req.k, sources):
+                for ev in answer_events(bot, req.question, req.k, sources, req.turns()):
                     yield encode(_event_json(ev))
             except Exception as exc:  # headers are sent: the error becomes the last event
                 log.error("stream for %r failed", req.question, exc_info=exc)

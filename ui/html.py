@@ -110,6 +110,9 @@ def answer_html(i: int, view: dict, markdown: str) -> str:
         body.append(f'<p dir="{direction(p) or "auto"}">{"".join(pieces)}</p>')
     kind = "vb-bot vb-refusal" if view["refused"] else "vb-bot"
     out = [f'<div class="vb-msg {kind}" dir="auto">{"".join(body)}']
+    searched = view.get("search_query")
+    if searched and searched != view["question"]:  # a follow-up: what was searched for it
+        out.append(f'<p class="vb-searched vb-muted" dir="auto">Searched as: {e(searched)}</p>')
     if view.get("notes"):
         out.append('<ul class="vb-notes">' + "".join(f'<li dir="auto">{e(n)}</li>' for n in view["notes"]) + "</ul>")
     if cits:

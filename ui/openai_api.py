@@ -4,7 +4,8 @@
     POST /v1/chat/completions   {"model": "verbatim", "messages": [...], "stream"?: bool,
                                  "k"?, "sources"?, "answerer"? (as /api/ask)}
 
-The last user message is the question; the earlier user messages are its history. The message content is the
+The last user message is the question; the earlier user messages (with the replies that followed) are its
+history: a follow-up is searched with them (``search_query`` in the answer object). The message content is the
 answer with its ``[n]`` markers, then one footnote per citation (``[n] “quote” — title, section, p. (file,
 chars a–b)``), so clients that show only the content still show every quote and its source. Beside
 ``choices`` the response carries the rest of the answer object (``Answer.to_dict()`` without ``answer``:
@@ -86,15 +87,21 @@ class ChatRequest(BaseModel):
     sources: list[str] | None = Field(None, description="Restrict to these file names (as listed by /api/sources).")
     answerer: Literal["auto", "extractive", "llm"] | None = None
 
-    def question_and_history(self) -> tuple[str, list[str]]:
-        """The last message's text (it must be the user's) and the earlier user messages' texts, oldest first."""
+    def question_and_history(self) -> tuple[str, list[dict]]:
+        """The last message's text (it must be the user's) and the earlier turns, oldest first: each user message
+        with the assistant's reply that followed it, when there is one."""
         last = self.messages[-1]
         if last.role != "user":
             raise ValueError(f"the last message must be the user's question, not {last.role!r}")
         question = last.text()
         if not question:
             raise ValueError("the last user message is empty")
-        history = [t for m in self.messages[:-1] if m.role == "user" and (t := m.text())]
+        history: list[dict] = []
+        for m in self.messages[:-1]:
+            if m.role == "user" and (t := m.text()):
+                history.append({"question": t})
+            elif m.role == "assistant" and history and "answer" not in history[-1] and (t := m.text()):
+                history[-1]["answer"] = t
         return question, history
 
 

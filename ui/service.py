@@ -105,8 +105,7 @@ class Service:
                answerer: str | None = None, history: Sequence = ()) -> Iterator[dict]:
         """The chain's events: ``retrieved``, ``token``..., ``answer`` (see qa/chain.py)."""
         bot, sources = self.prepare(k, sources, answerer)
-        extra = {"history": list(history)} if history else {}  # pass-through: the chain takes it (#16.1)
-        yield from answer_events(bot, question, k, sources, **extra)
+        yield from answer_events(bot, question, k, sources, history)
 
     # ---- the library -----------------------------------------------------------------------------------
     def records(self) -> list[DocRecord]:

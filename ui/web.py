@@ -82,12 +82,14 @@ def build_ui(service: Service) -> gr.Blocks:
         if not question:
             yield H.conversation(turns), turns, gr.update()
             return
+        # This conversation's earlier turns (answered ones): a follow-up ("Who built it?") is searched with them.
+        history = [{"question": t["question"], "answer": t.get("text", "")} for t in turns if t.get("status") == "done"]
         turn = {"question": question, "status": "streaming", "text": ""}
         turns = [*turns, turn]
         yield H.conversation(turns), turns, ""
         last = time.monotonic()
         try:
-            for ev in service.events(question, int(k), sources or None, answerer):
+            for ev in service.events(question, int(k), sources or None, answerer, history=history):
                 if ev["type"] == "token":
                     turn["text"] += ev["text"]
                     if time.monotonic() - last >= STREAM_EVERY:

@@ -9,6 +9,7 @@ changes; instances that do share a cache dir only ever write a complete folder u
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import threading
@@ -96,6 +97,17 @@ class LexicalIndex:
     def knows(self, token: str) -> bool:
         """Does any indexed chunk have this token?"""
         return token in self._vocab
+
+    def idf(self, token: str) -> float:
+        """BM25's (Lucene) idf of a search-form token: ln(1 + (N - df + 0.5) / (df + 0.5)). A token no chunk has
+        is as rare as can be (df 0): an English word of a question over Persian text is still what it asks."""
+        n = len(self.chunk_ids)
+        if self._bm25 is None or not n:
+            return 0.0
+        tid = self._vocab.get(token)
+        indptr = self._bm25.scores["indptr"]
+        df = int(indptr[tid + 1] - indptr[tid]) if tid is not None else 0
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def search(self, tokens: list[str], n: int) -> list[tuple[str, float]]:
         known = [t for t in tokens if t in self._vocab]

@@ -79,6 +79,13 @@ class Settings:
     term_max: int = 12  # terms in a pseudo-query
     term_max_df: float = 0.12  # terms in more of the Persian chunks than this ("China") say nothing about where
     prewarm_words: int = 5000  # frequent non-Persian words embedded with the vocabulary (69 % of dev question words)
+    # ---- follow-up questions (qa/history.py) ----
+    use_history: bool = True  # a follow-up that needs it is searched with the salient terms of earlier turns
+    history_turns: int = 3  # earlier questions read (TREC CAsT conversations rarely refer further back)
+    history_terms: int = 6  # earlier terms carried at most: enough for a topic, few enough not to drown the question
+    history_decay: float = 0.5  # a term's weight per turn back (the previous turn 1, the one before 0.5, ...)
+    history_min_idf: float = 1.0  # BM25 idf below which a term is too common in the index to say what is meant
+    w_focus: float = 0.06  # a follow-up's quotes: share of its own terms ("What about Turkmenistan?"), weighted
     # ---- answering (qa/extractive.py) ----
     refusal_threshold: float = 0.835  # best-sentence score; dev: refuses off-topic, 1.6% false refusals
     max_quotes: int = 3
@@ -128,19 +135,20 @@ class Settings:
         ranges = {"top_k": (1, MAX_K), "chunk_chars": (1, 1_000_000), "max_quotes": (1, 20), "rrf_k": (1, 10_000),
                   "pool": (1, 10_000), "term_per_word": (1, 100), "term_max": (0, 1000), "prewarm_words": (0, 10**6),
                   "min_quote_chars": (0, 10_000), "llm_max_tokens": (1, 10**6), "llm_max_source_chars": (1, 10**7),
-                  "llm_min_quote_chars": (0, 10_000)}
+                  "llm_min_quote_chars": (0, 10_000), "history_turns": (0, 100),
+                  "history_terms": (0, 100)}
         for name, (lo, hi) in ranges.items():
             if not lo <= getattr(self, name) <= hi:
                 raise bad(name, f"{getattr(self, name)} is out of range ({lo}..{hi})")
         for name in ("max_file_mb", "llm_timeout"):
             if getattr(self, name) <= 0:
                 raise bad(name, f"{getattr(self, name)} must be positive")
-        for name in ("mmr_lambda", "term_threshold", "term_max_df", "near_duplicate"):
+        for name in ("mmr_lambda", "term_threshold", "term_max_df", "near_duplicate", "history_decay"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise bad(name, f"{getattr(self, name)} must be between 0 and 1")
         for name in ("w_chunk", "lang_offset", "w_bm25", "w_bm25_crosslingual", "w_names", "w_ordinal", "w_reference",
                      "w_lexical", "w_answer_type",
-                     "quote_margin", "w_answer_ordinal", "doc_margin"):
+                     "quote_margin", "w_answer_ordinal", "doc_margin", "history_min_idf", "w_focus"):
             if getattr(self, name) < 0:
                 raise bad(name, f"{getattr(self, name)} must not be negative")
 

@@ -7,21 +7,24 @@ five steps. Expected failures of the model are caught here and answered extracti
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 from langchain_openai.chat_models.base import BaseChatOpenAI
 
+from verbatim.text.lang import detect_lang
 from verbatim.text.lines import one_line
 from verbatim.types import Chunk, ScoredChunk
 
 from ..answer import Answer, AnswererBase
 from ..extractive import ExtractiveAnswerer
+from ..history import needs_history, turns_of
 from ..query import Query
 from ..retriever import HybridRetriever
 from .markers import cited_text
-from .prompt import build_messages
+from .prompt import build_messages, condense_messages, condensed_question
 from .reply import CUT_REPLY_ERRORS, MODEL_ERRORS, REPLY_ERRORS, LLMReply, parse_reply
 from .verify import verify_quotes
 
@@ -71,7 +74,26 @@ class LLMAnswerer(AnswererBase):
         if not answer.citations:
             why = "none of its quotes could be verified in the sources" if parsed.quotes else "it quoted nothing"
             return self._fallback(query, retrieved, why, answer.notes)
+        answer.search_query = query.search
         return answer
+
+    def analyze(self, question: Query | str, history: Sequence = ()) -> Query:
+        """A follow-up is condensed by the model into a standalone question, which is then retrieved (and its
+        answer verified) as usual; a question that stands alone, or a failing model, gets the offline
+        standalone text (qa/history.py)."""
+        if isinstance(question, Query):
+            return question
+        turns = turns_of(history)
+        if not turns or not self.settings.use_history or not needs_history(question, detect_lang(question)):
+            return self.retriever.analyze(question, history)
+        try:
+            reply = self.chat_model.invoke(condense_messages(question, turns))
+        except MODEL_ERRORS as exc:
+            log.warning("LLM condensing failed, the offline standalone query is used: %s", _why(exc))
+            return self.retriever.analyze(question, history)
+        text = reply.text if isinstance(reply, BaseMessage) else str(reply)
+        condensed = condensed_question(text)
+        return self.retriever.analyze(question, history, search=condensed or None)
 
     # ---- internals -------------------------------------------------------------------------------------
     def _shown(self, retrieved: list[ScoredChunk]) -> list[Chunk]:

@@ -50,6 +50,34 @@ def build_messages(question: str, chunks: list[Chunk]) -> list[BaseMessage]:
     return [SystemMessage(content=SYSTEM_PROMPT), HumanMessage(content=human)]
 
 
+CONDENSE_PROMPT = """\
+You rewrite the last question of a conversation into one standalone question for a document search. \
+Replace pronouns and elliptical phrases ("it", "what about X?", "and in 2019?") with what they refer to in the \
+earlier turns. Keep the question's language, its names and its figures; add nothing the conversation does not \
+say. If the question already stands alone, return it unchanged. Reply with the question only, on one line.
+"""
+MAX_CONDENSED = 600  # characters: a longer reply is not a question, the offline query is used
+
+
+def condense_messages(question: str, turns: list[tuple[str, str]]) -> list[BaseMessage]:
+    """The condensing request: earlier questions (and answers, when known) and the question to rewrite."""
+    lines = []
+    for q, a in turns:
+        lines.append(f"<question>{_defuse(q)}</question>")
+        if a:
+            lines.append(f"<answer>{_defuse(a[:800])}</answer>")
+    human = ("Conversation so far:\n" + "\n".join(lines) + f"\n\nLast question:\n<question>{_defuse(question)}"
+             "</question>\n\nThe standalone question:")
+    return [SystemMessage(content=CONDENSE_PROMPT), HumanMessage(content=human)]
+
+
+def condensed_question(reply: str) -> str:
+    """The model's standalone question: its first non-empty line without tags or quotes; '' if unusable."""
+    line = next((ln.strip() for ln in reply.splitlines() if ln.strip()), "")
+    line = re.sub(r"</?question>", "", line, flags=re.I).strip().strip('"“”«»').strip()
+    return line if 0 < len(line) <= MAX_CONDENSED else ""
+
+
 def _defuse(text: str) -> str:
     """Text that cannot open or close a <source>/<question> block of the prompt."""
     return _TAG_RE.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", text)
