@@ -78,7 +78,14 @@ def write_report(result: dict, out_dir: Path, title: str, items: list[EvalItem])
 
 def answer_table(answers: dict) -> list[str]:
     keys = [k for k in answers if not isinstance(answers[k], dict | list)]
-    return ["Answers:", "", "| metric | value |", "|---|---|", *[f"| {k} | {_fmt(answers[k])} |" for k in keys]]
+    out = ["Answers:", "", "| metric | value |", "|---|---|", *[f"| {k} | {_fmt(answers[k])} |" for k in keys]]
+    kinds = answers.get("by_kind") or {}
+    if len(kinds) > 1 or any("-" in k for k in kinds):  # per language pair ("en-de") and kind of question
+        cols = ["n_answerable", "answer_in_quotes", "quote_hit", "false_refusal_rate", "refusal_rate_unanswerable"]
+        out += ["", "Answers per kind (language pair):", "", "| kind | " + " | ".join(cols) + " |",
+                "|---" * (len(cols) + 1) + "|"]
+        out += [f"| {k} | " + " | ".join(_fmt(v.get(c, float("nan"))) for c in cols) + " |" for k, v in kinds.items()]
+    return out
 
 
 def _fmt(v) -> str:

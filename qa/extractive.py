@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from verbatim.settings import Settings
+from verbatim.text.lang import is_caseless
 from verbatim.text.normalize import tokenize
 from verbatim.types import Chunk, ScoredChunk, Sentence
 
@@ -102,8 +103,8 @@ def evidence(query: Query, chunk: Chunk, i: int, sent: Sentence, v: np.ndarray) 
 def typed_value(query: Query, chunk: Chunk, text: str) -> float:
     """1 when ``text`` carries the kind of answer the question asks for, 0 when not, 0.5 when it cannot tell."""
     kind = query.answer_type
-    if kind is None or (kind in ("person", "name") and chunk.lang == "fa"):
-        return 0.5  # no capitals in Persian script: a name cannot be told from its shape
+    if kind is None or (kind in ("person", "name") and is_caseless(text)):
+        return 0.5  # no capitals in Persian, Arabic or Chinese script: a name cannot be told from its shape
     return float(carries(text, kind))
 
 

@@ -69,6 +69,15 @@ _ONLY = {script: codes.pop() for script, labels in _LABELS.items()
          if len(codes := {_ISO.get(x, x) for x in labels.split()}) == 1}
 
 
+# Scripts without letter case: a capital cannot mark a name or a heading there.
+CASELESS_SCRIPTS = frozenset({"arabic", "hebrew", "han", "kana", "hangul", "thai", "devanagari", "georgian", "other"})
+
+
+def is_caseless(text: str) -> bool:
+    """Is ``text`` mostly written in a script without capitals (Arabic, Hebrew, Chinese, ...)?"""
+    return script_of(text) in CASELESS_SCRIPTS
+
+
 def is_arabic_script(ch: str) -> bool:
     return _ARABIC_RE.match(ch) is not None
 

@@ -17,7 +17,7 @@ from pysbd.lang.russian import Russian
 
 from verbatim.types import Sentence
 
-from .lang import script_of
+from .lang import CASELESS_SCRIPTS, script_of
 from .roles import block_role
 
 _ABBREV = {
@@ -28,7 +28,7 @@ _ABBREV = {
 _UNSPACED_TERMINALS = "。！？｡"  # Chinese/Japanese: the next sentence follows without a space
 _TERMINALS = ".!?؟…۔।" + _UNSPACED_TERMINALS
 _CLOSERS = "\"'”’»)]}*」』）》】〉"
-_CASELESS = {"arabic", "hebrew", "han", "kana", "hangul", "thai", "devanagari", "georgian", "other"}
+_CASELESS = CASELESS_SCRIPTS
 _CYRILLIC_RE = re.compile("[\u0400-\u04ff]")
 _HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _LIST_RE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
