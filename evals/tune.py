@@ -17,6 +17,7 @@ import argparse
 import itertools
 import json
 import pickle
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,9 +119,12 @@ def score(data: dict, s: Settings, by_kind: bool = False) -> dict:
     from qa.extractive import answer_with, typed_value
 
     per = []
-    for it, q, cands, retrieved, gold, unmatched in data["rows"]:
+    backgrounds = [{lang: float(v.mean()) for lang, v in f["background"].items()} for f in data.get("features", [])]
+    for n, (it, q, cands, retrieved, gold, unmatched) in enumerate(data["rows"]):
         q = replace(q, answer_type=expected_type(q.text, q.lang), roles=requested_roles(q.text))
-        cands = [replace(c, typed=typed_value(q, c.chunk, c.sentence.text)) for c in cands]
+        cands = [replace(c, typed=typed_value(q, c.chunk, c.sentence.text),
+                         background=backgrounds[n].get(c.chunk.lang, 1.0) if backgrounds else c.background)
+                 for c in cands]
         a = answer_with(q, cands, retrieved, s, unmatched)
         row = item_metrics(it, a, gold)
         if it.answerable:
@@ -188,7 +192,7 @@ def table(per_set: dict[str, dict]) -> str:
         lines.append(row(name, v))
         if name == "dev":
             lines += [row(f"dev:{k}", kv) for k, kv in v.get("kinds", {}).items()]
-    return "\n".join(lines).replace("nan", " - ")
+    return re.sub(r"\bnan\b", " - ", "\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> None:

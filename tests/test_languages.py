@@ -84,3 +84,51 @@ def test_search_form_per_language():
     assert tokenize("İSTANBUL ılık") == ["istanbul", "ilik"]
     assert normalize("Ёлка") == "елка"
     assert "图书" in tokenize("图书馆")
+
+
+# ---------------------------------------------------------------- cross-language refusal, calibrated per pair
+DE_DOC = """Der Rhein ist einer der längsten und wichtigsten Flüsse Europas. Er entspringt in den Schweizer Alpen und \
+mündet nach etwa 1230 Kilometern in den Niederlanden in die Nordsee. Seit der Römerzeit ist der Rhein ein wichtiger \
+Verkehrsweg für den Handel zwischen den Städten an seinen Ufern.
+
+Die Stadt Köln liegt am Rhein und wurde im Jahr 50 nach Christus von den Römern gegründet. Ihr bekanntestes Bauwerk \
+ist der Kölner Dom, dessen Bau im Jahr 1248 begann und erst im Jahr 1880 vollendet wurde. Heute leben in Köln mehr \
+als eine Million Menschen.
+
+Die Binnenschifffahrt auf dem Rhein transportiert jedes Jahr große Mengen an Kohle, Erz und Containern. Der Hafen \
+von Duisburg gilt als der größte Binnenhafen Europas und verbindet das Ruhrgebiet mit den Seehäfen an der Küste.
+"""
+
+
+@pytest.fixture(scope="module")
+def german_bot(tmp_path_factory):
+    from ingest.pipeline import ingest_paths
+    from qa.chain import build_answerer
+    from vectorstore.store import Store
+    from verbatim.settings import Settings
+
+    root = tmp_path_factory.mktemp("german")
+    (root / "docs").mkdir()
+    (root / "docs" / "rhein.txt").write_text(DE_DOC, encoding="utf-8")
+    store = Store(Settings(home=root / "home", embedder="e5"))
+    assert ingest_paths(store, [root / "docs"]).added == 1
+    return build_answerer(store.settings, store, "extractive")
+
+
+def test_german_document_and_chunks_are_german(german_bot):
+    store = german_bot.retriever.store
+    assert [d.langs[0] for d in store.documents()] == ["de"]
+    assert {c.lang for c in store.all_chunks()} == {"de"}
+
+
+@pytest.mark.parametrize(("question", "needle"), [("When did construction of Cologne Cathedral begin?", "1248"),
+                                                  ("Where does the Rhine flow into the sea?", "Nordsee")])
+def test_english_question_over_german_text_is_answered(german_bot, question, needle):
+    a = german_bot.answer(question)
+    assert not a.refused
+    assert any(needle in c.quote for c in a.citations)
+
+
+@pytest.mark.parametrize("question", ["How do I bake sourdough bread?", "Who won the 2018 FIFA World Cup final?"])
+def test_off_topic_question_over_german_text_is_refused(german_bot, question):
+    assert german_bot.answer(question).refused
