@@ -1,5 +1,6 @@
-"""Hybrid retrieval: dense chunks + dense sentences + BM25 on the question, plus BM25 on a Persian
-pseudo-query for questions in another language (term translation and bridged names, qa/names.py).
+"""Hybrid retrieval: dense chunks + dense sentences + BM25 on the question, plus BM25 on a pseudo-query in the
+index's other languages (term translation into each document language, qa/crosslingual.py; Persian spellings of
+names, qa/names.py).
 
 Fusion is by calibrated scores (measured better than reciprocal-rank fusion on the dev set): a chunk's
 score is its best-sentence cosine + ``w_chunk`` x its chunk cosine, plus ``lang_offset`` when the chunk
@@ -137,10 +138,11 @@ class HybridRetriever(BaseRetriever):
         lang = detect_lang(question)
         tokens = tuple(tokenize(question))
         translation, names = "", ()
-        if self.translator is not None and lang != "fa":
-            translation = self.translator.translate(tokens)
+        if self.translator is not None:
+            translation = self.translator.translate(tokens, lang)
             lexical = self.lexical
-            if lexical is not None and s.use_names:  # a name the index spells in Latin script needs no bridge
+            # names are bridged into Persian spellings; one the index spells in Latin script needs no bridge
+            if lexical is not None and s.use_names and lang != "fa":
                 names = tuple(self.translator.names.bridge(question, lambda w: bool(lexical.search(tokenize(w), 1))))
         return Query(text=question, lang=lang, vector=self.store.embedder.encode_queries([question])[0],
                      tokens=tokens, translation=translation, names=names,
@@ -164,7 +166,7 @@ class HybridRetriever(BaseRetriever):
             out["chunk"] = self.store.query_chunks(q.vector, s.pool, where)
         if self.lexical is not None:
             out["bm25"] = self.lexical.search(list(q.tokens), s.pool)
-            if self.translator is not None and q.lang != "fa":
+            if self.translator is not None and (self.translator.targets(q.lang) or q.names):
                 out["pseudo"] = q.pseudo
                 out["bm25_x"] = self.lexical.search(tokenize(q.pseudo), s.pool) if q.pseudo else []
                 out["bm25_names"] = self.lexical.search(tokenize(" ".join(q.names)), s.pool) if q.names else []
@@ -237,12 +239,12 @@ class HybridRetriever(BaseRetriever):
             seen.update(tokenize(r.chunk.text))
         stems = {t[:STEM] for t in seen if len(t) >= STEM}
         out = []
-        for w in TermTranslator.query_items(query.tokens):
+        for w in TermTranslator.query_items(query.tokens, query.lang):
             if w in seen or (len(w) >= STEM and w[:STEM] in stems):
                 continue
             if self.lexical is not None and self.lexical.knows(w):
                 continue
-            if self.translator is not None and query.lang != "fa" and self.translator.translate([w]):
+            if self.translator is not None and self.translator.translate([w], query.lang):
                 continue
             out.append(w)
         return tuple(out)

@@ -132,3 +132,35 @@ def test_english_question_over_german_text_is_answered(german_bot, question, nee
 @pytest.mark.parametrize("question", ["How do I bake sourdough bread?", "Who won the 2018 FIFA World Cup final?"])
 def test_off_topic_question_over_german_text_is_refused(german_bot, question):
     assert german_bot.answer(question).refused
+
+
+# ---------------------------------------------------------------- stopwords per language
+def test_stopwords_per_language_from_the_library_and_english_persian_by_hand():
+    from qa.query import content
+    from verbatim.text.stopwords import EN_STOP, FA_STOP, stopwords
+
+    assert stopwords("en") is EN_STOP and stopwords("fa") is FA_STOP  # the library's remove "ai", "year", "داده"
+    assert {"der", "die", "und", "wann"} <= stopwords("de") and {"и", "в", "не"} <= stopwords("ru")
+    assert {"bir", "ve"} <= stopwords("tr") and normalize("في") in stopwords("ar") and stopwords("xx") == frozenset()
+    assert all(w == normalize(w) and " " not in w for w in stopwords("ar"))  # in the search form, single tokens
+    assert content(tokenize("Wann begann der Bau des Kölner Doms?"), "de") == {"begann", "bau", "kölner", "doms"}
+    assert {"ai", "year"} <= content(tokenize("In which year did AI research start?"), "en")
+
+
+# ---------------------------------------------------------------- the term bridge into every document language
+def test_bridge_translates_into_the_german_vocabulary(german_bot):
+    retriever = german_bot.retriever
+    assert set(retriever.translator.langs) == {"de"} and retriever.translator.targets("en") == ["de"]
+    assert retriever.translator.targets("de") == []  # a German question over German text needs none
+    q = retriever.analyze("When did construction of Cologne Cathedral begin?")
+    assert "dom" in q.translation.split() or "kölner" in q.translation.split(), q.translation
+
+
+def test_bridge_pairs_setting():
+    from qa.crosslingual import pair_allowed
+    from verbatim.settings import Settings
+
+    assert pair_allowed("*-*", "en", "de") and not pair_allowed("*-*,!fa-en", "fa", "en")
+    assert pair_allowed("*-*,!fa-en", "en", "fa") and not pair_allowed("en-fa", "*", "de")
+    with pytest.raises(ValueError, match="VERBATIM_BRIDGE_PAIRS"):
+        Settings(bridge_pairs="german")

@@ -78,6 +78,11 @@ def is_caseless(text: str) -> bool:
     return script_of(text) in CASELESS_SCRIPTS
 
 
+def script_of_lang(lang: str) -> str:
+    """The script a language (ISO 639-1, as ``detect_lang`` returns) is written in here; Latin for the rest."""
+    return _SCRIPT_OF.get(lang, "latin")
+
+
 def is_arabic_script(ch: str) -> bool:
     return _ARABIC_RE.match(ch) is not None
 
