@@ -172,11 +172,22 @@ class HybridRetriever(BaseRetriever):
                 out["bm25_names"] = self.lexical.search(tokenize(" ".join(q.names)), s.pool) if q.names else []
         return out
 
-    def fuse(self, sig: dict, langs: dict[str, str], penalty: dict[str, float] | None = None) -> dict[str, float]:
+    def pair_offsets(self, query: Query) -> dict[str, float]:
+        """Per document language, the cosine credit of a cross-language match for this question: what lifts a
+        sentence ``refusal_lift`` above the question's mean cosine with that language's background to the refusal
+        threshold, never below ``lang_offset`` (the same calibration refusal reads: qa/extractive.py calibrated)."""
+        s = self.settings
+        return {lang: max(s.lang_offset, s.refusal_threshold - s.refusal_lift - mu)
+                for lang, (mu, _) in self.calibration(query).items() if lang != query.lang}
+
+    def fuse(self, sig: dict, langs: dict[str, str], penalty: dict[str, float] | None = None,
+             offsets: dict[str, float] | None = None) -> dict[str, float]:
         """Fused score per chunk id; ``penalty`` (chunk id -> share of reference-list sentences) is subtracted,
-        weighted by ``w_reference``."""
+        weighted by ``w_reference``; ``offsets``: the cross-language credit per document language (``pair_offsets``;
+        ``lang_offset`` for any other)."""
         s = self.settings
         penalty = penalty or {}
+        offsets = offsets or {}
         if s.fusion == "rrf":
             lists = {name: best_per_group(sig[name]) for name in ("sent", "chunk", "bm25", "bm25_x") if name in sig}
             return rrf(lists, k=s.rrf_k)
@@ -191,7 +202,7 @@ class HybridRetriever(BaseRetriever):
             v = sent.get(cid, s.floor) if "sent" in sig else 0.0
             v += s.w_chunk * chunk.get(cid, s.floor) if "chunk" in sig else 0.0
             if langs.get(cid) != sig["lang"]:
-                v += dense_w * s.lang_offset
+                v += dense_w * offsets.get(langs.get(cid), s.lang_offset)
             v += s.w_bm25 * bm25.get(cid, 0.0) + s.w_bm25_crosslingual * bm25_x.get(cid, 0.0)
             v += s.w_names * names.get(cid, 0.0)
             scores[cid] = v - s.w_reference * penalty.get(cid, 0.0)
@@ -200,6 +211,7 @@ class HybridRetriever(BaseRetriever):
     def retrieve(self, question: Query | str, k: int | None = None,
                  sources: list[str] | None = None) -> list[ScoredChunk]:
         k = k or self.k
+        s = self.settings
         query = self.analyze(question)
         sig = self.signals(query, sources)
         candidates = {cid for name in ("sent", "chunk", "bm25", "bm25_x") for cid, _ in sig.get(name, [])}
@@ -213,7 +225,8 @@ class HybridRetriever(BaseRetriever):
             meta = {cid: m for cid, m in meta.items() if m[1] in sources}
         # a reference list matches its own topic's words; down-weighted unless the question asks for sources
         penalty = {} if "reference" in query.roles else {cid: m[2] for cid, m in meta.items() if m[2]}
-        fused = self.fuse(sig, {cid: m[0] for cid, m in meta.items()}, penalty)
+        offsets = self.pair_offsets(query) if s.calibrated_fusion else None
+        fused = self.fuse(sig, {cid: m[0] for cid, m in meta.items()}, penalty, offsets)
         # ties broken by id, not by set (hash) order: the same index gives the same ranking in every process
         order = sorted((cid for cid in fused if cid in meta), key=lambda cid: (-fused[cid], cid))
         want = max(k, 20) if self.reranker is not None else k

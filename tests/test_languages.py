@@ -164,3 +164,14 @@ def test_bridge_pairs_setting():
     assert pair_allowed("*-*,!fa-en", "en", "fa") and not pair_allowed("en-fa", "*", "de")
     with pytest.raises(ValueError, match="VERBATIM_BRIDGE_PAIRS"):
         Settings(bridge_pairs="german")
+
+
+def test_pair_offset_is_at_least_the_constant_and_calibrated_per_question(german_bot):
+    retriever = german_bot.retriever
+    s = retriever.settings
+    on = retriever.analyze("When did construction of Cologne Cathedral begin?")
+    off = retriever.analyze("How do I bake sourdough bread?")
+    for q in (on, off):
+        offsets = retriever.pair_offsets(q)
+        assert set(offsets) == {"de"} and offsets["de"] >= s.lang_offset
+    assert retriever.pair_offsets(retriever.analyze("Wann begann der Bau des Kölner Doms?")) == {}

@@ -81,6 +81,9 @@ class Settings:
     floor: float = 0.70  # cosine assumed for a candidate a dense ranking did not return (e5 cosines rarely go lower)
     w_chunk: float = 0.5  # weight of the chunk cosine next to the best-sentence cosine
     lang_offset: float = 0.04  # cosine added to cross-language matches (e5 scores them lower); 0 disables
+    # fusion credits a cross-language match with its pair's calibrated offset (qa/retriever.py pair_offsets), at
+    # least lang_offset; an index of one document language ranks the same either way
+    calibrated_fusion: bool = True
     w_bm25: float = 0.05  # weight of BM25 (normalized to the top hit) on the question
     w_bm25_crosslingual: float = 0.05  # weight of BM25 on the Persian pseudo-query
     w_names: float = 0.05  # weight of BM25 on the bridged Persian names alone
