@@ -82,8 +82,10 @@ class Settings:
     w_chunk: float = 0.5  # weight of the chunk cosine next to the best-sentence cosine
     lang_offset: float = 0.04  # cosine added to cross-language matches (e5 scores them lower); 0 disables
     # fusion credits a cross-language match with its pair's calibrated offset (qa/retriever.py pair_offsets), at
-    # least lang_offset; an index of one document language ranks the same either way
-    calibrated_fusion: bool = True
+    # least lang_offset. Off: measured no gain (dev: 1 of 79 questions' top 5 changed, every metric equal; an index
+    # of one document language ranks the same either way), and under an embedder of another cosine scale (MiniLM:
+    # background ~0.1, offset ~0.66) it would rank every cross-language chunk first
+    calibrated_fusion: bool = False
     w_bm25: float = 0.05  # weight of BM25 (normalized to the top hit) on the question
     w_bm25_crosslingual: float = 0.05  # weight of BM25 on the Persian pseudo-query
     w_names: float = 0.05  # weight of BM25 on the bridged Persian names alone
@@ -91,9 +93,12 @@ class Settings:
     w_reference: float = 0.05  # subtracted per share of reference-list sentences in a chunk (unless asked for)
     # ---- term translation (qa/crosslingual.py) ----
     # (question language, document language) pairs the term bridge translates: "*" any, "!" leaves one out, the last
-    # entry that matches decides (qa/crosslingual.py). Persian -> English measured on dev: R@1/R@5/quote-hit equal,
-    # unanswerable refused or caveated .286 -> .143 (every Persian word finds some English term: nothing unmatched)
-    bridge_pairs: str = "*-*,!fa-en"
+    # entry that matches decides (qa/crosslingual.py). Measured with evals/tune.py (50 paragraphs), bridge on vs off:
+    # en-es gold-in-quotes .869 -> .894, R@1 .916 -> .942; en-zh .620 -> .672, R@1 .759 -> .814; en-tr .774 -> .803,
+    # R@5 .985 -> .978; en-de .858 -> .861 but sentence R@1 .858 -> .832 (e5 aligns German best: the bridge's Latin
+    # look-alikes add noise): off. Persian -> English on dev: R@1/R@5/quote-hit equal, unanswerable refused or
+    # caveated .286 -> .143 (every Persian word finds some English term, so nothing is unmatched): off
+    bridge_pairs: str = "*-*,!fa-en,!en-de"
     term_threshold: float = 0.86  # cosine above which a document-language term translates a question word
     term_per_word: int = 3  # nearest Persian terms considered per question word
     term_max: int = 12  # terms in a pseudo-query
