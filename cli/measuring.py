@@ -22,6 +22,8 @@ def eval_cmd(
     corpus: Path = typer.Option(Path("corpus"), help="Folder the dataset's quote_docs refer to."),
     squad: Path = typer.Option(None, help="A SQuAD-format JSON file instead of --dataset/--corpus."),
     limit: int = typer.Option(None, help="With --squad: only the first N paragraphs."),
+    questions_from: Path = typer.Option(None, "--questions-from", help="With --squad: ask this SQuAD file's "
+                                        "questions (same ids, another language: XQuAD) over --squad's paragraphs."),
     systems: str = typer.Option(DEFAULT_SYSTEMS, help="Comma-separated systems to compare."),
     out: Path = typer.Option(Path("out/eval"), help="Folder for report.md, results.json and the plot."),
     answers: bool = typer.Option(True, help="Also evaluate answers (quotes, refusals) of the default system."),
@@ -44,12 +46,12 @@ def eval_cmd(
         raise typer.Exit(2)
     work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
     try:
-        _eval_in(work, dataset, corpus, squad, limit, names, out, answers)
+        _eval_in(work, dataset, corpus, squad, limit, names, out, answers, questions_from)
     finally:
         shutil.rmtree(work, ignore_errors=True)  # the temporary index is the run's, not the user's
 
 
-def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers) -> None:
+def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, questions_from=None) -> None:
 
     from evals.dataset import DatasetError, load_items
     from evals.runner import run_retrieval_eval, write_report
@@ -59,11 +61,20 @@ def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers) -> 
             if not squad.is_file():
                 err.print(f"[red]error:[/] {squad}: no such file", soft_wrap=True)
                 raise typer.Exit(2)
-            from evals.squad import import_squad
+            from evals.squad import import_squad, swap_questions
 
             corpus = work / "corpus"
             items = import_squad(squad, corpus, limit)
             title = f"Verbatim eval: {squad.name}" + (f" (first {limit} paragraphs)" if limit else "")
+            if questions_from is not None:
+                if not questions_from.is_file():
+                    err.print(f"[red]error:[/] {questions_from}: no such file", soft_wrap=True)
+                    raise typer.Exit(2)
+                items = swap_questions(items, questions_from)
+                title += f", questions of {questions_from.name}"
+        elif questions_from is not None:
+            err.print("[red]error:[/] --questions-from needs --squad", soft_wrap=True)
+            raise typer.Exit(2)
         else:
             dataset = dataset or Path("evals/datasets/dev.jsonl")
             if not dataset.is_file() or not corpus.is_dir():

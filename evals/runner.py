@@ -85,7 +85,7 @@ def answer_table(answers: dict) -> list[str]:
     out = ["Answers:", "", "| metric | value |", "|---|---|", *[f"| {k} | {_fmt(answers[k])} |" for k in keys]]
     kinds = answers.get("by_kind") or {}
     if kinds:
-        out += ["", "Answers per kind:", "", "| kind | n | " + " | ".join(PER_KIND) + " |",
+        out += ["", "Answers per kind (language pair):", "", "| kind | n | " + " | ".join(PER_KIND) + " |",
                 "|---" * (len(PER_KIND) + 2) + "|"]
         for kind, m in kinds.items():
             n = m["n_answerable"] + m["n_unanswerable"]

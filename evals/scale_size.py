@@ -66,7 +66,7 @@ def measure_size(settings: Settings, n: int, mode: str, cfg: dict, work: Path, m
     retriever = HybridRetriever.from_store(store)
     row["prepare_s"] = time.perf_counter() - t
     row["terms_embedded"], row["terms_embed_s"] = emb.stats["query_items"] - q0, emb.stats["query_s"] - qs0
-    row["terms"] = len(retriever.translator.terms) if retriever.translator else 0
+    row["terms"] = sum(len(t) for t, _ in retriever.translator.langs.values()) if retriever.translator else 0
     row["query_ms"] = _latencies(retriever, _questions(Path(cfg["dataset"]), cfg["questions"]), cfg["rounds"])
     row["components_s"] = _components(store)
     row["disk_mb"] = du(settings.home) / 1e6

@@ -6,7 +6,9 @@ grid costs milliseconds per question. The report gives every metric per set and,
 a constant is kept only when it helps the mix (the held-out sets are of the same kinds, not the same sets).
 
 Sets: the corpus dev set, PersianQA (Persian questions), XQuAD English, English XQuAD questions over the
-German and Chinese paragraphs, and English questions over PersianQA paragraphs when that file is given.
+German, Spanish, Chinese and Turkish paragraphs, and English questions over PersianQA paragraphs when that file is
+given. Each XQuAD set also asks ``OFF_TOPIC_N`` questions of articles that are not in its index (questions of the
+same set's later articles, in the question language): what refusal must refuse in every language pair.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import argparse
 import itertools
 import json
 import pickle
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,12 +25,15 @@ from ingest.pipeline import ingest_paths
 from qa.chain import build_answerer
 from vectorstore.store import Store
 from verbatim.settings import Settings
+from verbatim.text.lang import detect_lang
 
 from .answers import answer_metrics, answer_row
 from .dataset import EvalItem, gold_spans, load_items, read_corpus
 from .metrics import mean
-from .squad import import_squad
+from .squad import import_squad, swap_questions
 
+OFF_TOPIC_N = 60
+DEV_OFF_TOPIC = ["How do I bake sourdough bread?", "Who won the 2018 FIFA World Cup final?"]  # tests/test_answers.py
 GRID = {
     "w_answer_type": [0.0, 0.04, 0.08, 0.12],
     "doc_margin": [0.05, 0.07, 0.1],
@@ -38,7 +44,9 @@ GRID = {
 def sets(bench: Path, persianqa_en: Path | None, limit: int) -> dict[str, tuple]:
     out = {"dev": ("dev", None), "persianqa": (bench / "persianqa_test.json", None),
            "xquad-en": (bench / "xquad_en.json", None), "en-de": (bench / "xquad_de.json", bench / "xquad_en.json"),
-           "en-zh": (bench / "xquad_zh.json", bench / "xquad_en.json")}
+           "en-zh": (bench / "xquad_zh.json", bench / "xquad_en.json"),
+           "en-es": (bench / "xquad_es.json", bench / "xquad_en.json"),
+           "en-tr": (bench / "xquad_tr.json", bench / "xquad_en.json")}
     if persianqa_en is not None:
         out["en-fa-pqa"] = (bench / "persianqa_test.json", persianqa_en)
     return out
@@ -52,52 +60,83 @@ def prepare(name: str, spec: tuple, work: Path, limit: int, settings: Settings) 
     paragraphs, questions = spec
     if paragraphs == "dev":
         corpus, items = Path("corpus"), load_items(Path("evals/datasets/dev.jsonl"))
+        items += [EvalItem(f"off-{i}", q, detect_lang(q), "offtopic", False) for i, q in enumerate(DEV_OFF_TOPIC)]
     else:
         corpus = work / name / "corpus"
         items = import_squad(paragraphs, corpus, limit)
         if questions is not None:
-            items = _swap_questions(items, questions)
+            items = swap_questions(items, questions)
+        items += off_topic(questions or paragraphs, limit, OFF_TOPIC_N)
     store = Store(settings.with_(home=work / name / "home"))
     ingest_paths(store, [corpus])
     bot = build_answerer(store.settings, store, "extractive")
     texts = read_corpus(corpus)
-    rows = []
+    rows, feats = [], []
     for it in items:
         q = bot.retriever.analyze(it.question)
         retrieved = bot.retriever.retrieve(q)
         rows.append((it, q, bot.candidates(q, retrieved), retrieved,
                      gold_spans(it, texts) if it.answerable else [], bot.retriever.unmatched_terms(q, retrieved)))
-    data = {"rows": rows, "texts": texts}
+        feats.append(calibration_features(bot.retriever, q))
+    data = {"rows": rows, "texts": texts, "features": feats}
     cache.write_bytes(pickle.dumps(data))
     return data
 
 
-def _swap_questions(items: list[EvalItem], path: Path) -> list[EvalItem]:
-    from verbatim.text.lang import detect_lang
-
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    if "data" in raw:
-        raw = {str(qa["id"]): qa["question"] for a in raw["data"] for p in a["paragraphs"] for qa in p["qas"]}
-    out = []
-    for it in items:
-        if it.id in raw:
-            q = raw[it.id]
-            out.append(replace(it, question=q, lang=detect_lang(q), kind="xl" if it.answerable else it.kind))
+def off_topic(path: Path, limit: int, n: int) -> list[EvalItem]:
+    """``n`` questions (the first of each paragraph) of the articles after the first ``limit`` paragraphs' ones:
+    their articles are not in the index, so each should be refused."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    seen, out = 0, []
+    for article in data:
+        if seen >= limit:
+            for para in article["paragraphs"]:
+                q = para["qas"][0]
+                out.append(EvalItem(f"off-{q['id']}", q["question"], detect_lang(q["question"]), "offtopic", False))
+                if len(out) >= n:
+                    return out
+        seen += len(article["paragraphs"])
     return out
 
 
-def score(data: dict, s: Settings) -> dict:
+def calibration_features(retriever, q) -> dict:
+    """What a refusal rule may read besides the candidates: per document language, the question's cosines with
+    the background sample and with its nearest sentences (rank order)."""
+    import numpy as np
+
+    meta = retriever._meta
+    near: dict[str, list[float]] = {}
+    for sid, sim in retriever.store.query_sentences(q.vector, retriever.settings.pool * 2):
+        lang = meta.get(sid.rsplit(":", 1)[0], ("und",))[0]
+        near.setdefault(lang, []).append(sim)
+    return {"background": {lang: (v @ q.vector).astype(np.float32) for lang, v in retriever.background().items()},
+            "near": near}
+
+
+def score(data: dict, s: Settings, by_kind: bool = False) -> dict:
     """Replays analysis of the wording (answer type, roles asked for) and the selection on the cached evidence."""
     from qa.answertype import expected_type, requested_roles
     from qa.extractive import answer_with, typed_value
 
     per = []
-    for it, q, cands, retrieved, gold, unmatched in data["rows"]:
+    backgrounds = [{lang: float(v.mean()) for lang, v in f["background"].items()} for f in data.get("features", [])]
+    for n, (it, q, cands, retrieved, gold, unmatched) in enumerate(data["rows"]):
         q = replace(q, answer_type=expected_type(q.text, q.lang), roles=requested_roles(q.text))
-        cands = [replace(c, typed=typed_value(q, c.chunk, c.sentence.text)) for c in cands]
+        cands = [replace(c, typed=typed_value(q, c.chunk, c.sentence.text),
+                         background=backgrounds[n].get(c.chunk.lang, 1.0) if backgrounds else c.background)
+                 for c in cands]
         a = answer_with(q, cands, retrieved, s, unmatched)
-        per.append(answer_row(it, a, gold, data["texts"]))
-    return summarize(per)
+        row = answer_row(it, a, gold, data["texts"])
+        if it.answerable:
+            docs = [r.chunk.source for r in retrieved]
+            row["r1"] = sum(d in docs[:1] for d in set(it.quote_docs)) / len(set(it.quote_docs))
+            row["r5"] = sum(d in docs[:5] for d in set(it.quote_docs)) / len(set(it.quote_docs))
+        row["kind"] = it.kind
+        per.append(row)
+    out = summarize(per)
+    if by_kind:
+        out["kinds"] = {k: summarize([r for r in per if r["kind"] == k]) for k in sorted({r["kind"] for r in per})}
+    return out
 
 
 SHOWN = ("quote_hit", "answer_in_quotes", "false_refusal_rate", "answerable_caveated",
@@ -105,8 +144,33 @@ SHOWN = ("quote_hit", "answer_in_quotes", "false_refusal_rate", "answerable_cave
 
 
 def summarize(rows: list[dict]) -> dict:
-    m = answer_metrics(rows)
-    return {"n": len(rows), **{k: m.get(k, float("nan")) for k in SHOWN}}
+    """``answer_metrics`` of the set (off-topic questions apart), paragraph recall and off-topic refusals."""
+    ans = [r for r in rows if r["answerable"]]
+    off = [r for r in rows if r["kind"] == "offtopic"]
+    m = answer_metrics([r for r in rows if r["kind"] != "offtopic"] or rows)
+    return {"n": len(rows), "r1": mean([r["r1"] for r in ans if "r1" in r]) if ans else float("nan"),
+            "r5": mean([r["r5"] for r in ans if "r5" in r]) if ans else float("nan"),
+            **{k: m.get(k, float("nan")) for k in SHOWN},
+            "offtopic_refused": mean([float(r["refused"]) for r in off]) if off else float("nan")}
+
+
+COLUMNS = ("r1", "r5", "quote_hit", "answer_in_quotes", "false_refusal_rate", "answerable_caveated",
+           "unanswerable_refused_or_caveated", "offtopic_refused", "non_body_quote_share", "span_hit_factoid",
+           "span_f1")
+
+
+def table(per_set: dict[str, dict]) -> str:
+    """One Markdown row per set (and per kind of the dev set): retrieval, quotes, refusals."""
+    lines = ["| set | n | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 2) + "|"]
+
+    def row(name: str, v: dict) -> str:
+        return f"| {name} | {v['n']} | " + " | ".join(f"{v[c]:.3f}" for c in COLUMNS) + " |"
+
+    for name, v in per_set.items():
+        lines.append(row(name, v))
+        if name == "dev":
+            lines += [row(f"dev:{k}", kv) for k, kv in v.get("kinds", {}).items()]
+    return re.sub(r"\bnan\b", " - ", "\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -133,10 +197,8 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(combo), f"quote_hit mean {meanq:.3f} worst {worst:.3f}", flush=True)
     best_combo, _ = max(results, key=lambda r: mean([v["quote_hit"] for v in r[1].values()]))
     print("best:", json.dumps(best_combo))
-    best = {name: score(d, base.with_(**best_combo)) for name, d in data.items()}
-    for name, v in best.items():
-        print(f"  {name:10s} " + " ".join(f"{k}={v[k]:.3f}" if isinstance(v[k], float) else f"{k}={v[k]}"
-                                          for k in v))
+    best = {name: score(d, base.with_(**best_combo), by_kind=True) for name, d in data.items()}
+    print(table(best))
     (args.work / "tune.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
 
 

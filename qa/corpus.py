@@ -1,10 +1,11 @@
 """What retrieval derives from the committed chunks, kept per document so a change reads only what changed.
 
-BM25 needs every chunk's tokens; the term translator needs the Persian vocabulary (word and pair counts, the
-share of Persian chunks each occurs in) and the most frequent non-Persian words; the fusion needs each chunk's
-language and source. One scan of the store computes all of it, grouped by document. After an ingest or delete,
-``updated`` diffs the commit records against this view and reads only the chunks of documents added or
-changed; the vocabulary counts are updated by adding and subtracting those documents' counts, never recounted.
+BM25 needs every chunk's tokens; the term translator needs each document language's vocabulary (word and pair
+counts, the share of that language's chunks each occurs in) and the index's most frequent non-Persian words; the
+fusion needs each chunk's language and source. One scan of the store computes all of it, grouped by document.
+After an ingest or delete, ``updated`` diffs the commit records against this view and reads only the chunks of
+documents added or changed; the vocabulary counts are updated by adding and subtracting those documents' counts,
+never recounted.
 """
 
 from __future__ import annotations
@@ -14,10 +15,35 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from vectorstore.store import Store
-from verbatim.text.lang import detect_lang
+from verbatim.text.lang import detect_lang, script_of_lang
 from verbatim.text.normalize import tokenize
-from verbatim.text.stopwords import EN_STOP, FA_STOP
+from verbatim.text.stopwords import EN_STOP, stopwords
 from verbatim.types import Chunk
+
+UNSPACED = ("han", "kana")  # scripts whose tokens are characters and character pairs: no word pairs on top
+
+
+@dataclass
+class Vocab:
+    """One language's vocabulary: content words, repeated-able word pairs, and the chunks each occurs in."""
+
+    chunks: int = 0
+    words: Counter = field(default_factory=Counter)
+    pairs: Counter = field(default_factory=Counter)
+    df: Counter = field(default_factory=Counter)
+
+    def add(self, other: Vocab, sign: int) -> None:
+        self.chunks += sign * other.chunks
+        for mine, theirs in ((self.words, other.words), (self.pairs, other.pairs), (self.df, other.df)):
+            if sign > 0:
+                mine.update(theirs)
+            else:
+                mine.subtract(theirs)
+                for k in [k for k in theirs if mine[k] <= 0]:
+                    del mine[k]
+
+    def copy(self) -> Vocab:
+        return Vocab(self.chunks, self.words.copy(), self.pairs.copy(), self.df.copy())
 
 
 @dataclass
@@ -28,10 +54,7 @@ class DocPart:
     chunk_ids: list[str]
     meta: list[tuple[str, str, float]]  # (lang, source, share of reference-list sentences) per chunk
     bm25_tokens: list[list[str]]  # tokens of the section path and text (what BM25 indexes)
-    fa_chunks: int = 0
-    fa_words: Counter = field(default_factory=Counter)  # Persian content words
-    fa_pairs: Counter = field(default_factory=Counter)  # Persian word pairs
-    fa_df: Counter = field(default_factory=Counter)  # Persian chunks each word or pair occurs in
+    vocab: dict[str, Vocab] = field(default_factory=dict)  # per chunk language: its words in its own script
     other_df: Counter = field(default_factory=Counter)  # chunks each non-Persian content word occurs in
 
     @classmethod
@@ -43,25 +66,26 @@ class DocPart:
             part.bm25_tokens.append(section_tokens(c.section) + tokens)
             part.other_df.update({w for w in tokens if w not in EN_STOP and not w.isdigit() and len(w) > 1
                                   and token_lang(w) != "fa"})
-            if c.lang != "fa":
+            if c.lang == "und":
                 continue
-            part.fa_chunks += 1
-            toks = [t for t in tokens if token_lang(t) == "fa"]
-            ws = [t for t in toks if t not in FA_STOP and len(t) > 1]
-            ps = [f"{a} {b}" for a, b in zip(toks, toks[1:]) if a not in FA_STOP and b not in FA_STOP]
-            part.fa_words.update(ws)
-            part.fa_pairs.update(ps)
-            part.fa_df.update(set(ws) | set(ps))
+            v = part.vocab.setdefault(c.lang, Vocab())
+            v.chunks += 1
+            script, stop = script_of_lang(c.lang), stopwords(c.lang)
+            toks = [t for t in tokens if token_script(t) == script]  # a German chunk's English names are not German
+            ws = [t for t in toks if t not in stop and len(t) > 1 and not t.isdigit()]
+            # Chinese tokens are characters and their pairs already (verbatim/text/normalize.py)
+            ps = [] if script in UNSPACED else [
+                f"{a} {b}" for a, b in zip(toks, toks[1:]) if a not in stop and b not in stop]
+            v.words.update(ws)
+            v.pairs.update(ps)
+            v.df.update(set(ws) | set(ps))
         return part
 
 
 class CorpusView:
     def __init__(self, parts: dict[str, DocPart]) -> None:
         self.parts = parts
-        self.fa_chunks = 0
-        self.fa_words: Counter = Counter()
-        self.fa_pairs: Counter = Counter()
-        self.fa_df: Counter = Counter()
+        self.vocab: dict[str, Vocab] = {}
         self.other_df: Counter = Counter()
         for p in parts.values():
             self._add(p, 1)
@@ -84,9 +108,8 @@ class CorpusView:
             return self, False
         view = CorpusView.__new__(CorpusView)
         view.parts = {d: p for d, p in self.parts.items() if d not in gone}
-        view.fa_chunks = self.fa_chunks
-        view.fa_words, view.fa_pairs = self.fa_words.copy(), self.fa_pairs.copy()
-        view.fa_df, view.other_df = self.fa_df.copy(), self.other_df.copy()
+        view.vocab = {lang: v.copy() for lang, v in self.vocab.items()}
+        view.other_df = self.other_df.copy()
         for d in gone:
             view._add(self.parts[d], -1)
         by_doc: dict[str, list[Chunk]] = {d: [] for d in new}
@@ -99,15 +122,16 @@ class CorpusView:
         return view, True
 
     def _add(self, part: DocPart, sign: int) -> None:
-        self.fa_chunks += sign * part.fa_chunks
-        for mine, theirs in ((self.fa_words, part.fa_words), (self.fa_pairs, part.fa_pairs),
-                             (self.fa_df, part.fa_df), (self.other_df, part.other_df)):
-            if sign > 0:
-                mine.update(theirs)
-            else:
-                mine.subtract(theirs)
-                for k in [k for k in theirs if mine[k] <= 0]:
-                    del mine[k]
+        for lang, v in part.vocab.items():
+            self.vocab.setdefault(lang, Vocab()).add(v, sign)
+            if self.vocab[lang].chunks <= 0:
+                del self.vocab[lang]
+        if sign > 0:
+            self.other_df.update(part.other_df)
+        else:
+            self.other_df.subtract(part.other_df)
+            for k in [k for k in part.other_df if self.other_df[k] <= 0]:
+                del self.other_df[k]
 
     # ---- what the retriever's parts are built from -------------------------------------------------------
     def chunks(self) -> tuple[list[str], list[list[str]]]:
@@ -121,11 +145,22 @@ class CorpusView:
     def meta(self) -> dict[str, tuple[str, str, float]]:
         return {cid: m for p in self.parts.values() for cid, m in zip(p.chunk_ids, p.meta)}
 
+    def languages(self) -> list[str]:
+        """The chunk languages of the index, sorted."""
+        return sorted(self.vocab)
+
+    def terms(self, lang: str, min_pair_count: int = 2) -> tuple[list[str], list[float]]:
+        """``lang``'s words and repeated pairs, with the share of that language's chunks each occurs in."""
+        v = self.vocab.get(lang)
+        if v is None:
+            return [], []
+        terms = sorted(v.words) + sorted(p for p, n in v.pairs.items() if n >= min_pair_count)
+        n = max(v.chunks, 1)
+        return terms, [v.df[t] / n for t in terms]
+
     def persian_terms(self, min_pair_count: int = 2) -> tuple[list[str], list[float]]:
         """Persian words and repeated pairs, with the share of Persian chunks each occurs in."""
-        terms = sorted(self.fa_words) + sorted(p for p, n in self.fa_pairs.items() if n >= min_pair_count)
-        n = max(self.fa_chunks, 1)
-        return terms, [self.fa_df[t] / n for t in terms]
+        return self.terms("fa", min_pair_count)
 
     def frequent_words(self, limit: int) -> list[str]:
         """The ``limit`` non-Persian content words found in most chunks (ties by word: the same in every process)."""
@@ -140,6 +175,14 @@ def section_tokens(section: str | None) -> list[str]:
 @lru_cache(maxsize=65536)
 def _section_tokens(section: str) -> tuple[str, ...]:
     return tuple(tokenize(section))  # sections repeat across a document's chunks
+
+
+@lru_cache(maxsize=500_000)
+def token_script(token: str) -> str | None:
+    """The script of a token (vocabulary building asks it for every token of the index)."""
+    from verbatim.text.lang import script_of
+
+    return script_of(token)
 
 
 @lru_cache(maxsize=500_000)

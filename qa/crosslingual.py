@@ -17,27 +17,36 @@ from pathlib import Path
 
 import numpy as np
 
-from verbatim.text.stopwords import EN_STOP
+from verbatim.settings import parse_pairs
+from verbatim.text.stopwords import is_stop
 
 from .corpus import CorpusView
 from .names import NameBridge
 
 
 class TermTranslator:
-    def __init__(self, embedder, terms: list[str], vectors: np.ndarray, threshold: float = 0.86,
-                 per_item: int = 3, max_terms: int = 12, df: np.ndarray | None = None, max_df: float = 0.12) -> None:
+    def __init__(self, embedder, vocab: dict[str, tuple[list[str], np.ndarray, np.ndarray | None]],
+                 threshold: float = 0.86, per_item: int = 3, max_terms: int = 12, max_df: float = 0.12,
+                 pairs: str = "*-*") -> None:
+        """``vocab``: per document language, its terms, their vectors and the share of that language's chunks each
+        occurs in; ``pairs``: the (question language, document language) pairs translated (``bridge_pairs``)."""
         self.embedder = embedder
-        # Terms in more than max_df of the Persian chunks ("China", "central") say nothing about where to look.
-        keep = np.ones(len(terms), dtype=bool) if df is None else df <= max_df
-        self.terms = [t for t, k in zip(terms, keep) if k]
-        self.vectors = vectors[keep] if len(terms) else vectors
+        self.langs: dict[str, tuple[list[str], np.ndarray]] = {}
+        for lang, (terms, vectors, df) in vocab.items():
+            # Terms in more than max_df of the language's chunks ("China", "central") say nothing about where to look.
+            keep = np.ones(len(terms), dtype=bool) if df is None else df <= max_df
+            if keep.any():
+                self.langs[lang] = ([t for t, k in zip(terms, keep) if k], vectors[keep])
+        fa = vocab.get("fa", ([], None, None))[0]
+        self.terms = self.langs.get("fa", ([], None))[0]  # the Persian ones (what names and tests read)
         self._word_vectors: dict[str, np.ndarray] = {}  # query words seen before: the main per-query cost
         self.cache: TermCache | None = None  # where the term vectors came from (a refresh appends to it)
         self._lock = threading.Lock()
         self.threshold = threshold
         self.per_item = per_item
         self.max_terms = max_terms
-        self.names = NameBridge([t for t in terms if " " not in t])  # all words: rare names are what it is for
+        self.pairs = parse_pairs(pairs)
+        self.names = NameBridge([t for t in fa if " " not in t])  # all words: rare names are what it is for
 
     @classmethod
     def for_store(cls, store, settings=None) -> TermTranslator:
@@ -46,28 +55,42 @@ class TermTranslator:
     @classmethod
     def from_view(cls, store, view: CorpusView, settings=None, cache: TermCache | None = None,
                   word_vectors: dict[str, np.ndarray] | None = None) -> TermTranslator:
-        """The translator of ``view``'s vocabulary. The index's most frequent non-Persian words
-        (``prewarm_words``) are embedded with it (once, cached on disk), so most question words cost no encoder
-        call (measured: 69 % of dev question words; ~11 ms per word otherwise). ``cache``: the term cache a
-        previous translator used (kept in memory: only new terms are embedded and appended); ``word_vectors``:
-        question words it has embedded since (they do not depend on the documents)."""
+        """The translator of ``view``'s vocabularies (one per document language). The index's most frequent
+        non-Persian words (``prewarm_words``) are embedded with it (once, cached on disk), so most question words
+        cost no encoder call (measured: 69 % of dev question words; ~11 ms per word otherwise). ``cache``: the term
+        cache a previous translator used (kept in memory: only new terms are embedded and appended);
+        ``word_vectors``: question words it has embedded since (they do not depend on the documents)."""
         s = settings or store.settings
-        terms, df = view.persian_terms()
+        per_lang = {lang: view.terms(lang) for lang in view.languages() if lang != "und"}
+        wanted = {lang: v for lang, v in per_lang.items() if pair_allowed(s.bridge_pairs, "*", lang)}
         words = view.frequent_words(s.prewarm_words)
         cache = cache or TermCache(store.settings.cache_dir / "terms" / _safe(store.embedder.name))
-        vectors = cache.vectors(terms + words, store.embedder)
-        translator = cls(store.embedder, terms, vectors[: len(terms)], threshold=s.term_threshold,
-                         per_item=s.term_per_word, max_terms=s.term_max, df=np.asarray(df, dtype=np.float32),
-                         max_df=s.term_max_df)
+        flat = [t for terms, _ in wanted.values() for t in terms]
+        vectors = cache.vectors(flat + words, store.embedder)
+        vocab, at = {}, 0
+        for lang, (terms, df) in wanted.items():
+            share = np.asarray(df, dtype=np.float32)
+            n = view.vocab[lang].chunks
+            # a term of one chunk always says where to look (a small index: every term is in > max_df of it)
+            share[share * n <= 1.0 + 1e-6] = 0.0
+            vocab[lang] = (terms, vectors[at : at + len(terms)], share)
+            at += len(terms)
+        translator = cls(store.embedder, vocab, threshold=s.term_threshold, per_item=s.term_per_word,
+                         max_terms=s.term_max, max_df=s.term_max_df, pairs=s.bridge_pairs)
         translator.cache = cache
         translator._word_vectors.update(word_vectors or {})
-        translator._word_vectors.update(zip(words, vectors[len(terms):]))
+        translator._word_vectors.update(zip(words, vectors[len(flat):]))
         return translator
 
+    def targets(self, lang: str) -> list[str]:
+        """The document languages a question in ``lang`` is translated into."""
+        return [t for t in sorted(self.langs) if t != lang and pair_allowed(self.pairs, lang, t)]
+
     @staticmethod
-    def query_items(tokens: Sequence[str]) -> list[str]:
-        """Content words of the question (word pairs measured no better on the dev set, at twice the cost)."""
-        return list(dict.fromkeys(w for w in tokens if w not in EN_STOP and not w.isdigit() and len(w) > 1))
+    def query_items(tokens: Sequence[str], lang: str | None = None) -> list[str]:
+        """Content words of the question (word pairs measured no better on the dev set, at twice the cost); the
+        stopwords of English and of the question's language ``lang`` are left out."""
+        return list(dict.fromkeys(w for w in tokens if not w.isdigit() and len(w) > 1 and not is_stop(w, lang)))
 
     def word_vectors(self) -> dict[str, np.ndarray]:
         """A copy of the question words embedded so far (a refreshed translator starts with them)."""
@@ -84,23 +107,27 @@ class TermTranslator:
                     self._word_vectors[w] = v
             return np.stack([self._word_vectors[w] for w in items])
 
-    def translate(self, tokens: Sequence[str]) -> str:
-        """Persian terms for a non-Persian question's tokens (``tokenize`` output; '' when nothing maps)."""
-        if not self.terms:
-            return ""
-        items = self.query_items(tokens)
+    def translate(self, tokens: Sequence[str], lang: str = "en") -> str:
+        """Terms of the other document languages for a question's tokens (``tokenize`` output; '' when nothing
+        maps): each content word's nearest terms per language above the threshold, the ``max_terms`` nearest."""
+        targets = self.targets(lang)
+        items = self.query_items(tokens, lang) if targets else []
         if not items:
             return ""
-        sims = self._vectors_for(items) @ self.vectors.T
-        best: dict[int, float] = {}
-        for row in sims:
-            top = np.argpartition(-row, min(self.per_item, len(row) - 1))[: self.per_item]
-            for j in top:
-                if row[j] >= self.threshold and row[j] > best.get(j, 0.0):
-                    best[int(j)] = float(row[j])
-        chosen = sorted(best, key=lambda j: (-best[j], j))[: self.max_terms]
+        vecs = self._vectors_for(items)
+        best: dict[tuple[str, int], float] = {}
+        for target in targets:
+            terms, vectors = self.langs[target]
+            sims = vecs @ vectors.T
+            for row in sims:
+                top = np.argpartition(-row, min(self.per_item, len(row) - 1))[: self.per_item]
+                for j in top:
+                    key = (target, int(j))
+                    if row[j] >= self.threshold and row[j] > best.get(key, 0.0):
+                        best[key] = float(row[j])
+        chosen = sorted(best, key=lambda k: (-best[k], k))[: self.max_terms]
         numbers = [w for w in tokens if w.isdigit()]
-        return " ".join([self.terms[j] for j in chosen] + numbers)
+        return " ".join([self.langs[t][0][j] for t, j in chosen] + numbers)
 
 
 class TermCache:
@@ -162,6 +189,18 @@ class TermCache:
         tmp = self.folder / f"{name}.tmp"
         tmp.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
         tmp.replace(self.folder / f"{name}.json")  # last: the segment counts only once its terms are in
+
+
+def pair_allowed(pairs, q: str, d: str) -> bool:
+    """Is the question language ``q`` translated into the document language ``d`` ("*": some question language)?"""
+    parsed = parse_pairs(pairs) if isinstance(pairs, str) else pairs
+    ok = False
+    for keep, pq, pd in parsed:
+        if pq in ("*", q) and pd in ("*", d):
+            ok = keep
+        elif q == "*" and keep and pd in ("*", d):
+            ok = True
+    return ok
 
 
 def _safe(name: str) -> str:

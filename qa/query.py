@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from verbatim.text.normalize import tokenize
-from verbatim.text.stopwords import EN_STOP, FA_STOP
+from verbatim.text.stopwords import is_stop
 
 
 @dataclass(frozen=True, eq=False)
@@ -20,7 +20,7 @@ class Query:
     lang: str  # detect_lang(text)
     vector: np.ndarray  # the e5 query embedding (normalized) of ``search``
     tokens: tuple[str, ...]  # tokenize(search): the search form's words
-    translation: str = ""  # Persian terms of the question's words ('' for a Persian question or no vocabulary)
+    translation: str = ""  # terms of the index's other languages for the question's words (qa/crosslingual.py)
     names: tuple[str, ...] = ()  # Persian spellings of the question's names the index never spells in Latin
     ordinal: int | None = None  # "the third goal" -> 3 (None when ordinals are off or there is none)
     history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first (follow-up questions)
@@ -35,7 +35,7 @@ class Query:
     def __post_init__(self) -> None:
         if not self.search:
             object.__setattr__(self, "search", self.text)
-        terms = content(self.tokens) | content(tokenize(self.translation))
+        terms = content(self.tokens, self.lang) | content(tokenize(self.translation))
         object.__setattr__(self, "content_terms", frozenset(terms))
 
     @property
@@ -44,6 +44,6 @@ class Query:
         return " ".join([self.translation, *self.names]).strip()
 
 
-def content(tokens) -> set[str]:
-    """Content words of a token list: no stopwords, no one-letter tokens."""
-    return {t for t in tokens if t not in EN_STOP and t not in FA_STOP and len(t) > 1}
+def content(tokens, lang: str | None = None) -> set[str]:
+    """Content words of a token list: no stopwords (English, Persian and ``lang``'s), no one-letter tokens."""
+    return {t for t in tokens if len(t) > 1 and not is_stop(t, lang)}

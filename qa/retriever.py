@@ -1,5 +1,6 @@
-"""Hybrid retrieval: dense chunks + dense sentences + BM25 on the question, plus BM25 on a Persian
-pseudo-query for questions in another language (term translation and bridged names, qa/names.py).
+"""Hybrid retrieval: dense chunks + dense sentences + BM25 on the question, plus BM25 on a pseudo-query in the
+index's other languages (term translation into each document language, qa/crosslingual.py; Persian spellings of
+names, qa/names.py).
 
 Fusion is by calibrated scores (measured better than reciprocal-rank fusion on the dev set): a chunk's
 score is its best-sentence cosine + ``w_chunk`` x its chunk cosine, plus ``lang_offset`` when the chunk
@@ -165,14 +166,16 @@ class HybridRetriever(BaseRetriever):
                      focus=focus, evidence_lang=requested_lang(question))
 
     def _persian(self, text: str, tokens: tuple[str, ...], lang: str) -> tuple[str, tuple[str, ...]]:
-        """The Persian terms of a non-Persian text's words and the Persian spellings of its names."""
-        if self.translator is None or lang == "fa":
+        """The terms of the index's other languages for a text's words (qa/crosslingual.py) and the Persian
+        spellings of a non-Persian text's names."""
+        if self.translator is None:
             return "", ()
         names: tuple[str, ...] = ()
         lexical = self.lexical
-        if lexical is not None and self.settings.use_names:  # a name the index spells in Latin script needs no bridge
+        # names are bridged into Persian spellings; one the index spells in Latin script needs no bridge
+        if lexical is not None and self.settings.use_names and lang != "fa":
             names = tuple(self.translator.names.bridge(text, lambda w: bool(lexical.search(tokenize(w), 1))))
-        return self.translator.translate(tokens), names
+        return self.translator.translate(tokens, lang), names
 
     def standalone(self, question: str, earlier: Sequence[str], lang: str | None = None) -> str:
         """The offline standalone search text of a follow-up (qa/history.py), with the index's BM25 idf."""
@@ -199,17 +202,28 @@ class HybridRetriever(BaseRetriever):
             out["chunk"] = self.store.query_chunks(q.vector, s.pool, where)
         if self.lexical is not None:
             out["bm25"] = self.lexical.search(list(q.tokens), s.pool)
-            if self.translator is not None and q.lang != "fa":
+            if self.translator is not None and (self.translator.targets(q.lang) or q.names):
                 out["pseudo"] = q.pseudo
                 out["bm25_x"] = self.lexical.search(tokenize(q.pseudo), s.pool) if q.pseudo else []
                 out["bm25_names"] = self.lexical.search(tokenize(" ".join(q.names)), s.pool) if q.names else []
         return out
 
-    def fuse(self, sig: dict, langs: dict[str, str], penalty: dict[str, float] | None = None) -> dict[str, float]:
+    def pair_offsets(self, query: Query) -> dict[str, float]:
+        """Per document language, the cosine credit of a cross-language match for this question: what lifts a
+        sentence ``refusal_lift`` above the question's mean cosine with that language's background to the refusal
+        threshold, never below ``lang_offset`` (the same calibration refusal reads: qa/extractive.py calibrated)."""
+        s = self.settings
+        return {lang: max(s.lang_offset, s.refusal_threshold - s.refusal_lift - mu)
+                for lang, (mu, _) in self.calibration(query).items() if lang != query.lang}
+
+    def fuse(self, sig: dict, langs: dict[str, str], penalty: dict[str, float] | None = None,
+             offsets: dict[str, float] | None = None) -> dict[str, float]:
         """Fused score per chunk id; ``penalty`` (chunk id -> share of reference-list sentences) is subtracted,
-        weighted by ``w_reference``."""
+        weighted by ``w_reference``; ``offsets``: the cross-language credit per document language (``pair_offsets``;
+        ``lang_offset`` for any other)."""
         s = self.settings
         penalty = penalty or {}
+        offsets = offsets or {}
         if s.fusion == "rrf":
             lists = {name: best_per_group(sig[name]) for name in ("sent", "chunk", "bm25", "bm25_x") if name in sig}
             return rrf(lists, k=s.rrf_k)
@@ -224,7 +238,7 @@ class HybridRetriever(BaseRetriever):
             v = sent.get(cid, s.floor) if "sent" in sig else 0.0
             v += s.w_chunk * chunk.get(cid, s.floor) if "chunk" in sig else 0.0
             if langs.get(cid) != sig["lang"]:
-                v += dense_w * s.lang_offset
+                v += dense_w * offsets.get(langs.get(cid), s.lang_offset)
             v += s.w_bm25 * bm25.get(cid, 0.0) + s.w_bm25_crosslingual * bm25_x.get(cid, 0.0)
             v += s.w_names * names.get(cid, 0.0)
             scores[cid] = v - s.w_reference * penalty.get(cid, 0.0)
@@ -233,6 +247,7 @@ class HybridRetriever(BaseRetriever):
     def retrieve(self, question: Query | str, k: int | None = None,
                  sources: list[str] | None = None) -> list[ScoredChunk]:
         k = k or self.k
+        s = self.settings
         query = self.analyze(question)
         sig = self.signals(query, sources)
         candidates = {cid for name in ("sent", "chunk", "bm25", "bm25_x") for cid, _ in sig.get(name, [])}
@@ -246,7 +261,8 @@ class HybridRetriever(BaseRetriever):
             meta = {cid: m for cid, m in meta.items() if m[1] in sources}
         # a reference list matches its own topic's words; down-weighted unless the question asks for sources
         penalty = {} if "reference" in query.roles else {cid: m[2] for cid, m in meta.items() if m[2]}
-        fused = self.fuse(sig, {cid: m[0] for cid, m in meta.items()}, penalty)
+        offsets = self.pair_offsets(query) if s.calibrated_fusion else None
+        fused = self.fuse(sig, {cid: m[0] for cid, m in meta.items()}, penalty, offsets)
         # ties broken by id, not by set (hash) order: the same index gives the same ranking in every process
         order = sorted((cid for cid in fused if cid in meta), key=lambda cid: (-fused[cid], cid))
         want = max(k, 20) if self.reranker is not None else k
@@ -272,12 +288,12 @@ class HybridRetriever(BaseRetriever):
             seen.update(tokenize(r.chunk.text))
         stems = {t[:STEM] for t in seen if len(t) >= STEM}
         out = []
-        for w in TermTranslator.query_items(query.tokens):
+        for w in TermTranslator.query_items(query.tokens, query.lang):
             if w in seen or (len(w) >= STEM and w[:STEM] in stems):
                 continue
             if self.lexical is not None and self.lexical.knows(w):
                 continue
-            if self.translator is not None and query.lang != "fa" and self.translator.translate([w]):
+            if self.translator is not None and self.translator.translate([w], query.lang):
                 continue
             out.append(w)
         return tuple(out)

@@ -440,3 +440,43 @@ def test_eval_invalid_dataset_is_a_usage_error_naming_the_line(tmp_path):
     result = run_cli(["eval", "--dataset", bad, "--corpus", tmp_path, "--out", tmp_path / "out"], tmp_path)
     assert result.exit_code == 2
     assert "bad.jsonl:2:" in one_string(result.stderr) and "'xx'" in one_string(result.stderr)
+
+
+# ---------------------------------------------------------------- one file's questions over another's paragraphs
+def questions_file(path: Path) -> Path:
+    """The tiny file's questions in German, same ids (as XQuAD's languages share theirs)."""
+    data = {"data": [{"title": "Flüsse", "paragraphs": [{"context": "-", "qas": [
+        {"id": "en-1", "question": "Wie lang ist der Amudarja ungefähr?", "answers": []},
+        {"id": "fa-1", "question": "Wie groß ist die Fläche des Kaspischen Meeres?", "answers": []},
+    ]}]}]}
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_swap_questions_keeps_gold_and_names_the_pair(tmp_path):
+    from evals.squad import swap_questions
+
+    items = import_squad(squad_file(tmp_path / "tiny.json"), tmp_path / "corpus")
+    swapped = {it.id: it for it in swap_questions(items, questions_file(tmp_path / "de.json"))}
+    assert set(swapped) == {"en-1", "fa-1"}  # ids without a question there are left out
+    assert (swapped["en-1"].lang, swapped["en-1"].kind) == ("de", "de-en")
+    assert (swapped["fa-1"].lang, swapped["fa-1"].kind) == ("de", "de-fa")
+    original = {it.id: it for it in items}
+    assert swapped["en-1"].gold_quotes == original["en-1"].gold_quotes and swapped["en-1"].answers
+
+
+def test_eval_questions_from_reports_per_pair(tmp_path):
+    out = tmp_path / "out"
+    result = run_cli(["eval", "--squad", squad_file(tmp_path / "tiny.json"), "--questions-from",
+                      questions_file(tmp_path / "de.json"), "--systems", "bm25,verbatim", "--out", out], tmp_path)
+    assert result.exit_code == 0, result.stderr
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert set(res["systems"]["verbatim"]["by_kind"]) == {"de-en", "de-fa"}
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "de.json" in report and "Answers per kind (language pair):" in report and "| de-fa |" in report
+
+
+def test_questions_from_needs_squad(tmp_path):
+    result = run_cli(["eval", "--questions-from", questions_file(tmp_path / "de.json"), "--out", tmp_path / "o"],
+                     tmp_path)
+    assert result.exit_code == 2 and "--squad" in one_string(result.stderr)

@@ -2,7 +2,8 @@
 
 Nothing in this module runs scripts; the page's one handler (``ui/static/chat.js``) copies a citation's
 pre-rendered, already escaped source block into the source panel and copies an answer's Markdown.
-Direction: messages, quotes and passages carry ``dir="auto"`` (Persian right-to-left, English left-to-right);
+Direction: messages, quotes and passages carry ``dir="auto"`` (Persian, Arabic, Urdu and Hebrew right-to-left by the
+bidi class of their letters, every other script left-to-right);
 a paragraph gets an explicit direction from its first strong character, because ``dir="auto"`` on it would
 skip the quote inside (which has its own ``dir``).
 """
@@ -15,7 +16,11 @@ from qa.answer import Answer
 
 from .text import direction, paragraphs, segments
 
-FONT_STACK = "Vazirmatn, Tahoma, 'Noto Naskh Arabic', 'Segoe UI', 'DejaVu Sans', sans-serif"
+# Per script the first installed font that has it: Persian/Arabic/Urdu (Vazirmatn, Tahoma, Noto Naskh Arabic, Noto
+# Nastaliq Urdu), Hebrew (Tahoma, Noto Sans Hebrew), Cyrillic and Latin (Segoe UI, Noto Sans, DejaVu Sans), Chinese
+# (Microsoft YaHei on Windows, PingFang SC on macOS, Noto Sans CJK SC on Linux); the browser falls back per glyph.
+FONT_STACK = ("Vazirmatn, Tahoma, 'Noto Naskh Arabic', 'Noto Nastaliq Urdu', 'Noto Sans Hebrew', 'Segoe UI', "
+              "'Noto Sans', 'DejaVu Sans', 'Microsoft YaHei', 'PingFang SC', 'Noto Sans CJK SC', sans-serif")
 CARD_QUOTE_CHARS = 240
 
 

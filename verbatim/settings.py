@@ -36,6 +36,19 @@ def check_embedder(spec: str) -> str:
     raise ValueError(f"unknown embedder {spec!r}: use 'e5' or 'st:<model name or path>'")
 
 
+def parse_pairs(spec: str) -> tuple[tuple[bool, str, str], ...]:
+    """``"*-*,!fa-en"`` -> ((True, "*", "*"), (False, "fa", "en")): question-document language pairs, "*" for any,
+    "!" to leave one out; the last entry that matches decides. ValueError for a malformed entry."""
+    out = []
+    for item in (x.strip() for x in spec.split(",") if x.strip()):
+        keep = not item.startswith("!")
+        q, sep, d = item.lstrip("!").partition("-")
+        if not sep or not q or not d:
+            raise ValueError(f"bad language pair {item!r}: use e.g. en-de, *-fa or !fa-en")
+        out.append((keep, q, d))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every tunable of Verbatim. Env var for field ``x`` is ``VERBATIM_X``."""
@@ -68,13 +81,25 @@ class Settings:
     floor: float = 0.70  # cosine assumed for a candidate a dense ranking did not return (e5 cosines rarely go lower)
     w_chunk: float = 0.5  # weight of the chunk cosine next to the best-sentence cosine
     lang_offset: float = 0.04  # cosine added to cross-language matches (e5 scores them lower); 0 disables
+    # fusion credits a cross-language match with its pair's calibrated offset (qa/retriever.py pair_offsets), at
+    # least lang_offset. Off: measured no gain (dev: 1 of 79 questions' top 5 changed, every metric equal; an index
+    # of one document language ranks the same either way), and under an embedder of another cosine scale (MiniLM:
+    # background ~0.1, offset ~0.66) it would rank every cross-language chunk first
+    calibrated_fusion: bool = False
     w_bm25: float = 0.05  # weight of BM25 (normalized to the top hit) on the question
     w_bm25_crosslingual: float = 0.05  # weight of BM25 on the Persian pseudo-query
     w_names: float = 0.05  # weight of BM25 on the bridged Persian names alone
     w_ordinal: float = 0.05  # added to the cosine of a sentence starting with the question's ordinal
     w_reference: float = 0.05  # subtracted per share of reference-list sentences in a chunk (unless asked for)
     # ---- term translation (qa/crosslingual.py) ----
-    term_threshold: float = 0.86  # cosine above which a Persian term translates a question word
+    # (question language, document language) pairs the term bridge translates: "*" any, "!" leaves one out, the last
+    # entry that matches decides (qa/crosslingual.py). Measured with evals/tune.py (50 paragraphs), bridge on vs off:
+    # en-es gold-in-quotes .869 -> .894, R@1 .916 -> .942; en-zh .620 -> .672, R@1 .759 -> .814; en-tr .774 -> .803,
+    # R@5 .985 -> .978; en-de .858 -> .861 but sentence R@1 .858 -> .832 (e5 aligns German best: the bridge's Latin
+    # look-alikes add noise): off. Persian -> English on dev: R@1/R@5/quote-hit equal, unanswerable refused or
+    # caveated .286 -> .143 (every Persian word finds some English term, so nothing is unmatched): off
+    bridge_pairs: str = "*-*,!fa-en,!en-de"
+    term_threshold: float = 0.86  # cosine above which a document-language term translates a question word
     term_per_word: int = 3  # nearest Persian terms considered per question word
     term_max: int = 12  # terms in a pseudo-query
     term_max_df: float = 0.12  # terms in more of the Persian chunks than this ("China") say nothing about where
@@ -88,6 +113,13 @@ class Settings:
     w_focus: float = 0.06  # a follow-up's quotes: share of its own terms ("What about Turkmenistan?"), weighted
     # ---- answering (qa/extractive.py) ----
     refusal_threshold: float = 0.835  # best-sentence score; dev: refuses off-topic, 1.6% false refusals
+    # a cross-language sentence also passes when it is this far above the question's mean cosine with that
+    # language's background sentences (qa/extractive.py calibrated). evals/tune.py (50 paragraphs per XQuAD set, 60
+    # off-topic questions each), answerable refused / off-topic refused, constant offset -> this: en-de .073/.98 ->
+    # .011/.82, en-es .069/.92 -> .018/.85, en-zh .690/.98 -> .270/.93, en-tr .117/.97 -> .051/.88; dev, PersianQA,
+    # XQuAD en unchanged. 0.06 answers one of the two dev off-topic questions (its lift .064); 0.08: en-de .029 and
+    # en-zh .438 refused
+    refusal_lift: float = 0.07
     max_quotes: int = 3
     w_lexical: float = 0.06  # a sentence's share of the question's content terms, weighted
     mmr_lambda: float = 0.75  # relevance vs redundancy when picking quotes beyond the first
@@ -126,6 +158,10 @@ class Settings:
         if self.chunk_vectors not in CHUNK_VECTORS:
             raise bad("chunk_vectors", f"unknown chunk_vectors {self.chunk_vectors!r}: use "
                                        f"{' or '.join(CHUNK_VECTORS)}")
+        try:
+            parse_pairs(self.bridge_pairs)
+        except ValueError as exc:
+            raise bad("bridge_pairs", str(exc)) from None
         if self.fusion not in FUSIONS:
             raise bad("fusion", f"unknown fusion {self.fusion!r}: use {' or '.join(FUSIONS)}")
         if self.answerer not in ANSWERERS:
@@ -147,7 +183,7 @@ class Settings:
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise bad(name, f"{getattr(self, name)} must be between 0 and 1")
         for name in ("w_chunk", "lang_offset", "w_bm25", "w_bm25_crosslingual", "w_names", "w_ordinal", "w_reference",
-                     "w_lexical", "w_answer_type",
+                     "w_lexical", "w_answer_type", "refusal_lift",
                      "quote_margin", "w_answer_ordinal", "doc_margin", "history_min_idf", "w_focus"):
             if getattr(self, name) < 0:
                 raise bad(name, f"{getattr(self, name)} must not be negative")

@@ -2,6 +2,13 @@
 
 ``normalize_map`` returns the search form plus, for each of its characters, the index of the original
 character it came from, so a match in the search form maps back to an exact original span.
+
+One search form for every language (a question and a passage may be in different ones): Arabic yeh/kaf fold
+to the Persian letters (quotes keep the original letters: only matching folds), Turkish dotted and dotless i
+and Russian yo fold to plain i and ie, and Chinese/Japanese, written without spaces, are tokenized into
+characters and character pairs (measured on XQuAD zh, BM25 on the 240 paragraphs, 1190 questions: R@1 0.099
+with whole runs as tokens, jieba 0.924, rjieba 0.924, characters 0.905, pairs 0.923, characters + pairs 0.928;
+MRR@10 0.955, the best; no segmenter dictionary to load).
 """
 
 from __future__ import annotations
@@ -19,13 +26,15 @@ _CHAR_MAP = {
     "\u0629": "\u0647",  # teh marbuta -> heh
     "\u066b": ".", "\u066c": ",", "\u060c": ",", "\u061b": ";", "\u061f": "?",
     "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"',
+    "\u0130": "i", "\u0131": "i",  # Turkish İ and ı: casefold makes 'i' + a combining dot, which splits words
+    "\u0451": "\u0435", "\u0401": "\u0435",  # Russian ё is written е as often as not
 }
 for _i in range(10):
     _CHAR_MAP[chr(0x06F0 + _i)] = str(_i)  # Persian digits
     _CHAR_MAP[chr(0x0660 + _i)] = str(_i)  # Arabic-Indic digits
 # Dropped outright: ZWNJ/ZWJ (the corpus writes words joined, users type them with ZWNJ), tatweel,
-# Arabic diacritics and the combining hamza, bidi controls, soft hyphen.
-_DROP_CHARS = set("\u200c\u200d\u0640\u0654\u0655\u0670\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff")
+# Arabic diacritics and the combining hamza, bidi controls, soft hyphen, the combining dot above (of a decomposed İ).
+_DROP_CHARS = set("\u0307\u200c\u200d\u0640\u0654\u0655\u0670\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff")
 _DROP_CHARS.update(chr(c) for c in range(0x064B, 0x0653))
 
 
@@ -78,11 +87,25 @@ def normalize(text: str) -> str:
 
 
 _TOKEN_RE = re.compile(r"\w+", re.U)
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and Han
+_UNSPACED_RE = re.compile(f"[{_UNSPACED}]")
+_UNSPACED_RUN_RE = re.compile(f"[{_UNSPACED}]+|[^{_UNSPACED}]+")
 
 
 def tokenize(text: str) -> list[str]:
-    """Word tokens of the search form (numbers included: '18' matches '۱۸')."""
-    return _TOKEN_RE.findall(normalize(text))
+    """Word tokens of the search form (numbers included: '18' matches '۱۸'); Chinese and Japanese runs give
+    their characters and character pairs."""
+    norm = normalize(text)
+    tokens = _TOKEN_RE.findall(norm)
+    if not _UNSPACED_RE.search(norm):
+        return tokens
+    out: list[str] = []
+    for run in (r for t in tokens for r in _UNSPACED_RUN_RE.findall(t)):
+        if _UNSPACED_RE.match(run):
+            out += [*run, *(run[i : i + 2] for i in range(len(run) - 1))]
+        else:
+            out.append(run)
+    return out
 
 
 def find_span(haystack: str, needle: str) -> tuple[int, int] | None:

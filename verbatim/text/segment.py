@@ -1,7 +1,10 @@
 """Sentence segmentation and structure-aware chunking, all as exact spans of the original text.
 
 Persian ends sentences with '.', '!' and '؟' ('،' and '؛' are a comma and a semicolon); English needs
-abbreviations, initials and decimals kept whole. Blank lines end sentences unless a block obviously runs
+abbreviations, initials and decimals kept whole; Russian too (pysbd's list of Russian abbreviations), and a
+Russian sentence never starts in lower case, so a period before a lower-case Cyrillic word ends none ("2015 г.
+при"). Chinese and Japanese end sentences with '。', '！' and '？' and no space after them; Urdu with '۔'.
+Blank lines end sentences unless a block obviously runs
 on (no terminal punctuation, long, next block not a heading or footnote): PDF page breaks cut sentences.
 """
 
@@ -10,18 +13,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pysbd.lang.russian import Russian
+
 from verbatim.types import Sentence
 
-from .lang import detect_lang
+from .lang import CASELESS_SCRIPTS, script_of
 from .roles import block_role
 
 _ABBREV = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "al", "fig", "no", "vol",
     "pp", "ed", "eds", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
     "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "approx", "cf", "ca", "dept", "univ", "gen", "gov",
-}
-_TERMINALS = ".!?؟…"
-_CLOSERS = "\"'”’»)]}*"
+} | {a for a in Russian.Abbreviation.ABBREVIATIONS if not a.isascii()}
+_UNSPACED_TERMINALS = "。！？｡"  # Chinese/Japanese: the next sentence follows without a space
+_TERMINALS = ".!?؟…۔।" + _UNSPACED_TERMINALS
+_CLOSERS = "\"'”’»)]}*」』）》】〉"
+_CASELESS = CASELESS_SCRIPTS
+_CYRILLIC_RE = re.compile("[\u0400-\u04ff]")
 _HEADING_RE = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _LIST_RE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 _MARKUP_RE = re.compile(r"<sup>.*?</sup>|</?\w+>|\*\*|__|`")
@@ -93,7 +101,7 @@ def _mark_heading_like(text: str, blocks: list[Block]) -> list[Block]:
             and 3 <= len(body) <= 80
             and body[-1] not in _TERMINALS + ":,;،؛"
             and not body.startswith("<sup>")
-            and (body[0].isupper() or detect_lang(body) == "fa")
+            and (body[0].isupper() or script_of(body) in _CASELESS)
             and nxt is not None
             and nxt.heading_level == 0
             and (nxt.end - nxt.start) > 2 * len(body)
@@ -141,15 +149,24 @@ def _word_before(text: str, start: int, i: int) -> str:
 def _is_boundary(text: str, i: int, start: int) -> bool:
     """Is the terminal at text[i] the end of a sentence?"""
     j = _run_end(text, i)
-    if j < len(text) and not text[j].isspace():
+    if j < len(text) and not text[j].isspace() and not any(c in _UNSPACED_TERMINALS for c in text[i:j]):
         return False  # "3.14", "a.b", "?!x": a sentence ends only before space or the end
     if text[i] == ".":
         word = _word_before(text, start, i)
-        if word in _ABBREV or (len(word) == 1 and word.isalpha() and word.isascii()):
-            return False  # abbreviation or initial: Dr. / J. Smith
-        if re.fullmatch(r"(?:[a-z]\.)+[a-z]", word):
-            return False  # U.S.A.
+        if word in _ABBREV or (len(word) == 1 and word.isalpha() and (word.isascii() or text[i - 1].isupper())):
+            return False  # abbreviation or initial: Dr. / J. Smith / А. С. Пушкин
+        if re.fullmatch(r"(?:[a-zа-яё]\.)+[a-zа-яё]", word):
+            return False  # U.S.A., т.е.
+        if _CYRILLIC_RE.match(word[-1:]) and _lower_next(text, j):
+            return False  # Russian: "в 2015 г. при поддержке"
     return True
+
+
+def _lower_next(text: str, j: int) -> bool:
+    """Does the next word after ``j`` (past spaces) start with a lower-case letter?"""
+    while j < len(text) and text[j] in " \t":
+        j += 1
+    return j < len(text) and text[j].islower()
 
 
 def _split_sentences(text: str, start: int, end: int) -> list[Sentence]:
