@@ -123,7 +123,10 @@ def standalone(question: str, history: Sequence[str], idf: Callable[[str], float
     own = set(tokenize(question))
     replaced = _replaced_names(question, resolved[-1]) if lang != "fa" and _elliptical(question) else set()
     weights: dict[str, float] = {}
-    for age, turn in enumerate(reversed(resolved), 1):
+    # the last turn as resolved (an earlier follow-up already carries what it needed from the turns before it);
+    # older turns' own rare words are not carried: in a long chat they steered "Who built it?" to a question
+    # asked three turns back (the browser test of the whole session)
+    for age, turn in enumerate(reversed(resolved[-1:]), 1):
         for t in content(tokenize(turn)):
             if t in own or t in replaced or t in LIGHT_WORDS or t.isdigit() and len(t) < 3:
                 continue
