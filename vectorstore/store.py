@@ -283,7 +283,7 @@ class Store:
         record = {
             "doc_id": doc.doc_id, "source": doc.source, "path": doc.path, "title": doc.title,
             "langs": ",".join(doc.langs), "sha": doc.sha, "chunks": len(chunks), "sentences": len(sents),
-            "ingested_at": time.time(), "pages": json.dumps(doc.pages),
+            "ingested_at": time.time(), "pages": json.dumps(doc.pages), "extracted_by": doc.extracted_by,
         }
         self.docs.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.text], metadatas=[record])
         self._crash_point("committed")
@@ -414,5 +414,6 @@ def _record(m: dict) -> DocRecord:
     return DocRecord(
         doc_id=m["doc_id"], source=m["source"], path=m["path"], title=m["title"],
         langs=tuple(x for x in m["langs"].split(",") if x), sha=m["sha"], chunks=m["chunks"],
-        sentences=m["sentences"], ingested_at=m["ingested_at"],
+        sentences=m["sentences"], ingested_at=m["ingested_at"], extracted_by=m.get("extracted_by", ""),
+        pages=len(json.loads(m.get("pages") or "[]")),
     )
