@@ -23,7 +23,7 @@ from verbatim.settings import Settings
 
 from .errors import LoadError, one_line
 
-DEBIAN_PACKAGES = "tesseract-ocr tesseract-ocr-eng tesseract-ocr-fas"
+DEBIAN_PACKAGES = "tesseract-ocr tesseract-ocr-eng tesseract-ocr-fas tesseract-ocr-osd"
 _CACHE: OrderedDict[tuple[str, int, str], object] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
