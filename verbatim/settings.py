@@ -110,7 +110,7 @@ class Settings:
     ocr_dpi: int = 300
     ocr_lang: str = "eng"  # Tesseract language pack for pages not in Arabic script
     ocr_lang_arabic: str = "fas"  # for pages whose script OSD detects as Arabic
-    ocr_cache_pages: int = 64  # OCR results kept in memory (the page-image endpoint re-reads the pages it shows)
+    ocr_cache_pages: int = 64  # pages (OCR results, reloaded layouts) kept in memory for the page-image endpoint
     page_image_dpi: int = 100  # the page image of a citation: 100 dpi is 850 px wide for A4/Letter, readable
     # in the source panel; PNG 100-200 KB (measured)
     # ---- serving ----
