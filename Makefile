@@ -13,7 +13,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export CHROMIUM
 
-.PHONY: install run test lint bench eval clean system-deps
+.PHONY: install run test lint bench eval clean system-deps ocr-deps
 
 install: $(STAMP)
 
@@ -30,7 +30,7 @@ run: install
 	$(BIN)/verbatim ingest corpus
 	$(BIN)/verbatim serve --host $(HOST) --port $(PORT)
 
-test: install system-deps
+test: install system-deps ocr-deps
 	$(BIN)/python -m pytest -q
 
 # What the tests need from the system: a Chromium for the browser tests (Debian's, at CHROMIUM; never
@@ -45,6 +45,21 @@ system-deps:
 	    echo "make test needs Chromium at $(CHROMIUM) for the browser tests: install the Debian package 'chromium' (sudo apt-get install chromium), or run 'playwright install chromium' and set CHROMIUM=<its chrome binary>" >&2; \
 	    exit 1; \
 	  fi; }
+
+# Tesseract for the OCR tests (scanned PDFs): the binary and the eng, fas and osd (script detection) packs.
+TESSDATA_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-fas tesseract-ocr-osd
+ocr-deps:
+	@missing=""; command -v tesseract >/dev/null 2>&1 || missing="$(TESSDATA_PACKAGES)"; \
+	if [ -z "$$missing" ]; then langs="$$(tesseract --list-langs 2>/dev/null)"; \
+	  for l in eng fas osd; do echo "$$langs" | grep -qx "$$l" || missing="$$missing tesseract-ocr-$$l"; done; fi; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing (Debian packages) for the OCR tests" >&2; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "make test needs Tesseract for the OCR tests: install the Debian packages$$missing (sudo apt-get install$$missing)" >&2; \
+	    exit 1; \
+	  fi; fi
 
 lint: install
 	$(BIN)/ruff check .

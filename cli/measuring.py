@@ -127,6 +127,8 @@ def bench_cmd(
     corpus: Path = typer.Option(Path("corpus")),
     dataset: Path = typer.Option(Path("evals/datasets/dev.jsonl")),
     rounds: int = typer.Option(3, help="Passes over the questions for latency."),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also time PDF ingest (a 20-page text PDF printed by "
+                             "Chromium, 5 of its pages scanned) and the page-image endpoint."),
     scale: bool = typer.Option(False, "--scale", help="Growth benchmark on synthetic corpora of --sizes chunks."),
     sizes: str = typer.Option("1000,10000,100000", help="With --scale: comma-separated chunk counts."),
     embed: str = typer.Option("auto", help="With --scale: real | cached | auto (real up to --real-limit chunks)."),
@@ -144,13 +146,19 @@ def bench_cmd(
         return
     from evals.bench import run_bench
 
-    result = run_bench(env_settings(), corpus, dataset, rounds)
+    try:
+        result = run_bench(env_settings(), corpus, dataset, rounds, pdf=pdf)
+    except RuntimeError as exc:
+        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from exc
     if as_json:
         print(json.dumps(result, indent=1))
         return
     for section, values in result.items():
         print(f"{section}:")
         for k, v in values.items():
+            if isinstance(v, dict):
+                v = ", ".join(f"{a}={b:.1f}" if isinstance(b, float) else f"{a}={b}" for a, b in v.items())
             print(f"  {k}: {v:.3f}" if isinstance(v, float) else f"  {k}: {v}")
 
 

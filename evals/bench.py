@@ -18,12 +18,19 @@ from .metrics import percentile
 from .systems import LangChainRecipe
 
 
-def run_bench(settings: Settings, corpus: Path, dataset: Path, rounds: int = 3) -> dict:
+def run_bench(settings: Settings, corpus: Path, dataset: Path, rounds: int = 3, pdf: bool = True) -> dict:
+    """``pdf``: also the PDF figures (evals/pdf_bench.py: text and scanned PDF ingest, page-image endpoint)."""
     home = Path(tempfile.mkdtemp(prefix="verbatim-bench-"))
     try:
-        return _run(settings.with_(home=home), home, corpus, dataset, rounds)
+        result = _run(settings.with_(home=home), home, corpus, dataset, rounds)
     finally:
         shutil.rmtree(home, ignore_errors=True)
+    if pdf:
+        from .pdf_bench import run_pdf_bench
+
+        for key, values in run_pdf_bench(settings, corpus).items():
+            result[f"pdf_{key}"] = values
+    return result
 
 
 def _run(settings: Settings, home: Path, corpus: Path, dataset: Path, rounds: int) -> dict:

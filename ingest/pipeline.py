@@ -84,7 +84,7 @@ def ingest_paths(
 def load_for_index(path: Path, settings: Settings) -> Document:
     """The document as ingest would store it; its sha covers the chunker and the kind of chunk vector too, so a
     new chunk size (or ``chunk_vectors``) re-indexes."""
-    doc = load_document(path, settings.max_file_bytes)
+    doc = load_document(path, settings.max_file_bytes, settings)
     # Another kind of chunk vector re-indexes too; the default adds nothing, so existing indexes keep their shas.
     vectors = [] if settings.chunk_vectors == "embedded" else [settings.chunk_vectors]
     return replace(doc, sha=content_hash(doc.sha, CHUNKER_VERSION, str(settings.chunk_chars), *vectors))

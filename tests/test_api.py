@@ -140,7 +140,8 @@ def test_sources_lists_the_corpus(api):
     docs = api.client.get("/api/sources").json()
     assert {d["source"] for d in docs} == {ENGLISH, PERSIAN}
     for d in docs:
-        assert set(d) == {"id", "title", "source", "langs", "chunks", "ingested_at"} and d["chunks"] > 0
+        assert set(d) == {"id", "title", "source", "langs", "chunks", "ingested_at", "extracted_by", "ocr"}
+        assert d["chunks"] > 0
     assert "fa" in next(d for d in docs if d["source"] == PERSIAN)["langs"]
 
 

@@ -29,7 +29,7 @@ def test_bench_reports_ingest_retrieval_encoding_and_http_figures(tmp_path, monk
     monkeypatch.setenv("VERBATIM_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("VERBATIM_EMBEDDER", "st:all-MiniLM-L6-v2")
     result = CliRunner().invoke(app, ["bench", "--json", "--corpus", str(corpus), "--dataset", str(dataset),
-                                      "--rounds", "2"])
+                                      "--rounds", "2", "--no-pdf"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     ing = out["ingest"]

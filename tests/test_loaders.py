@@ -204,7 +204,9 @@ def test_truncated_pdf(tmp_path):
 
 
 def test_pdf_without_text_layer(tmp_path):
-    assert refusal(make_pdf(tmp_path / "scan.pdf", [None])) == "PDF has no text layer (scanned?)"
+    # a blank page has no text layer: it is read by OCR, which finds nothing
+    assert refusal(make_pdf(tmp_path / "scan.pdf", [None])) == \
+        "PDF has no text layer and OCR found no text (blank or unreadable scan)"
 
 
 # ---------------------------------------------------------------- DOCX

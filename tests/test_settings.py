@@ -61,4 +61,5 @@ def test_types_round_trip():
     assert ScoredChunk(chunk, 0.1234567).to_dict() == {"source": "a.md", "section": "Intro", "char_start": 0,
                                                        "char_end": 11, "text": "Hello world", "score": 0.123457}
     row = DocRecord("d1", "a.md", "/x/a.md", "A", ("en",), "sha", 1, 2, 0.0).to_dict()
-    assert set(row) == {"id", "title", "source", "langs", "chunks", "ingested_at"} and row["langs"] == ["en"]
+    assert set(row) == {"id", "title", "source", "langs", "chunks", "ingested_at", "extracted_by", "ocr"}
+    assert row["langs"] == ["en"] and row["ocr"] is False

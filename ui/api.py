@@ -7,6 +7,7 @@
     GET    /api/sources      documents: id, title, source, langs, chunks, ingested_at
     POST   /api/ingest       multipart, one file in field ``file`` -> ingest counts, file name, document
     DELETE /api/sources/{id} removes the document (and its stored upload)
+    GET    /api/sources/{id}/pages/{n}.png?start=&end=   page n of a PDF as PNG, characters start:end highlighted
     GET    /api/health       {"status": "ok"}; never needs the token
     GET    /v1/models, POST /v1/chat/completions   OpenAI-compatible chat (ui/openai_api.py)
     POST   /mcp              MCP over Streamable HTTP: tools search, ask, sources (ui/mcp_server.py)
@@ -25,9 +26,9 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Literal
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -39,6 +40,7 @@ from verbatim.text.lines import one_line
 
 from . import openai_api
 from .mcp_server import build_mcp, http_routes
+from .pages import PageError, page_png
 from .service import Service
 from .uploads import UploadError, receive_upload
 
@@ -240,6 +242,18 @@ def _routes(app: FastAPI, service: Service) -> None:
         if result is None:
             return error(404, f"no document {doc_id}")
         return result
+
+    @app.get("/api/sources/{doc_id}/pages/{n}.png", tags=["library"], response_class=Response,
+             responses={200: {"content": {"image/png": {}}}})
+    def page_image(doc_id: str, n: int, start: int | None = Query(None, ge=0),
+                   end: int | None = Query(None, ge=0)):
+        """Page ``n`` (1-based) of a PDF, rendered, with the document's characters ``start:end`` (the offsets of a
+        citation) tinted where the page draws them."""
+        try:
+            png = page_png(service.store, settings, doc_id, n, start, end)
+        except PageError as exc:
+            return error(exc.status, exc.reason)
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
     upload_body = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"],

@@ -19,6 +19,7 @@ from qa.render import where
 from verbatim.types import AnswerSpan, Citation
 
 from .html import FONT_STACK, e
+from .pages import page_url
 from .provenance import HEADING, INTRO, Origins, Record
 from .text import Segment, direction, is_rtl, paragraphs, segments
 
@@ -46,6 +47,8 @@ class Briefing:
     title: str
     date: str | None
     items: list[Item]
+    # base URL of the Verbatim server the .html links cited PDF pages to ("": links relative to the server root)
+    server: str = ""
 
     def sources(self) -> list[tuple[str, str, list[str]]]:
         """(title, file, places cited) per cited document, in order of first citation."""
@@ -160,8 +163,13 @@ def to_html(b: Briefing) -> str:
             out.append(f'<ol class="notes" start="{item.notes[0].num}">')
             for note in item.notes:
                 c = note.citation
+                page = ""
+                if note.record is not None and note.record.doc_id and c.page is not None \
+                        and c.source.lower().endswith(".pdf"):
+                    url = b.server.rstrip("/") + page_url(note.record.doc_id, c.page, c.char_start, c.char_end)
+                    page = f' <a class="page" href="{e(url)}">page {e(c.page)}, quote highlighted</a>'
                 out.append(f'<li id="fn-{note.num}"><span dir="auto">“{e(c.quote)}”</span> '
-                           f'<span class="where" dir="auto">— {e(where(c))}</span> '
+                           f'<span class="where" dir="auto">— {e(where(c))}</span>{page} '
                            f'<a href="#ref-{note.num}">↩</a></li>')
             out.append("</ol>")
         out.append("</section>")

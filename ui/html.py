@@ -14,6 +14,7 @@ import html
 
 from qa.answer import Answer
 
+from .pages import page_url
 from .text import direction, paragraphs, segments
 
 # Per script the first installed font that has it: Persian/Arabic/Urdu (Vazirmatn, Tahoma, Noto Naskh Arabic, Noto
@@ -29,8 +30,10 @@ def e(value) -> str:
 
 
 # ---- the answer as the UI keeps it ------------------------------------------------------------------------
-def answer_view(answer: Answer) -> dict:
-    """A plain dict of what the chat shows; each citation carries the chunk it lies in (the panel's context)."""
+def answer_view(answer: Answer, records=()) -> dict:
+    """A plain dict of what the chat shows; each citation carries the chunk it lies in (the panel's context), its
+    document id and, for PDFs, how the text was extracted (``records``: the store's DocRecords)."""
+    extracted = {r.doc_id: r.extracted_by for r in records}
     view = answer.to_dict()
     view.pop("retrieved")
     view["answerer"] = answer.answerer
@@ -41,6 +44,7 @@ def answer_view(answer: Answer) -> dict:
             ch = r.chunk
             if ch.source == c["source"] and ch.char_start <= c["char_start"] and c["char_end"] <= ch.char_end:
                 c["context"], c["context_start"] = ch.text, ch.char_start
+                c["doc_id"], c["extracted_by"] = ch.doc_id, extracted.get(ch.doc_id, "")
                 break
     return view
 
@@ -167,12 +171,20 @@ def source_html(i: int, c: dict) -> str:
         rows.append(("Section", f'<span dir="auto">{e(c["section"])}</span>'))
     rows.append(("Page", e(c["page"]) if c.get("page") is not None else "—"))
     rows.append(("Characters", f"{c['char_start']}–{c['char_end']}"))
+    if "ocr" in c.get("extracted_by", ""):
+        rows.append(("Text", "read by OCR (Tesseract) from a scanned page: check the quote against the image"))
     meta = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
+    image = ""
+    if c.get("doc_id") and c.get("page") is not None and c["source"].lower().endswith(".pdf"):
+        url = page_url(c["doc_id"], c["page"], c["char_start"], c["char_end"])
+        # loading="lazy": the hidden blocks of every citation do not fetch their page until shown in the panel
+        image = (f'<a href="{e(url)}" target="_blank" rel="noopener"><img class="vb-page" loading="lazy" '
+                 f'src="{e(url)}" alt="Page {e(c["page"])} of {e(c["source"])}, the quote highlighted"></a>')
     return (
         f'<div class="vb-src" id="{_src_id(i, c["n"])}" hidden>'
         f'<div class="vb-src-title"><span class="vb-card-n">{c["n"]}</span> '
         f'<span dir="auto">{e(c["title"])}</span></div>'
-        f'<dl class="vb-src-meta">{meta}</dl>'
+        f'<dl class="vb-src-meta">{meta}</dl>{image}'
         f'<div class="vb-src-text" dir="auto">{text}</div></div>'
     )
 

@@ -138,7 +138,7 @@ class StagedFile:
         """Load and segment the staged file as ingest will; returns its chunk count or raises UploadError(400)."""
         self.close()
         try:
-            doc = load_document(self.path, settings.max_file_bytes)
+            doc = load_document(self.path, settings.max_file_bytes, settings)
             chunks = chunk_document(doc, settings.chunk_chars)
         except LoadError as exc:
             raise UploadError(400, exc.reason) from exc

@@ -97,7 +97,8 @@ def build_ui(service: Service) -> gr.Blocks:
                         yield H.conversation(turns), turns, gr.update()
                 elif ev["type"] == "answer":
                     answer = ev["answer"]
-                    turn.update(status="done", answer=H.answer_view(answer), markdown=to_markdown(answer))
+                    turn.update(status="done", answer=H.answer_view(answer, service.records()),
+                                markdown=to_markdown(answer))
         except ValueError as exc:  # a bad setting (unknown source, unconfigured answerer)
             turn.update(status="error", error=one_line(exc))
         except Exception as exc:  # never a stack trace on the page

@@ -155,6 +155,17 @@ class Store:
             raise KeyError(f"no document {doc_id}")
         return got["documents"][0]
 
+    def load(self, doc_id: str) -> Document | None:
+        """A committed document as it was loaded (text, pages, how it was extracted), or None."""
+        got = self.docs.get(ids=[doc_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        m = got["metadatas"][0]
+        return Document(doc_id=m["doc_id"], source=m["source"], path=m["path"], title=m["title"],
+                        text=got["documents"][0], langs=tuple(x for x in m["langs"].split(",") if x), sha=m["sha"],
+                        pages=tuple(tuple(p) for p in json.loads(m.get("pages") or "[]")),
+                        extracted_by=m.get("extracted_by", ""))
+
     def committed(self, doc_ids: list[str] | None = None) -> dict[str, str]:
         """doc_id -> sha of every committed document (or of those of ``doc_ids``): what readers may see."""
         if doc_ids is not None and not doc_ids:
@@ -283,7 +294,7 @@ class Store:
         record = {
             "doc_id": doc.doc_id, "source": doc.source, "path": doc.path, "title": doc.title,
             "langs": ",".join(doc.langs), "sha": doc.sha, "chunks": len(chunks), "sentences": len(sents),
-            "ingested_at": time.time(), "pages": json.dumps(doc.pages),
+            "ingested_at": time.time(), "pages": json.dumps(doc.pages), "extracted_by": doc.extracted_by,
         }
         self.docs.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.text], metadatas=[record])
         self._crash_point("committed")
@@ -414,5 +425,6 @@ def _record(m: dict) -> DocRecord:
     return DocRecord(
         doc_id=m["doc_id"], source=m["source"], path=m["path"], title=m["title"],
         langs=tuple(x for x in m["langs"].split(",") if x), sha=m["sha"], chunks=m["chunks"],
-        sentences=m["sentences"], ingested_at=m["ingested_at"],
+        sentences=m["sentences"], ingested_at=m["ingested_at"], extracted_by=m.get("extracted_by", ""),
+        pages=len(json.loads(m.get("pages") or "[]")),
     )

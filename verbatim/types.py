@@ -59,6 +59,8 @@ class Document:
     langs: tuple[str, ...]
     sha: str  # hash of text: changes when the document changes
     pages: tuple[tuple[int, int, int], ...] = ()  # (char_start, char_end, page number) for paged formats
+    # where the text came from: "" (the file's own text), PDFs "text" (text layer), "ocr" (Tesseract), "text+ocr"
+    extracted_by: str = ""
 
     def page_at(self, offset: int) -> int | None:
         for start, end, page in self.pages:
@@ -135,12 +137,20 @@ class DocRecord:
     chunks: int
     sentences: int
     ingested_at: float
+    extracted_by: str = ""  # as ``Document.extracted_by``
+    pages: int = 0  # pages of a paged format (PDF), else 0
+
+    @property
+    def ocr(self) -> bool:
+        return "ocr" in self.extracted_by
 
     def to_dict(self) -> dict:
-        """A document as ``verbatim sources --json``, ``GET /api/sources`` and the web library list it."""
+        """A document as ``verbatim sources --json``, ``GET /api/sources`` and the web library list it; ``ocr``
+        says some of its text was read by OCR (``extracted_by``: text, ocr or text+ocr for PDFs)."""
         return {"id": self.doc_id, "title": self.title, "source": self.source, "langs": list(self.langs),
                 "chunks": self.chunks,
-                "ingested_at": datetime.fromtimestamp(self.ingested_at).isoformat(timespec="seconds")}
+                "ingested_at": datetime.fromtimestamp(self.ingested_at).isoformat(timespec="seconds"),
+                "extracted_by": self.extracted_by, "ocr": self.ocr}
 
 
 @dataclass(frozen=True)

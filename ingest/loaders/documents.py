@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from verbatim.settings import Settings
 from verbatim.text.lang import detect_langs
 from verbatim.types import Document, content_hash
 
@@ -19,8 +20,9 @@ _HTML = {".html", ".htm"}
 _SHORT_LINE_TITLE = {".txt", ".md", ".markdown"}
 
 
-def load_document(path: Path, max_bytes: int) -> Document:
-    """Load one file; raises LoadError (never anything else for bad input) with a one-line reason."""
+def load_document(path: Path, max_bytes: int, settings: Settings | None = None) -> Document:
+    """Load one file; raises LoadError (never anything else for bad input) with a one-line reason. ``settings``
+    gives the PDF/OCR constants (default: ``Settings()``'s)."""
     path = Path(path)
     if not path.exists():
         raise LoadError(path, "file not found")
@@ -41,9 +43,9 @@ def load_document(path: Path, max_bytes: int) -> Document:
 
     check_kind(path, data, suffix)
     pages: tuple[tuple[int, int, int], ...] = ()
-    meta_title = ""
+    meta_title = extracted_by = ""
     if suffix == ".pdf":
-        text, pages = pdf_text(path, data)
+        text, pages, extracted_by = pdf_text(path, data, settings)
     elif suffix == ".docx":
         text, meta_title = docx_text(path, data, max_bytes)
     else:
@@ -66,6 +68,7 @@ def load_document(path: Path, max_bytes: int) -> Document:
         langs=detect_langs(text),
         sha=content_hash(text),
         pages=pages,
+        extracted_by=extracted_by,
     )
 
 

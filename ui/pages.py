@@ -1,0 +1,101 @@
+"""A PDF page as a PNG with the characters ``start:end`` of the document highlighted.
+
+The boxes come from loading the page again from the ingested file (``ingest.loaders.pdf.pdf_page``: the same code
+on the same bytes gives the same text, and we check it does: the page's text must equal its slice of the stored
+document text, or the file changed since it was ingested). Rendering is pypdfium2's.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from urllib.parse import urlencode
+
+from ingest.loaders.errors import LoadError
+from ingest.loaders.ocr import render
+from ingest.loaders.pdf import Box, pdf_page
+from vectorstore.store import Store
+from verbatim.settings import Settings
+
+TINT = (255, 212, 0, 110)  # translucent yellow over the quoted characters
+LINE_TOLERANCE = 2.0  # points: boxes of one line differ in top/bottom by less (diacritics, superscripts more)
+
+
+class PageError(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def page_url(doc_id: str, page: int, start: int | None = None, end: int | None = None) -> str:
+    query = f"?{urlencode({'start': start, 'end': end})}" if start is not None and end is not None else ""
+    return f"/api/sources/{doc_id}/pages/{page}.png{query}"
+
+
+def highlight_boxes(store: Store, settings: Settings, doc_id: str, number: int, start: int | None,
+                    end: int | None):
+    """(the document, the reloaded page, its file bytes, merged boxes of start:end on it); PageError for bad
+    requests."""
+    doc = store.load(doc_id)
+    if doc is None:
+        raise PageError(404, f"no document {doc_id}")
+    if not doc.source.lower().endswith(".pdf") or not doc.pages:
+        raise PageError(404, f"{doc.source} is not a PDF: it has no pages")
+    spans = {n: (a, b) for a, b, n in doc.pages}
+    if number not in spans:
+        raise PageError(404, f"{doc.source} has no page {number} (pages 1-{len(doc.pages)})")
+    if (start is None) != (end is None):
+        raise PageError(422, "give both start and end, or neither")
+    a, b = spans[number]
+    if start is not None:
+        if not 0 <= start < end <= len(doc.text):
+            raise PageError(422, f"characters {start}:{end} are not in {doc.source} (0:{len(doc.text)})")
+        if end <= a or start >= b:
+            raise PageError(422, f"characters {start}:{end} are not on page {number} of {doc.source} ({a}:{b})")
+    path = Path(doc.path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PageError(404, f"{doc.source}: the ingested file is gone from {path} ({exc.strerror})") from exc
+    try:
+        page = pdf_page(path, data, number, settings)
+    except LoadError as exc:
+        raise PageError(409, f"{doc.source}: {exc.reason}") from exc
+    if page.text != doc.text[a:b]:
+        raise PageError(409, f"{doc.source} changed since it was ingested: ingest it again")
+    boxes = [] if start is None else merge(page.boxes[max(start, a) - a: min(end, b) - a])
+    return doc, page, data, boxes
+
+
+def merge(boxes) -> list[Box]:
+    """Character boxes -> one rectangle per run of characters on the same line."""
+    out: list[list[float]] = []
+    for box in boxes:
+        if box is None:
+            continue
+        x0, top, x1, bottom = box
+        if out and abs(out[-1][1] - top) < LINE_TOLERANCE and abs(out[-1][3] - bottom) < LINE_TOLERANCE \
+                or out and out[-1][1] <= (top + bottom) / 2 <= out[-1][3]:
+            r = out[-1]
+            r[0], r[1], r[2], r[3] = min(r[0], x0), min(r[1], top), max(r[2], x1), max(r[3], bottom)
+        else:
+            out.append([x0, top, x1, bottom])
+    return [tuple(r) for r in out]
+
+
+def page_png(store: Store, settings: Settings, doc_id: str, number: int, start: int | None = None,
+             end: int | None = None) -> bytes:
+    from PIL import Image, ImageDraw
+
+    doc, _, data, boxes = highlight_boxes(store, settings, doc_id, number, start, end)
+    image, _, _ = render(Path(doc.path), data, number, settings.page_image_dpi)
+    image = image.convert("RGBA")
+    scale = settings.page_image_dpi / 72
+    overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    for x0, top, x1, bottom in boxes:
+        draw.rectangle([x0 * scale - 1, top * scale - 1, x1 * scale + 1, bottom * scale + 1], fill=TINT)
+    out = io.BytesIO()
+    Image.alpha_composite(image, overlay).convert("RGB").save(out, format="PNG", optimize=False)
+    return out.getvalue()
