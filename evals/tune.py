@@ -86,7 +86,10 @@ def prepare(name: str, spec: tuple, work: Path, limit: int, settings: Settings) 
 def off_topic(path: Path, limit: int, n: int) -> list[EvalItem]:
     """``n`` questions (the first of each paragraph) of the articles after the first ``limit`` paragraphs' ones:
     their articles are not in the index, so each should be refused."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    if "data" not in raw:  # a file of translated questions (id -> question) only covers the indexed paragraphs
+        return []
+    data = raw["data"]
     seen, out = 0, []
     for article in data:
         if seen >= limit:
