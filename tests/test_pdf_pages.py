@@ -15,6 +15,7 @@ from PIL import Image
 from ingest.pipeline import ingest_paths
 from ui import html as H
 from ui.api import create_app
+from ui.pages import page_url
 from ui.server import BackgroundServer
 from vectorstore.store import Store
 
@@ -114,6 +115,12 @@ def test_page_image_needs_the_token(api):
         assert httpx.get(path).status_code == 401
         ok = httpx.get(path, headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200 and ok.content.startswith(b"\x89PNG")
+        # the UI's <img> cannot send the header: its link carries the image's signature under the token
+        signed = page_url(api.ids["mixed.pdf"], 1, 10, 20, token="s3cret")
+        assert "sig=" in signed and httpx.get(url + signed).status_code == 200
+        assert httpx.get(url + signed.replace("start=10", "start=11")).status_code == 401
+        assert httpx.get(url + page_url(api.ids["mixed.pdf"], 1, 10, 20, token="wrong")).status_code == 401
+        assert httpx.get(f"{url}/api/sources?sig=" + signed.split("sig=")[1]).status_code == 401
 
 
 def test_source_panel_shows_the_page_and_says_ocr(api):
