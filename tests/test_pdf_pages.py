@@ -133,3 +133,16 @@ def test_source_panel_shows_the_page_and_says_ocr(api):
     url = f'/api/sources/{c["doc_id"]}/pages/1.png?start={c["char_start"]}&amp;end={c["char_end"]}'
     assert f'<img class="vb-page" loading="lazy" src="{url}"' in panel and "read by OCR" in panel
     assert api.client.get(url.replace("&amp;", "&")).status_code == 200
+
+
+def test_html_briefing_links_the_cited_pdf_page():
+    from ui.briefing import Briefing, Item, Note, to_html
+    from ui.provenance import Record
+    from verbatim.types import Citation
+
+    c = Citation(1, "mixed.pdf", "Surveillance", None, 2, "۴۲۳,۲ میلیارد", 900, 913)
+    note = Note(1, c, Record(1, "mixed.pdf", "abc123", "f" * 64, 900, 913))
+    plain = Note(2, Citation(2, "a.txt", "A", None, None, "quote", 0, 5), Record(2, "a.txt", "d2", "0" * 64, 0, 5))
+    html_out = to_html(Briefing("B", None, [Item("q", False, [], [note, plain])], server="http://h:7860/"))
+    assert 'href="http://h:7860/api/sources/abc123/pages/2.png?start=900&amp;end=913"' in html_out
+    assert html_out.count("/pages/") == 1  # the .txt citation has no page to link
