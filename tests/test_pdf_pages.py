@@ -15,6 +15,7 @@ from PIL import Image
 from ingest.pipeline import ingest_paths
 from ui import html as H
 from ui.api import create_app
+from ui.pages import page_url
 from ui.server import BackgroundServer
 from vectorstore.store import Store
 
@@ -114,6 +115,12 @@ def test_page_image_needs_the_token(api):
         assert httpx.get(path).status_code == 401
         ok = httpx.get(path, headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200 and ok.content.startswith(b"\x89PNG")
+        # the UI's <img> cannot send the header: its link carries the image's signature under the token
+        signed = page_url(api.ids["mixed.pdf"], 1, 10, 20, token="s3cret")
+        assert "sig=" in signed and httpx.get(url + signed).status_code == 200
+        assert httpx.get(url + signed.replace("start=10", "start=11")).status_code == 401
+        assert httpx.get(url + page_url(api.ids["mixed.pdf"], 1, 10, 20, token="wrong")).status_code == 401
+        assert httpx.get(f"{url}/api/sources?sig=" + signed.split("sig=")[1]).status_code == 401
 
 
 def test_source_panel_shows_the_page_and_says_ocr(api):
@@ -126,3 +133,16 @@ def test_source_panel_shows_the_page_and_says_ocr(api):
     url = f'/api/sources/{c["doc_id"]}/pages/1.png?start={c["char_start"]}&amp;end={c["char_end"]}'
     assert f'<img class="vb-page" loading="lazy" src="{url}"' in panel and "read by OCR" in panel
     assert api.client.get(url.replace("&amp;", "&")).status_code == 200
+
+
+def test_html_briefing_links_the_cited_pdf_page():
+    from ui.briefing import Briefing, Item, Note, to_html
+    from ui.provenance import Record
+    from verbatim.types import Citation
+
+    c = Citation(1, "mixed.pdf", "Surveillance", None, 2, "۴۲۳,۲ میلیارد", 900, 913)
+    note = Note(1, c, Record(1, "mixed.pdf", "abc123", "f" * 64, 900, 913))
+    plain = Note(2, Citation(2, "a.txt", "A", None, None, "quote", 0, 5), Record(2, "a.txt", "d2", "0" * 64, 0, 5))
+    html_out = to_html(Briefing("B", None, [Item("q", False, [], [note, plain])], server="http://h:7860/"))
+    assert 'href="http://h:7860/api/sources/abc123/pages/2.png?start=900&amp;end=913"' in html_out
+    assert html_out.count("/pages/") == 1  # the .txt citation has no page to link

@@ -13,8 +13,10 @@
     POST   /mcp              MCP over Streamable HTTP: tools search, ask, sources (ui/mcp_server.py)
 
 With ``VERBATIM_TOKEN`` set, every ``/api/*`` route but health, ``/v1/*`` and ``/mcp`` need
-``Authorization: Bearer <token>`` and the UI asks for a login (any user name, the token as password). Errors
-are ``{"error": "one line"}`` (under ``/v1``: OpenAI's ``{"error": {"message": "one line", ...}}``).
+``Authorization: Bearer <token>`` (a page image may instead carry ``sig``, the HMAC of its address under the
+token, which the signed-in UI puts in its ``<img>`` links: ui/pages.py) and the UI asks for a login (any user
+name, the token as password). Errors are ``{"error": "one line"}`` (under ``/v1``: OpenAI's
+``{"error": {"message": "one line", ...}}``).
 The OpenAPI schema is at ``/openapi.json``; the Swagger/ReDoc pages are off because they load from a CDN.
 """
 
@@ -40,7 +42,7 @@ from verbatim.text.lines import one_line
 
 from . import openai_api
 from .mcp_server import build_mcp, http_routes
-from .pages import PageError, page_png
+from .pages import PageError, page_png, signed
 from .service import Service
 from .uploads import UploadError, receive_upload
 
@@ -108,7 +110,9 @@ class BearerToken:
                 if name == b"authorization":
                     scheme, _, rest = value.partition(b" ")
                     given = rest.strip() if scheme.lower() == b"bearer" else b""
-            if not hmac.compare_digest(given, self.token):
+            if not hmac.compare_digest(given, self.token) and not (
+                    scope.get("method") == "GET"
+                    and signed(self.token.decode("utf-8"), path, scope.get("query_string", b"").decode("latin-1"))):
                 response = error_at(path, 401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
                 await response(scope, receive, send)
                 return

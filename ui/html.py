@@ -30,9 +30,10 @@ def e(value) -> str:
 
 
 # ---- the answer as the UI keeps it ------------------------------------------------------------------------
-def answer_view(answer: Answer, records=()) -> dict:
+def answer_view(answer: Answer, records=(), token: str = "") -> dict:
     """A plain dict of what the chat shows; each citation carries the chunk it lies in (the panel's context), its
-    document id and, for PDFs, how the text was extracted (``records``: the store's DocRecords)."""
+    document id and, for PDFs, how the text was extracted (``records``: the store's DocRecords) and the address
+    of its page image (signed with ``token`` when the server has one)."""
     extracted = {r.doc_id: r.extracted_by for r in records}
     view = answer.to_dict()
     view.pop("retrieved")
@@ -45,6 +46,8 @@ def answer_view(answer: Answer, records=()) -> dict:
             if ch.source == c["source"] and ch.char_start <= c["char_start"] and c["char_end"] <= ch.char_end:
                 c["context"], c["context_start"] = ch.text, ch.char_start
                 c["doc_id"], c["extracted_by"] = ch.doc_id, extracted.get(ch.doc_id, "")
+                if c.get("page") is not None and c["source"].lower().endswith(".pdf"):
+                    c["page_url"] = page_url(ch.doc_id, c["page"], c["char_start"], c["char_end"], token)
                 break
     return view
 
@@ -175,8 +178,8 @@ def source_html(i: int, c: dict) -> str:
         rows.append(("Text", "read by OCR (Tesseract) from a scanned page: check the quote against the image"))
     meta = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
     image = ""
-    if c.get("doc_id") and c.get("page") is not None and c["source"].lower().endswith(".pdf"):
-        url = page_url(c["doc_id"], c["page"], c["char_start"], c["char_end"])
+    if c.get("page_url"):
+        url = c["page_url"]
         # loading="lazy": the hidden blocks of every citation do not fetch their page until shown in the panel
         image = (f'<a href="{e(url)}" target="_blank" rel="noopener"><img class="vb-page" loading="lazy" '
                  f'src="{e(url)}" alt="Page {e(c["page"])} of {e(c["source"])}, the quote highlighted"></a>')

@@ -7,9 +7,12 @@ document text, or the file changed since it was ingested). Rendering is pypdfium
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
+import re
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from ingest.loaders.errors import LoadError
 from ingest.loaders.ocr import render
@@ -28,9 +31,38 @@ class PageError(Exception):
         self.reason = reason
 
 
-def page_url(doc_id: str, page: int, start: int | None = None, end: int | None = None) -> str:
-    query = f"?{urlencode({'start': start, 'end': end})}" if start is not None and end is not None else ""
-    return f"/api/sources/{doc_id}/pages/{page}.png{query}"
+PAGE_PATH = re.compile(r"^/api/sources/([^/]+)/pages/(\d+)\.png$")
+
+
+def signature(token: str, doc_id: str, page: int, start: int | None, end: int | None) -> str:
+    """An HMAC of one page image's address under the server token: the chat's ``<img>`` cannot send the bearer
+    header, so with a token the UI (whose user signed in with it) links each image with its signature, valid
+    for that image only."""
+    message = f"{doc_id}/{page}/{'' if start is None else start}/{'' if end is None else end}".encode()
+    return hmac.new(token.encode("utf-8"), message, hashlib.sha256).hexdigest()[:32]
+
+
+def signed(token: str, path: str, query: str) -> bool:
+    """Whether a GET of ``path?query`` is a page image carrying a valid signature."""
+    m = PAGE_PATH.match(path)
+    if not m:
+        return False
+    q = parse_qs(query)
+    one = {k: v[0] for k, v in q.items() if len(v) == 1}
+    try:
+        start = int(one["start"]) if "start" in one else None
+        end = int(one["end"]) if "end" in one else None
+    except ValueError:
+        return False
+    given = one.get("sig", "")
+    return bool(given) and hmac.compare_digest(given, signature(token, m[1], int(m[2]), start, end))
+
+
+def page_url(doc_id: str, page: int, start: int | None = None, end: int | None = None, token: str = "") -> str:
+    params = {"start": start, "end": end} if start is not None and end is not None else {}
+    if token:
+        params["sig"] = signature(token, doc_id, page, params.get("start"), params.get("end"))
+    return f"/api/sources/{doc_id}/pages/{page}.png" + (f"?{urlencode(params)}" if params else "")
 
 
 def highlight_boxes(store: Store, settings: Settings, doc_id: str, number: int, start: int | None,

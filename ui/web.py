@@ -97,7 +97,7 @@ def build_ui(service: Service) -> gr.Blocks:
                         yield H.conversation(turns), turns, gr.update()
                 elif ev["type"] == "answer":
                     answer = ev["answer"]
-                    turn.update(status="done", answer=H.answer_view(answer, service.records()),
+                    turn.update(status="done", answer=H.answer_view(answer, service.records(), service.settings.token),
                                 markdown=to_markdown(answer))
         except ValueError as exc:  # a bad setting (unknown source, unconfigured answerer)
             turn.update(status="error", error=one_line(exc))

@@ -190,8 +190,12 @@ def layout_text(layout: LTPage, number: int) -> PageText | None:
         strong = [uba.bidirectional(c) for c in box.get_text()]
         rtl = sum(t in _RTL for t in strong) > sum(t == "L" for t in strong)  # the box's majority direction
         para = _Out()
+        base = "R" if rtl else "L"
+        first = [_line(line, base, height).text() for line in lines]  # each line read alone
         for i, line in enumerate(lines):
-            out = _line(line, "R" if rtl else "L", height).strip()
+            # context: the paragraph so far ("" after a heading break) and the next line's first reading
+            after = first[i + 1][:200] if i + 1 < len(lines) else ""
+            out = _line(line, base, height, "".join(para.chars[-200:]), after).strip()
             if not out.chars:
                 continue
             if para.chars:
@@ -245,23 +249,51 @@ def _join(para: _Out, nxt: _Out) -> None:
     para.add(" ", None)
 
 
-def _line(line: LTTextLine, base: str, height: float) -> _Out:
+def _line(line: LTTextLine, base: str, height: float, context: str = "", after: str = "") -> _Out:
     """One line: glyphs in visual order (by x; pdfminer's inserted word spaces keep their place after the glyph
-    before them), then logical order by the bidirectional algorithm, then NFKC per glyph."""
-    items: list[tuple[float, int, str, Box | None]] = []
+    before them), then logical order by the bidirectional algorithm, then NFKC per glyph. A combining mark drawn
+    as its own glyph (Chromium draws the hamza of "زمینهٔ" apart) goes with its letter: sorted alone it landed on
+    the wrong side of its letter in 10 of 183 sentences of the Persian test PDF."""
+    glyphs: list[tuple[float, int, list[str], list[Box | None]]] = []  # x, stream index, texts, boxes
+    marks = []
     last_x = float("-inf")
     for k, obj in enumerate(line):
         if isinstance(obj, LTChar):
+            box = (obj.x0, height - obj.y1, obj.x1, height - obj.y0)
+            text = obj.get_text()
+            if text and all(unicodedata.combining(c) for c in text):
+                marks.append((obj, k, text, box))
+                continue
             last_x = obj.x0
-            items.append((obj.x0, k, obj.get_text(), (obj.x0, height - obj.y1, obj.x1, height - obj.y0)))
+            glyphs.append((obj.x0, k, [text], [box], obj))
         elif isinstance(obj, LTAnno) and obj.get_text() not in ("\n", ""):
-            items.append((last_x, k, obj.get_text(), None))
-    items.sort(key=lambda it: (it[0], it[1]))
-    visual = "".join(it[2][:1] or " " for it in items)
+            glyphs.append((last_x, k, [obj.get_text()], [None], None))
+    for obj, k, text, box in marks:
+        cx = (obj.x0 + obj.x1) / 2
+        letters = [g for g in glyphs if g[4] is not None]
+        if not letters:
+            glyphs.append((obj.x0, k, [text], [box], obj))
+            continue
+        # HarfBuzz emits a right-to-left cluster reversed (its marks, then its letter) and a left-to-right one
+        # base first: "بُعد" is drawn ع, damma, ب. So the next letter when it is right-to-left, else the previous.
+        later = [g for g in letters if g[1] > k]
+        before = [g for g in letters if g[1] < k]
+        if later and uba.bidirectional(later[0][2][0][:1] or " ") in _RTL:
+            host = later[0]
+        elif before:
+            host = before[-1]
+        else:
+            host = min(letters, key=lambda g: max(g[4].x0 - cx, 0, cx - g[4].x1))
+        host[2].append(text)
+        host[3].append(box)
+    glyphs.sort(key=lambda g: (g[0], g[1]))
+    visual = "".join(g[2][0][:1] or " " for g in glyphs)
     out = _Out()
-    for ch, i in _logical(visual, base):
-        glyph, box = items[i][2], items[i][3]
-        out.add(unicodedata.normalize("NFKC", ch if len(glyph) == 1 else glyph), box)
+    for ch, i in _logical(visual, base, context, after):
+        texts, boxes = glyphs[i][2], glyphs[i][3]
+        for j, (text, box) in enumerate(zip(texts, boxes)):
+            mirrored = ch if j == 0 and len(text) == 1 else text
+            out.add(unicodedata.normalize("NFKC", mirrored), box)
     # runs of spaces (justified text, a space glyph next to an inserted one) -> one
     squeezed = _Out()
     for ch, box in zip(out.chars, out.boxes):
@@ -273,19 +305,40 @@ def _line(line: LTTextLine, base: str, height: float) -> _Out:
     return squeezed
 
 
-def _logical(visual: str, base: str) -> list[tuple[str, int]]:
-    """(character, index in ``visual``) in logical order: python-bidi's reference implementation run on the visual
-    string with the paragraph direction ``base``; each character carries its index through the reordering."""
+def _logical(visual: str, base: str, context: str = "", after: str = "") -> list[tuple[str, int]]:
+    """(character, index in ``visual``) in logical order, by python-bidi's reference implementation.
+
+    First the algorithm runs on the visual string with the paragraph direction ``base`` (reordering by resolved
+    levels is its own inverse). A browser resolves levels over the whole paragraph, though: "(… China, 2024: 4-13)"
+    broken after "China," draws "2024: 4-13" as part of the Latin run, which the line alone reads as two Persian-
+    context numbers and swaps; the comma after "China," resolves to the Latin run only with "2024" after it. So
+    with ``context`` (the paragraph's logical text before this line) or ``after`` (the next line's first reading),
+    levels are resolved again on context + this first reading + after, and the visual line is reordered by those
+    levels (L1-L2). Measured on the Persian test PDF: paragraphs with every number right 31/34 -> 33/34."""
+    storage = _levels(visual, base)
+    for i, ch in enumerate(storage["chars"]):
+        ch["index"] = i
+    uba.reorder_resolved_levels(storage, False)
+    first = [ch["index"] for ch in storage["chars"]]
+    if context or after:
+        ctx = _levels(context + "".join(visual[i] for i in first) + after, base)["chars"][len(context):]
+        level = {i: ch["level"] for i, ch in zip(first, ctx)}
+        storage = _levels(visual, base)
+        for i, ch in enumerate(storage["chars"]):
+            ch["index"], ch["level"] = i, level[i]
+        uba.reorder_resolved_levels(storage, False)
+    uba.apply_mirroring(storage, False)
+    return [(ch["ch"], ch["index"]) for ch in storage["chars"]]
+
+
+def _levels(text: str, base: str) -> dict:
+    """python-bidi's storage for ``text`` with resolved embedding levels (rules X1-I2), not yet reordered."""
     storage = uba.get_empty_storage()
     storage["base_level"] = uba.PARAGRAPH_LEVELS[base]
     storage["base_dir"] = base
-    uba.get_embedding_levels(visual, storage)
-    for i, ch in enumerate(storage["chars"]):
-        ch["index"] = i
+    uba.get_embedding_levels(text, storage)
     uba.explicit_embed_and_overrides(storage, False)
     uba.resolve_weak_types(storage, False)
     uba.resolve_neutral_types(storage, False)
     uba.resolve_implicit_levels(storage, False)
-    uba.reorder_resolved_levels(storage, False)
-    uba.apply_mirroring(storage, False)
-    return [(ch["ch"], ch["index"]) for ch in storage["chars"]]
+    return storage
