@@ -8,7 +8,7 @@ points back ("Who built it?", "آن"), an elliptical opening ("And in Persian so
 "... چطور؟", "و ..."), or too few content words of its own to search with.
 
 ``standalone(question, history, idf)`` appends, to a question that needs them, the earlier turns' content
-terms that are rare in the index (BM25 idf, ``LexicalIndex.idf``), weighted down by age, at most
+terms that are rare in the index (BM25 idf, ``LexicalIndex.idf``), the last question's own first, at most
 ``max_terms``. Earlier follow-ups are resolved first, so a chain of them keeps its topic. A question that
 names something of its own in place of an earlier name ("What about Turkmenistan?" after a question about
 Tajikistan) does not carry the earlier name: it is what the question replaces.
@@ -109,8 +109,8 @@ def standalone(question: str, history: Sequence[str], idf: Callable[[str], float
     """The search text for ``question``: itself when it stands alone, else itself and the salient earlier terms.
 
     ``history``: the earlier questions, oldest first. ``idf``: BM25 idf of a search-form token (rare = high).
-    A term of the turn ``a`` turns back weighs ``idf * decay ** (a - 1)``; terms under ``min_idf`` are too
-    common in the index to say what the conversation is about.
+    The last question's own terms weigh their idf, the terms it carried from older turns ``idf * decay``; terms
+    under ``min_idf`` are too common in the index to say what the conversation is about.
     """
     lang = lang or detect_lang(question)
     earlier = [h for h in history if h and h.strip()][-turns:]
@@ -125,15 +125,16 @@ def standalone(question: str, history: Sequence[str], idf: Callable[[str], float
     weights: dict[str, float] = {}
     # the last turn as resolved (an earlier follow-up already carries what it needed from the turns before it);
     # older turns' own rare words are not carried: in a long chat they steered "Who built it?" to a question
-    # asked three turns back (the browser test of the whole session)
-    for age, turn in enumerate(reversed(resolved[-1:]), 1):
-        for t in content(tokenize(turn)):
-            if t in own or t in replaced or t in LIGHT_WORDS or t.isdigit() and len(t) < 3:
-                continue
-            w = idf(t)
-            if w < min_idf:
-                continue
-            weights[t] = max(weights.get(t, 0.0), w * decay ** (age - 1))
+    # asked three turns back (the browser test of the whole session). The last turn's own words weigh their
+    # idf, the words it carried ``decay`` of it: a chain keeps its topic, the last question's subject first.
+    last_own = set(tokenize(earlier[-1]))
+    for t in content(tokenize(resolved[-1])):
+        if t in own or t in replaced or t in LIGHT_WORDS or t.isdigit() and len(t) < 3:
+            continue
+        w = idf(t)
+        if w < min_idf:
+            continue
+        weights[t] = w if t in last_own else w * decay
     carried = sorted(weights, key=lambda t: (-weights[t], t))[:max_terms]
     if not carried:
         return question

@@ -81,6 +81,12 @@ def test_terms_fade_with_age_and_chains_keep_their_topic():
     assert "hikvision" not in older and "criticised" not in older  # two turns back: half the weight
 
 
+def test_the_last_question_s_own_words_come_before_what_it_carried():
+    earlier = ["What share of Central Asian arms imports came from China?", "Which border do they guard?"]
+    carried = standalone("Who built it?", earlier, idf, "en", max_terms=2).split("? ", 1)[1].split()
+    assert carried == ["border", "guard"]  # not "arms"/"imports", which "Which border ...?" carried
+
+
 def test_history_shapes():
     assert questions_of(["a?", {"question": "b?", "answer": "B."}, ("c?", "C."), "  "]) == ("a?", "b?", "c?")
     assert turns_of([{"question": "b?", "answer": "B."}]) == [("b?", "B.")]
@@ -107,6 +113,16 @@ def test_follow_up_is_answered_from_the_passage_it_means(bot):
     assert not a.refused and "ترکمنستان" in quotes(a) and "گاز" in quotes(a)  # its gas exports, in Persian
     alone = bot.answer("What about Turkmenistan?")
     assert alone.search_query == alone.question
+
+
+def test_a_follow_up_late_in_a_chat_means_the_last_question(bot):
+    chat = ["Where and when did Huawei hold its first Central Asia Innovation Day?",
+            "What share of Central Asian arms imports came from China?",
+            "Which country opened a new police centre equipped with facial recognition in its capital?"]
+    history = [{"question": q, "answer": bot.answer(q, history=chat[:n]).answer} for n, q in enumerate(chat)]
+    a = bot.answer("Who built it?", history=history)
+    assert "police" in a.search_query and "arms" not in a.search_query, a.search_query
+    assert "هوآوی" in quotes(a) and "پلیس" in quotes(a)  # Huawei helped open Bishkek's police command centre
 
 
 def test_pronoun_follow_up_and_persian_follow_up(bot):

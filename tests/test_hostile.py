@@ -140,7 +140,8 @@ CASES = [
     Case("scripts.html", lambda: SCRIPTS_HTML, None,
          "# Border memo\n\nThe Kulma Pass crossing closes every winter when snow blocks the road to Karakul.\n\n"
          "Trucks wait at Murghab until the road reopens."),
-    Case("scan.pdf", lambda: pdf_bytes(None), r"PDF has no text layer \(scanned\?\)$"),
+    Case("scan.pdf", lambda: pdf_bytes(None),
+         r"PDF has no text layer and OCR found no text \(blank or unreadable scan\)$"),
     Case("truncated.pdf", lambda: pdf_bytes("Half a PDF about the Wakhan corridor.")[:700], r"corrupt PDF: "),
     Case("bomb.docx", zip_bomb, r"suspected zip bomb: .* compressed expands to 60 MB \(ratio \d+:1"),
     Case("declared-huge.docx", declared_huge, r"suspected zip bomb: .* expands to 4\d{3}(\.\d)? MB"),
