@@ -40,7 +40,6 @@ class Candidate:
     ordinal: bool  # starts with the ordinal the question asks for
     typed: float  # 1: carries the expected type of answer, 0: does not, 0.5: cannot tell (or none expected)
     focus: float = 0.0  # share of a follow-up's own terms (Query.focus) the sentence has
-    z: float = 0.0  # the cosine against this language's background for this question (HybridRetriever.calibration)
     background: float = 0.0  # the question's mean cosine with this language's background sentences (calibration)
     relevance: float = 0.0  # the score without the answer-type term: what refusal reads
     score: float = 0.0
@@ -71,9 +70,7 @@ class ExtractiveAnswerer(AnswererBase):
             v = vec_by_id.get(f"{chunk.chunk_id}:{i}")
             if v is not None:
                 c = evidence(query, chunk, i, sent, v)
-                mu, sd = calibration.get(chunk.lang, (0.0, 1.0))
-                c.z = (c.cosine - mu) / sd
-                c.background = mu
+                c.background = calibration.get(chunk.lang, (0.0, 1.0))[0]
                 out.append(c)
         return out
 

@@ -5,9 +5,8 @@ Text layer: pdfminer.six lays the page out (text boxes, lines, glyphs with posit
 right-to-left text as glyphs in visual order with Arabic presentation forms: on a two-page test PDF, pypdf read
 "… ۲,۳۲۴، در ﻣﺠﻤﻮع ۳۲۰۲ …" for "… ۲۰۲۳، در مجموع ۴۲۳,۲ …", pdfplumber's extract_text reversed every Persian word
 and pypdfium2 about half of them. So a line's glyphs are sorted by position (visual order by definition) and
-put back in logical order by the Unicode bidirectional algorithm (python-bidi): reordering by resolved levels is
-its own inverse, so applying the algorithm to the visual string with the paragraph's direction restores the
-logical order (RTL runs reversed back, digits and Latin runs kept left-to-right, mirrored brackets restored).
+put back in logical order by the Unicode bidirectional algorithm (python-bidi, ``logical.py``): RTL runs
+reversed back, digits and Latin runs kept left-to-right, mirrored brackets restored.
 Each glyph's text is then folded with NFKC (presentation forms -> base letters, ligatures -> letters).
 
 No text layer on a page (a scan): the page is rendered with pypdfium2 and read by Tesseract (``ocr.py``).
@@ -39,6 +38,7 @@ from verbatim.settings import Settings
 
 from .decode import normalize_newlines
 from .errors import LoadError, one_line
+from .logical import logical
 
 # pypdf logs every repair it attempts on a damaged file; the outcome is our LoadError reason, not their log lines.
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)
@@ -289,7 +289,7 @@ def _line(line: LTTextLine, base: str, height: float, context: str = "", after: 
     glyphs.sort(key=lambda g: (g[0], g[1]))
     visual = "".join(g[2][0][:1] or " " for g in glyphs)
     out = _Out()
-    for ch, i in _logical(visual, base, context, after):
+    for ch, i in logical(visual, base, context, after):
         texts, boxes = glyphs[i][2], glyphs[i][3]
         for j, (text, box) in enumerate(zip(texts, boxes)):
             mirrored = ch if j == 0 and len(text) == 1 else text
@@ -303,42 +303,3 @@ def _line(line: LTTextLine, base: str, height: float, context: str = "", after: 
                 continue
         squeezed.add(ch, box)
     return squeezed
-
-
-def _logical(visual: str, base: str, context: str = "", after: str = "") -> list[tuple[str, int]]:
-    """(character, index in ``visual``) in logical order, by python-bidi's reference implementation.
-
-    First the algorithm runs on the visual string with the paragraph direction ``base`` (reordering by resolved
-    levels is its own inverse). A browser resolves levels over the whole paragraph, though: "(… China, 2024: 4-13)"
-    broken after "China," draws "2024: 4-13" as part of the Latin run, which the line alone reads as two Persian-
-    context numbers and swaps; the comma after "China," resolves to the Latin run only with "2024" after it. So
-    with ``context`` (the paragraph's logical text before this line) or ``after`` (the next line's first reading),
-    levels are resolved again on context + this first reading + after, and the visual line is reordered by those
-    levels (L1-L2). Measured on the Persian test PDF: paragraphs with every number right 31/34 -> 33/34."""
-    storage = _levels(visual, base)
-    for i, ch in enumerate(storage["chars"]):
-        ch["index"] = i
-    uba.reorder_resolved_levels(storage, False)
-    first = [ch["index"] for ch in storage["chars"]]
-    if context or after:
-        ctx = _levels(context + "".join(visual[i] for i in first) + after, base)["chars"][len(context):]
-        level = {i: ch["level"] for i, ch in zip(first, ctx)}
-        storage = _levels(visual, base)
-        for i, ch in enumerate(storage["chars"]):
-            ch["index"], ch["level"] = i, level[i]
-        uba.reorder_resolved_levels(storage, False)
-    uba.apply_mirroring(storage, False)
-    return [(ch["ch"], ch["index"]) for ch in storage["chars"]]
-
-
-def _levels(text: str, base: str) -> dict:
-    """python-bidi's storage for ``text`` with resolved embedding levels (rules X1-I2), not yet reordered."""
-    storage = uba.get_empty_storage()
-    storage["base_level"] = uba.PARAGRAPH_LEVELS[base]
-    storage["base_dir"] = base
-    uba.get_embedding_levels(text, storage)
-    uba.explicit_embed_and_overrides(storage, False)
-    uba.resolve_weak_types(storage, False)
-    uba.resolve_neutral_types(storage, False)
-    uba.resolve_implicit_levels(storage, False)
-    return storage
