@@ -26,6 +26,7 @@ from qa.chain import build_answerer
 from vectorstore.store import Store
 from verbatim.settings import Settings
 from verbatim.text.lang import detect_lang
+from verbatim.text.normalize import tokenize
 
 from .answers import answer_metrics, answer_row
 from .dataset import EvalItem, gold_spans, load_items, read_corpus
@@ -120,15 +121,17 @@ def score(data: dict, s: Settings, by_kind: bool = False) -> dict:
     """Replays analysis of the wording (answer type, roles asked for) and the selection on the cached evidence."""
     from qa.answertype import expected_type, requested_roles
     from qa.extractive import answer_with, typed_value
+    from qa.names import NameBridge
 
     per = []
+    bridge = NameBridge(sorted({t for text in data["texts"].values() for t in tokenize(text) if not t.isascii()}))
     backgrounds = [{lang: float(v.mean()) for lang, v in f["background"].items()} for f in data.get("features", [])]
     for n, (it, q, cands, retrieved, gold, unmatched) in enumerate(data["rows"]):
         q = replace(q, answer_type=expected_type(q.text, q.lang), roles=requested_roles(q.text))
         cands = [replace(c, typed=typed_value(q, c.chunk, c.sentence.text),
                          background=backgrounds[n].get(c.chunk.lang, 1.0) if backgrounds else c.background)
                  for c in cands]
-        a = answer_with(q, cands, retrieved, s, unmatched)
+        a = answer_with(q, cands, retrieved, s, unmatched, bridge)
         row = answer_row(it, a, gold, data["texts"])
         if it.answerable:
             docs = [r.chunk.source for r in retrieved]

@@ -114,12 +114,39 @@ _HINTS = [
 ]
 
 
+# A unit of measure the question names ("How long, in kilometres, …", "how many tonnes"): (what it measures,
+# the unit in the question, the unit's spellings in the answer, English and Persian). A figure in another unit
+# (a pipeline's 423.2 billion cubic metres for its length) does not answer it.
+_UNITS = [
+    ("length", re.compile(r"\b(?:kilomet(?:re|er)s?|km|miles?)\b|کیلومتر|مایل", re.IGNORECASE),
+     re.compile(r"kilomet|\bkm\b|\bmiles?\b|کیلومتر|مایل", re.IGNORECASE)),
+    ("area", re.compile(r"\b(?:hectares?|acres?|square)\b|هکتار|مربع", re.IGNORECASE),
+     re.compile(r"hectare|acre|square|km2|km²|هکتار|مربع", re.IGNORECASE)),
+    ("volume", re.compile(r"\b(?:cubic|lit(?:re|er)s?|barrels?|bcm)\b|مکعب|لیتر|بشکه", re.IGNORECASE),
+     re.compile(r"cubic|lit(?:re|er)|barrel|\bbcm\b|مکعب|لیتر|بشکه", re.IGNORECASE)),
+    ("weight", re.compile(r"\b(?:tonnes?|tons?|kilograms?|kg)\b|کیلوگرم|\bتن\b", re.IGNORECASE),
+     re.compile(r"\bton|kilogram|\bkg\b|کیلوگرم|(?<![\u0600-\u06ff])تن(?![\u0600-\u06ff])", re.IGNORECASE)),
+]
+
+
+def asked_unit(question: str) -> tuple[str, re.Pattern] | None:
+    """The unit of measure the question names, as (the unit as the question spells it, its pattern in an
+    answer)."""
+    for _, asked, answer in _UNITS:
+        m = asked.search(question)
+        if m:
+            return m.group(), answer
+    return None
+
+
 def counted(question: str) -> tuple[str, ...]:
     """The counted noun of "how many points …" / "چند کشاورز …" (lower case; up to two words)."""
     m = _COUNTED.search(question)
     if not m:
         return ()
     words = (m.group(1) or m.group(2) or "").split()
+    if words and words[0].lower() in _AUXILIARIES:  # "How much did Tajikistan pay": nothing is counted
+        return ()
     return tuple(w.lower().strip("؟?") for w in words if w.lower() not in _NOT_NOUNS)[:2]
 
 
@@ -133,6 +160,8 @@ def unit_hints(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(hints))
 
 
+_AUXILIARIES = {"did", "do", "does", "was", "were", "is", "are", "has", "have", "had", "will", "would", "can",
+                "could"}
 _NOT_NOUNS = {"did", "do", "does", "was", "were", "is", "are", "has", "have", "had", "of", "the", "a", "an", "in",
               "more", "less", "total", "money", "time", "long", "will", "would", "can", "could"}
 

@@ -16,7 +16,8 @@ from verbatim.text.reading import needs_reading, reading
 from verbatim.types import AnswerSpan, Citation, ScoredChunk
 
 from .answer import REFUSAL, Answer, citation_for
-from .answertype import counted, typed_spans, unit_hints
+from .answertype import asked_unit, counted, typed_spans, unit_hints
+from .names import NameBridge, swapped, unmentioned
 from .query import Query
 
 if TYPE_CHECKING:
@@ -29,8 +30,9 @@ _SPAN_TYPES = ("number", "date", "person", "name")
 
 
 def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk],
-            unmatched: tuple[str, ...] = ()) -> Answer:
-    """Join neighbouring sentences of one chunk into one quote, number the quotes, write the answer."""
+            unmatched: tuple[str, ...] = (), bridge: NameBridge | None = None) -> Answer:
+    """Join neighbouring sentences of one chunk into one quote, number the quotes, write the answer. ``bridge``:
+    the index's Persian words by consonant skeleton (qa/names.py), to read Persian quotes for English names."""
     groups: list[list[Candidate]] = []
     for c in sorted(picked, key=lambda c: (c.chunk.chunk_id, c.index)):
         last = groups[-1][-1] if groups else None
@@ -43,7 +45,11 @@ def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk],
                  for n, g in enumerate(groups, 1)]
     span = key_span(query, citations)
     same_lang = [c for c, g in zip(citations, groups) if g[0].chunk.lang == query.lang]
-    caveat = not_stated(query, citations, unmatched, same_lang)
+    # quotes the question's words can be looked for in: its language's, and Persian ones through the term bridge
+    readable = [c for c, g in zip(citations, groups)
+                if g[0].chunk.lang == query.lang or g[0].chunk.lang == "fa" and query.translation]
+    caveat = (not_stated(query, citations, unmatched, same_lang, readable, bridge)
+              or off_subject(query, citations, span, bridge))
     lines = []
     if span is not None:  # its quote is marked below: each citation is marked exactly once
         lines.append(f"**{span.text}**" + (f" (reading: {span.reading})" if span.reading else ""))
@@ -91,8 +97,8 @@ def _hinted(text: str, span: tuple[int, int], hints: tuple[str, ...]) -> bool:
     return any(h[: max(3, len(h) - 2)] in near for h in hints)
 
 
-def not_stated(query: Query, citations: list[Citation], unmatched: tuple[str, ...],
-               same_lang: list[Citation]) -> str | None:
+def not_stated(query: Query, citations: list[Citation], unmatched: tuple[str, ...], same_lang: list[Citation],
+               readable: list[Citation], bridge: NameBridge | None = None) -> str | None:
     """A caveat when the documents never mention a word of the question (its key concept: a GDP), or when no
     quote carries the kind of answer asked for (numbers and dates only: names cannot be told in Persian script,
     reasons are phrased too many ways)."""
@@ -100,17 +106,55 @@ def not_stated(query: Query, citations: list[Citation], unmatched: tuple[str, ..
     if named:  # a name or acronym cannot be paraphrased away; an ordinary word can ("rebranded" ~ "renamed")
         words = ", ".join(named)
         return f"The passages below are the nearest the documents have, but none mentions {words}."
+    swap = _swap(query, citations, bridge)
+    if swap:  # a name the documents have, but none of the quotes: Uzbekistan's debt asked, Kyrgyzstan's quoted
+        return f"The passages below speak of {swap[1]}; none of them mentions {swap[0]}."
     kind = query.answer_type
     if kind not in ("number", "date"):
         return None
+    # a figure in a quote the question's words cannot be looked for in (Chinese: evals.tune en-zh, 41 of 274
+    # answerable questions caveated) counts as anchored
     if not any(_coverage(sp, _anchors(c.quote, query.content_terms)) >= ANCHORED
-               for c in citations for sp in typed_spans(c.quote, kind)):
+               for c in readable for sp in typed_spans(c.quote, kind)) and not any(
+            typed_spans(c.quote, kind) for c in citations if c not in readable):
         return f"The passages below are the nearest the documents have, but none states {_WHAT[kind]}."
+    unit = asked_unit(query.text) if kind == "number" else None
+    if unit is not None and not any(unit[1].search(c.quote[sp[0]:sp[1] + UNIT_NEAR])
+                                    for c in citations for sp in typed_spans(c.quote, kind)):
+        return f"The passages below give figures, but none in {unit[0]}."
     nouns = counted(query.text) if kind == "number" else ()
     if nouns and len(same_lang) == len(citations) and not any(
             _hinted(c.quote, sp, nouns) for c in citations for sp in typed_spans(c.quote, kind)):
         # "How many officers …" answered by quotes whose numbers count something else (checked in one language)
         return f"The passages below give figures, but none counts {' '.join(nouns)}."
+    return None
+
+
+def off_subject(query: Query, citations: list[Citation], span: AnswerSpan | None,
+                bridge: NameBridge | None) -> str | None:
+    """A caveat when the quote holding the key fact has another name where the question has one of its own."""
+    if span is None or _MULTI_PART.search(query.text):
+        return None  # a question of several parts: the key fact answers one of them
+    (holder,) = [c for c in citations if c.source == span.source and c.char_start <= span.char_start < c.char_end]
+    swap = _swap(query, [holder], bridge)
+    if swap:
+        return f"The passage with {span.text} speaks of {swap[1]}, not {swap[0]}: it may not be the answer asked for."
+    return None
+
+
+def _swap(query: Query, citations: list[Citation], bridge: NameBridge | None) -> tuple[str, str] | None:
+    """(the question's name, the other name) when no quote mentions a name of the question and a quote has
+    another name in its place (qa/names.py ``swapped``). Measured (evals.tune): a missing name alone caveated
+    XQuAD answers about the article's subject ("Warsaw's inhabitants in 1901": .051 -> .106 answerable
+    caveated); with the other name in its place required, the dev set's entity swaps are still caught."""
+    if query.lang == "fa":
+        return None
+    quotes = [tokenize(" ".join([c.quote, c.title or "", c.source])) for c in citations]
+    for name in unmentioned(query.text, quotes, bridge):
+        for c in citations:
+            other = swapped(query.text, name, c.quote)
+            if other:
+                return _as_asked(query.text, name), other
     return None
 
 
@@ -138,6 +182,9 @@ _YEAR = re.compile(r"(?<![0-9۰-۹])(?:[1۱][0-9۰-۹]|[2۲][0۰])[0-9۰-۹]{2}(
 # caveated (evals.tune, 50 paragraphs; PersianQA, dev): any span .093/.020, .286/.032; >= 1 word near .120/.029,
 # .286/.032; >= 2 words .147/.069, .357/.048 (XQuAD en answerable caveated .051 -> .073): 1 is kept.
 ANCHORED = 1
+_MULTI_PART = re.compile(r"\b(?:and|or)\s+(?:how|when|what|who|whom|where|which|why|whose|by whom|in what)\b"
+                         r"|,\s*and\b", re.IGNORECASE)
+UNIT_NEAR = 24  # characters after a figure where its unit is written ("423.2 billion cubic metres")
 WINDOW = 100  # characters either side of a span in which the question's words are counted (measured below)
 
 

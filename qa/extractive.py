@@ -23,6 +23,7 @@ from verbatim.types import Chunk, ScoredChunk, Sentence
 from .answer import Answer, AnswererBase
 from .answertype import carries
 from .compose import compose, refusal
+from .names import NameBridge
 from .ordinals import sentence_ordinal
 from .query import Query, content
 from .retriever import HybridRetriever
@@ -54,8 +55,10 @@ class ExtractiveAnswerer(AnswererBase):
 
     def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
         query = self.retriever.analyze(query)  # a Query passes through: analysed once, by whoever asked first
+        translator = self.retriever.translator
         answer = answer_with(query, self.candidates(query, retrieved), retrieved, self.settings,
-                             self.retriever.unmatched_terms(query, retrieved))
+                             self.retriever.unmatched_terms(query, retrieved),
+                             translator.names if translator is not None else None)
         answer.search_query = query.search
         return answer
 
@@ -76,14 +79,15 @@ class ExtractiveAnswerer(AnswererBase):
 
 
 def answer_with(query: Query, cands: list[Candidate], retrieved: list[ScoredChunk], s: Settings,
-                unmatched: tuple[str, ...] = ()) -> Answer:
-    """``unmatched``: the question's words the documents never mention (``HybridRetriever.unmatched_terms``)."""
+                unmatched: tuple[str, ...] = (), bridge: NameBridge | None = None) -> Answer:
+    """``unmatched``: the question's words the documents never mention (``HybridRetriever.unmatched_terms``);
+    ``bridge``: the index's Persian words by consonant skeleton (``TermTranslator.names``)."""
     if query.evidence_lang:  # "And in Persian sources?": only those, when any was retrieved (a bonus of 0.05 left
         cands = [c for c in cands if c.chunk.lang == query.evidence_lang] or cands  # 2 of 6 "and" turns on English)
     ranked = rank(cands, query, s)
     if not ranked or max(calibrated(c, s) for c in ranked) < s.refusal_threshold:
         return refusal(query.text, retrieved)
-    return compose(query, select(ranked, query, s), retrieved, unmatched)
+    return compose(query, select(ranked, query, s), retrieved, unmatched, bridge)
 
 
 def calibrated(c: Candidate, s: Settings) -> float:

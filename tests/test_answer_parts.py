@@ -172,6 +172,20 @@ def test_a_concept_the_documents_never_mention_is_caveated_not_refused(bot):
     assert a.to_dict()["caveat"] == a.caveat
 
 
+def test_a_name_no_quote_mentions_is_caveated(bot):
+    """Uzbekistan's debt asked, Kyrgyzstan's and Tajikistan's quoted (in English and in Persian)."""
+    a = bot.answer("What percentage of Uzbekistan's public debt is owed to Chinese lenders?")
+    assert not a.refused and a.citations
+    assert a.caveat is not None and "Uzbekistan" in a.caveat
+    told = bot.answer("What percentage of Kyrgyzstan's public debt is owed to Chinese lenders?")
+    assert told.caveat is None and "41%" in " ".join(c.quote for c in told.citations)
+
+
+def test_a_figure_in_another_unit_is_caveated(bot):
+    a = bot.answer("How long, in kilometres, is the Central Asia–China gas pipeline?")
+    assert a.caveat is not None and "kilometres" in a.caveat  # the quotes give its volume, in cubic metres
+
+
 def test_answered_dev_questions_are_rarely_caveated(bot):
     caveated = [it.id for it in DEV if it.answerable and bot.answer(it.question).caveat]
     answerable = sum(it.answerable for it in DEV)
