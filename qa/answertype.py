@@ -72,14 +72,18 @@ _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelv
                  r"یازده|دوازده|بیست|سی|چهل|پنجاه|شصت|هفتاد|هشتاد|نود|صد|هزار|میلیون|میلیارد|نیم")
 _ORDINALS = (r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
              r"اولین|نخستین|دومین|سومین|چهارمین|پنجمین|ششمین|هفتمین|هشتمین|نهمین|دهمین|[^\s]{2,8}مین")
+_YEAR_RX = r"(?<![0-9۰-۹٠-٩.,/٫٬])(?:[1۱][0-9۰-۹]|[2۲][0۰])[0-9۰-۹]{2}(?![0-9۰-۹٠-٩])"
 _SPANS = {
     "date": re.compile(
-        rf"(?:(?:{_D}{{1,2}}\s+)?(?:{_MONTHS_EN}|{_MONTHS_FA})(?:\s+{_D}{{1,2}},?)?\s+{_D}{{3,4}}|"
+        # a range first ("between 2005 and 2010", "1870 to 1939", "2016-2022"): the answer to "when" is all of it
+        rf"(?:(?:between|from)\s+{_YEAR_RX}\s+(?:and|to|until)\s+{_YEAR_RX}|{_YEAR_RX}\s*(?:[–-]|to)\s*{_YEAR_RX}|"
+        rf"(?:{_D}{{1,2}}\s+)?(?:{_MONTHS_EN}|{_MONTHS_FA})(?:\s+{_D}{{1,2}},?)?\s+{_D}{{3,4}}|"
         rf"(?:{_MONTHS_EN})\s+{_D}{{1,2}}|"
         rf"(?<![0-9۰-۹٠-٩.,/٫٬])(?:[1۱][0-9۰-۹]|[2۲][0۰])[0-9۰-۹]{{2}}s?(?![0-9۰-۹٠-٩]|[.,/٫٬][0-9۰-۹])|"
         rf"(?:{_D}+(?:st|nd|rd|th)?\s+(?:century|centuries))|(?:قرن\s+{_D}+))",
         re.IGNORECASE),
     "number": re.compile(
+        rf"(?<![\d:]){_D}{{1,2}}:{_D}{{2}}(?![\d:])|"  # a clock's time or a duration ("3:08", "4:51 left")
         rf"(?:[$€£¥]\s?)?{_NUM}(?:\s*(?:{_UNITS})(?!\w))*|"
         rf"\b(?:{_NUMBER_WORDS})\b(?:[\s-]+(?:{_NUMBER_WORDS})\b)*(?:\s+(?:{_UNITS})(?!\w))?|"
         rf"\b(?:{_ORDINALS})\b|{_D}+(?:st|nd|rd|th)\b",

@@ -103,6 +103,7 @@ def test_requested_roles_and_counted_nouns():
     assert "caption" in requested_roles("What does figure 1 show?")
     assert requested_roles("How much gas flows to China?") == frozenset()
     assert counted("How many cameras are in Nur-Sultan?")[0] == "cameras"
+    assert counted("How much did Tajikistan pay for it?") == ()  # nothing is counted
 
 
 @pytest.mark.parametrize("text, kind, want", [
@@ -113,6 +114,9 @@ def test_requested_roles_and_counted_nouns():
     ("در سال ۲۰۱۳، هواوی دوربین نصب کرد", "date", "۲۰۱۳"),
     ("It was signed on 12 May 2019 in Astana.", "date", "12 May 2019"),
     ("The cameras were paid for by Xi Jinping himself.", "person", "Xi Jinping"),
+    ("Attacks peaked between 2005 and 2010 in Wales.", "date", "between 2005 and 2010"),  # a range is one date
+    ("میان سال‌های ۲۰۱۶-۲۰۲۲، کشورهای آسیای مرکزی", "date", "۲۰۱۶-۲۰۲۲"),
+    ("With 3:08 left, Denver scored.", "number", "3:08"),  # a clock's time, not "08"
 ])
 def test_typed_spans(text, kind, want):
     assert want in [text[a:b] for a, b in typed_spans(text, kind)]
