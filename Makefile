@@ -42,7 +42,7 @@ system-deps:
 	    echo "installing chromium (Debian package) for the browser tests" >&2; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else \
-	    echo "make test needs Chromium at $(CHROMIUM) for the browser tests: install the Debian package 'chromium' (sudo apt-get install chromium), or run 'playwright install chromium' and set CHROMIUM=<its chrome binary>" >&2; \
+	    echo "make test needs Chromium at $(CHROMIUM) for the browser tests: install the Debian package 'chromium' (sudo apt-get install chromium), or set CHROMIUM=<a chromium binary already on this machine>" >&2; \
 	    exit 1; \
 	  fi; }
 

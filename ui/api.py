@@ -140,8 +140,8 @@ class CatchAll:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception as exc:
-            log.error("%s %s failed", scope.get("method"), scope.get("path"), exc_info=exc)
+        except Exception as exc:  # the last boundary: logged with its traceback, a one-line 500 (re-raised when the
+            log.error("%s %s failed", scope.get("method"), scope.get("path"), exc_info=exc)  # response has started)
             if started:
                 raise
             message = f"internal error ({type(exc).__name__}); see the server log"

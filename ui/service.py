@@ -134,7 +134,7 @@ class Service:
         os.replace(staged.path, final)
         try:
             report = ingest_paths(self.store, [final])
-        except Exception:
+        except Exception:  # any failure while ingesting: put the previous file back, then let it propagate
             self._restore(final, backup, had_previous)
             raise
         if report.failed:

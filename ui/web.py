@@ -144,8 +144,8 @@ def build_ui(service: Service) -> gr.Blocks:
             result = service.ingest_staged(staged)
         except UploadError as exc:
             return False, name, exc.reason
-        except Exception as exc:
-            log.exception("ingesting upload %s failed", name)
+        except Exception as exc:  # a bug, not bad input: logged with its traceback, shown as one line for this
+            log.exception("ingesting upload %s failed", name)  # file; the other files of the batch still go in
             return False, name, f"internal error ({type(exc).__name__}); nothing was changed"
         if result["skipped"]:
             return True, name, "already in the library, unchanged"
