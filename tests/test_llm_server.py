@@ -15,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -77,8 +79,20 @@ def gguf():
     return path
 
 
+@dataclass
+class LlamaServer:
+    url: str
+    proc: subprocess.Popen
+    log_path: Path
+
+    def failure(self) -> str:
+        """Why a request may have failed: the server's exit status (a crash shows here) and its log's tail."""
+        state = "running" if self.proc.poll() is None else f"exited with {self.proc.returncode}"
+        return f"llama_cpp.server {state}; its log ends:\n{self.log_path.read_text(errors='replace')[-3000:]}"
+
+
 @pytest.fixture(scope="module")
-def server_url(gguf, tmp_path_factory):
+def server(gguf, tmp_path_factory):
     port = free_port()
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", "smollm2",
@@ -100,7 +114,7 @@ def server_url(gguf, tmp_path_factory):
                 pytest.fail(f"llama_cpp.server did not answer within {STARTUP_TIMEOUT:.0f}s:\n"
                             f"{log_path.read_text()[-3000:]}")
             time.sleep(0.5)
-        yield url
+        yield LlamaServer(url, proc, log_path)
     finally:
         stop(proc, 30)
 
@@ -127,16 +141,16 @@ def check(store: Store, answer: Answer) -> None:
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_real_server_answers_are_verified_quotes_or_the_fallback(server_url, store, question):
+def test_real_server_answers_are_verified_quotes_or_the_fallback(server, store, question):
     # a short reply cap keeps the test quick on CPU; a reply it cuts off is one more case for the fallback
-    model = make_chat_model(Settings(llm_base_url=server_url, llm_model="smollm2"), max_tokens=MAX_TOKENS)
+    model = make_chat_model(Settings(llm_base_url=server.url, llm_model="smollm2"), max_tokens=MAX_TOKENS)
     answerer = LLMAnswerer(model, HybridRetriever.from_store(store))
     ans = answerer.answer(question, k=3)
     print(f"\n{question}\n-> {ans.answerer}: {ans.answer}\n   notes: {ans.notes}")
     check(store, ans)
     assert not ans.refused and ans.citations  # the fallback answers (threshold 0), so both paths cite
     # the server was reached and replied: any fallback is about the reply, not about the connection
-    assert not any("language model failed" in note for note in ans.notes), ans.notes
+    assert not any("language model failed" in note for note in ans.notes), f"{ans.notes}\n{server.failure()}"
     if ans.answerer == "llm":
         assert not any("LLM answer not used" in note for note in ans.notes)
     else:
