@@ -124,7 +124,10 @@ def score(data: dict, s: Settings, by_kind: bool = False) -> dict:
     from qa.names import NameBridge
 
     per = []
-    bridge = NameBridge(sorted({t for text in data["texts"].values() for t in tokenize(text) if not t.isascii()}))
+    if "bridge" not in data:  # one per set, not one per setting tried
+        data["bridge"] = NameBridge(sorted({t for text in data["texts"].values() for t in tokenize(text)
+                                            if not t.isascii()}))
+    bridge = data["bridge"]
     backgrounds = [{lang: float(v.mean()) for lang, v in f["background"].items()} for f in data.get("features", [])]
     for n, (it, q, cands, retrieved, gold, unmatched) in enumerate(data["rows"]):
         q = replace(q, answer_type=expected_type(q.text, q.lang), roles=requested_roles(q.text))

@@ -9,6 +9,7 @@ listed, and the reader is told they do not state it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from verbatim.text.normalize import normalize_map, tokenize
@@ -17,7 +18,7 @@ from verbatim.types import AnswerSpan, Citation, ScoredChunk
 
 from .answer import REFUSAL, Answer, citation_for
 from .answertype import asked_unit, counted, typed_spans, unit_hints
-from .names import NameBridge, swapped, unmentioned
+from .names import NAME_STEM, NameBridge, question_names, swapped, unmentioned
 from .query import Query
 
 if TYPE_CHECKING:
@@ -27,6 +28,20 @@ if TYPE_CHECKING:
 _WHAT = {"number": "the figure asked for", "date": "the date asked for", "person": "who it was",
          "name": "the name asked for", "reason": "the reason asked for"}
 _SPAN_TYPES = ("number", "date", "person", "name")
+
+
+@dataclass(frozen=True)
+class Read:
+    """One quote read once for the question: its spans of the kind asked for and where the question's terms are."""
+    citation: Citation
+    spans: tuple[tuple[int, int], ...]  # typed_spans of the question's answer type ((): none asked or none there)
+    anchors: tuple[tuple[int, str], ...]  # _anchors of the question's content terms
+    same_lang: bool  # in the question's language
+    readable: bool  # the question's words can be looked for in it: its language, or Persian through the term bridge
+
+    @property
+    def quote(self) -> str:
+        return self.citation.quote
 
 
 def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk],
@@ -43,13 +58,9 @@ def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk],
     groups.sort(key=lambda g: -max(c.score for c in g))  # best evidence first
     citations = [citation_for(n, g[0].chunk, g[0].sentence.char_start, g[-1].sentence.char_end)
                  for n, g in enumerate(groups, 1)]
-    span = key_span(query, citations)
-    same_lang = [c for c, g in zip(citations, groups) if g[0].chunk.lang == query.lang]
-    # quotes the question's words can be looked for in: its language's, and Persian ones through the term bridge
-    readable = [c for c, g in zip(citations, groups)
-                if g[0].chunk.lang == query.lang or g[0].chunk.lang == "fa" and query.translation]
-    caveat = (not_stated(query, citations, unmatched, same_lang, readable, bridge)
-              or off_subject(query, citations, span, bridge))
+    reads = [read(query, c, g[0].chunk.lang) for c, g in zip(citations, groups)]
+    span = key_span(query, reads)
+    caveat = not_stated(query, reads, unmatched, bridge) or off_subject(query, reads, span, bridge)
     lines = []
     if span is not None:  # its quote is marked below: each citation is marked exactly once
         lines.append(f"**{span.text}**" + (f" (reading: {span.reading})" if span.reading else ""))
@@ -64,19 +75,26 @@ def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk],
     return Answer(query.text, "\n\n".join(lines), False, citations, retrieved, answer_span=span, caveat=caveat)
 
 
-def key_span(query: Query, citations: list[Citation]) -> AnswerSpan | None:
+def read(query: Query, c: Citation, lang: str) -> Read:
+    kind = query.answer_type
+    return Read(c, tuple(typed_spans(c.quote, kind)) if kind in _SPAN_TYPES else (),
+                tuple(_anchors(c.quote, query.content_terms)), lang == query.lang,
+                lang == query.lang or lang == "fa" and bool(query.translation))
+
+
+def key_span(query: Query, reads: list[Read]) -> AnswerSpan | None:
     kind = query.answer_type
     if kind not in _SPAN_TYPES:
         return None
     asked = set(query.tokens)
     hints = unit_hints(query.text) if kind == "number" else ()
-    for c in citations:
-        spans = [(a, b) for a, b in typed_spans(c.quote, kind) if not set(tokenize(c.quote[a:b])) <= asked]
+    for r in reads:
+        c, anchors = r.citation, r.anchors
+        spans = [(a, b) for a, b in r.spans if not set(tokenize(c.quote[a:b])) <= asked]
         if kind == "person":  # a person is mostly named with two words or more ("Chinese" is not one)
             spans = [sp for sp in spans if " " in c.quote[sp[0] : sp[1]]] or spans
         if not spans:
             continue
-        anchors = _anchors(c.quote, query.content_terms)
         # a span sharing a word with the question rarely answers it ("Super Bowl XXXIII" for "Who sang at Super
         # Bowl 50?"): span hit on factoid questions (evals.tune) XQuAD en .447 -> .454, en-de .237 -> .257, en-es
         # .303 -> .342, en-tr .191 -> .230, PersianQA .112 either way
@@ -101,8 +119,8 @@ def _hinted(text: str, span: tuple[int, int], hints: tuple[str, ...]) -> bool:
     return any(h[: max(3, len(h) - 2)] in near for h in hints)
 
 
-def not_stated(query: Query, citations: list[Citation], unmatched: tuple[str, ...], same_lang: list[Citation],
-               readable: list[Citation], bridge: NameBridge | None = None) -> str | None:
+def not_stated(query: Query, reads: list[Read], unmatched: tuple[str, ...],
+               bridge: NameBridge | None = None) -> str | None:
     """A caveat when the documents never mention a word of the question (its key concept: a GDP), or when no
     quote carries the kind of answer asked for (numbers and dates only: names cannot be told in Persian script,
     reasons are phrased too many ways)."""
@@ -110,7 +128,7 @@ def not_stated(query: Query, citations: list[Citation], unmatched: tuple[str, ..
     if named:  # a name or acronym cannot be paraphrased away; an ordinary word can ("rebranded" ~ "renamed")
         words = ", ".join(named)
         return f"The passages below are the nearest the documents have, but none mentions {words}."
-    swap = _swap(query, citations, bridge)
+    swap = _swap(query, reads, bridge)
     if swap:  # a name the documents have, but none of the quotes: Uzbekistan's debt asked, Kyrgyzstan's quoted
         return f"The passages below speak of {swap[1]}; none of them mentions {swap[0]}."
     kind = query.answer_type
@@ -118,45 +136,48 @@ def not_stated(query: Query, citations: list[Citation], unmatched: tuple[str, ..
         return None
     # a figure in a quote the question's words cannot be looked for in (Chinese: evals.tune en-zh, 41 of 274
     # answerable questions caveated) counts as anchored
-    if not any(_coverage(sp, _anchors(c.quote, query.content_terms)) >= ANCHORED
-               for c in readable for sp in typed_spans(c.quote, kind)) and not any(
-            typed_spans(c.quote, kind) for c in citations if c not in readable):
+    if not any(_coverage(sp, r.anchors) >= ANCHORED for r in reads if r.readable for sp in r.spans) and not any(
+            r.spans for r in reads if not r.readable):
         return f"The passages below are the nearest the documents have, but none states {_WHAT[kind]}."
     unit = asked_unit(query.text) if kind == "number" else None
-    if unit is not None and not any(unit[1].search(c.quote[sp[0]:sp[1] + UNIT_NEAR])
-                                    for c in citations for sp in typed_spans(c.quote, kind)):
+    if unit is not None and not any(unit[1].search(r.quote[sp[0]:sp[1] + UNIT_NEAR]) for r in reads for sp in r.spans):
         return f"The passages below give figures, but none in {unit[0]}."
     nouns = counted(query.text) if kind == "number" else ()
-    if nouns and len(same_lang) == len(citations) and not any(
-            _hinted(c.quote, sp, nouns) for c in citations for sp in typed_spans(c.quote, kind)):
+    if nouns and all(r.same_lang for r in reads) and not any(
+            _hinted(r.quote, sp, nouns) for r in reads for sp in r.spans):
         # "How many officers …" answered by quotes whose numbers count something else (checked in one language)
         return f"The passages below give figures, but none counts {' '.join(nouns)}."
     return None
 
 
-def off_subject(query: Query, citations: list[Citation], span: AnswerSpan | None,
+def off_subject(query: Query, reads: list[Read], span: AnswerSpan | None,
                 bridge: NameBridge | None) -> str | None:
     """A caveat when the quote holding the key fact has another name where the question has one of its own."""
     if span is None or _MULTI_PART.search(query.text):
         return None  # a question of several parts: the key fact answers one of them
-    (holder,) = [c for c in citations if c.source == span.source and c.char_start <= span.char_start < c.char_end]
+    (holder,) = [r for r in reads
+                 if r.citation.source == span.source and r.citation.char_start <= span.char_start < r.citation.char_end]
     swap = _swap(query, [holder], bridge)
     if swap:
         return f"The passage with {span.text} speaks of {swap[1]}, not {swap[0]}: it may not be the answer asked for."
     return None
 
 
-def _swap(query: Query, citations: list[Citation], bridge: NameBridge | None) -> tuple[str, str] | None:
+def _swap(query: Query, reads: list[Read], bridge: NameBridge | None) -> tuple[str, str] | None:
     """(the question's name, the other name) when no quote mentions a name of the question and a quote has
     another name in its place (qa/names.py ``swapped``). Measured (evals.tune): a missing name alone caveated
     XQuAD answers about the article's subject ("Warsaw's inhabitants in 1901": .051 -> .106 answerable
     caveated); with the other name in its place required, the dev set's entity swaps are still caught."""
     if query.lang == "fa":
         return None
-    quotes = [tokenize(" ".join([c.quote, c.title or "", c.source])) for c in citations]
-    for name in unmentioned(query.text, quotes, bridge):
-        for c in citations:
-            other = swapped(query.text, name, c.quote)
+    names = question_names(query.text)
+    if not names:
+        return None
+    quotes = [tokenize(" ".join([r.quote, r.citation.title or "", r.citation.source])) for r in reads]
+    own = {w.lower()[:NAME_STEM] for words in names for w in words}
+    for name in unmentioned(query.text, quotes, bridge, names):
+        for r in reads:
+            other = swapped(query.text, name, r.quote, own)
             if other:
                 return _as_asked(query.text, name), other
     return None

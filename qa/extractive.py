@@ -73,7 +73,7 @@ class ExtractiveAnswerer(AnswererBase):
             v = vec_by_id.get(f"{chunk.chunk_id}:{i}")
             if v is not None:
                 c = evidence(query, chunk, i, sent, v)
-                c.background = calibration.get(chunk.lang, (0.0, 1.0))[0]
+                c.background = calibration.get(chunk.lang, 0.0)
                 out.append(c)
         return out
 

@@ -82,13 +82,14 @@ def question_names(question: str) -> list[list[str]]:
     return out
 
 
-def unmentioned(question: str, quotes: list[list[str]], bridge: NameBridge | None) -> list[str]:
+def unmentioned(question: str, quotes: list[list[str]], bridge: NameBridge | None,
+                names: list[list[str]] | None = None) -> list[str]:
     """The question's names that no quote mentions. ``quotes``: each quote's search-form tokens (with its
     document's title and file name: a paper mentions its author "Rezapour" there). A name is mentioned by a
     word of any of its words (its first letters, ``NAME_STEM``), in Persian by a word of the same consonant
     skeleton; where the index spells no word so (``bridge``), a Persian quote cannot be read for it and counts
-    as mentioning it."""
-    return [" ".join(w.lower() for w in words) for words in question_names(question)
+    as mentioning it. ``names``: ``question_names(question)`` when the caller has it already."""
+    return [" ".join(w.lower() for w in words) for words in (question_names(question) if names is None else names)
             if not any(_mentions(quote, words, bridge) for quote in quotes)]
 
 
@@ -112,14 +113,16 @@ _STOP_NAMES = frozenset("the a an this that these those its his her their our in
                         "before during since when while if".split())
 
 
-def swapped(question: str, name: str, quote: str) -> str | None:
+def swapped(question: str, name: str, quote: str, own: set[str] | None = None) -> str | None:
     """Another name where the question has ``name`` (lower case, as ``unmentioned`` gives it): "Uzbekistan's
     public debt" asked, "Kyrgyzstan’s debt" quoted. Slots: the name's possessive ("X's [..] debt"), the noun
-    before its preposition ("debt of X"), the noun it modifies ("Uzbek government"). Returns the other name."""
+    before its preposition ("debt of X"), the noun it modifies ("Uzbek government"). Returns the other name.
+    ``own``: the first letters (``NAME_STEM``) of the question's names' words, when the caller has them."""
     asked = re.search(r"\b" + r"[\s-]+".join(re.escape(w) for w in name.split()) + r"\b", question, re.IGNORECASE)
     if not asked:
         return None
-    own = {w.lower()[:NAME_STEM] for words in question_names(question) for w in words}
+    if own is None:
+        own = {w.lower()[:NAME_STEM] for words in question_names(question) for w in words}
     after = re.findall(r"[^\W\d_]+", question[asked.end():])[:4]
     before = re.findall(r"[^\W\d_]+", question[:asked.start()])[-3:]
     patterns = []

@@ -123,14 +123,10 @@ class HybridRetriever(BaseRetriever):
             self._background = out
         return self._background
 
-    def calibration(self, query: Query) -> dict[str, tuple[float, float]]:
-        """Per document language: mean and spread of the question's cosine with that language's background
-        sentences. e5's cosine scale differs by language pair; a score over these is comparable across pairs."""
-        out = {}
-        for lang, vecs in self.background().items():
-            sims = vecs @ query.vector
-            out[lang] = (float(sims.mean()), max(float(sims.std()), 1e-3))
-        return out
+    def calibration(self, query: Query) -> dict[str, float]:
+        """Per document language: the question's mean cosine with that language's background sentences. e5's
+        cosine scale differs by language pair; a score above this is comparable across pairs."""
+        return {lang: float((vecs @ query.vector).mean()) for lang, vecs in self.background().items()}
 
     def analyze(self, question: Query | str, history: Sequence = (), search: str | None = None) -> Query:
         """The question analysed once (a ``Query`` passes through): language, tokens, the one e5 encoding, the
@@ -215,7 +211,7 @@ class HybridRetriever(BaseRetriever):
         threshold, never below ``lang_offset`` (the same calibration refusal reads: qa/extractive.py calibrated)."""
         s = self.settings
         return {lang: max(s.lang_offset, s.refusal_threshold - s.refusal_lift - mu)
-                for lang, (mu, _) in self.calibration(query).items() if lang != query.lang}
+                for lang, mu in self.calibration(query).items() if lang != query.lang}
 
     def fuse(self, sig: dict, langs: dict[str, str], penalty: dict[str, float] | None = None,
              offsets: dict[str, float] | None = None) -> dict[str, float]:
