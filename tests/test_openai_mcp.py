@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -159,3 +160,13 @@ def check_mcp(server, r: dict) -> None:
     assert all(docs[p["source"]][p["char_start"] : p["char_end"]] == p["text"] for p in passages)
     assert r["bad"].is_error and "unknown source(s): nope.txt" in r["bad"].content[0].text
     assert {d["source"] for d in r["docs"].structured_content["documents"]} == set(docs)
+
+
+def test_building_the_mcp_server_leaves_http_requests_unlogged():
+    # the SDK configures the root logger when a server is built; a fresh process, as pytest's own handlers keep
+    # logging.basicConfig from acting here
+    code = ("import logging; from ui.mcp_server import build_mcp; build_mcp(None); "
+            "print(logging.getLogger('httpx').isEnabledFor(logging.INFO))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip() == "False", out.stderr

@@ -39,7 +39,9 @@ SOURCES = Annotated[list[str] | None, Field(description="Restrict to these file 
 
 
 def build_mcp(service: Service) -> MCPServer:
-    mcp = MCPServer("verbatim", title="Verbatim", version="0.1.0", instructions=INSTRUCTIONS)
+    # log_level: the SDK configures the root logger when it builds a server; at its default (INFO) every
+    # httpx request of the process was logged (158 lines in one `verbatim bench`)
+    mcp = MCPServer("verbatim", title="Verbatim", version="0.1.0", instructions=INSTRUCTIONS, log_level="WARNING")
 
     @mcp.tool(annotations=READ_ONLY)
     def search(query: Annotated[str, Field(min_length=1, max_length=4000)], k: K = 5,
