@@ -123,7 +123,8 @@ def detect_lang(text: str, fallback: str | None = None) -> str:
         return _ONLY[script]
     if script != "other" and len(_WORD_RE.findall(text)) < MIN_WORDS:
         return fallback if fallback and _SCRIPT_OF.get(fallback, "latin") == script else _DEFAULT[script]
-    ranked = [r["lang"] for r in _detector().detect(text.replace("\n", " "), k=8)]
+    # cut here as the library would (its max_input_length), so it does not log each cut
+    ranked = [r["lang"] for r in _detector().detect(text.replace("\n", " ")[:MAX_CHARS], k=8)]
     if script == "other":  # a script this module does not know: the library's word
         return _ISO.get(ranked[0], ranked[0]) if ranked else "und"
     label = next((x for x in ranked if _SCRIPT_OF.get(x, "latin") == script), _DEFAULT[script])
