@@ -9,6 +9,7 @@ changes; instances that do share a cache dir only ever write a complete folder u
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import shutil
@@ -23,6 +24,9 @@ from verbatim.text.normalize import tokenize
 from verbatim.types import Chunk
 
 from .store import embed_text
+
+# bm25s sets its own logger to DEBUG on import; with any root handler, each index build was logged
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _BUILD_LOCK = threading.Lock()
 
