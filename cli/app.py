@@ -19,7 +19,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 
-from verbatim.settings import Settings  # noqa: E402
+from verbatim_qa.settings import Settings  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Document-grounded answers with verbatim, cited quotes. Exit codes: 0 ok, 1 partial failure, "
@@ -50,7 +50,7 @@ def usage_error(message: str) -> typer.Exit:
 def open_store(s: Settings, read_only: bool = False):
     """The store, or exit 2 with one line on stderr (mismatched embedder, unknown embedder, bad Chroma URL).
     ``read_only``: for commands that only read, so opening writes nothing (a missing index reads as empty)."""
-    from vectorstore.store import EmbedderMismatch, Store
+    from verbatim_qa.vectorstore.store import EmbedderMismatch, Store
 
     try:
         return Store(s, read_only=read_only)

@@ -17,7 +17,7 @@ def search(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Ranked chunks for a question (retrieval only)."""
-    from qa.retriever import HybridRetriever
+    from verbatim_qa.qa.retriever import HybridRetriever
 
     settings = env_settings()
     retriever = HybridRetriever.from_store(open_store(settings, read_only=True))
@@ -44,9 +44,9 @@ def ask(
     answerer: str = typer.Option(None, help="auto | extractive | llm (default: VERBATIM_ANSWERER, else auto)"),
 ) -> None:
     """Answer with verbatim, cited quotes (or say the documents do not answer)."""
-    from qa.chain import build_answerer
-    from qa.render import to_markdown
-    from ui.provenance import Origins
+    from verbatim_qa.qa.chain import build_answerer
+    from verbatim_qa.qa.render import to_markdown
+    from verbatim_qa.ui.provenance import Origins
 
     if (question is None) == (questions is None):
         err.print("[red]error:[/] give a QUESTION or --questions FILE (not both)", soft_wrap=True)
@@ -74,7 +74,7 @@ def ask(
 def _print_answer(ans) -> None:
     from rich.markup import escape
 
-    from qa.render import where
+    from verbatim_qa.qa.render import where
 
     style = "yellow" if ans.refused else "bold"
     console.print(f"[{style}]{escape(ans.answer)}[/]", soft_wrap=True)

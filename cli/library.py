@@ -21,7 +21,7 @@ def ingest(
     """Ingest documents: unchanged ones are skipped, changed ones replaced."""
     from rich.markup import escape
 
-    from ingest.pipeline import count_files, ingest_paths
+    from verbatim_qa.ingest.pipeline import count_files, ingest_paths
 
     paths = paths or [Path("corpus")]
     missing = [p for p in paths if not p.exists()]
@@ -100,7 +100,7 @@ def doctor(
 ) -> None:
     """Check the index against its commit records and documents; one line per problem. Exit 0 healthy, 1 not."""
 
-    from ingest.doctor import checkup
+    from verbatim_qa.ingest.doctor import checkup
 
     settings = env_settings()
     store, extra = _open_for_doctor(settings)
@@ -118,8 +118,8 @@ def doctor(
 def _open_for_doctor(settings):
     """The store and any embedder finding: a mismatched index is examined with the embedder it was built with."""
 
-    from ingest.doctor import Finding
-    from vectorstore.store import EmbedderMismatch, Store
+    from verbatim_qa.ingest.doctor import Finding
+    from verbatim_qa.vectorstore.store import EmbedderMismatch, Store
 
     try:
         return Store(settings), []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from evals.systems import ALL_SYSTEMS
+from verbatim_qa.evals.systems import ALL_SYSTEMS
 
 from .app import app, env_settings, err
 
@@ -53,15 +53,15 @@ def eval_cmd(
 
 def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, questions_from=None) -> None:
 
-    from evals.dataset import DatasetError, load_items
-    from evals.runner import run_retrieval_eval, write_report
+    from verbatim_qa.evals.dataset import DatasetError, load_items
+    from verbatim_qa.evals.runner import run_retrieval_eval, write_report
 
     try:
         if squad is not None:
             if not squad.is_file():
                 err.print(f"[red]error:[/] {squad}: no such file", soft_wrap=True)
                 raise typer.Exit(2)
-            from evals.squad import import_squad, swap_questions
+            from verbatim_qa.evals.squad import import_squad, swap_questions
 
             corpus = work / "corpus"
             items = import_squad(squad, corpus, limit)
@@ -89,7 +89,7 @@ def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, que
     settings = env_settings()
     result = run_retrieval_eval(items, corpus, names, settings, home=work / "home")
     if answers:
-        from evals.answers import run_answer_eval
+        from verbatim_qa.evals.answers import run_answer_eval
 
         result["answers"] = run_answer_eval(items, corpus, settings, home=work / "home")
     print(write_report(result, out, title, items))
@@ -97,8 +97,8 @@ def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, que
 
 
 def _followups_in(work: Path, dataset: Path, corpus: Path, out: Path) -> None:
-    from evals.dataset import DatasetError, load_items
-    from evals.followups import followup_report, run_followup_eval
+    from verbatim_qa.evals.dataset import DatasetError, load_items
+    from verbatim_qa.evals.followups import followup_report, run_followup_eval
 
     if not dataset.is_file() or not corpus.is_dir():
         err.print(f"[red]error:[/] need an existing --followups file and --corpus folder ({dataset}, {corpus})",
@@ -144,7 +144,7 @@ def bench_cmd(
     if scale:
         _scale(env_settings(), sizes, embed, real_limit, seed, corpus, dataset, out, keep)
         return
-    from evals.bench import run_bench
+    from verbatim_qa.evals.bench import run_bench
 
     try:
         result = run_bench(env_settings(), corpus, dataset, rounds, pdf=pdf)
@@ -164,7 +164,7 @@ def bench_cmd(
 
 def _scale(settings, sizes: str, embed: str, real_limit: int, seed: int, corpus: Path, dataset: Path, out: Path,
            keep: bool = False):
-    from evals.scale import ScaleConfig, run_scale
+    from verbatim_qa.evals.scale import ScaleConfig, run_scale
 
     try:
         counts = tuple(int(x) for x in sizes.split(",") if x.strip())

@@ -16,7 +16,7 @@ def serve(
 ) -> None:
     """Web chat and HTTP API (uvicorn): the chat at /, the API under /api, OpenAPI at /openapi.json."""
 
-    from ui.server import is_loopback
+    from verbatim_qa.ui.server import is_loopback
 
     settings = env_settings()
     if not is_loopback(host) and not settings.token:
@@ -24,8 +24,8 @@ def serve(
                   "set VERBATIM_TOKEN, or bind 127.0.0.1", soft_wrap=True, markup=True, highlight=False)
         raise typer.Exit(2)
     open_store(settings, read_only=True)  # a mismatched or unreachable index: exit 2 with one line, at once
-    from ui.api import create_app
-    from ui.server import serve as run
+    from verbatim_qa.ui.api import create_app
+    from verbatim_qa.ui.server import serve as run
 
     raise typer.Exit(run(create_app(settings), host, port))
 
@@ -40,8 +40,8 @@ def mcp() -> None:
     open_store(settings, read_only=True)  # a mismatched or unreachable index: exit 2 with one line, at once
     # stdout is the protocol's wire: anything printed while the models load goes to stderr instead.
     with contextlib.redirect_stdout(sys.stderr):
-        from ui.mcp_server import build_mcp
-        from ui.service import Service
+        from verbatim_qa.ui.mcp_server import build_mcp
+        from verbatim_qa.ui.service import Service
 
         server = build_mcp(Service(settings))
     server.run("stdio")
@@ -58,10 +58,10 @@ def brief(
     """A briefing: each question, its answer, footnoted verbatim quotes and a source list."""
     from rich.markup import escape
 
-    from qa.chain import build_answerer
-    from ui import briefing
-    from ui.provenance import Origins
-    from ui.service import index_date
+    from verbatim_qa.qa.chain import build_answerer
+    from verbatim_qa.ui import briefing
+    from verbatim_qa.ui.provenance import Origins
+    from verbatim_qa.ui.service import index_date
 
     if out.suffix.lower() not in briefing.FORMATS:
         err.print(f"[red]error:[/] {escape(str(out))}: the output must end in .md, .html or .docx", soft_wrap=True)

@@ -17,9 +17,9 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="One JSON object: every quote's status and provenance."),
 ) -> None:
     """One line per quote: ok, changed source, quote differs or source missing. Exit 0 only when all are ok."""
-    from ui.claims import ClaimsError, read_claims
-    from ui.verify import STATUSES, CorpusSources, IndexSources
-    from ui.verify import verify as run
+    from verbatim_qa.ui.claims import ClaimsError, read_claims
+    from verbatim_qa.ui.verify import STATUSES, CorpusSources, IndexSources
+    from verbatim_qa.ui.verify import verify as run
 
     try:
         claims = read_claims(file)

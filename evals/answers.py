@@ -12,13 +12,13 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from qa.answer import Answer
-from qa.answertype import expected_type
-from qa.chain import build_answerer
-from vectorstore.store import Store
-from verbatim.settings import Settings
-from verbatim.text.normalize import normalize
-from verbatim.types import Citation
+from verbatim_qa.qa.answer import Answer
+from verbatim_qa.qa.answertype import expected_type
+from verbatim_qa.qa.chain import build_answerer
+from verbatim_qa.settings import Settings
+from verbatim_qa.text.normalize import normalize
+from verbatim_qa.types import Citation
+from verbatim_qa.vectorstore.store import Store
 
 from .dataset import EvalItem, gold_spans, read_corpus
 from .metrics import mean, overlaps, percentile

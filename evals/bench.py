@@ -8,10 +8,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest.pipeline import ingest_paths
-from qa.retriever import HybridRetriever
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.qa.retriever import HybridRetriever
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.store import Store
 
 from .dataset import load_items, read_corpus
 from .metrics import percentile
@@ -60,7 +60,7 @@ def _run(settings: Settings, home: Path, corpus: Path, dataset: Path, rounds: in
     recipe = LangChainRecipe(read_corpus(corpus), home / "langchain")
     recipe_ms = _latencies(lambda q: recipe.search(q, 5), questions, rounds)
     n_docs = len(store.documents())
-    from evals.http_bench import run_http_bench
+    from verbatim_qa.evals.http_bench import run_http_bench
 
     http = run_http_bench(settings, questions, rounds=1)
     return {

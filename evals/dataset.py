@@ -58,7 +58,7 @@ def load_items(path: Path) -> list[EvalItem]:
 
 def read_corpus(folder: Path) -> dict[str, str]:
     """File name -> text as the loader would give it (newlines normalized)."""
-    from ingest.loaders import load_document
+    from verbatim_qa.ingest.loaders import load_document
 
     return {p.name: load_document(p, 10**9).text for p in sorted(Path(folder).iterdir()) if p.is_file()}
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from ingest.pipeline import ingest_paths
-from qa.chain import build_answerer
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.qa.chain import build_answerer
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.store import Store
 
 from .answers import quote_hit
 from .dataset import EvalItem, gold_spans, read_corpus

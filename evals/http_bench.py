@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from verbatim.settings import Settings
+from verbatim_qa.settings import Settings
 
 from .metrics import percentile
 
@@ -57,8 +57,8 @@ def http_latency(base_url: str, questions: list[str], rounds: int = 1, k: int | 
 
 def run_http_bench(settings: Settings, questions: list[str], rounds: int = 1) -> dict:
     """Serve ``settings``' index (API only, extractive) on a free loopback port and measure it."""
-    from ui.api import create_app
-    from ui.server import BackgroundServer
+    from verbatim_qa.ui.api import create_app
+    from verbatim_qa.ui.server import BackgroundServer
 
     app = create_app(settings.with_(token=""), ui=False)
     with BackgroundServer(app) as url:

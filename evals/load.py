@@ -3,8 +3,8 @@ deleted, every answer checked against the contract, latency reported as p50/p95.
 
 What it proves is that readers and the single writer share one Service safely: answerers swapped after each
 write, BM25 rebuilt, Chroma read and written from many threads. ``run_load`` drives a running server;
-``python -m evals.load --clients 20 --requests 200`` serves a temporary copy of your index (``VERBATIM_HOME``, or
-``--home``) on 127.0.0.1, runs the load and prints the table; your index is never written.
+``python -m verbatim_qa.evals.load --clients 20 --requests 200`` serves a temporary copy of your index
+(``VERBATIM_HOME``, or ``--home``) on 127.0.0.1, runs the load and prints the table; your index is never written.
 """
 
 from __future__ import annotations
@@ -277,12 +277,12 @@ def run_load(base_url: str, questions: list[str], clients: int = 20, requests: i
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ui.api import create_app
-    from ui.server import BackgroundServer
-    from ui.service import Service
-    from verbatim.settings import Settings
+    from verbatim_qa.settings import Settings
+    from verbatim_qa.ui.api import create_app
+    from verbatim_qa.ui.server import BackgroundServer
+    from verbatim_qa.ui.service import Service
 
-    p = argparse.ArgumentParser(prog="python -m evals.load", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m verbatim_qa.evals.load", description=__doc__.split("\n\n")[0])
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--requests", type=int, default=200)
     p.add_argument("--home", type=Path, help="index to copy and serve (default: VERBATIM_HOME)")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from vectorstore.embeddings import VerbatimEmbeddings
-from verbatim.text.segment import sentences
+from verbatim_qa.text.segment import sentences
+from verbatim_qa.vectorstore.embeddings import VerbatimEmbeddings
 
 _END = re.compile(r"(?<=[.!?؟…\"'”’»)\]])\s+")  # candidate sentence ends; a split is kept only if memoized
 

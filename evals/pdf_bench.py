@@ -18,12 +18,12 @@ from pathlib import Path
 
 import httpx
 
-from ingest.loaders import load_document
-from ingest.pipeline import ingest_paths
-from ui.api import create_app
-from ui.server import BackgroundServer
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.ingest.loaders import load_document
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.settings import Settings
+from verbatim_qa.ui.api import create_app
+from verbatim_qa.ui.server import BackgroundServer
+from verbatim_qa.vectorstore.store import Store
 
 from .metrics import percentile
 

@@ -8,9 +8,9 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from ingest.pipeline import ingest_paths
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.store import Store
 
 from .dataset import EvalItem, gold_spans, read_corpus
 from .metrics import aggregate, percentile, retrieval_scores

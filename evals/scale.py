@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from verbatim.settings import Settings
+from verbatim_qa.settings import Settings
 
 from .scale_report import write_outputs
 
@@ -76,7 +76,8 @@ def _run_child(settings: Settings, n: int, mode: str, cfg: ScaleConfig, memo_dir
         (work / "args.json").write_text(json.dumps(args))
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         loads, t = [os.getloadavg()[0]], time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "evals.scale_size", str(work / "args.json")], env=env)
+        proc = subprocess.Popen([sys.executable, "-m", "verbatim_qa.evals.scale_size", str(work / "args.json")],
+                                env=env)
         while proc.poll() is None:  # sample the 1-minute load average while the size runs
             time.sleep(2)
             loads.append(os.getloadavg()[0])

@@ -1,5 +1,5 @@
 """Query latency of an index kept by ``verbatim bench --scale --keep``, measured again with the growth bench's own
-function: ``python -m evals.scale_requery out/scale/size-100000/home``. Re-measures a query-side change at a
+function: ``python -m verbatim_qa.evals.scale_requery out/scale/size-100000/home``. Re-measures a query-side change at a
 size whose ingest takes half an hour (the index is opened with the default embedder and settings)."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from qa.retriever import HybridRetriever
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.qa.retriever import HybridRetriever
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.store import Store
 
 from .scale_size import _latencies, _questions
 
@@ -32,6 +32,7 @@ def requery(home: Path, questions: int = 50, rounds: int = 2) -> dict:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or not (Path(sys.argv[1]) / "chroma").is_dir():
-        print("usage: python -m evals.scale_requery KEPT_HOME  (a folder with chroma/ in it)", file=sys.stderr)
+        print("usage: python -m verbatim_qa.evals.scale_requery KEPT_HOME  (a folder with chroma/ in it)",
+              file=sys.stderr)
         raise SystemExit(2)
     print(json.dumps(requery(Path(sys.argv[1])), indent=1))

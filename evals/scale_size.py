@@ -13,14 +13,14 @@ import resource
 import time
 from pathlib import Path
 
-from ingest.chunking import chunk_document
-from ingest.pipeline import ingest_paths
-from qa.corpus import CorpusView, DocPart
-from qa.retriever import HybridRetriever
-from vectorstore.embeddings import get_embedder
-from vectorstore.lexical import LexicalIndex
-from vectorstore.store import Store, embed_text
-from verbatim.settings import Settings
+from verbatim_qa.ingest.chunking import chunk_document
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.qa.corpus import CorpusView, DocPart
+from verbatim_qa.qa.retriever import HybridRetriever
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.embeddings import get_embedder
+from verbatim_qa.vectorstore.lexical import LexicalIndex
+from verbatim_qa.vectorstore.store import Store, embed_text
 
 from .dataset import load_items
 from .memo import BenchEmbeddings, VectorMemo
@@ -78,7 +78,7 @@ def measure_size(settings: Settings, n: int, mode: str, cfg: dict, work: Path, m
 
 def _probe(base, pool, corpus: Path, n: int, chunk_chars: int) -> dict:
     """Real e5 passage throughput (items/s), sentences and whole chunk texts apart (chunks are longer)."""
-    from ingest.loaders import load_document
+    from verbatim_qa.ingest.loaders import load_document
 
     sents = [s for lang in sorted(pool.sentences) for s in pool.sentences[lang][: max(n // 2, 1)]]
     doc = load_document(sorted(corpus.iterdir())[0], 50 << 20)

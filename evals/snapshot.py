@@ -3,9 +3,9 @@ XQuAD English, asked of the extractive answerer on a fresh index, with its ranke
 
 A refactoring that promises the same behaviour is checked by two snapshots, before and after, being equal::
 
-    python -m evals.snapshot --benchmarks ../shared/benchmarks before.json
+    python -m verbatim_qa.evals.snapshot --benchmarks ../shared/benchmarks before.json
     ... change ...
-    python -m evals.snapshot --benchmarks ../shared/benchmarks after.json --compare before.json
+    python -m verbatim_qa.evals.snapshot --benchmarks ../shared/benchmarks after.json --compare before.json
 
 ``--compare`` checks the keys the older snapshot has (the answer contract only gains fields) and exits 1 on the
 first difference, printing it.
@@ -23,10 +23,10 @@ SETS = (("dev", None, 0), ("persianqa", "persianqa_test.json", 8), ("xquad_en", 
 
 
 def _ask(corpus: Path, questions: list[str], home: Path) -> list[dict]:
-    from ingest.pipeline import ingest_paths
-    from qa.chain import build_answerer
-    from vectorstore.store import Store
-    from verbatim.settings import Settings
+    from verbatim_qa.ingest.pipeline import ingest_paths
+    from verbatim_qa.qa.chain import build_answerer
+    from verbatim_qa.settings import Settings
+    from verbatim_qa.vectorstore.store import Store
 
     store = Store(Settings(home=home, embedder="e5", llm_base_url=""))
     report = ingest_paths(store, [corpus])
@@ -37,8 +37,8 @@ def _ask(corpus: Path, questions: list[str], home: Path) -> list[dict]:
 
 
 def take(benchmarks: Path, root: Path) -> dict:
-    from evals.dataset import load_items
-    from evals.squad import import_squad
+    from verbatim_qa.evals.dataset import load_items
+    from verbatim_qa.evals.squad import import_squad
 
     out = {}
     with tempfile.TemporaryDirectory(prefix="verbatim-snapshot-") as tmp:

@@ -12,8 +12,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from verbatim.text.lang import detect_lang
-from verbatim.text.segment import sentences
+from verbatim_qa.text.lang import detect_lang
+from verbatim_qa.text.segment import sentences
 
 from .dataset import EvalItem
 

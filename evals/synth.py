@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.chunking import chunk_document
-from ingest.loaders import iter_files, load_document
-from verbatim.text.lang import detect_lang
-from verbatim.text.segment import clean_heading, segment, sentences
-from verbatim.types import Document
+from verbatim_qa.ingest.chunking import chunk_document
+from verbatim_qa.ingest.loaders import iter_files, load_document
+from verbatim_qa.text.lang import detect_lang
+from verbatim_qa.text.segment import clean_heading, segment, sentences
+from verbatim_qa.types import Document
 
 _SWAPS = {
     "en": ["Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Uzbekistan"],

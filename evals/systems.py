@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # `verbatim --help` reads ALL_SYSTEMS: no retrieval stack at import
-    from qa.retriever import HybridRetriever
-    from vectorstore.store import Store
+    from verbatim_qa.qa.retriever import HybridRetriever
+    from verbatim_qa.vectorstore.store import Store
 
 Span = tuple[str, int, int]
 
@@ -57,7 +57,7 @@ class LangChainRecipe:
         from langchain_core.documents import Document
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        from vectorstore.embeddings import get_embedder
+        from verbatim_qa.vectorstore.embeddings import get_embedder
 
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
         docs = splitter.split_documents(
@@ -80,7 +80,7 @@ def build_systems(names: list[str], store: Store, texts: dict[str, str], workdir
     unknown = [n for n in names if n not in ALL_SYSTEMS]
     if unknown:
         raise ValueError(f"unknown system(s) {unknown}: choose from {ALL_SYSTEMS}")
-    from qa.retriever import HybridRetriever
+    from verbatim_qa.qa.retriever import HybridRetriever
 
     shared = HybridRetriever.from_store(store)  # builds BM25 and the term vocabulary once
     systems: list[System] = []

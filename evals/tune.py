@@ -1,4 +1,4 @@
-"""Choose the answer-selection constants on a mix of sets, never on one: ``python -m evals.tune``.
+"""Choose the answer-selection constants on a mix of sets, never on one: ``python -m verbatim_qa.evals.tune``.
 
 Each set is ingested once (cached under ``--work``) and every question's retrieval and sentence evidence are
 computed once; the selection (``qa.extractive.answer_with``) is then replayed for each candidate setting, so a
@@ -21,12 +21,12 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from ingest.pipeline import ingest_paths
-from qa.chain import build_answerer
-from vectorstore.store import Store
-from verbatim.settings import Settings
-from verbatim.text.lang import detect_lang
-from verbatim.text.normalize import tokenize
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.qa.chain import build_answerer
+from verbatim_qa.settings import Settings
+from verbatim_qa.text.lang import detect_lang
+from verbatim_qa.text.normalize import tokenize
+from verbatim_qa.vectorstore.store import Store
 
 from .answers import answer_metrics, answer_row
 from .dataset import EvalItem, gold_spans, load_items, read_corpus
@@ -119,9 +119,9 @@ def calibration_features(retriever, q) -> dict:
 
 def score(data: dict, s: Settings, by_kind: bool = False) -> dict:
     """Replays analysis of the wording (answer type, roles asked for) and the selection on the cached evidence."""
-    from qa.answertype import expected_type, requested_roles
-    from qa.extractive import answer_with, typed_value
-    from qa.names import NameBridge
+    from verbatim_qa.qa.answertype import expected_type, requested_roles
+    from verbatim_qa.qa.extractive import answer_with, typed_value
+    from verbatim_qa.qa.names import NameBridge
 
     per = []
     if "bridge" not in data:  # one per set, not one per setting tried

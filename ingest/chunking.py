@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from verbatim.text.lang import detect_lang
-from verbatim.text.roles import assign_roles
-from verbatim.text.segment import segment
-from verbatim.types import Chunk, Document, Sentence
+from verbatim_qa.text.lang import detect_lang
+from verbatim_qa.text.roles import assign_roles
+from verbatim_qa.text.segment import segment
+from verbatim_qa.types import Chunk, Document, Sentence
 
 
 def chunk_document(doc: Document, max_chars: int) -> list[Chunk]:

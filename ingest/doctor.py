@@ -15,9 +15,9 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from vectorstore.lexical import LexicalIndex
-from vectorstore.store import Store
-from verbatim.types import Chunk
+from verbatim_qa.types import Chunk
+from verbatim_qa.vectorstore.lexical import LexicalIndex
+from verbatim_qa.vectorstore.store import Store
 
 from .loaders import LoadError
 from .pipeline import ingest_paths, load_for_index

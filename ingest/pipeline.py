@@ -10,15 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from vectorstore.store import Store
-from verbatim.settings import Settings
-from verbatim.text.lines import one_line
-from verbatim.types import Document, content_hash
+from verbatim_qa.settings import Settings
+from verbatim_qa.text.lines import one_line
+from verbatim_qa.types import Document, content_hash
+from verbatim_qa.vectorstore.store import Store
 
 from .chunking import chunk_document
 from .loaders import LoadError, iter_files, load_document
 
-CHUNKER_VERSION = "chunker-v2"  # v2: sentence roles (verbatim/text/roles.py); credit lines do not run on
+CHUNKER_VERSION = "chunker-v2"  # v2: sentence roles (verbatim_qa/text/roles.py); credit lines do not run on
 
 
 @dataclass

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from verbatim.text.normalize import find_span
-from verbatim.types import AnswerSpan, Chunk, Citation, ScoredChunk
+from verbatim_qa.text.normalize import find_span
+from verbatim_qa.types import AnswerSpan, Chunk, Citation, ScoredChunk
 
 if TYPE_CHECKING:
-    from verbatim.settings import Settings
+    from verbatim_qa.settings import Settings
 
     from .query import Query
     from .retriever import HybridRetriever

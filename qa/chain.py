@@ -11,8 +11,8 @@ from collections.abc import Iterator, Sequence
 
 from langchain_core.runnables import Runnable, RunnableGenerator
 
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.store import Store
 
 from .answer import Answer, Answerer
 from .extractive import ExtractiveAnswerer

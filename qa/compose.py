@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from verbatim.text.normalize import normalize_map, tokenize
-from verbatim.text.reading import needs_reading, reading
-from verbatim.types import AnswerSpan, Citation, ScoredChunk
+from verbatim_qa.text.normalize import normalize_map, tokenize
+from verbatim_qa.text.reading import needs_reading, reading
+from verbatim_qa.types import AnswerSpan, Citation, ScoredChunk
 
 from .answer import REFUSAL, Answer, citation_for
 from .answertype import asked_unit, counted, typed_spans, unit_hints

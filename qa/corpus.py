@@ -14,11 +14,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from vectorstore.store import Store
-from verbatim.text.lang import detect_lang, script_of_lang
-from verbatim.text.normalize import tokenize
-from verbatim.text.stopwords import EN_STOP, stopwords
-from verbatim.types import Chunk
+from verbatim_qa.text.lang import detect_lang, script_of_lang
+from verbatim_qa.text.normalize import tokenize
+from verbatim_qa.text.stopwords import EN_STOP, stopwords
+from verbatim_qa.types import Chunk
+from verbatim_qa.vectorstore.store import Store
 
 UNSPACED = ("han", "kana")  # scripts whose tokens are characters and character pairs: no word pairs on top
 
@@ -73,7 +73,7 @@ class DocPart:
             script, stop = script_of_lang(c.lang), stopwords(c.lang)
             toks = [t for t in tokens if token_script(t) == script]  # a German chunk's English names are not German
             ws = [t for t in toks if t not in stop and len(t) > 1 and not t.isdigit()]
-            # Chinese tokens are characters and their pairs already (verbatim/text/normalize.py)
+            # Chinese tokens are characters and their pairs already (verbatim_qa/text/normalize.py)
             ps = [] if script in UNSPACED else [
                 f"{a} {b}" for a, b in zip(toks, toks[1:]) if a not in stop and b not in stop]
             v.words.update(ws)
@@ -180,7 +180,7 @@ def _section_tokens(section: str) -> tuple[str, ...]:
 @lru_cache(maxsize=500_000)
 def token_script(token: str) -> str | None:
     """The script of a token (vocabulary building asks it for every token of the index)."""
-    from verbatim.text.lang import script_of
+    from verbatim_qa.text.lang import script_of
 
     return script_of(token)
 

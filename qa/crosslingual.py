@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from verbatim.settings import parse_pairs
-from verbatim.text.stopwords import is_stop
+from verbatim_qa.settings import parse_pairs
+from verbatim_qa.text.stopwords import is_stop
 
 from .corpus import CorpusView
 from .names import NameBridge

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from verbatim.settings import Settings
-from verbatim.text.lang import is_caseless
-from verbatim.text.normalize import tokenize
-from verbatim.types import Chunk, ScoredChunk, Sentence
+from verbatim_qa.settings import Settings
+from verbatim_qa.text.lang import is_caseless
+from verbatim_qa.text.normalize import tokenize
+from verbatim_qa.types import Chunk, ScoredChunk, Sentence
 
 from .answer import Answer, AnswererBase
 from .answertype import carries

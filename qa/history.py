@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from verbatim.text.lang import detect_lang
-from verbatim.text.normalize import tokenize
+from verbatim_qa.text.lang import detect_lang
+from verbatim_qa.text.normalize import tokenize
 
 from .query import content
 

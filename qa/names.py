@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from verbatim.text.stopwords import is_stop
+from verbatim_qa.text.stopwords import is_stop
 
 _LATIN_PAIRS = [("sh", "S"), ("ch", "C"), ("kh", "X"), ("zh", "Z"), ("gh", "G"), ("th", "t"), ("ph", "f"),
                 ("ck", "k"), ("qu", "k"), ("ts", "s"), ("x", "ks")]

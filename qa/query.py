@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from verbatim.text.normalize import tokenize
-from verbatim.text.stopwords import is_stop
+from verbatim_qa.text.normalize import tokenize
+from verbatim_qa.text.stopwords import is_stop
 
 
 @dataclass(frozen=True, eq=False)

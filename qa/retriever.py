@@ -20,12 +20,12 @@ from langchain_core.documents import Document as LCDocument
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from vectorstore.lexical import LexicalIndex
-from vectorstore.store import Store
-from verbatim.settings import Settings
-from verbatim.text.lang import detect_lang
-from verbatim.text.normalize import tokenize
-from verbatim.types import ScoredChunk
+from verbatim_qa.settings import Settings
+from verbatim_qa.text.lang import detect_lang
+from verbatim_qa.text.normalize import tokenize
+from verbatim_qa.types import ScoredChunk
+from verbatim_qa.vectorstore.lexical import LexicalIndex
+from verbatim_qa.vectorstore.store import Store
 
 from .answertype import expected_type, requested_lang, requested_roles, without_lang_request
 from .corpus import CorpusView

@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from verbatim.settings import Settings  # noqa: E402
+from verbatim_qa.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -32,9 +32,9 @@ def make_settings(tmp_path):
 @pytest.fixture(scope="session")
 def corpus_home(tmp_path_factory) -> Path:
     """The bundled corpus ingested once with e5 (the expensive step); tests copy or read it."""
-    from ingest.pipeline import ingest_paths
-    from qa.retriever import HybridRetriever
-    from vectorstore.store import Store
+    from verbatim_qa.ingest.pipeline import ingest_paths
+    from verbatim_qa.qa.retriever import HybridRetriever
+    from verbatim_qa.vectorstore.store import Store
 
     home = tmp_path_factory.mktemp("corpus-home")
     store = Store(Settings(home=home, embedder=E5))
@@ -46,7 +46,7 @@ def corpus_home(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def corpus_store(corpus_home):
-    from vectorstore.store import Store
+    from verbatim_qa.vectorstore.store import Store
 
     return Store(Settings(home=corpus_home, embedder=E5))
 
@@ -54,8 +54,8 @@ def corpus_store(corpus_home):
 @pytest.fixture(scope="module")
 def bot(corpus_store):
     """The extractive answerer over the ingested corpus (no LLM)."""
-    from qa.chain import build_answerer
-    from qa.extractive import ExtractiveAnswerer
+    from verbatim_qa.qa.chain import build_answerer
+    from verbatim_qa.qa.extractive import ExtractiveAnswerer
 
     answerer = build_answerer(corpus_store.settings.with_(llm_base_url=""), corpus_store, "extractive")
     assert isinstance(answerer, ExtractiveAnswerer)
@@ -76,7 +76,7 @@ def minilm():
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)  # 2 cores: torch threads fight Chroma's
-    from vectorstore.embeddings import get_embedder
+    from verbatim_qa.vectorstore.embeddings import get_embedder
 
     yield get_embedder(MINILM)
     torch.set_num_threads(before)

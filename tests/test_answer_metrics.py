@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from evals.answers import answer_metrics, span_contains, squad_norm, token_f1
+from verbatim_qa.evals.answers import answer_metrics, span_contains, squad_norm, token_f1
 
 
 @pytest.mark.parametrize("text, want", [

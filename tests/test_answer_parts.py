@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from evals.dataset import load_items, read_corpus
-from qa.answertype import counted, expected_type, requested_roles, typed_spans
-from verbatim.text.reading import needs_reading, reading
+from verbatim_qa.evals.dataset import load_items, read_corpus
+from verbatim_qa.qa.answertype import counted, expected_type, requested_roles, typed_spans
+from verbatim_qa.text.reading import needs_reading, reading
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = read_corpus(ROOT / "corpus")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from evals.dataset import load_items, read_corpus
-from qa.answer import REFUSAL, Answer
-from qa.chain import build_answerer, build_chain
-from qa.ordinals import question_ordinal, sentence_ordinal
-from qa.render import to_markdown
-from verbatim.text.lang import detect_lang
+from verbatim_qa.evals.dataset import load_items, read_corpus
+from verbatim_qa.qa.answer import REFUSAL, Answer
+from verbatim_qa.qa.chain import build_answerer, build_chain
+from verbatim_qa.qa.ordinals import question_ordinal, sentence_ordinal
+from verbatim_qa.qa.render import to_markdown
+from verbatim_qa.text.lang import detect_lang
 
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = {it.id: it for it in load_items(ROOT / "evals" / "datasets" / "dev.jsonl")}
@@ -290,8 +290,8 @@ def test_question_spanning_both_documents_quotes_both(bot, monkeypatch):
 def test_a_question_is_analysed_and_encoded_once(corpus_store):
     """Retrieval and the answer read one Query: the question goes through e5 once (words of the term bridge may
     add calls of their own), and the answer equals the one built from the same Query by hand."""
-    from qa.chain import answer_events
-    from qa.retriever import HybridRetriever
+    from verbatim_qa.qa.chain import answer_events
+    from verbatim_qa.qa.retriever import HybridRetriever
 
     calls: list[list[str]] = []
     real = corpus_store.embedder

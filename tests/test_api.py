@@ -16,9 +16,9 @@ import httpx
 import pytest
 from helpers import EN_Q, FA_Q, NOTE, NOTE_Q
 
-from ui.api import create_app
-from ui.server import BackgroundServer
-from verbatim.settings import Settings
+from verbatim_qa.settings import Settings
+from verbatim_qa.ui.api import create_app
+from verbatim_qa.ui.server import BackgroundServer
 
 ENGLISH = "why-china-leans-hard-on-central-asia.txt"
 PERSIAN = "china-central-asia-ai-rezapour-2024.md"
@@ -123,8 +123,8 @@ def test_gradio_client_asks_and_cannot_call_the_page_handlers(api, monkeypatch):
 def test_page_style_and_script_are_package_data():
     import tomllib
 
-    from ui import html as H
-    from ui.web import page_css, page_theme, static_text
+    from verbatim_qa.ui import html as H
+    from verbatim_qa.ui.web import page_css, page_theme, static_text
 
     css, js = static_text("chat.css"), static_text("chat.js")
     assert ".vb-cite" in css and "font-family: var(--vb-font-stack)" in css
@@ -235,7 +235,7 @@ def test_upload_ask_delete(api):
 def test_delete_keeps_files_outside_uploads(api, tmp_path):
     outside = tmp_path / "kept.txt"
     outside.write_text(NOTE, encoding="utf-8")
-    from ingest.pipeline import ingest_paths
+    from verbatim_qa.ingest.pipeline import ingest_paths
 
     ingest_paths(api.service.store, [outside])
     doc_id = ids_by_source(api)["kept.txt"]
@@ -347,8 +347,8 @@ def test_files_are_stored_only_under_uploads(api):
 def test_serve_refuses_a_public_address_without_token():
     from typer.testing import CliRunner
 
-    from cli import app
-    from ui.server import is_loopback
+    from verbatim_qa.cli import app
+    from verbatim_qa.ui.server import is_loopback
 
     result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0"], env={"VERBATIM_TOKEN": ""})
     assert result.exit_code == 2
@@ -359,7 +359,7 @@ def test_serve_refuses_a_public_address_without_token():
 
 
 def test_rendering_escapes_and_keeps_source_markers_inside_quotes():
-    from ui import html as H
+    from verbatim_qa.ui import html as H
 
     quote = 'In 2017[3] <b>Huawei</b> & "partners" opened it.'
     view = {"question": "<i>q</i>", "answer": f"“{quote}” [1]", "refused": False, "answerer": "extractive",

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
-from evals.dataset import read_corpus
-from qa.answer import REFUSAL
+from verbatim_qa.cli import app
+from verbatim_qa.evals.dataset import read_corpus
+from verbatim_qa.qa.answer import REFUSAL
 
 ROOT = Path(__file__).resolve().parent.parent
 VERBATIM = Path(sys.executable).with_name("verbatim")  # the console script of this venv
@@ -44,7 +44,7 @@ def clean_env(monkeypatch):
 def warm_caches(corpus_store):
     """Build the BM25 index and the Persian term vectors in the session corpus home before it is copied
     (module scope: set up before the function-scoped ``corpus_copy``), so each subprocess only loads them."""
-    from qa.retriever import HybridRetriever
+    from verbatim_qa.qa.retriever import HybridRetriever
 
     HybridRetriever.from_store(corpus_store)
 

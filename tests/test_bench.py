@@ -7,7 +7,7 @@ import json
 
 from typer.testing import CliRunner
 
-from cli import app
+from verbatim_qa.cli import app
 
 DOCS = {
     "tea.txt": "Green tea is steamed or pan-fired soon after picking. Black tea is fully oxidised before drying.\n\n"

@@ -13,13 +13,13 @@ import docx
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
-from ingest.pipeline import ingest_paths
-from qa.render import where
-from ui.service import index_date
-from vectorstore.store import Store
-from verbatim.settings import Settings
-from verbatim.types import Citation
+from verbatim_qa.cli import app
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.qa.render import where
+from verbatim_qa.settings import Settings
+from verbatim_qa.types import Citation
+from verbatim_qa.ui.service import index_date
+from verbatim_qa.vectorstore.store import Store
 
 EN_Q = "Where and when did Huawei hold its first Central Asia Innovation Day?"
 FA_Q = "What share of Central Asian arms imports came from China?"

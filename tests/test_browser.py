@@ -18,7 +18,7 @@ import httpx
 import pytest
 from helpers import EN_Q, FA_Q, NOTE, NOTE_Q, stop
 
-from ui.server import free_port
+from verbatim_qa.ui.server import free_port
 
 CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"  # make test passes its CHROMIUM
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

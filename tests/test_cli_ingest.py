@@ -16,10 +16,10 @@ import pytest
 from helpers import write
 from typer.testing import CliRunner
 
-from cli import app
-from ingest.pipeline import ingest_paths
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.cli import app
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.store import Store
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 VERBATIM = Path(sys.executable).with_name("verbatim")  # the console script of this venv

@@ -22,11 +22,11 @@ import pytest
 from helpers import write
 from test_store import assert_consistent
 
-from ingest.doctor import examine
-from ingest.pipeline import ingest_paths, load_for_index
-from vectorstore.lexical import LexicalIndex
-from vectorstore.store import CRASH_POINTS, Store
-from verbatim.settings import Settings
+from verbatim_qa.ingest.doctor import examine
+from verbatim_qa.ingest.pipeline import ingest_paths, load_for_index
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.lexical import LexicalIndex
+from verbatim_qa.vectorstore.store import CRASH_POINTS, Store
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 VERBATIM = Path(sys.executable).with_name("verbatim")

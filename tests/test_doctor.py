@@ -17,10 +17,10 @@ from helpers import write
 from test_store import assert_consistent
 from typer.testing import CliRunner
 
-from cli import app
-from vectorstore.lexical import LexicalIndex
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.cli import app
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.lexical import LexicalIndex
+from verbatim_qa.vectorstore.store import Store
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 DOCS = {

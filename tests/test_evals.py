@@ -13,11 +13,20 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
-from evals.answers import answer_metrics, quote_hit
-from evals.dataset import KINDS, DatasetError, EvalItem, gold_spans, load_items, read_corpus
-from evals.metrics import aggregate, mean, mrr_at, ndcg_at, overlaps, percentile, recall_at, retrieval_scores
-from evals.squad import import_squad
+from verbatim_qa.cli import app
+from verbatim_qa.evals.answers import answer_metrics, quote_hit
+from verbatim_qa.evals.dataset import KINDS, DatasetError, EvalItem, gold_spans, load_items, read_corpus
+from verbatim_qa.evals.metrics import (
+    aggregate,
+    mean,
+    mrr_at,
+    ndcg_at,
+    overlaps,
+    percentile,
+    recall_at,
+    retrieval_scores,
+)
+from verbatim_qa.evals.squad import import_squad
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "evals" / "datasets" / "dev.jsonl"
@@ -222,7 +231,7 @@ def test_dev_set_shape():
     assert len(items) >= 60
     assert {it.kind for it in items} == KINDS
     assert len({it.id for it in items}) == len(items)  # ids are unique
-    from verbatim.text.lang import detect_lang
+    from verbatim_qa.text.lang import detect_lang
 
     for it in items:
         assert it.lang == detect_lang(it.question), it.id
@@ -241,7 +250,7 @@ FOLLOWUPS = ROOT / "evals" / "datasets" / "followup_dev.jsonl"
 
 
 def test_followup_set_shape_and_gold():
-    from evals.dataset import TURNS
+    from verbatim_qa.evals.dataset import TURNS
 
     items = load_items(FOLLOWUPS)
     texts = read_corpus(CORPUS)
@@ -454,7 +463,7 @@ def questions_file(path: Path) -> Path:
 
 
 def test_swap_questions_keeps_gold_and_names_the_pair(tmp_path):
-    from evals.squad import swap_questions
+    from verbatim_qa.evals.squad import swap_questions
 
     items = import_squad(squad_file(tmp_path / "tiny.json"), tmp_path / "corpus")
     swapped = {it.id: it for it in swap_questions(items, questions_file(tmp_path / "de.json"))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.history import needs_history, questions_of, standalone, turns_of
+from verbatim_qa.qa.history import needs_history, questions_of, standalone, turns_of
 
 ENGLISH = "why-china-leans-hard-on-central-asia.txt"
 PERSIAN = "china-central-asia-ai-rezapour-2024.md"

@@ -28,8 +28,8 @@ import pytest
 from helpers import write
 from reportlab.pdfgen import canvas
 
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.store import Store
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py: fast, and embedding is not what is under test
 VERBATIM = Path(sys.executable).with_name("verbatim")

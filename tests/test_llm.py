@@ -19,10 +19,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from openai.types.chat import ChatCompletion
 from pydantic import Field
 
-from ingest.pipeline import ingest_paths
-from qa.answer import Answer
-from qa.extractive import ExtractiveAnswerer
-from qa.llm import (
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.qa.answer import Answer
+from verbatim_qa.qa.extractive import ExtractiveAnswerer
+from verbatim_qa.qa.llm import (
     SYSTEM_PROMPT,
     UNSUPPORTED,
     LLMAnswerer,
@@ -30,10 +30,10 @@ from qa.llm import (
     make_chat_model,
     parse_reply,
 )
-from qa.retriever import HybridRetriever
-from vectorstore.store import Store
-from verbatim.settings import Settings
-from verbatim.types import ScoredChunk
+from verbatim_qa.qa.retriever import HybridRetriever
+from verbatim_qa.settings import Settings
+from verbatim_qa.types import ScoredChunk
+from verbatim_qa.vectorstore.store import Store
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 
@@ -536,7 +536,7 @@ def test_chat_openai_over_http_end_to_end(store, retriever):
 
 # ---- follow-up questions ------------------------------------------------------------------------------------
 def test_llm_condenses_a_follow_up_then_it_is_retrieved_and_verified(store, retriever, lenient):
-    from qa.chain import answer_events
+    from verbatim_qa.qa.chain import answer_events
 
     history = [{"question": "Which cities grew rich on the Silk Road trade?", "answer": "Samarkand and Bukhara."}]
     quote = "Their markets sold goods from many lands."

@@ -22,12 +22,12 @@ import httpx
 import pytest
 from helpers import stop
 
-from ingest.pipeline import ingest_paths
-from qa.answer import Answer
-from qa.llm import LLMAnswerer, make_chat_model
-from qa.retriever import HybridRetriever
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.qa.answer import Answer
+from verbatim_qa.qa.llm import LLMAnswerer, make_chat_model
+from verbatim_qa.qa.retriever import HybridRetriever
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.store import Store
 
 pytestmark = pytest.mark.llm_server
 

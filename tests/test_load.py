@@ -14,10 +14,10 @@ import shutil
 import httpx
 import pytest
 
-from evals.load import UPLOADS, DocumentTexts, dev_questions, run_load
-from ui.api import create_app
-from ui.server import BackgroundServer
-from verbatim.settings import Settings
+from verbatim_qa.evals.load import UPLOADS, DocumentTexts, dev_questions, run_load
+from verbatim_qa.settings import Settings
+from verbatim_qa.ui.api import create_app
+from verbatim_qa.ui.server import BackgroundServer
 
 CLIENTS, REQUESTS = 20, 60
 WEB_CLIENTS, WEB_REQUESTS = 2, 3  # on top: the web chat's Gradio queue shares the same Service

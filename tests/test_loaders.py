@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reportlab.pdfgen import canvas
 
-from ingest.loaders import SUPPORTED, LoadError, decode_text, iter_files, load_document
-from verbatim.types import content_hash
+from verbatim_qa.ingest.loaders import SUPPORTED, LoadError, decode_text, iter_files, load_document
+from verbatim_qa.types import content_hash
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 MAX = 50 * 1024 * 1024

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.names import NameBridge, latin_skeleton, persian_skeleton, question_names, swapped, unmentioned
-from qa.retriever import HybridRetriever
-from verbatim.text.normalize import tokenize
+from verbatim_qa.qa.names import NameBridge, latin_skeleton, persian_skeleton, question_names, swapped, unmentioned
+from verbatim_qa.qa.retriever import HybridRetriever
+from verbatim_qa.text.normalize import tokenize
 
 
 @pytest.mark.parametrize("latin, persian", [

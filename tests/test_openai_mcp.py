@@ -19,9 +19,9 @@ import httpx
 import pytest
 from helpers import EN_Q
 
-from ui.api import create_app
-from ui.server import BackgroundServer
-from verbatim.settings import Settings
+from verbatim_qa.settings import Settings
+from verbatim_qa.ui.api import create_app
+from verbatim_qa.ui.server import BackgroundServer
 
 TOKEN = "s3cret-openapi"
 ENGLISH = "why-china-leans-hard-on-central-asia.txt"

@@ -7,10 +7,10 @@ import difflib
 import pytest
 from pdfs import FA_PIPELINE, FA_TRADE, chromium_pdf, mixed_body, norm, rasterize
 
-from ingest.loaders import LoadError, load_document
-from ingest.loaders.ocr import DEBIAN_PACKAGES
-from ingest.loaders.pdf import pdf_page
-from verbatim.settings import Settings
+from verbatim_qa.ingest.loaders import LoadError, load_document
+from verbatim_qa.ingest.loaders.ocr import DEBIAN_PACKAGES
+from verbatim_qa.ingest.loaders.pdf import pdf_page
+from verbatim_qa.settings import Settings
 
 MAX = 50 * 1024 * 1024
 
@@ -62,8 +62,8 @@ def test_scan_without_tesseract_is_refused_naming_the_packages(scan, tmp_path, m
 
 
 def test_scan_sources_json_says_ocr(scan, make_settings):
-    from ingest.pipeline import ingest_paths
-    from vectorstore.store import Store
+    from verbatim_qa.ingest.pipeline import ingest_paths
+    from verbatim_qa.vectorstore.store import Store
 
     path, _ = scan
     store = Store(make_settings())

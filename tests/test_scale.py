@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evals.scale import ScaleConfig, run_scale
-from evals.synth import build_pool, count_chunks, write_corpus
-from verbatim.settings import Settings
+from verbatim_qa.evals.scale import ScaleConfig, run_scale
+from verbatim_qa.evals.synth import build_pool, count_chunks, write_corpus
+from verbatim_qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +44,7 @@ def test_scale_bench_tiny(tmp_path):
     assert f"| 200 | {row['chunks']} |" in table and "derived" in table
     assert "by tenth of the files" in table and "first asking" in table
     assert (out / "size-200" / "home" / "chroma").is_dir()  # --keep: the size's index stays, to be profiled
-    from evals.scale_requery import requery
+    from verbatim_qa.evals.scale_requery import requery
 
     again = requery(out / "size-200" / "home", questions=4, rounds=1)  # and its queries can be timed again
     assert again["chunks"] == row["chunks"] and again["query_ms"]["n"] == 4 and again["query_ms"]["cold"]["n"] == 4

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.chunking import chunk_document
-from verbatim.text.normalize import find_span, normalize, normalize_map, tokenize
-from verbatim.text.segment import segment, sentences
-from verbatim.types import Document, content_hash
+from verbatim_qa.ingest.chunking import chunk_document
+from verbatim_qa.text.normalize import find_span, normalize, normalize_map, tokenize
+from verbatim_qa.text.segment import segment, sentences
+from verbatim_qa.types import Document, content_hash
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 ALPHABET = st.sampled_from(

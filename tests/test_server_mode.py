@@ -25,11 +25,11 @@ import pytest
 from helpers import NOTE, NOTE_Q, stop, write
 from test_store import assert_consistent
 
-from ingest.doctor import examine
-from ingest.pipeline import ingest_paths
-from vectorstore.lexical import LexicalIndex
-from vectorstore.store import SERVER_SWEEP_GRACE, Store
-from verbatim.settings import Settings
+from verbatim_qa.ingest.doctor import examine
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.lexical import LexicalIndex
+from verbatim_qa.vectorstore.store import SERVER_SWEEP_GRACE, Store
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 BIN = Path(sys.executable).parent
@@ -174,8 +174,8 @@ def test_two_instances_see_each_others_ingests(chroma_url, collection, tmp_path,
 
 
 def test_a_running_service_follows_other_instances(chroma_url, collection, tmp_path, minilm, monkeypatch):
-    from ui import service as service_module
-    from ui.service import Service
+    from verbatim_qa.ui import service as service_module
+    from verbatim_qa.ui.service import Service
 
     monkeypatch.setattr(service_module, "FOLLOW_EVERY", 0.0)
     folder = tmp_path / "docs"

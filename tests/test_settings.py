@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from verbatim.settings import Settings
-from verbatim.types import Chunk, Citation, DocRecord, Document, ScoredChunk, Sentence
+from verbatim_qa.settings import Settings
+from verbatim_qa.types import Chunk, Citation, DocRecord, Document, ScoredChunk, Sentence
 
 ROOT = Path(__file__).resolve().parent.parent
 

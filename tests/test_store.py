@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from helpers import write
 
-from ingest.pipeline import ingest_paths
-from vectorstore.embeddings import VerbatimEmbeddings, get_embedder
-from vectorstore.store import EmbedderMismatch, Store, chunk_metadata, embed_text
-from verbatim.types import Chunk, Sentence
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.types import Chunk, Sentence
+from verbatim_qa.vectorstore.embeddings import VerbatimEmbeddings, get_embedder
+from verbatim_qa.vectorstore.store import EmbedderMismatch, Store, chunk_metadata, embed_text
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 
@@ -519,9 +519,9 @@ def test_opening_to_read_writes_nothing(make_settings, minilm, tmp_path):
 
 def test_the_kind_of_chunk_vector_is_part_of_a_documents_sha(make_settings, tmp_path):
     """Switching VERBATIM_CHUNK_VECTORS re-indexes on the next ingest; the default keeps existing shas."""
-    from ingest.loaders import load_document
-    from ingest.pipeline import CHUNKER_VERSION, load_for_index
-    from verbatim.types import content_hash
+    from verbatim_qa.ingest.loaders import load_document
+    from verbatim_qa.ingest.pipeline import CHUNKER_VERSION, load_for_index
+    from verbatim_qa.types import content_hash
 
     doc = write(tmp_path, "a.md", "# Trade\n\nCaravans carried silk and tea.\n")
     embedded = load_for_index(doc, make_settings())

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ui.uploads import MAX_NAME_BYTES, STAGING, StagedFile, UploadError, checked_name, safe_filename
-from verbatim.settings import Settings
+from verbatim_qa.settings import Settings
+from verbatim_qa.ui.uploads import MAX_NAME_BYTES, STAGING, StagedFile, UploadError, checked_name, safe_filename
 
 RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10)}
 NAME_PARTS = st.sampled_from(

@@ -18,10 +18,10 @@ import pytest
 from helpers import EN_Q, FA_Q, NOTE, NOTE_Q, write
 from typer.testing import CliRunner
 
-from cli import app
-from ingest.pipeline import ingest_paths
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.cli import app
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.store import Store
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 NOTE_FILE = "glacier-notes.txt"

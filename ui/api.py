@@ -35,10 +35,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from qa.chain import answer_events
-from vectorstore.store import Store
-from verbatim.settings import Settings
-from verbatim.text.lines import one_line
+from verbatim_qa.qa.chain import answer_events
+from verbatim_qa.settings import Settings
+from verbatim_qa.text.lines import one_line
+from verbatim_qa.vectorstore.store import Store
 
 from . import openai_api
 from .mcp_server import build_mcp, http_routes

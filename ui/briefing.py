@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qa.answer import Answer
-from qa.render import where
-from verbatim.types import AnswerSpan, Citation
+from verbatim_qa.qa.answer import Answer
+from verbatim_qa.qa.render import where
+from verbatim_qa.types import AnswerSpan, Citation
 
 from .html import FONT_STACK, e
 from .pages import page_url

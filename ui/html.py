@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 
-from qa.answer import Answer
+from verbatim_qa.qa.answer import Answer
 
 from .pages import page_url
 from .text import direction, paragraphs, segments

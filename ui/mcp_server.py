@@ -24,7 +24,7 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 from starlette.routing import BaseRoute
 
-from verbatim.text.lines import one_line
+from verbatim_qa.text.lines import one_line
 
 from .service import Service
 

@@ -29,9 +29,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa.answer import Answer
-from qa.render import footnotes, with_footnotes
-from verbatim.text.lines import one_line
+from verbatim_qa.qa.answer import Answer
+from verbatim_qa.qa.render import footnotes, with_footnotes
+from verbatim_qa.text.lines import one_line
 
 from .service import Service
 

@@ -14,11 +14,11 @@ import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
-from ingest.loaders.errors import LoadError
-from ingest.loaders.ocr import render
-from ingest.loaders.pdf import Box, pdf_page
-from vectorstore.store import Store
-from verbatim.settings import Settings
+from verbatim_qa.ingest.loaders.errors import LoadError
+from verbatim_qa.ingest.loaders.ocr import render
+from verbatim_qa.ingest.loaders.pdf import Box, pdf_page
+from verbatim_qa.settings import Settings
+from verbatim_qa.vectorstore.store import Store
 
 TINT = (255, 212, 0, 110)  # translucent yellow over the quoted characters
 LINE_TOLERANCE = 2.0  # points: boxes of one line differ in top/bottom by less (diacritics, superscripts more)

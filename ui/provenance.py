@@ -24,7 +24,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 
-from verbatim.types import Citation
+from verbatim_qa.types import Citation
 
 HEADING = "Provenance"
 INTRO = ("One line per quote: the document (file name and id), the SHA-256 of its text and the quote's offsets "

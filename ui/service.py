@@ -18,14 +18,14 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.pipeline import ingest_paths
-from qa.answer import Answer, Answerer
-from qa.chain import answer_events, build_answerer
-from qa.retriever import HybridRetriever
-from vectorstore.embeddings import get_embedder
-from vectorstore.store import Store
-from verbatim.settings import Settings
-from verbatim.types import DocRecord
+from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.qa.answer import Answer, Answerer
+from verbatim_qa.qa.chain import answer_events, build_answerer
+from verbatim_qa.qa.retriever import HybridRetriever
+from verbatim_qa.settings import Settings
+from verbatim_qa.types import DocRecord
+from verbatim_qa.vectorstore.embeddings import get_embedder
+from verbatim_qa.vectorstore.store import Store
 
 from .uploads import STAGING, StagedFile, UploadError
 

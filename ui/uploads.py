@@ -20,10 +20,10 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from ingest.chunking import chunk_document
-from ingest.loaders import SUPPORTED, LoadError, load_document
-from verbatim.settings import Settings
-from verbatim.text.lines import one_line
+from verbatim_qa.ingest.chunking import chunk_document
+from verbatim_qa.ingest.loaders import SUPPORTED, LoadError, load_document
+from verbatim_qa.settings import Settings
+from verbatim_qa.text.lines import one_line
 
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes; Persian letters take 2 each in UTF-8
 STAGING = ".staging"  # hidden: `verbatim ingest` of the uploads folder skips it

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.loaders import LoadError, iter_files, load_document
+from verbatim_qa.ingest.loaders import LoadError, iter_files, load_document
 
 from .claims import Claim
 from .provenance import text_sha256

@@ -23,8 +23,8 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
-from qa.render import to_markdown  # noqa: E402
-from verbatim.text.lines import one_line  # noqa: E402
+from verbatim_qa.qa.render import to_markdown  # noqa: E402
+from verbatim_qa.text.lines import one_line  # noqa: E402
 
 from . import briefing  # noqa: E402
 from . import html as H  # noqa: E402

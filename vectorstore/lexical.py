@@ -20,8 +20,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from verbatim.text.normalize import tokenize
-from verbatim.types import Chunk
+from verbatim_qa.text.normalize import tokenize
+from verbatim_qa.types import Chunk
 
 from .store import embed_text
 

@@ -22,8 +22,8 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
-from verbatim.settings import Settings
-from verbatim.types import Chunk, DocRecord, Document, Sentence, content_hash
+from verbatim_qa.settings import Settings
+from verbatim_qa.types import Chunk, DocRecord, Document, Sentence, content_hash
 
 from .embeddings import VerbatimEmbeddings, get_embedder
 
@@ -404,7 +404,7 @@ def chunk_metadata(c: Chunk) -> dict:
         "doc_id": c.doc_id, "doc_sha": c.doc_sha, "source": c.source, "title": c.title,
         "section": c.section or "", "page": c.page if c.page is not None else -1,
         "char_start": c.char_start, "char_end": c.char_end, "lang": c.lang,
-        # [start, end] for body text, [start, end, role] for the rest (verbatim/text/roles.py)
+        # [start, end] for body text, [start, end, role] for the rest (verbatim_qa/text/roles.py)
         "sentences": json.dumps([[s.char_start, s.char_end] + ([s.role] if s.role != "body" else [])
                                  for s in c.sentences]),
     }

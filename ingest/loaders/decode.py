@@ -8,7 +8,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from verbatim.text.lang import is_arabic_script
+from verbatim_qa.text.lang import is_arabic_script
 
 from .errors import LoadError
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from verbatim.settings import Settings
-from verbatim.text.lang import detect_langs
-from verbatim.types import Document, content_hash
+from verbatim_qa.settings import Settings
+from verbatim_qa.text.lang import detect_langs
+from verbatim_qa.types import Document, content_hash
 
 from .decode import check_kind, decode_text, normalize_newlines
 from .docx import docx_text
@@ -84,7 +84,7 @@ def _clean_title(s: str) -> str:
 
 def _first_heading(text: str) -> str:
     """First markdown heading or heading-like line, as the chunker sees section structure."""
-    from verbatim.text.segment import segment
+    from verbatim_qa.text.segment import segment
 
     for sec in segment(text[:20000]):
         if sec.path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from verbatim.text import lines
+from verbatim_qa.text import lines
 
 MB = 1024 * 1024
 

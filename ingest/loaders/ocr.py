@@ -19,7 +19,7 @@ import unicodedata
 from collections import OrderedDict
 from pathlib import Path
 
-from verbatim.settings import Settings
+from verbatim_qa.settings import Settings
 
 from .errors import LoadError, one_line
 

@@ -34,7 +34,7 @@ from pdfminer.layout import LAParams, LTAnno, LTChar, LTPage, LTTextBox, LTTextL
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
-from verbatim.settings import Settings
+from verbatim_qa.settings import Settings
 
 from .decode import normalize_newlines
 from .errors import LoadError, one_line

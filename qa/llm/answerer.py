@@ -14,9 +14,9 @@ from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 from langchain_openai.chat_models.base import BaseChatOpenAI
 
-from verbatim.text.lang import detect_lang
-from verbatim.text.lines import one_line
-from verbatim.types import Chunk, ScoredChunk
+from verbatim_qa.text.lang import detect_lang
+from verbatim_qa.text.lines import one_line
+from verbatim_qa.types import Chunk, ScoredChunk
 
 from ..answer import Answer, AnswererBase
 from ..extractive import ExtractiveAnswerer

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 from langchain_core.language_models import BaseChatModel
 
-from verbatim.settings import Settings
+from verbatim_qa.settings import Settings
 
 
 def make_chat_model(settings: Settings, timeout: float | None = None, max_tokens: int | None = None,

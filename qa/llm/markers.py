@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from verbatim.text.segment import sentences
-from verbatim.types import Citation
+from verbatim_qa.text.segment import sentences
+from verbatim_qa.types import Citation
 
 from ..answer import citation_for
 from .verify import Key, VerifiedQuotes

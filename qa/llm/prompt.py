@@ -11,7 +11,7 @@ import re
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from verbatim.types import Chunk
+from verbatim_qa.types import Chunk
 
 SYSTEM_PROMPT = """\
 You answer questions using only the numbered sources given in the user's message.

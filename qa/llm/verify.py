@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from verbatim.text.normalize import normalize
-from verbatim.types import Chunk
+from verbatim_qa.text.normalize import normalize
+from verbatim_qa.types import Chunk
 
 from ..answer import verify_quote
 from .reply import QuoteItem

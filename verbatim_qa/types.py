@@ -35,7 +35,7 @@ class Sentence:
     char_start: int
     char_end: int
     text: str
-    # verbatim/text/roles.py: body, heading, title, caption, attribution, reference, ... An annotation, not part
+    # verbatim_qa/text/roles.py: body, heading, title, caption, attribution, reference, ... An annotation, not part
     # of a sentence's identity (its span): equal spans are the same sentence whatever role a chunker version gave
     role: str = field(default="body", compare=False)
 
@@ -177,7 +177,7 @@ class AnswerSpan:
     """The key fact: the shortest exact span of a cited quote that answers (a number, a date, a name).
 
     ``document_text[char_start:char_end] == text``; ``reading`` is a deterministic reading of a span in another
-    script than the question's (verbatim/text/reading.py), never a translation; None when not needed."""
+    script than the question's (verbatim_qa/text/reading.py), never a translation; None when not needed."""
 
     text: str
     source: str

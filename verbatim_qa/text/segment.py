@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pysbd.lang.russian import Russian
 
-from verbatim.types import Sentence
+from verbatim_qa.types import Sentence
 
 from .lang import CASELESS_SCRIPTS, script_of
 from .roles import block_role
