@@ -11,7 +11,7 @@ from verbatim_qa.types import Chunk, Document, Sentence
 def chunk_document(doc: Document, max_chars: int) -> list[Chunk]:
     """Consecutive whole sentences of one section, up to ``max_chars`` (a longer sentence stands alone)."""
     chunks: list[Chunk] = []
-    for sec in assign_roles(doc.text, segment(doc.text), doc.title):
+    for sec in assign_roles(doc.text, segment(doc.text, doc.layout), doc.title, doc.layout):
         group: list[Sentence] = []
         for sent in sec.sentences:
             if group and sent.char_end - group[0].char_start > max_chars:
