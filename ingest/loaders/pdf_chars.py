@@ -71,10 +71,11 @@ class Line:
         visible = [g for g in self.glyphs if not g.generated and g.ch not in SPACES] or self.glyphs
         self.x0 = min(g.x0 for g in visible)
         self.x1 = max(g.x1 for g in visible)
-        self.top = min(g.top for g in visible)
-        self.bottom = max(g.bottom for g in visible)
         sizes = sorted(g.size for g in visible)
         self.size = sizes[len(sizes) // 2]
+        full = [g for g in visible if g.size >= 0.85 * self.size]  # superscripts do not move the line
+        self.top = min(g.top for g in full)
+        self.bottom = max(g.bottom for g in full)
         fonts: dict[int, int] = {}
         rtl = ltr = 0
         for g in visible:
@@ -213,8 +214,8 @@ def _attach_marks(lines: list[Line]) -> list[Line]:
             near = [x for x in (out[-1] if out else None, lines[i + 1] if i + 1 < len(lines) else None)
                     if x is not None and len(x.glyphs) > 3 and line.size < 0.85 * x.size
                     and line.top < x.bottom and x.top < line.bottom]
-            if near:
-                host = near[0]
+            if near:  # the line it overlaps most: a raised mark overlaps its own line more than the one above
+                host = max(near, key=lambda x: min(x.bottom, line.bottom) - max(x.top, line.top))
                 host.glyphs = sorted(host.glyphs + line.glyphs, key=lambda g: g.k)
                 host.measure()
                 continue
