@@ -133,7 +133,7 @@ def test_page_style_and_script_are_package_data():
     assert page_theme()._font == [f.strip(" '") for f in H.FONT_STACK.split(",")]
     assert "element.addEventListener('click'" in js and "navigator.clipboard" in js
     pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text("utf-8"))
-    assert "static/*" in pyproject["tool"]["setuptools"]["package-data"]["ui"]
+    assert "static/*" in pyproject["tool"]["setuptools"]["package-data"]["verbatim_qa.ui"]
 
 
 def test_sources_lists_the_corpus(api):
