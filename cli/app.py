@@ -19,11 +19,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 
+from verbatim_qa.contract import ANSWERERS  # noqa: E402
 from verbatim_qa.settings import Settings  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Document-grounded answers with verbatim, cited quotes. Exit codes: 0 ok, 1 partial failure, "
                        "2 usage error.")
+ANSWERER_HELP = f"{' | '.join(ANSWERERS)} (default: VERBATIM_ANSWERER, else auto)"
 console = Console()
 err = Console(stderr=True)
 

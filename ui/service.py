@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from verbatim_qa.contract import MAX_K
 from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.qa.answer import Answer, Answerer
 from verbatim_qa.qa.chain import answer_events, build_answerer
@@ -92,8 +93,8 @@ class Service:
 
     def prepare(self, k: int | None, sources: list[str] | None, answerer: str):
         """Validate a request before answering (ValueError -> 422), so a stream never starts in error."""
-        if k is not None and not 1 <= k <= 50:
-            raise ValueError("k must be between 1 and 50")
+        if k is not None and not 1 <= k <= MAX_K:
+            raise ValueError(f"k must be between 1 and {MAX_K}")
         return self.answerer(answerer), self.check_sources(sources)
 
     def ask(self, question: str, k: int | None = None, sources: list[str] | None = None,

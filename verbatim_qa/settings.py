@@ -14,10 +14,10 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from .contract import ANSWERERS, MAX_K
+
 FUSIONS = ("score", "rrf")
 CHUNK_VECTORS = ("embedded", "derived")
-ANSWERERS = ("auto", "extractive", "llm")
-MAX_K = 50
 
 
 def _bool(value: str) -> bool:
