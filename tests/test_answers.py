@@ -16,6 +16,8 @@ from verbatim_qa.qa.ordinals import question_ordinal, sentence_ordinal
 from verbatim_qa.qa.render import to_markdown
 from verbatim_qa.text.lang import detect_lang
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = {it.id: it for it in load_items(ROOT / "evals" / "datasets" / "dev.jsonl")}
 TEXTS = read_corpus(ROOT / "corpus")

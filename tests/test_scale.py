@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from verbatim_qa.evals.scale import ScaleConfig, run_scale
 from verbatim_qa.evals.synth import build_pool, count_chunks, write_corpus
 from verbatim_qa.settings import Settings
@@ -23,6 +25,7 @@ def test_generator_is_deterministic_and_exact(tmp_path):
     assert [count_chunks(f.read_text(encoding="utf-8"), 600) for f in files] == a.chunks_per_doc
 
 
+@pytest.mark.integration
 def test_scale_bench_tiny(tmp_path):
     out = tmp_path / "scale"
     cfg = ScaleConfig(sizes=(200,), embed="cached", pool=40, rounds=1, questions=6, probe=4,
