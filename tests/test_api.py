@@ -347,11 +347,19 @@ def test_token_guards_api_and_ui(api):
         assert c.get("/api/sources", headers=good).status_code == 200
         r = c.post("/api/ask", json={"question": EN_Q}, headers=good)
         assert r.status_code == 200 and not r.json()["refused"]
+        assert c.get("/openapi.json").status_code == 401 and c.get("/openapi.json", headers=good).status_code == 200
         # the UI asks for a login: any user name, the token as password
         assert c.get("/config").status_code == 401
+        assert heartbeat(c) == 401  # Gradio's own routes without its login check need the login too
         assert c.post("/login", data={"username": "me", "password": "wrong"}).status_code == 400
         assert c.post("/login", data={"username": "me", "password": "s3cret-token"}).status_code == 200
         assert c.get("/config").status_code == 200
+        assert heartbeat(c) == 200
+
+
+def heartbeat(c: httpx.Client) -> int:
+    with c.stream("GET", "/gradio_api/heartbeat/abc") as r:  # a stream that never ends: read the status only
+        return r.status_code
 
 
 @pytest.mark.integration

@@ -112,6 +112,19 @@ def test_page_image_errors(api, path, params, status, reason):
 
 
 @pytest.mark.integration
+def test_a_gone_file_is_a_404_that_names_no_server_path(api):
+    moved = api.pdf.with_name("moved.pdf")
+    api.pdf.rename(moved)
+    try:
+        r = api.client.get(f"/api/sources/{api.ids['mixed.pdf']}/pages/1.png")
+    finally:
+        moved.rename(api.pdf)
+    assert r.status_code == 404
+    assert r.json() == {"error": "mixed.pdf: the ingested file is gone (No such file or directory); ingest it again"}
+    assert str(api.pdf.parent) not in r.text
+
+
+@pytest.mark.integration
 def test_page_image_needs_the_token(api):
     app = create_app(api.settings.with_(token="s3cret"), service=api.app.state.service, ui=False)
     with BackgroundServer(app) as url:
