@@ -49,6 +49,9 @@ def parse_pairs(spec: str) -> tuple[tuple[bool, str, str], ...]:
     return tuple(out)
 
 
+SECRETS = ("token", "llm_api_key", "chroma_token")  # never written to a file: a child process gets them in its env
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every tunable of Verbatim. Env var for field ``x`` is ``VERBATIM_X``."""
