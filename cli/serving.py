@@ -25,6 +25,12 @@ def serve(
         err.print(f"[red]error:[/] refusing to serve on {host} (not loopback) without a token: "
                   "set VERBATIM_TOKEN, or bind 127.0.0.1", soft_wrap=True, markup=True, highlight=False)
         raise typer.Exit(2)
+    if settings.token and len(settings.token) < settings.token_min_chars:
+        err.print(f"[red]error:[/] VERBATIM_TOKEN has {len(settings.token)} characters, fewer than "
+                  f"{settings.token_min_chars}: a short token can be guessed; make one with "
+                  "python -c 'import secrets; print(secrets.token_urlsafe(24))'", soft_wrap=True, markup=True,
+                  highlight=False)
+        raise typer.Exit(2)
     open_store(settings, read_only=True)  # a mismatched or unreachable index: exit 2 with one line, at once
     from verbatim_qa.ui.api import create_app
     from verbatim_qa.ui.server import serve as run

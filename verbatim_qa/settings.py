@@ -49,6 +49,9 @@ def parse_pairs(spec: str) -> tuple[tuple[bool, str, str], ...]:
     return tuple(out)
 
 
+SECRETS = ("token", "llm_api_key", "chroma_token")  # never written to a file: a child process gets them in its env
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every tunable of Verbatim. Env var for field ``x`` is ``VERBATIM_X``."""
@@ -154,6 +157,12 @@ class Settings:
     # in the source panel; PNG 100-200 KB (measured)
     # ---- serving ----
     token: str = ""  # bearer token / UI login, required when serving beyond loopback
+    token_min_chars: int = 16  # `serve` refuses a shorter token: 16 random URL-safe characters are 96 bits
+    # Wrong tokens (a bearer header or a page signature) from one client address: after token_failures of them
+    # within token_lockout_s seconds, that address gets 429 until the oldest expires; a right token from any other
+    # address is never delayed.
+    token_failures: int = 10
+    token_lockout_s: float = 60.0
     test_crash_at: str = ""  # tests only: "point[:n]" SIGKILLs the process there (see Store._crash_point)
 
     def __post_init__(self) -> None:
@@ -185,11 +194,12 @@ class Settings:
                   "min_quote_chars": (0, 10_000), "llm_max_tokens": (1, 10**6), "llm_max_source_chars": (1, 10**7),
                   "llm_min_quote_chars": (0, 10_000), "history_turns": (0, 100),
                   "history_terms": (0, 100), "ocr_dpi": (50, 1200),
-                  "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600)}
+                  "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600), "token_min_chars": (1, 4096),
+                  "token_failures": (1, 10**6)}
         for name, (lo, hi) in ranges.items():
             if not lo <= getattr(self, name) <= hi:
                 raise bad(name, f"{getattr(self, name)} is out of range ({lo}..{hi})")
-        for name in ("max_file_mb", "llm_timeout"):
+        for name in ("max_file_mb", "llm_timeout", "token_lockout_s"):
             if getattr(self, name) <= 0:
                 raise bad(name, f"{getattr(self, name)} must be positive")
         for name in ("mmr_lambda", "term_threshold", "term_max_df", "near_duplicate", "history_decay"):
