@@ -29,8 +29,15 @@ def eval_cmd(
     answers: bool = typer.Option(True, help="Also evaluate answers (quotes, refusals) of the default system."),
     followups: Path = typer.Option(None, help="A follow-up set (JSONL items with 'history' and 'turn'): R@5 and "
                                               "quote-hit asked alone, with the previous question, and standalone."),
+    pdf: Path = typer.Option(None, "--pdf", help="A folder of PDFs, each beside its source text (NAME.paragraphs.txt, "
+                             "NAME.tex.gz or NAME.src.tar.gz): sentence recall and token validity of Verbatim's "
+                             "text, pdfium's and pdftotext's, per document and per producer."),
 ) -> None:
-    """Evaluate retrieval (and answers) on a temporary index: the user's index is left alone."""
+    """Evaluate retrieval (and answers) on a temporary index: the user's index is left alone. With --pdf, the
+    fidelity of PDF text extraction instead."""
+    if pdf is not None:
+        _pdf_eval(pdf, out)
+        return
     if followups is not None:
         work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
         try:
@@ -94,6 +101,29 @@ def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, que
         result["answers"] = run_answer_eval(items, corpus, settings, home=work / "home")
     print(write_report(result, out, title, items))
     err.print(f"wrote {out / 'report.md'}, {out / 'results.json'}, {out / 'recall_at_k.png'}")
+
+
+def _pdf_eval(folder: Path, out: Path) -> None:
+    from verbatim_qa.evals.pdf_eval import find_pdfs, pdf_report, run_pdf_eval
+
+    if not folder.is_dir():
+        err.print(f"[red]error:[/] --pdf {folder}: not a folder", soft_wrap=True)
+        raise typer.Exit(2)
+    if not any(truth for _, truth in find_pdfs(folder)):
+        err.print(f"[red]error:[/] --pdf {folder}: no PDF with its source text beside it (NAME.paragraphs.txt, "
+                  "NAME.tex.gz or NAME.src.tar.gz)", soft_wrap=True)
+        raise typer.Exit(2)
+    try:
+        result = run_pdf_eval(folder, env_settings(), log=lambda m: err.print(m, soft_wrap=True, highlight=False))
+    except RuntimeError as exc:  # pdftotext missing or failing
+        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    text = pdf_report(result)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "pdf_report.md").write_text(text, encoding="utf-8")
+    (out / "pdf_results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(text)
+    err.print(f"wrote {out / 'pdf_report.md'}, {out / 'pdf_results.json'}")
 
 
 def _followups_in(work: Path, dataset: Path, corpus: Path, out: Path) -> None:
