@@ -32,11 +32,17 @@ def eval_cmd(
     pdf: Path = typer.Option(None, "--pdf", help="A folder of PDFs, each beside its source text (NAME.paragraphs.txt, "
                              "NAME.tex.gz or NAME.src.tar.gz): sentence recall and token validity of Verbatim's "
                              "text, pdfium's and pdftotext's, per document and per producer."),
+    html: Path = typer.Option(None, "--html", help="A folder of saved web pages, each beside NAME.paragraphs.txt "
+                              "(its article) and NAME.boilerplate.txt: article kept and boilerplate leaked, main "
+                              "content beside all visible text."),
 ) -> None:
-    """Evaluate retrieval (and answers) on a temporary index: the user's index is left alone. With --pdf, the
-    fidelity of PDF text extraction instead."""
+    """Evaluate retrieval (and answers) on a temporary index: the user's index is left alone. With --pdf or --html,
+    the fidelity of PDF or web page text extraction instead."""
     if pdf is not None:
         _pdf_eval(pdf, out)
+        return
+    if html is not None:
+        _html_eval(html, out)
         return
     if followups is not None:
         work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
@@ -126,6 +132,21 @@ def _pdf_eval(folder: Path, out: Path) -> None:
     err.print(f"wrote {out / 'pdf_report.md'}, {out / 'pdf_results.json'}")
 
 
+def _html_eval(folder: Path, out: Path) -> None:
+    from verbatim_qa.evals.html_eval import html_pages, html_report, run_html_eval
+
+    if not folder.is_dir() or not html_pages(folder):
+        err.print(f"[red]error:[/] --html {folder}: no NAME.html beside its NAME.paragraphs.txt", soft_wrap=True)
+        raise typer.Exit(2)
+    result = run_html_eval(folder, env_settings())
+    text = html_report(result)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "html_report.md").write_text(text, encoding="utf-8")
+    (out / "html_results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(text)
+    err.print(f"wrote {out / 'html_report.md'}, {out / 'html_results.json'}")
+
+
 def _followups_in(work: Path, dataset: Path, corpus: Path, out: Path) -> None:
     from verbatim_qa.evals.dataset import DatasetError, load_items
     from verbatim_qa.evals.followups import followup_report, run_followup_eval
@@ -159,6 +180,8 @@ def bench_cmd(
     rounds: int = typer.Option(3, help="Passes over the questions for latency."),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also time PDF ingest (a 20-page text PDF printed by "
                              "Chromium, 5 of its pages scanned) and the page-image endpoint."),
+    pdf_dir: Path = typer.Option(None, "--pdf-dir", help="Also the load speed (pages/s) of each PDF in this folder, "
+                                 "beside raw pdfium's and pdftotext's text extraction."),
     scale: bool = typer.Option(False, "--scale", help="Growth benchmark on synthetic corpora of --sizes chunks."),
     sizes: str = typer.Option("1000,10000,100000", help="With --scale: comma-separated chunk counts."),
     embed: str = typer.Option("auto", help="With --scale: real | cached | auto (real up to --real-limit chunks)."),
@@ -176,8 +199,11 @@ def bench_cmd(
         return
     from verbatim_qa.evals.bench import run_bench
 
+    if pdf_dir is not None and (not pdf or not pdf_dir.is_dir()):
+        err.print(f"[red]error:[/] --pdf-dir {pdf_dir}: needs an existing folder and --pdf", soft_wrap=True)
+        raise typer.Exit(2)
     try:
-        result = run_bench(env_settings(), corpus, dataset, rounds, pdf=pdf)
+        result = run_bench(env_settings(), corpus, dataset, rounds, pdf=pdf, pdf_dir=pdf_dir)
     except RuntimeError as exc:
         err.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(1) from exc

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from verbatim_qa.cli import app
 from verbatim_qa.evals.latex_text import UNKNOWN, latex_text
+from verbatim_qa.evals.pdf_bench import extractor_speeds
 from verbatim_qa.evals.pdf_eval import pdf_report, producer_family, run_pdf_eval
 from verbatim_qa.evals.pdf_metrics import (
     Score,
@@ -189,6 +190,10 @@ def test_eval_pdf_command_on_a_printed_page(tmp_path):
     saved = json.loads((out / "pdf_results.json").read_text("utf-8"))
     assert saved["documents"][0]["by"]["verbatim"]["sentences_found"] == 3
     assert "| page.pdf | Chromium | 1 | 3 |" in (out / "pdf_report.md").read_text("utf-8")
+
+    speeds = extractor_speeds(folder / "page.pdf", Settings())  # what `verbatim bench --pdf-dir` prints per file
+    assert speeds["pages"] == 1
+    assert all(speeds[f"{n}_pages_per_s"] > 0 for n in ("verbatim", "pdfium", "pdftotext"))
 
     empty = tmp_path / "empty"
     empty.mkdir()
