@@ -124,12 +124,15 @@ def _pdf_eval(folder: Path, out: Path) -> None:
     except RuntimeError as exc:  # pdftotext missing or failing
         err.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(1) from exc
-    text = pdf_report(result)
+    _write_report(out, "pdf", pdf_report(result), result)
+
+
+def _write_report(out: Path, kind: str, text: str, result: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "pdf_report.md").write_text(text, encoding="utf-8")
-    (out / "pdf_results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / f"{kind}_report.md").write_text(text, encoding="utf-8")
+    (out / f"{kind}_results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     print(text)
-    err.print(f"wrote {out / 'pdf_report.md'}, {out / 'pdf_results.json'}")
+    err.print(f"wrote {out / f'{kind}_report.md'}, {out / f'{kind}_results.json'}")
 
 
 def _html_eval(folder: Path, out: Path) -> None:
@@ -139,12 +142,7 @@ def _html_eval(folder: Path, out: Path) -> None:
         err.print(f"[red]error:[/] --html {folder}: no NAME.html beside its NAME.paragraphs.txt", soft_wrap=True)
         raise typer.Exit(2)
     result = run_html_eval(folder, env_settings())
-    text = html_report(result)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "html_report.md").write_text(text, encoding="utf-8")
-    (out / "html_results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    print(text)
-    err.print(f"wrote {out / 'html_report.md'}, {out / 'html_results.json'}")
+    _write_report(out, "html", html_report(result), result)
 
 
 def _followups_in(work: Path, dataset: Path, corpus: Path, out: Path) -> None:
