@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import docx  # python-docx (absolute import: not this module)
+from docx.oxml.ns import qn
 from docx.table import Table
 
 from .errors import MB, LoadError, human_size, one_line
@@ -62,10 +63,38 @@ def docx_text(path: Path, data: bytes, max_bytes: int) -> tuple[str, str]:
 
 
 def _table_text(table) -> str:
-    rows = []
-    for row in table.rows:
-        unique = {cell._tc: cell for cell in row.cells}.values()  # merged cells repeat the same <w:tc>
-        cells = [" ".join(cell.text.split()) for cell in unique]
-        if any(cells):
-            rows.append(" | ".join(cells))
-    return "\n".join(rows)
+    """Each row its own paragraph, so a row is one unit to find and quote. When the first row is a header (marked
+    to repeat on every page, or labels without a figure among them), each later cell carries its column's label:
+    "Country: Uzbekistan | Trade with China, 2023: $14 billion | Change: +45%"."""
+    rows = [_row_cells(row) for row in table.rows]
+    rows = [r for r in rows if any(text for _, text in r)]
+    if len(rows) > 1 and _is_header(table.rows[0], rows[0]):
+        labels = dict(rows[0])
+        return "\n\n".join(" | ".join(_labelled(labels.get(col, ""), text) for col, text in row if text)
+                           for row in rows[1:])
+    return "\n\n".join(" | ".join(text for _, text in row) for row in rows)
+
+
+def _row_cells(row) -> list[tuple[int, str]]:
+    """(grid column, text) of each cell; a merged cell (the same <w:tc> over several columns) once."""
+    out, seen = [], set()
+    for col, cell in enumerate(row.cells):
+        if cell._tc in seen:
+            continue
+        seen.add(cell._tc)
+        out.append((col, " ".join(cell.text.split())))
+    return out
+
+
+_FIGURE = re.compile(r"^[-+−–]?[$€£%]?\d[\d.,٫٬]*\s*[%$€£]?$|^[-+−–]?[$€£]?[۰-۹٠-٩][۰-۹٠-٩.,٫٬]*\s*[%٪]?$")
+
+
+def _is_header(row, cells: list[tuple[int, str]]) -> bool:
+    trpr = row._tr.trPr
+    if trpr is not None and trpr.find(qn("w:tblHeader")) is not None:
+        return True
+    return len(cells) > 1 and all(text and not _FIGURE.match(text) for _, text in cells)
+
+
+def _labelled(label: str, text: str) -> str:
+    return f"{label}: {text}" if label and label != text else text
