@@ -45,6 +45,7 @@ from verbatim_qa.qa.chain import answer_events
 from verbatim_qa.settings import Settings
 from verbatim_qa.text.lines import one_line
 from verbatim_qa.vectorstore.store import Store
+from verbatim_qa.vectorstore.writer import WriterBusy
 
 from . import openai_api
 from .mcp_server import build_mcp, http_routes
@@ -306,7 +307,10 @@ def _routes(app: FastAPI, service: Service) -> None:
 
     @app.delete("/api/sources/{doc_id}", tags=["library"])
     def delete(doc_id: str) -> dict:
-        result = service.delete(doc_id)
+        try:
+            result = service.delete(doc_id)
+        except WriterBusy as exc:
+            return error(503, str(exc))
         if result is None:
             return error(404, f"no document {doc_id}")
         return result

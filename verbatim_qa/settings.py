@@ -167,6 +167,9 @@ class Settings:
     # address is never delayed.
     token_failures: int = 10
     token_lockout_s: float = 60.0
+    # seconds a write (a document, a delete, a sweep, an upload) waits for another process writing the same home
+    # before it stops with one line naming that writer (vectorstore/writer.py); one document's write takes seconds
+    writer_wait: float = 60.0
     test_crash_at: str = ""  # tests only: "point[:n]" SIGKILLs the process there (see Store._crash_point)
 
     def __post_init__(self) -> None:
@@ -203,6 +206,8 @@ class Settings:
         for name, (lo, hi) in ranges.items():
             if not lo <= getattr(self, name) <= hi:
                 raise bad(name, f"{getattr(self, name)} is out of range ({lo}..{hi})")
+        if self.writer_wait < 0:
+            raise bad("writer_wait", f"{self.writer_wait} must not be negative")
         for name in ("max_file_mb", "llm_timeout", "token_lockout_s"):
             if getattr(self, name) <= 0:
                 raise bad(name, f"{getattr(self, name)} must be positive")
