@@ -25,6 +25,7 @@ from .pdf_chars import RTL, SPACES, Box, Glyph, Line
 ZWNJ = "\u200c"
 WORD_GAP = 0.03  # x the font size: glyphs of a right-to-left word touch or overlap (XeTeX: <= 0, word gaps >= 0.04)
 PUNCT_GAP = 0.25  # x the font size: punctuation this far from the rest of its stream word is drawn apart
+FAR_GAP = 1.0  # x the font size: glyphs of one stream word this far apart are drawn as two (a footnote mark)
 GAPPY = 0.05  # share of gaps inside stream words above which a producer's gaps say nothing (Chromium)
 _ZWNJ_GAP = 0.08  # x the font size: the widest gap beside a ZWNJ space; word gaps measured >= 0.15
 _ARABIC = ("\u0600", "\u06ff")
@@ -137,7 +138,10 @@ def _by_words(words: list[tuple[list[Glyph], str]]) -> list[Unit]:
     "(Bobokhonov …, 2023: 19)" at the other end of the run) stands alone, and joins its neighbours by the gap."""
     pieces: list[tuple[list[Glyph], str, bool]] = []
     for w, joiner in words:
-        pieces += _split_punct(w, joiner)
+        far = _split_far(w)
+        for n, part in enumerate(far):
+            split = _split_punct(part, joiner if n == len(far) - 1 else "")
+            pieces += [(p, j, loose or len(far) > 1) for p, j, loose in split]
     pieces.sort(key=lambda p: min(g.x0 for g in p[0]))
     units: list[Unit] = []
     for n, (w, joiner, loose) in enumerate(pieces):
@@ -152,6 +156,21 @@ def _by_words(words: list[tuple[list[Glyph], str]]) -> list[Unit]:
                 units.append((sep, [(sep, None)], w[0]))
         units += _visual_glyphs(w)
     return units
+
+
+def _split_far(w: list[Glyph]) -> list[list[Glyph]]:
+    """A stream word cut where its glyphs lie further apart than FAR_GAP x the size: Chromium writes a raised
+    footnote mark ("۱") right after the first word of a right-to-left line's stream, but draws it at the line's
+    other end, after the paragraph's last word."""
+    xs = sorted(w, key=lambda g: g.x0)
+    parts: list[list[Glyph]] = [[xs[0]]]
+    right = xs[0].x1
+    for g in xs[1:]:
+        if g.x0 - right > FAR_GAP * max(g.size, parts[-1][-1].size, 1.0):
+            parts.append([])
+        parts[-1].append(g)
+        right = max(right, g.x1)
+    return [sorted(p, key=lambda g: g.k) for p in parts] if len(parts) > 1 else [w]
 
 
 def _split_punct(w: list[Glyph], joiner: str) -> list[tuple[list[Glyph], str, bool]]:
@@ -201,33 +220,51 @@ def _placeholder(ch: str) -> str:
 
 
 def _visual_glyphs(word: list[Glyph]) -> list[Unit]:
-    """A line's glyphs left to right; a combining mark drawn as its own glyph goes with its letter (HarfBuzz emits
-    a right-to-left cluster's marks before its letter, a left-to-right one after); a right-to-left ligature's
-    characters (one box, logical order in the stream) right to left."""
-    hosts: list[list] = []  # [x0, tiebreak, [(text, box)], rtl]
-    pending: list[Glyph] = []
+    """A line's glyphs left to right; a combining mark drawn as its own glyph goes with the letter it is drawn
+    on: the nearest letter on the page (Chromium writes "زمینهٔ" in visual order with the hamza after the word's
+    rightmost letter, drawn beside its leftmost), the stream's order deciding between letters equally near
+    (HarfBuzz emits a right-to-left cluster's marks before its letter, a left-to-right one after); a
+    right-to-left ligature's characters (one box, logical order in the stream) right to left."""
     letters = [g for g in word if uba.bidirectional(g.ch[:1]) in RTL]
     # a right-to-left word written in logical order (x falling along the stream) has its marks after the letter
     falling = sum(b.x0 < a.x0 for a, b in zip(letters, letters[1:]))
     logical_stream = falling * 2 > len(letters) - 1 if len(letters) > 1 else True
+    hosts: list[list] = []  # [x0, tiebreak, [(text, box)], rtl, glyph]
+    marks: list[Glyph] = []
     for g in word:
         if g.ch and all(unicodedata.combining(c) for c in g.ch):
-            if hosts and (not hosts[-1][3] or logical_stream):
-                hosts[-1][2].append((g.ch, g.box))
-            else:
-                pending.append(g)
+            marks.append(g)
             continue
         rtl = uba.bidirectional(g.ch[:1]) in RTL
-        parts = [(g.ch, g.box)] + [(m.ch, m.box) for m in pending]
-        pending = []
-        hosts.append([g.x0, -g.k if rtl else g.k, parts, rtl, g])
-    if pending:
-        if hosts:
-            hosts[-1][2] += [(m.ch, m.box) for m in pending]
-        else:
-            hosts = [[m.x0, m.k, [(m.ch, m.box)], False, m] for m in pending]
+        hosts.append([g.x0, -g.k if rtl else g.k, [(g.ch, g.box)], rtl, g])
+    if not hosts:
+        hosts = [[m.x0, m.k, [(m.ch, m.box)], False, m] for m in marks]
+        marks = []
+    for m in marks:
+        hosts[_host_of(m, hosts, logical_stream)][2].append((m.ch, m.box))
     hosts.sort(key=lambda h: (round(h[0], 1), h[1]))
     return [((h[2][0][0][:1] or " "), h[2], h[4]) for h in hosts]
+
+
+def _host_of(mark: Glyph, hosts: list[list], logical_stream: bool) -> int:
+    """The host a combining mark belongs to: the letter nearest its box's centre; among letters as near, the
+    one the stream puts it with (after its letter in logical streams and left-to-right text, else before)."""
+    cx = (mark.x0 + mark.x1) / 2
+
+    def distance(h: list) -> float:
+        g = h[4]
+        return max(g.x0 - cx, cx - g.x1, 0.0)
+
+    best = min(distance(h) for h in hosts)
+    near = [i for i, h in enumerate(hosts) if distance(h) <= best + 0.3]
+
+    def stream(i: int) -> tuple[int, int]:
+        h = hosts[i]
+        after = not h[3] or logical_stream  # the mark follows its letter in the stream
+        k = h[4].k
+        return (0 if (k < mark.k) == after else 1, abs(k - mark.k))
+
+    return min(near, key=stream)
 
 
 def _squeeze(out: Text) -> Text:
