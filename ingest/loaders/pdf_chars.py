@@ -201,7 +201,24 @@ def split_rows(rows: list[list[Glyph]], gap: float) -> list[Line]:
                 for part in _cut_gaps(band, gap):
                     lines.append(Line(part, row=r).measure())
                 r += 1
-    return _attach_marks(lines)
+    return _in_line_order(_attach_marks(lines))
+
+
+def _in_line_order(lines: list[Line]) -> list[Line]:
+    """A line the stream writes before the line drawn above it, both in one column between its neighbours
+    (Chromium wrote a Persian paragraph's third line before its second), moves up above it."""
+    out: list[Line] = []
+    for line in lines:
+        i = len(out)
+        while i > 0 and _above(line, out[i - 1]) and (i < 2 or _above(out[i - 2], line)):
+            i -= 1
+        out.insert(i, line)
+    return out
+
+
+def _above(a: Line, b: Line) -> bool:
+    """Is ``a`` drawn wholly above ``b`` in the same column (their boxes overlap horizontally)?"""
+    return a.bottom <= b.top + 0.2 * min(a.size, b.size) and a.x0 < b.x1 and b.x0 < a.x1
 
 
 def _attach_marks(lines: list[Line]) -> list[Line]:
