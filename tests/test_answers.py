@@ -14,6 +14,7 @@ from verbatim_qa.qa.answer import REFUSAL, Answer
 from verbatim_qa.qa.chain import build_answerer, build_chain
 from verbatim_qa.qa.render import to_markdown
 from verbatim_qa.text.lang import detect_lang
+from verbatim_qa.text.markdown import escape_html
 
 pytestmark = pytest.mark.integration
 
@@ -240,9 +241,9 @@ def test_markdown_footnotes_match_citations(answers, item_id):
     assert not re.search(r"(?<!\^)\[\d+\]", md)  # no bare [n] markers left
     for c in a.citations:
         note = notes[str(c.n)]
-        assert f"“{' '.join(c.quote.split())}”" in note
+        assert f"“{escape_html(' '.join(c.quote.split()))}”" in note  # a quote's "<sup>" shown, not run
         assert c.source in note and f"chars {c.char_start}–{c.char_end}" in note
-    assert to_markdown(a, heading=False).startswith(a.answer.splitlines()[0].replace("[1]", "[^1]"))
+    assert to_markdown(a, heading=False).startswith(escape_html(a.answer.splitlines()[0].replace("[1]", "[^1]")))
 
 
 def test_markdown_of_a_refusal_has_no_footnotes(bot):
