@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-from .app import app, env_settings, err, open_store, read_asks
+from verbatim_qa.contract import MAX_K
+
+from .app import ANSWERER_HELP, app, env_settings, err, open_store, read_asks
 
 
 @app.command()
@@ -57,8 +59,8 @@ def mcp() -> None:
 def brief(
     questions_file: Path = typer.Argument(..., help="JSONL with a 'question' field, or one question per line."),
     out: Path = typer.Option(..., "-o", "--out", help="Output file: .md, .html or .docx."),
-    k: int = typer.Option(5, "-k", min=1, max=50, help="Passages retrieved per question (as `ask`)."),
-    answerer: str = typer.Option(None, help="auto | extractive | llm (default: VERBATIM_ANSWERER, else auto)"),
+    k: int = typer.Option(5, "-k", min=1, max=MAX_K, help="Passages retrieved per question (as `ask`)."),
+    answerer: str = typer.Option(None, help=ANSWERER_HELP),
     title: str = typer.Option("Briefing", help="Title of the briefing."),
 ) -> None:
     """A briefing: each question, its answer, footnoted verbatim quotes and a source list."""

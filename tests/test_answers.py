@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from verbatim_qa.contract import ANSWER_KEYS, CITATION_KEYS, RETRIEVED_KEYS, SPAN_KEYS
 from verbatim_qa.evals.dataset import load_items, read_corpus
 from verbatim_qa.qa.answer import REFUSAL, Answer
 from verbatim_qa.qa.chain import build_answerer, build_chain
@@ -27,10 +28,6 @@ PAPER = "china-central-asia-ai-rezapour-2024.md"
 ANSWERED = ["en-en-01", "en-fa-19", "en-fa-06", "fa-fa-01", "multi-01"]
 OFF_TOPIC = ["How do I bake sourdough bread?", "Who won the 2018 FIFA World Cup final?"]
 
-TOP_KEYS = {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
-SPAN_KEYS = {"text", "source", "char_start", "char_end", "reading"}
-CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
-RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}
 HEADERS = ("The evidence is in Persian; quoted verbatim, not translated:",
            "Part of the evidence is in Persian; quoted verbatim, not translated:")
 
@@ -169,7 +166,7 @@ def test_refusal_with_nothing_retrieved_names_no_passages(bot):
 def test_to_dict_contract(bot, corpus_store, k):
     a = bot.answer(ITEMS["en-fa-06"].question, k=k)
     d = a.to_dict()
-    assert set(d) == TOP_KEYS
+    assert set(d) == ANSWER_KEYS
     assert d["caveat"] is None or isinstance(d["caveat"], str)
     if d["answer_span"] is not None:
         sp = d["answer_span"]

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from helpers import EN_Q, FA_Q, NOTE, NOTE_Q
 
+from verbatim_qa.contract import ANSWER_KEYS, MAX_K, MAX_QUESTION_CHARS
 from verbatim_qa.settings import Settings
 from verbatim_qa.ui.api import create_app
 from verbatim_qa.ui.server import BackgroundServer
@@ -156,8 +157,7 @@ def test_ask_answers_with_verbatim_quotes(api):
     r = api.client.post("/api/ask", json={"question": EN_Q, "k": 3})
     assert r.status_code == 200
     ans = r.json()
-    assert set(ans) == {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span",
-                        "caveat"}
+    assert set(ans) == ANSWER_KEYS
     assert ans["search_query"] == ans["question"]  # no history: the question is searched as asked
     assert not ans["refused"] and ans["citations"] and len(ans["retrieved"]) == 3
     assert "Astana" in ans["citations"][0]["quote"] and ans["citations"][0]["source"] == ENGLISH
@@ -181,7 +181,8 @@ def test_ask_answers_with_verbatim_quotes(api):
     (b"{}", "question"),
     (b'{"question": "   "}', "question"),
     (b'{"question": "x", "k": 0}', "k"),
-    (b'{"question": "x", "k": 51}', "k"),
+    (json.dumps({"question": "x", "k": MAX_K + 1}).encode(), "k"),
+    (json.dumps({"question": "x" * (MAX_QUESTION_CHARS + 1)}).encode(), "question"),
     (b'{"question": "x", "sources": "a.txt"}', "sources"),
     (b'{"question": "x", "sources": ["missing.txt"]}', "unknown source"),
     (b'{"question": "x", "answerer": "llm"}', "VERBATIM_LLM_BASE_URL"),

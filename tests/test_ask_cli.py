@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from verbatim_qa.cli import app
+from verbatim_qa.contract import ANSWER_KEYS, CITATION_KEYS, RETRIEVED_KEYS
 from verbatim_qa.evals.dataset import read_corpus
 from verbatim_qa.qa.answer import REFUSAL
 
@@ -28,9 +29,6 @@ FA_SOURCES = "داده‌های این پژوهش از چه نوع منابعی 
 BREAD = "How do I bake sourdough bread?"
 TRADE = "Which Central Asian country saw the fastest growth in trade with China in 2023?"
 
-TOP_KEYS = {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
-CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
-RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +60,7 @@ def run_ask(args: list, home: Path, cwd: Path, **env: str) -> subprocess.Complet
 
 
 def check_contract(d: dict, k: int) -> None:
-    assert set(d) == TOP_KEYS | {"provenance"}  # ask --json adds what `verbatim verify` re-checks
+    assert set(d) == ANSWER_KEYS | {"provenance"}  # ask --json adds what `verbatim verify` re-checks
     assert isinstance(d["answer"], str) and isinstance(d["refused"], bool)
     for n, c in enumerate(d["citations"], 1):
         assert set(c) == CITATION_KEYS and c["n"] == n

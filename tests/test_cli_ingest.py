@@ -18,6 +18,7 @@ from helpers import write
 from typer.testing import CliRunner
 
 from verbatim_qa.cli import app
+from verbatim_qa.contract import RETRIEVED_KEYS
 from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.settings import Settings
 from verbatim_qa.vectorstore.store import Store
@@ -25,7 +26,6 @@ from verbatim_qa.vectorstore.store import Store
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 VERBATIM = Path(sys.executable).with_name("verbatim")  # the console script of this venv
 KEYS = {"added", "updated", "skipped", "deleted", "failed"}
-ROW_KEYS = {"source", "section", "char_start", "char_end", "score", "text"}
 
 WATER = (
     "# Water in Central Asia\n\n"
@@ -207,7 +207,7 @@ def test_search_json_rows_are_exact_slices(cli, tmp_path):
     assert code == 0, err
     rows = json.loads(out)
     assert 1 <= len(rows) <= 3
-    assert all(set(r) == ROW_KEYS for r in rows)
+    assert all(set(r) == RETRIEVED_KEYS for r in rows)
     scores = [r["score"] for r in rows]
     assert scores == sorted(scores, reverse=True)
     assert rows[0]["source"] == "water.md" and "Aral Sea" in rows[0]["text"]

@@ -31,7 +31,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import asynccontextmanager
-from typing import Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,10 +40,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 
+from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, VERSION, AnswererName
 from verbatim_qa.qa.chain import answer_events
 from verbatim_qa.settings import Settings
 from verbatim_qa.text.lines import one_line
 from verbatim_qa.vectorstore.store import Store
+from verbatim_qa.vectorstore.writer import WriterBusy
 
 from . import openai_api
 from .mcp_server import build_mcp, http_routes
@@ -58,17 +59,17 @@ log = logging.getLogger(__name__)
 class Turn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=4000)
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     answer: str | None = Field(None, max_length=20000)
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=4000)
-    k: int | None = Field(None, ge=1, le=50)
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    k: int | None = Field(None, ge=1, le=MAX_K)
     sources: list[str] | None = Field(None, description="Restrict to these file names (as listed by /api/sources).")
-    answerer: Literal["auto", "extractive", "llm"] | None = None  # None: the VERBATIM_ANSWERER setting
+    answerer: AnswererName | None = None  # None: the VERBATIM_ANSWERER setting
     history: list[str | Turn] = Field(default_factory=list, max_length=100, description=(
         "Earlier turns of the conversation, oldest first: questions, or {question, answer?} objects. A follow-up "
         "question (\"What about Turkmenistan?\") is searched with them; see search_query in the answer."))
@@ -227,7 +228,7 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
         async with mcp.session_manager.run():
             yield
 
-    app = FastAPI(title="Verbatim", version="0.1.0", summary="Document-grounded answers with verbatim quotes.",
+    app = FastAPI(title="Verbatim", version=VERSION, summary="Document-grounded answers with verbatim quotes.",
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.service = service
     _handlers(app)
@@ -306,7 +307,10 @@ def _routes(app: FastAPI, service: Service) -> None:
 
     @app.delete("/api/sources/{doc_id}", tags=["library"])
     def delete(doc_id: str) -> dict:
-        result = service.delete(doc_id)
+        try:
+            result = service.delete(doc_id)
+        except WriterBusy as exc:
+            return error(503, str(exc))
         if result is None:
             return error(404, f"no document {doc_id}")
         return result

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from .contract import ANSWERERS, MAX_K
+
 FUSIONS = ("score", "rrf")
 CHUNK_VECTORS = ("embedded", "derived")
-ANSWERERS = ("auto", "extractive", "llm")
-MAX_K = 50
 
 
 def _bool(value: str) -> bool:
@@ -155,6 +155,10 @@ class Settings:
     ocr_cache_pages: int = 64  # pages (OCR results, reloaded layouts) kept in memory for the page-image endpoint
     page_image_dpi: int = 100  # the page image of a citation: 100 dpi is 850 px wide for A4/Letter, readable
     # in the source panel; PNG 100-200 KB (measured)
+    # ---- HTML (ingest/loaders/html.py) ----
+    # a page's main content (trafilatura) is used when it has at least this many characters: below trafilatura's
+    # own minimum (min_extracted_size, 250) its result is a rescue dump of the whole page as one paragraph
+    html_min_main_chars: int = 250
     # ---- serving ----
     token: str = ""  # bearer token / UI login, required when serving beyond loopback
     token_min_chars: int = 16  # `serve` refuses a shorter token: 16 random URL-safe characters are 96 bits
@@ -163,6 +167,9 @@ class Settings:
     # address is never delayed.
     token_failures: int = 10
     token_lockout_s: float = 60.0
+    # seconds a write (a document, a delete, a sweep, an upload) waits for another process writing the same home
+    # before it stops with one line naming that writer (vectorstore/writer.py); one document's write takes seconds
+    writer_wait: float = 60.0
     test_crash_at: str = ""  # tests only: "point[:n]" SIGKILLs the process there (see Store._crash_point)
 
     def __post_init__(self) -> None:
@@ -195,10 +202,12 @@ class Settings:
                   "llm_min_quote_chars": (0, 10_000), "history_turns": (0, 100),
                   "history_terms": (0, 100), "ocr_dpi": (50, 1200),
                   "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600), "token_min_chars": (1, 4096),
-                  "token_failures": (1, 10**6)}
+                  "token_failures": (1, 10**6), "html_min_main_chars": (0, 10**7)}
         for name, (lo, hi) in ranges.items():
             if not lo <= getattr(self, name) <= hi:
                 raise bad(name, f"{getattr(self, name)} is out of range ({lo}..{hi})")
+        if self.writer_wait < 0:
+            raise bad("writer_wait", f"{self.writer_wait} must not be negative")
         for name in ("max_file_mb", "llm_timeout", "token_lockout_s"):
             if getattr(self, name) <= 0:
                 raise bad(name, f"{getattr(self, name)} must be positive")
