@@ -26,6 +26,8 @@ from verbatim_qa.settings import Settings
 from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import HomeLock, WriterBusy
 
+pytestmark = pytest.mark.integration
+
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 VERBATIM = Path(sys.executable).with_name("verbatim")
 WATER = "Water notes\n\nThe Amu Darya and the Syr Darya feed the Aral Sea basin. Irrigation drained the sea.\n"
