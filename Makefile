@@ -13,7 +13,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export CHROMIUM
 
-.PHONY: install run test lint bench eval clean system-deps ocr-deps pdf-eval-deps
+.PHONY: install run test test-unit lint bench eval clean system-deps ocr-deps pdf-eval-deps
 
 install: $(STAMP)
 
@@ -32,6 +32,11 @@ run: install
 
 test: install system-deps ocr-deps pdf-eval-deps
 	$(BIN)/python -m pytest -q
+
+# The fast half (under a minute): no bundled model, server, browser, Tesseract or wheel. Tests needing one are
+# marked `integration`; tests/conftest.py fails an unmarked test that loads a model.
+test-unit: install
+	$(BIN)/python -m pytest -q -m "not integration"
 
 # What the tests need from the system: a Chromium for the browser tests (Debian's, at CHROMIUM; never
 # `playwright install` on these machines). As root with apt it is installed when missing; otherwise one line

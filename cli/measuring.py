@@ -104,9 +104,13 @@ def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, que
     if answers:
         from verbatim_qa.evals.answers import run_answer_eval
 
-        result["answers"] = run_answer_eval(items, corpus, settings, home=work / "home")
+        result["answers"] = run_answer_eval(items, settings, home=work / "home")
     print(write_report(result, out, title, items))
     err.print(f"wrote {out / 'report.md'}, {out / 'results.json'}, {out / 'recall_at_k.png'}")
+    for failed in result["ingest_failed"]:
+        err.print(f"[red]error:[/] {failed['path']}: {failed['reason']}", soft_wrap=True)
+    if result["ingest_failed"]:
+        raise typer.Exit(1)  # measured over the documents that loaded: a partial result
 
 
 def _pdf_eval(folder: Path, out: Path) -> None:
