@@ -34,6 +34,16 @@ from .uploads import STAGING, StagedFile, UploadError
 
 log = logging.getLogger(__name__)
 FOLLOW_EVERY = 2.0  # seconds between version checks of a shared Chroma server
+# One limit on every route (/api/ask and MCP check it in their schemas, /v1 and the web chat here): the encoder
+# reads 512 tokens anyway, and a 100 KB question used to hold it for 81 s
+MAX_QUESTION_CHARS = 4000
+
+
+def check_question(question: str) -> str:
+    """The question, or ValueError (a 4xx on every route) when it is over ``MAX_QUESTION_CHARS``."""
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"the question is {len(question):,} characters, over the {MAX_QUESTION_CHARS:,} limit")
+    return question
 
 
 def index_date(records: list[DocRecord]) -> str | None:
@@ -107,6 +117,7 @@ class Service:
     def events(self, question: str, k: int | None = None, sources: list[str] | None = None,
                answerer: str | None = None, history: Sequence = ()) -> Iterator[dict]:
         """The chain's events: ``retrieved``, ``token``..., ``answer`` (see qa/chain.py)."""
+        check_question(question)
         bot, sources = self.prepare(k, sources, answerer)
         yield from answer_events(bot, question, k, sources, history)
 

