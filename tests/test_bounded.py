@@ -31,6 +31,7 @@ def test_batches_stay_within_the_character_budget():
     assert [list(p) for p in batches(["x" * 5000, "y"])] == [[0], [1]]  # one long text is a batch of its own
 
 
+@pytest.mark.integration
 def test_e5_reads_at_most_its_window():
     e5 = get_embedder("e5")
     short = "When was the Wakhan corridor bridge rebuilt?"
@@ -43,6 +44,7 @@ def test_e5_reads_at_most_its_window():
     assert float(vec_long @ vec_fitted) > 0.9999
 
 
+@pytest.mark.integration
 def test_a_question_goes_between_the_batches_of_a_long_encode(minilm):
     """The passages are encoded batch by batch; a question asked during the first batch is encoded right after
     it, not after all 700 sentences."""
@@ -117,6 +119,7 @@ def served(tmp_path_factory, minilm):
         yield url, client
 
 
+@pytest.mark.integration
 def test_a_question_over_the_limit_is_refused_on_every_route(served):
     url, client = served
     long = ("Where was the bridge rebuilt? " * 140).strip()  # 4,199 characters
