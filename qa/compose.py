@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from verbatim_qa.text.normalize import normalize_map, tokenize
 from verbatim_qa.text.reading import needs_reading, reading
@@ -18,12 +17,9 @@ from verbatim_qa.types import AnswerSpan, Citation, ScoredChunk
 
 from .answer import REFUSAL, Answer, citation_for
 from .answertype import asked_unit, counted, typed_spans, unit_hints
+from .candidate import Candidate
 from .names import NAME_STEM, NameBridge, question_names, swapped, unmentioned
 from .query import Query
-
-if TYPE_CHECKING:
-
-    from .extractive import Candidate
 
 _WHAT = {"number": "the figure asked for", "date": "the date asked for", "person": "who it was",
          "name": "the name asked for", "reason": "the reason asked for"}

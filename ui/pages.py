@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlencode
 
 from verbatim_qa.ingest.loaders.errors import LoadError
 from verbatim_qa.ingest.loaders.ocr import render
-from verbatim_qa.ingest.loaders.pdf import Box, pdf_page
+from verbatim_qa.ingest.loaders.page import Box
+from verbatim_qa.ingest.loaders.pdf import pdf_page
 from verbatim_qa.settings import Settings
 from verbatim_qa.vectorstore.store import Store
 

@@ -14,7 +14,6 @@ import os
 import signal
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 
 import chromadb
@@ -22,6 +21,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
+from verbatim_qa.cache import LruCache
 from verbatim_qa.settings import Settings
 from verbatim_qa.types import Chunk, DocRecord, Document, Sentence, content_hash
 
@@ -109,8 +109,7 @@ class Store:
         self._batch = max(1, min(self.client.get_max_batch_size(), 1000))
         self.sweep_grace = SERVER_SWEEP_GRACE if settings.chroma_url else 0.0
         self._crash_hits: dict[str, int] = {}
-        self._rows: OrderedDict[str, Chunk] = OrderedDict()  # chunk rows read, by id (see get_chunks)
-        self._rows_lock = threading.Lock()
+        self._rows: LruCache[str, Chunk] = LruCache(ROW_CACHE)  # chunk rows read, by id (see get_chunks)
 
     def _open_collections(self):
         name = self.settings.collection
@@ -218,17 +217,13 @@ class Store:
             return []
         # A chunk id is a hash of its document's content and its span, so a row read once never changes: rows are
         # kept (bounded) and only the commit check is asked again (the winners' fetch: 4.0 -> 1.4 ms a question).
-        with self._rows_lock:
-            rows = {i: self._rows[i] for i in ids if i in self._rows}
+        rows = self._rows.get_many(ids)
         missing = [i for i in dict.fromkeys(ids) if i not in rows]
         if missing:
             got = self.chunks.get(ids=missing, include=["documents", "metadatas"])
             fetched = {i: chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
             rows.update(fetched)
-            with self._rows_lock:
-                self._rows.update(fetched)
-                while len(self._rows) > ROW_CACHE:
-                    self._rows.popitem(last=False)
+            self._rows.update(fetched)
         live = self.committed(sorted({c.doc_id for c in rows.values()}))
         return [rows[i] for i in ids if i in rows and live.get(rows[i].doc_id) == rows[i].doc_sha]
 

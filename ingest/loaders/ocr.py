@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import threading
 import unicodedata
-from collections import OrderedDict
 from pathlib import Path
 
+from verbatim_qa.cache import LruCache
 from verbatim_qa.settings import Settings
 
 from .errors import LoadError, one_line
+from .page import PageText
 
 DEBIAN_PACKAGES = "tesseract-ocr tesseract-ocr-eng tesseract-ocr-fas tesseract-ocr-osd"
-_CACHE: OrderedDict[tuple[str, int, str], object] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+_CACHE: LruCache[tuple[str, int, str], PageText] = LruCache(0)  # bounded by settings.ocr_cache_pages at each write
 
 
 def tesseract_missing(settings: Settings) -> str:
@@ -42,22 +41,17 @@ def tesseract_missing(settings: Settings) -> str:
     return ""
 
 
-def ocr_page(path: Path, data: bytes, number: int, settings: Settings):
+def ocr_page(path: Path, data: bytes, number: int, settings: Settings) -> PageText:
     """Page ``number`` (1-based) read by Tesseract, as a ``PageText`` with one box per character."""
     key = (hashlib.sha256(data).hexdigest(), number, f"{settings.ocr_dpi}:{settings.ocr_lang}:"
                                                      f"{settings.ocr_lang_arabic}")
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    why = tesseract_missing(settings)
-    if why:
-        raise LoadError(path, f"page {number} has no text layer (scanned?) and cannot be read by OCR: {why}")
-    page = _read(path, data, number, settings)
-    with _CACHE_LOCK:
-        _CACHE[key] = page
-        while len(_CACHE) > settings.ocr_cache_pages:
-            _CACHE.popitem(last=False)
+    page = _CACHE.get(key)
+    if page is None:
+        why = tesseract_missing(settings)
+        if why:
+            raise LoadError(path, f"page {number} has no text layer (scanned?) and cannot be read by OCR: {why}")
+        page = _read(path, data, number, settings)
+        _CACHE.put(key, page, settings.ocr_cache_pages)
     return page
 
 
@@ -90,10 +84,8 @@ def _script(image, settings: Settings) -> str:
     return settings.ocr_lang_arabic if osd.get("script") == "Arabic" else settings.ocr_lang
 
 
-def _read(path: Path, data: bytes, number: int, settings: Settings):
+def _read(path: Path, data: bytes, number: int, settings: Settings) -> PageText:
     import pytesseract
-
-    from .pdf import PageText
 
     image, width, height = render(path, data, number, settings.ocr_dpi)
     image = image.convert("L")
