@@ -92,8 +92,7 @@ def key_span(query: Query, reads: list[Read]) -> AnswerSpan | None:
         if not spans:
             continue
         # a span sharing a word with the question rarely answers it ("Super Bowl XXXIII" for "Who sang at Super
-        # Bowl 50?"): span hit on factoid questions (evals.tune) XQuAD en .447 -> .454, en-de .237 -> .257, en-es
-        # .303 -> .342, en-tr .191 -> .230, PersianQA .112 either way
+        # Bowl 50?"): see docs/measurements.md#key-span-shares-no-question-word
         a, b = min(spans, key=lambda sp: (not _hinted(c.quote, sp, hints),
                                           bool(set(tokenize(c.quote[sp[0]:sp[1]])) & asked), -_coverage(sp, anchors),
                                           min((abs(sp[0] - x) for x, _ in anchors), default=0), sp[0]))
@@ -130,8 +129,8 @@ def not_stated(query: Query, reads: list[Read], unmatched: tuple[str, ...],
     kind = query.answer_type
     if kind not in ("number", "date"):
         return None
-    # a figure in a quote the question's words cannot be looked for in (Chinese: evals.tune en-zh, 41 of 274
-    # answerable questions caveated) counts as anchored
+    # a figure in a quote the question's words cannot be looked for in (Chinese) counts as anchored: see
+    # docs/measurements.md#anchored
     if not any(_coverage(sp, r.anchors) >= ANCHORED for r in reads if r.readable for sp in r.spans) and not any(
             r.spans for r in reads if not r.readable):
         return f"The passages below are the nearest the documents have, but none states {_WHAT[kind]}."
@@ -161,9 +160,8 @@ def off_subject(query: Query, reads: list[Read], span: AnswerSpan | None,
 
 def _swap(query: Query, reads: list[Read], bridge: NameBridge | None) -> tuple[str, str] | None:
     """(the question's name, the other name) when no quote mentions a name of the question and a quote has
-    another name in its place (qa/names.py ``swapped``). Measured (evals.tune): a missing name alone caveated
-    XQuAD answers about the article's subject ("Warsaw's inhabitants in 1901": .051 -> .106 answerable
-    caveated); with the other name in its place required, the dev set's entity swaps are still caught."""
+    another name in its place (qa/names.py ``swapped``): a missing name alone caveated answers about the
+    article's subject ("Warsaw's inhabitants in 1901"), see docs/measurements.md#name-swap-caveat."""
     if query.lang == "fa":
         return None
     names = question_names(query.text)
@@ -199,24 +197,20 @@ def refusal(question: str, retrieved: list[ScoredChunk]) -> Answer:
 
 _YEAR_ASKED = re.compile(r"\b(?:what|which|in what|what) year\b|چه\s*سالی|در\s*چه\s*سال|سال\s*چند", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![0-9۰-۹])(?:[1۱][0-9۰-۹]|[2۲][0۰])[0-9۰-۹]{2}(?![0-9۰-۹])")
-# A figure or date answers only when a question word is near it. Unanswerables refused or caveated / answerable
-# caveated (evals.tune, 50 paragraphs; PersianQA, dev): any span .093/.020, .286/.032; >= 1 word near .120/.029,
-# .286/.032; >= 2 words .147/.069, .357/.048 (XQuAD en answerable caveated .051 -> .073): 1 is kept.
+# A figure or date answers only when a question word is near it (2 caveats answerable questions): see
+# docs/measurements.md#anchored
 ANCHORED = 1
 _MULTI_PART = re.compile(r"\b(?:and|or)\s+(?:how|when|what|who|whom|where|which|why|whose|by whom|in what)\b"
                          r"|,\s*and\b", re.IGNORECASE)
-# the counted noun or unit may come before the figure ("active career sack leader with 136"): span hit on
-# factoid questions (evals.tune) XQuAD en .454 -> .487 (numbers .49 -> .62), en-tr .230 -> .237, the rest equal
+# the counted noun or unit may come before the figure ("active career sack leader with 136"): see
+# docs/measurements.md#hint-before
 HINT_BEFORE = 24
 UNIT_NEAR = 24  # characters after a figure where its unit is written ("423.2 billion cubic metres")
-WINDOW = 100  # characters either side of a span in which the question's words are counted (measured below)
+WINDOW = 100  # characters either side of a span where question words count: see docs/measurements.md#window
 
 
 def _coverage(span: tuple[int, int], anchors: list[tuple[int, str]]) -> int:
-    """How many distinct question terms occur near the span: the sliding-window idea of the SQuAD baselines.
-    Span hit on factoid questions (evals.tune, 50 paragraphs each; PersianQA / XQuAD en / en->de), window 0:
-    .084/.454/.158, 30: .089/.428/.145, 60: .112/.421/.164, 100: .112/.447/.171, 150: .084/.441/.164,
-    250: .084/.434/.151 -- 100 is best on the mean and within .01 of the best on every set."""
+    """How many distinct question terms occur near the span: the sliding-window idea of the SQuAD baselines."""
     return len({t for x, t in anchors if span[0] - WINDOW <= x <= span[1] + WINDOW})
 
 

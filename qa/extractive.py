@@ -76,10 +76,9 @@ def calibrated(c: Candidate, s: Settings) -> float:
     """The relevance refusal reads: a cross-language candidate gets the offset of its language pair for this
     question instead of the constant ``lang_offset``: what lifts it ``refusal_lift`` above the question's mean
     cosine with that language's background sentences to the refusal threshold. e5 compresses cross-language
-    scores (best cosine of answerable / off-topic questions, XQuAD 50 paragraphs: en-en .878/.794, en-de
-    .832/.766, en-zh .782/.755), so one absolute threshold refused 7 % of en-de and 69 % of en-zh answerable
-    questions; the lift above the question's own background in that language is what stays comparable. Never
-    below ``lang_offset``: where the background is high (a topical corpus) the constant one still applies."""
+    scores, so one absolute threshold refused most en-zh answerable questions; the lift above the question's own
+    background in that language is what stays comparable (docs/measurements.md#refusal-lift). Never below
+    ``lang_offset``: where the background is high (a topical corpus) the constant one still applies."""
     if not c.cross:
         return c.relevance
     return c.relevance + max(0.0, s.refusal_threshold - s.refusal_lift - c.background - s.lang_offset)

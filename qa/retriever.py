@@ -283,8 +283,7 @@ class HybridRetriever(BaseRetriever):
         Only names count (``not_stated``), and only where documents could spell them."""
         # where a name can be looked for: documents in the question's language, and Persian ones (the consonant
         # skeletons of qa/names.py). Not German ones, which lack the English "Anthem" and "Game" of questions
-        # they answer (evals.tune en-de: answerable caveated .215 -> .018), nor Chinese ones, which write
-        # "Panthers" 黑豹队 (en-zh: .263 -> .150)
+        # they answer, nor Chinese ones, which write "Panthers" 黑豹队: see docs/measurements.md#unmatched-terms
         langs = set(self.background())
         if query.lang not in langs and not (query.lang != "fa" and "fa" in langs):
             return ()

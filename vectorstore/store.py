@@ -374,7 +374,7 @@ def _empty_client():
 def derive_chunk_vectors(chunks: list[Chunk], sent_vecs: np.ndarray) -> np.ndarray:
     """Each chunk's vector without a model call: the L2-normalized mean of its sentences' vectors, weighted by
     their lengths (``sent_vecs`` holds every chunk's sentences, in order). Measured against embedding the chunk
-    (and against the plain and the section-path-including mean): see ``Settings.chunk_vectors``."""
+    (and against the plain and the section-path-including mean): see docs/measurements.md#chunk-vectors."""
     out = np.empty((len(chunks), sent_vecs.shape[1]), dtype=np.float32)
     start = 0
     for n, c in enumerate(chunks):

