@@ -69,8 +69,7 @@ def _run_child(settings: Settings, n: int, mode: str, cfg: ScaleConfig, memo_dir
         keep.mkdir(parents=True)
     work = keep or Path(tempfile.mkdtemp(prefix="verbatim-scale-"))
     try:
-        plain = {f.name: str(v) if isinstance(v, Path) else v for f, v in
-                 ((f, getattr(settings, f.name)) for f in dataclasses.fields(settings))}
+        plain = {name: str(v) if isinstance(v, Path) else v for name, v in settings.flat().items()}
         args = {"settings": plain, "n": n, "mode": mode, "cfg": dataclasses.asdict(cfg), "work": str(work),
                 "memo": str(memo_dir.resolve()), "result": str(work / "result.json")}
         (work / "args.json").write_text(json.dumps(args))

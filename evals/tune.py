@@ -126,7 +126,8 @@ def score(data: dict, s: Settings, by_kind: bool = False) -> dict:
     per = []
     if "bridge" not in data:  # one per set, not one per setting tried
         data["bridge"] = NameBridge(sorted({t for text in data["texts"].values() for t in tokenize(text)
-                                            if not t.isascii()}))
+                                            if not t.isascii()}), min_skeleton=s.name_min_skeleton,
+                                    max_matches=s.name_max_matches)
     bridge = data["bridge"]
     backgrounds = [{lang: float(v.mean()) for lang, v in f["background"].items()} for f in data.get("features", [])]
     for n, (it, q, cands, retrieved, gold, unmatched) in enumerate(data["rows"]):

@@ -27,7 +27,7 @@ from .names import NameBridge
 class TermTranslator:
     def __init__(self, embedder, vocab: dict[str, tuple[list[str], np.ndarray, np.ndarray | None]],
                  threshold: float = 0.86, per_item: int = 3, max_terms: int = 12, max_df: float = 0.12,
-                 pairs: str = "*-*") -> None:
+                 pairs: str = "*-*", *, name_min_skeleton: int, name_max_matches: int) -> None:
         """``vocab``: per document language, its terms, their vectors and the share of that language's chunks each
         occurs in; ``pairs``: the (question language, document language) pairs translated (``bridge_pairs``)."""
         self.embedder = embedder
@@ -46,7 +46,9 @@ class TermTranslator:
         self.per_item = per_item
         self.max_terms = max_terms
         self.pairs = parse_pairs(pairs)
-        self.names = NameBridge([t for t in fa if " " not in t])  # all words: rare names are what it is for
+        # all words: rare names are what it is for
+        self.names = NameBridge([t for t in fa if " " not in t], min_skeleton=name_min_skeleton,
+                                max_matches=name_max_matches)
 
     @classmethod
     def for_store(cls, store, settings=None) -> TermTranslator:
@@ -76,7 +78,8 @@ class TermTranslator:
             vocab[lang] = (terms, vectors[at : at + len(terms)], share)
             at += len(terms)
         translator = cls(store.embedder, vocab, threshold=s.term_threshold, per_item=s.term_per_word,
-                         max_terms=s.term_max, max_df=s.term_max_df, pairs=s.bridge_pairs)
+                         max_terms=s.term_max, max_df=s.term_max_df, pairs=s.bridge_pairs,
+                         name_min_skeleton=s.name_min_skeleton, name_max_matches=s.name_max_matches)
         translator.cache = cache
         translator._word_vectors.update(word_vectors or {})
         translator._word_vectors.update(zip(words, vectors[len(flat):]))

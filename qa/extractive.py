@@ -69,7 +69,7 @@ def answer_with(query: Query, cands: list[Candidate], retrieved: list[ScoredChun
     ranked = rank(cands, query, s)
     if not ranked or max(calibrated(c, s) for c in ranked) < s.refusal_threshold:
         return refusal(query.text, retrieved)
-    return compose(query, select(ranked, query, s), retrieved, unmatched, bridge)
+    return compose(query, select(ranked, query, s), retrieved, s, unmatched, bridge)
 
 
 def calibrated(c: Candidate, s: Settings) -> float:

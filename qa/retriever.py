@@ -36,10 +36,6 @@ from .names import latin_skeleton, persian_skeleton
 from .ordinals import question_ordinal, sentence_ordinal
 from .query import Query, content
 
-BACKGROUND_CHUNKS = 64  # per language: enough sentences for a stable mean and spread, one store read
-BACKGROUND_SENTENCES = 256
-STEM = 5  # "invest" ~ "investment": words sharing their first five letters count as the same word
-
 
 class HybridRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -112,12 +108,12 @@ class HybridRetriever(BaseRetriever):
             meta = self._meta or {c.chunk_id: (c.lang,) for c in self.store.all_chunks()}
             for cid in sorted(meta):
                 ids = by_lang.setdefault(meta[cid][0], [])
-                if len(ids) < BACKGROUND_CHUNKS:
+                if len(ids) < self.settings.background_chunks:
                     ids.append(cid)
             out = {}
             for lang, cids in by_lang.items():
                 sids = [f"{c.chunk_id}:{i}" for c in self.store.get_chunks(cids) for i in range(len(c.sentences))]
-                vecs = self.store.sentence_vectors(sids[:BACKGROUND_SENTENCES])
+                vecs = self.store.sentence_vectors(sids[: self.settings.background_sentences])
                 if len(vecs) >= 2:
                     out[lang] = np.stack(list(vecs.values()))
             self._background = out
@@ -290,11 +286,12 @@ class HybridRetriever(BaseRetriever):
         seen: set[str] = set()
         for r in retrieved:
             seen.update(tokenize(r.chunk.text))
-        stems = {t[:STEM] for t in seen if len(t) >= STEM}
+        stem = self.settings.stem_chars
+        stems = {t[:stem] for t in seen if len(t) >= stem}
         skeletons: set[str] | None = None
         out = []
         for w in TermTranslator.query_items(query.tokens, query.lang):
-            if w in seen or (len(w) >= STEM and w[:STEM] in stems):
+            if w in seen or (len(w) >= stem and w[:stem] in stems):
                 continue
             if self.lexical is not None and self.lexical.knows(w):
                 continue

@@ -95,6 +95,11 @@ class Settings:
     term_max: int = 12  # terms in a pseudo-query
     term_max_df: float = 0.12  # terms in more of the Persian chunks than this ("China") say nothing about where
     prewarm_words: int = 5000  # frequent non-Persian words embedded with the vocabulary (69 % of dev question words)
+    # ---- names across scripts (qa/names.py) ----
+    name_min_skeleton: int = 4  # shorter consonant skeletons match too many unrelated words
+    name_max_matches: int = 3  # a skeleton shared by more Persian words is ambiguous: no bridge
+    # "Uzbekistan's" ~ "Uzbek", "Chinese" ~ "China": an English name is mentioned by a word sharing its first letters
+    name_stem: int = 4
     # ---- follow-up questions (qa/history.py) ----
     use_history: bool = True  # a follow-up that needs it is searched with the salient terms of earlier turns
     history_turns: int = 3  # earlier questions read (TREC CAsT conversations rarely refer further back)
@@ -102,6 +107,10 @@ class Settings:
     history_decay: float = 0.5  # a term's weight per turn back (the previous turn 1, the one before 0.5, ...)
     history_min_idf: float = 1.0  # BM25 idf below which a term is too common in the index to say what is meant
     w_focus: float = 0.06  # a follow-up's quotes: share of its own terms ("What about Turkmenistan?"), weighted
+    # ---- calibration background and unmatched terms (qa/retriever.py) ----
+    background_chunks: int = 64  # per language: enough sentences for a stable mean and spread, one store read
+    background_sentences: int = 256  # per language, the background's sentences at most
+    stem_chars: int = 5  # "invest" ~ "investment": words sharing their first five letters count as the same word
     # ---- answering (qa/extractive.py) ----
     refusal_threshold: float = 0.835  # best-sentence score; dev: refuses off-topic, 1.6% false refusals
     # a cross-language sentence also passes when it is this far above the question's mean cosine with that
@@ -118,6 +127,15 @@ class Settings:
     w_answer_ordinal: float = 0.15  # "the third goal" -> the item starting "third": decisive over the list header
     doc_margin: float = 0.07  # a second document's best sentence within this of the best is quoted too
     near_duplicate: float = 0.97  # a candidate this similar to a picked quote adds nothing
+    # ---- the key fact and the caveat (qa/compose.py) ----
+    # a figure or date answers only when a question word is near it (2 caveats answerable questions): see
+    # docs/measurements.md#anchored
+    span_anchored: int = 1
+    # the counted noun or unit may come before the figure ("active career sack leader with 136"): see
+    # docs/measurements.md#hint-before
+    span_hint_before: int = 24
+    span_unit_near: int = 24  # characters after a figure where its unit is written ("423.2 billion cubic metres")
+    span_window: int = 100  # characters either side of a span where question words count: docs/measurements.md#window
     # ---- the optional LLM answerer ----
     answerer: str = "auto"  # default answerer: auto (llm when an endpoint is set) | extractive | llm
     llm_base_url: str = ""
@@ -168,7 +186,10 @@ class Settings:
                   "min_quote_chars": (0, 10_000), "llm_max_tokens": (1, 10**6), "llm_max_source_chars": (1, 10**7),
                   "llm_min_quote_chars": (0, 10_000), "history_turns": (0, 100),
                   "history_terms": (0, 100), "ocr_dpi": (50, 1200),
-                  "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600)}
+                  "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600), "name_min_skeleton": (1, 100),
+                  "name_max_matches": (1, 100), "name_stem": (1, 100), "background_chunks": (1, 10_000),
+                  "background_sentences": (2, 100_000), "stem_chars": (1, 100), "span_anchored": (0, 100),
+                  "span_hint_before": (0, 10_000), "span_unit_near": (0, 10_000), "span_window": (0, 10_000)}
         for name, (lo, hi) in ranges.items():
             if not lo <= getattr(self, name) <= hi:
                 raise bad(name, f"{getattr(self, name)} is out of range ({lo}..{hi})")
@@ -200,6 +221,10 @@ class Settings:
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
+
+    def flat(self) -> dict:
+        """Every field by its own name (what ``Settings(**values)`` takes back)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def resolve_answerer(self, kind: str | None = None) -> str:
         """"extractive" or "llm" for a requested kind (None: the ``answerer`` setting); ValueError otherwise."""
