@@ -10,8 +10,6 @@ commit record. Readers (``all_chunks``, ``get_chunks``) only ever return committ
 from __future__ import annotations
 
 import json
-import os
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +28,6 @@ from .embeddings import VerbatimEmbeddings, get_embedder
 # In server mode another instance may be writing right now: its uncommitted rows look like orphans, so a sweep
 # only removes orphans older than this. An embedded store has a single writer process and sweeps at once.
 SERVER_SWEEP_GRACE = 600.0
-CRASH_POINTS = ("chunks-written", "sentences-written", "committed", "record-deleted")
 # Chroma's upsert gets slower with the bytes written since the collection's last index sync (every
 # sync_threshold records, default 1000). Commit records carry whole documents (~14 KB), so with the default
 # a write cost up to ~8x more by the 1000th document (measured: 50 -> 400 ms); syncing every 100 keeps it flat.
@@ -108,7 +105,6 @@ class Store:
                 self.chunks, self.sentences, self.docs = self._open_collections()
         self._batch = max(1, min(self.client.get_max_batch_size(), 1000))
         self.sweep_grace = SERVER_SWEEP_GRACE if settings.chroma_url else 0.0
-        self._crash_hits: dict[str, int] = {}
         self._rows: LruCache[str, Chunk] = LruCache(ROW_CACHE)  # chunk rows read, by id (see get_chunks)
 
     def _open_collections(self):
@@ -275,7 +271,6 @@ class Store:
             [c.text for c in chunks],
             [{**chunk_metadata(c), "written_at": now} for c in chunks],
         )
-        self._crash_point("chunks-written")
         self._upsert(
             self.sentences,
             [f"{c.chunk_id}:{i}" for c, i, _ in sents],
@@ -285,14 +280,12 @@ class Store:
               "char_start": s.char_start, "char_end": s.char_end, "lang": c.lang, "written_at": now}
              for c, _, s in sents],
         )
-        self._crash_point("sentences-written")
         record = {
             "doc_id": doc.doc_id, "source": doc.source, "path": doc.path, "title": doc.title,
             "langs": ",".join(doc.langs), "sha": doc.sha, "chunks": len(chunks), "sentences": len(sents),
             "ingested_at": time.time(), "pages": json.dumps(doc.pages), "extracted_by": doc.extracted_by,
         }
         self.docs.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.text], metadatas=[record])
-        self._crash_point("committed")
         # A metadata-filtered delete scans the collection (measured 100 ms per document at 100k chunks, 10 at
         # 10k: quadratic over a bulk ingest), so it runs only when a previous version exists. A new document
         # has no other rows but a crashed attempt's, which no record vouches for: ``sweep`` removes those.
@@ -309,7 +302,6 @@ class Store:
         self._writable()
         existed = bool(self.docs.get(ids=[doc_id])["ids"])
         self.docs.delete(ids=[doc_id])
-        self._crash_point("record-deleted")
         self._delete_where({"doc_id": doc_id})
         return existed
 
@@ -345,16 +337,6 @@ class Store:
             for i in range(0, len(ids), self._batch):
                 col.delete(ids=ids[i : i + self._batch])
         return sum(map(len, found.values()))
-
-    def _crash_point(self, point: str) -> None:
-        """Tests only: ``VERBATIM_TEST_CRASH_AT=point[:n]`` SIGKILLs this process the n-th time it reaches
-        ``point`` (one of CRASH_POINTS), to prove that a crash there leaves a recoverable index."""
-        name, _, nth = self.settings.test_crash_at.partition(":")
-        if name != point:
-            return
-        self._crash_hits[point] = self._crash_hits.get(point, 0) + 1
-        if self._crash_hits[point] >= int(nth or 1):
-            os.kill(os.getpid(), signal.SIGKILL)
 
     def _delete_where(self, where: dict) -> None:
         self.chunks.delete(where=where)

@@ -155,7 +155,6 @@ class Settings:
     page_image_dpi: int = 100  # the page image of a citation: 850 px wide for A4/Letter, readable in the panel
     # ---- serving ----
     token: str = ""  # bearer token / UI login, required when serving beyond loopback
-    test_crash_at: str = ""  # tests only: "point[:n]" SIGKILLs the process there (see Store._crash_point)
 
     def __post_init__(self) -> None:
         def bad(name: str, why: str) -> ValueError:
