@@ -53,9 +53,16 @@ def open_store(s: Settings, read_only: bool = False):
     from verbatim_qa.vectorstore.store import EmbedderMismatch, Store
 
     try:
-        return Store(s, read_only=read_only)
+        store = Store(s, read_only=read_only)
     except (EmbedderMismatch, ValueError) as exc:
         raise fail(exc) from exc
+    return announce_waits(store)
+
+
+def announce_waits(store):
+    """The store, printing one line on stderr when a write has to wait for another process writing the home."""
+    store.on_wait = lambda line: err.print(line, soft_wrap=True, markup=False, highlight=False)
+    return store
 
 
 def read_asks(path: Path) -> list[tuple[str, list[str]]]:
@@ -84,7 +91,12 @@ def read_asks(path: Path) -> list[tuple[str, list[str]]]:
 
 
 def main() -> None:  # pragma: no cover - console entry
+    from verbatim_qa.vectorstore.writer import WriterBusy
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except WriterBusy as exc:  # another process kept the home's writer lock: one line naming it
+        err.print(f"error: {exc}", soft_wrap=True, markup=False, highlight=False)
+        sys.exit(1)

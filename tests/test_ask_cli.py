@@ -77,6 +77,7 @@ def check_contract(d: dict, k: int) -> None:
         assert d["citations"] == [] and d["answer"].startswith(REFUSAL)
 
 
+@pytest.mark.integration
 def test_ask_json(home, tmp_path):
     p = run_ask([ARMS, "--json", "-k", "3"], home, tmp_path)
     assert p.returncode == 0, p.stderr
@@ -95,6 +96,7 @@ def test_ask_json(home, tmp_path):
         assert d["answer"].startswith(f"**{span['text']}**") and span["reading"]
 
 
+@pytest.mark.integration
 def test_ask_markdown_has_footnotes(home, tmp_path):
     p = run_ask([HUAWEI, "--markdown"], home, tmp_path)
     assert p.returncode == 0, p.stderr
@@ -114,6 +116,7 @@ def test_ask_markdown_has_footnotes(home, tmp_path):
     assert "Huawei held its inaugural Central Asia Innovation Day" in md
 
 
+@pytest.mark.integration
 def test_ask_questions_file_prints_json_lines_in_order(home, tmp_path):
     qfile = tmp_path / "questions.txt"
     qfile.write_text(
@@ -173,6 +176,7 @@ def test_ask_questions_file_errors(tmp_path):
     assert "history" in result.stderr and result.stdout.strip() == ""
 
 
+@pytest.mark.integration
 def test_ask_llm_without_endpoint_is_a_one_line_usage_error(home, tmp_path):
     p = run_ask([HUAWEI, "--answerer", "llm"], home, tmp_path)
     assert p.returncode == 2

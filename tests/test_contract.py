@@ -39,6 +39,7 @@ def test_settings_bound_top_k_by_max_k():
         Settings(top_k=MAX_K + 1)
 
 
+@pytest.mark.integration  # builds the API app, which loads the embedder
 def test_http_and_openai_requests_state_the_contract(tmp_path):
     from verbatim_qa.ui.api import AskRequest, Turn, create_app
     from verbatim_qa.ui.openai_api import ChatRequest

@@ -39,6 +39,7 @@ from .errors import LoadError, one_line
 from .logical import logical
 from .ocr import ocr_page
 from .page import Box, PageText
+from .textcheck import check_page
 
 # pypdf logs every repair it attempts on a damaged file; the outcome is our LoadError reason, not their log lines.
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)
@@ -99,6 +100,8 @@ def pdf_pages(path: Path, data: bytes, settings: Settings, n_pages: int | None =
         page = layout_text(layout, number)
         if page is None:  # no text layer on this page: a scan
             page = ocr_page(path, data, number, settings)
+        else:  # a text layer that is not language (glyph soup) is read by OCR instead (textcheck.py)
+            page = check_page(path, data, page, settings)
         out.append(page)
     return out
 
