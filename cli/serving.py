@@ -21,13 +21,16 @@ def serve(
     from verbatim_qa.ui.server import is_loopback
 
     settings = env_settings()
-    if not is_loopback(host) and not settings.token:
+    if not is_loopback(host) and not settings.deployment.token:
         raise fail(f"refusing to serve on {host} (not loopback) without a token: set VERBATIM_TOKEN, or bind "
                    "127.0.0.1")
-    if settings.token and len(settings.token) < settings.token_min_chars:
-        raise fail(f"VERBATIM_TOKEN has {len(settings.token)} characters, fewer than {settings.token_min_chars}: "
-                   "a short token can be guessed; make one with "
-                   "python -c 'import secrets; print(secrets.token_urlsafe(24))'")
+    if settings.deployment.token and len(settings.deployment.token) < settings.deployment.token_min_chars:
+        raise fail(
+            f"VERBATIM_TOKEN has {len(settings.deployment.token)} characters, fewer than "
+            f"{settings.deployment.token_min_chars}: "
+            "a short token can be guessed; make one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(24))'"
+        )
     open_store(settings, read_only=True)  # a mismatched or unreachable index: exit 2 with one line, at once
     from verbatim_qa.ui.api import create_app
     from verbatim_qa.ui.server import serve as run

@@ -49,9 +49,17 @@ def run_scale(settings: Settings, cfg: ScaleConfig, out: Path, memo_dir: Path | 
     """Run every size, writing results.json, table.md and scale.png into ``out`` after each one."""
     out.mkdir(parents=True, exist_ok=True)
     memo_dir = memo_dir or out / "embed-cache"
-    result = {"meta": {"config": dataclasses.asdict(cfg), "cpus": os.cpu_count(), "embedder": settings.embedder,
-                       "chunk_chars": settings.chunk_chars, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
-                       "started": time.strftime("%Y-%m-%d %H:%M:%S")}, "rows": []}
+    result = {
+        "meta": {
+            "config": dataclasses.asdict(cfg),
+            "cpus": os.cpu_count(),
+            "embedder": settings.deployment.embedder,
+            "chunk_chars": settings.deployment.chunk_chars,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        },
+        "rows": [],
+    }
     for n in cfg.sizes:
         mode = cfg.mode(n)
         log(f"scale: {n} chunks, {mode} embedding ...")

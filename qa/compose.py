@@ -95,9 +95,9 @@ def key_span(query: Query, reads: list[Read], s: Settings) -> AnswerSpan | None:
             continue
         # a span sharing a word with the question rarely answers it ("Super Bowl XXXIII" for "Who sang at Super
         # Bowl 50?"): see docs/measurements.md#key-span-shares-no-question-word
-        a, b = min(spans, key=lambda sp: (not _hinted(c.quote, sp, hints, s.span_hint_before),
+        a, b = min(spans, key=lambda sp: (not _hinted(c.quote, sp, hints, s.answers.span_hint_before),
                                           bool(set(tokenize(c.quote[sp[0]:sp[1]])) & asked),
-                                          -_coverage(sp, anchors, s.span_window),
+                                          -_coverage(sp, anchors, s.answers.span_window),
                                           min((abs(sp[0] - x) for x, _ in anchors), default=0), sp[0]))
         if kind == "date" and _YEAR_ASKED.search(query.text):  # "what year": the year, not the full date
             year = _YEAR.search(c.quote, a, b)
@@ -135,16 +135,16 @@ def not_stated(query: Query, reads: list[Read], s: Settings, unmatched: tuple[st
         return None
     # a figure in a quote the question's words cannot be looked for in (Chinese) counts as anchored: see
     # docs/measurements.md#anchored
-    if not any(_coverage(sp, r.anchors, s.span_window) >= s.span_anchored
+    if not any(_coverage(sp, r.anchors, s.answers.span_window) >= s.answers.span_anchored
                for r in reads if r.readable for sp in r.spans) and not any(r.spans for r in reads if not r.readable):
         return f"The passages below are the nearest the documents have, but none states {_WHAT[kind]}."
     unit = asked_unit(query.text) if kind == "number" else None
-    if unit is not None and not any(unit[1].search(r.quote[sp[0]:sp[1] + s.span_unit_near])
+    if unit is not None and not any(unit[1].search(r.quote[sp[0]:sp[1] + s.answers.span_unit_near])
                                     for r in reads for sp in r.spans):
         return f"The passages below give figures, but none in {unit[0]}."
     nouns = counted(query.text) if kind == "number" else ()
     if nouns and all(r.same_lang for r in reads) and not any(
-            _hinted(r.quote, sp, nouns, s.span_hint_before) for r in reads for sp in r.spans):
+            _hinted(r.quote, sp, nouns, s.answers.span_hint_before) for r in reads for sp in r.spans):
         # "How many officers …" answered by quotes whose numbers count something else (checked in one language)
         return f"The passages below give figures, but none counts {' '.join(nouns)}."
     return None
@@ -173,10 +173,10 @@ def _swap(query: Query, reads: list[Read], bridge: NameBridge | None, s: Setting
     if not names:
         return None
     quotes = [tokenize(" ".join([r.quote, r.citation.title or "", r.citation.source])) for r in reads]
-    own = {w.lower()[: s.name_stem] for words in names for w in words}
-    for name in unmentioned(query.text, quotes, bridge, names, stem=s.name_stem):
+    own = {w.lower()[: s.answers.name_stem] for words in names for w in words}
+    for name in unmentioned(query.text, quotes, bridge, names, stem=s.answers.name_stem):
         for r in reads:
-            other = swapped(query.text, name, r.quote, own, stem=s.name_stem)
+            other = swapped(query.text, name, r.quote, own, stem=s.answers.name_stem)
             if other:
                 return _as_asked(query.text, name), other
     return None

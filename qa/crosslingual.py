@@ -64,8 +64,8 @@ class TermTranslator:
         ``word_vectors``: question words it has embedded since (they do not depend on the documents)."""
         s = settings or store.settings
         per_lang = {lang: view.terms(lang) for lang in view.languages() if lang != "und"}
-        wanted = {lang: v for lang, v in per_lang.items() if pair_allowed(s.bridge_pairs, "*", lang)}
-        words = view.frequent_words(s.prewarm_words)
+        wanted = {lang: v for lang, v in per_lang.items() if pair_allowed(s.retrieval.bridge_pairs, "*", lang)}
+        words = view.frequent_words(s.retrieval.prewarm_words)
         cache = cache or TermCache(store.settings.cache_dir / "terms" / _safe(store.embedder.name))
         flat = [t for terms, _ in wanted.values() for t in terms]
         vectors = cache.vectors(flat + words, store.embedder)
@@ -77,9 +77,17 @@ class TermTranslator:
             share[share * n <= 1.0 + 1e-6] = 0.0
             vocab[lang] = (terms, vectors[at : at + len(terms)], share)
             at += len(terms)
-        translator = cls(store.embedder, vocab, threshold=s.term_threshold, per_item=s.term_per_word,
-                         max_terms=s.term_max, max_df=s.term_max_df, pairs=s.bridge_pairs,
-                         name_min_skeleton=s.name_min_skeleton, name_max_matches=s.name_max_matches)
+        translator = cls(
+            store.embedder,
+            vocab,
+            threshold=s.retrieval.term_threshold,
+            per_item=s.retrieval.term_per_word,
+            max_terms=s.retrieval.term_max,
+            max_df=s.retrieval.term_max_df,
+            pairs=s.retrieval.bridge_pairs,
+            name_min_skeleton=s.retrieval.name_min_skeleton,
+            name_max_matches=s.retrieval.name_max_matches,
+        )
         translator.cache = cache
         translator._word_vectors.update(word_vectors or {})
         translator._word_vectors.update(zip(words, vectors[len(flat):]))

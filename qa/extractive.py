@@ -67,7 +67,7 @@ def answer_with(query: Query, cands: list[Candidate], retrieved: list[ScoredChun
     if query.evidence_lang:  # "And in Persian sources?": only those, when any was retrieved (a bonus of 0.05 left
         cands = [c for c in cands if c.chunk.lang == query.evidence_lang] or cands  # 2 of 6 "and" turns on English)
     ranked = rank(cands, query, s)
-    if not ranked or max(calibrated(c, s) for c in ranked) < s.refusal_threshold:
+    if not ranked or max(calibrated(c, s) for c in ranked) < s.answers.refusal_threshold:
         return refusal(query.text, retrieved)
     return compose(query, select(ranked, query, s), retrieved, s, unmatched, bridge)
 
@@ -81,13 +81,15 @@ def calibrated(c: Candidate, s: Settings) -> float:
     ``lang_offset``: where the background is high (a topical corpus) the constant one still applies."""
     if not c.cross:
         return c.relevance
-    return c.relevance + max(0.0, s.refusal_threshold - s.refusal_lift - c.background - s.lang_offset)
+    return c.relevance + max(
+        0.0, s.answers.refusal_threshold - s.answers.refusal_lift - c.background - s.retrieval.lang_offset
+    )
 
 
 def quotable(sent: Sentence, query: Query, s: Settings) -> bool:
     """Body text long enough to be evidence; a byline, caption or reference only when the question asks for it."""
     if sent.role == "body":
-        return len(sent.text) >= s.min_quote_chars
+        return len(sent.text) >= s.answers.min_quote_chars
     return sent.role in query.roles or (sent.role == "title" and "heading" in query.roles)
 
 
@@ -113,9 +115,14 @@ def typed_value(query: Query, chunk: Chunk, text: str) -> float:
 
 def rank(cands: list[Candidate], query: Query, s: Settings) -> list[Candidate]:
     for c in cands:
-        c.relevance = c.cosine + s.lang_offset * c.cross + s.w_lexical * c.lexical + s.w_answer_ordinal * c.ordinal
-        c.relevance += s.w_focus * c.focus
-        c.score = c.relevance + (s.w_answer_type * (c.typed - 0.5) if query.answer_type else 0.0)
+        c.relevance = (
+            c.cosine
+            + s.retrieval.lang_offset * c.cross
+            + s.answers.w_lexical * c.lexical
+            + s.answers.w_answer_ordinal * c.ordinal
+        )
+        c.relevance += s.answers.w_focus * c.focus
+        c.score = c.relevance + (s.answers.w_answer_type * (c.typed - 0.5) if query.answer_type else 0.0)
     return sorted(cands, key=lambda c: (-c.score, c.chunk.chunk_id, c.index))
 
 
@@ -125,20 +132,22 @@ def select(ranked: list[Candidate], query: Query, s: Settings) -> list[Candidate
     follow = _continuation(best, ranked, query)
     if follow is not None:
         picked.append(follow)
-    pool = [c for c in ranked[1:] if c.score >= best.score - s.quote_margin and c is not follow]
-    while pool and len(picked) < s.max_quotes:
+    pool = [c for c in ranked[1:] if c.score >= best.score - s.answers.quote_margin and c is not follow]
+    while pool and len(picked) < s.answers.max_quotes:
         def mmr(c: Candidate) -> float:
-            return s.mmr_lambda * c.score - (1 - s.mmr_lambda) * max(float(c.vector @ p.vector) for p in picked)
+            return s.answers.mmr_lambda * c.score - (1 - s.answers.mmr_lambda) * max(
+                float(c.vector @ p.vector) for p in picked
+            )
 
         nxt = max(pool, key=mmr)
         pool.remove(nxt)
-        if max(float(nxt.vector @ p.vector) for p in picked) < s.near_duplicate:
+        if max(float(nxt.vector @ p.vector) for p in picked) < s.answers.near_duplicate:
             picked.append(nxt)
     sources = {c.chunk.source for c in picked}
-    other = next((c for c in ranked if c.chunk.source not in sources and c.score >= best.score - s.doc_margin),
+    other = next((c for c in ranked if c.chunk.source not in sources and c.score >= best.score - s.answers.doc_margin),
                  None)
     if other is not None:  # questions often span documents: show the other one's best evidence too
-        if len(picked) < s.max_quotes:
+        if len(picked) < s.answers.max_quotes:
             picked.append(other)
         elif other.relevance > picked[-1].relevance and picked[-1] is not follow:  # never displace better evidence
             picked[-1] = other

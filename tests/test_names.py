@@ -13,7 +13,9 @@ settings = Settings()
 
 
 def bridge_of(words: list[str]) -> NameBridge:
-    return NameBridge(words, min_skeleton=settings.name_min_skeleton, max_matches=settings.name_max_matches)
+    return NameBridge(
+        words, min_skeleton=settings.retrieval.name_min_skeleton, max_matches=settings.retrieval.name_max_matches
+    )
 
 
 @pytest.mark.parametrize("latin, persian", [
@@ -74,14 +76,14 @@ def test_question_names_are_runs_of_capitalized_words():
 ])
 def test_names_no_quote_mentions(question, quote, absent):
     bridge = bridge_of(["ازبکستان", "قرقیزستان"])
-    assert unmentioned(question, [tokenize(quote)], bridge, stem=settings.name_stem) == absent
+    assert unmentioned(question, [tokenize(quote)], bridge, stem=settings.answers.name_stem) == absent
 
 
 def test_a_persian_quote_cannot_be_read_for_a_name_the_index_never_spells():
     # "Kyrgyzstan" is written قرقیزستان (q for g): no Persian word of the index has its skeleton, so a Persian
     # quote is taken to mention it rather than caveat an answer that may well be about it
     assert unmentioned("Kyrgyzstan's debt?", [tokenize("بدهی تاجیکستان")], bridge_of(["قرقیزستان"]),
-                       stem=settings.name_stem) == []
+                       stem=settings.answers.name_stem) == []
 
 
 @pytest.mark.parametrize("question, name, quote, other", [
@@ -96,4 +98,4 @@ def test_a_persian_quote_cannot_be_read_for_a_name_the_index_never_spells():
     ("What is the debt of Uzbekistan?", "uzbekistan", "The debt of the country is large.", None),
 ])
 def test_another_name_in_the_place_of_the_question_s(question, name, quote, other):
-    assert swapped(question, name, quote, stem=settings.name_stem) == other
+    assert swapped(question, name, quote, stem=settings.answers.name_stem) == other

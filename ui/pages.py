@@ -123,9 +123,9 @@ def page_png(store: Store, settings: Settings, doc_id: str, number: int, start: 
     from PIL import Image, ImageDraw
 
     doc, _, data, boxes = highlight_boxes(store, settings, doc_id, number, start, end)
-    image, _, _ = render(Path(doc.path), data, number, settings.page_image_dpi)
+    image, _, _ = render(Path(doc.path), data, number, settings.documents.page_image_dpi)
     image = image.convert("RGBA")
-    scale = settings.page_image_dpi / 72
+    scale = settings.documents.page_image_dpi / 72
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     for x0, top, x1, bottom in boxes:

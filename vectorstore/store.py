@@ -54,11 +54,15 @@ class EmbedderMismatch(RuntimeError):
 def make_client(settings: Settings):
     """Embedded PersistentClient under VERBATIM_HOME, or an HTTP client when VERBATIM_CHROMA_URL is set."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
+    if settings.deployment.chroma_url:
         from urllib.parse import urlparse
 
-        url = urlparse(settings.chroma_url)
-        headers = {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else None
+        url = urlparse(settings.deployment.chroma_url)
+        headers = (
+            {"Authorization": f"Bearer {settings.deployment.chroma_token}"}
+            if settings.deployment.chroma_token
+            else None
+        )
         return chromadb.HttpClient(
             host=url.hostname or "127.0.0.1",
             port=url.port or (443 if url.scheme == "https" else 8000),
@@ -86,17 +90,17 @@ class Store:
         self.read_only = read_only
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
-        self.embedder_name = embedder.name if embedder is not None else settings.embedder  # validated there
+        self.embedder_name = embedder.name if embedder is not None else settings.deployment.embedder  # validated there
         # One writer per home (embedded only: a Chroma server keeps one index itself, see vectorstore/writer.py).
-        self.lock = HomeLock(settings.home) if not settings.chroma_url else None
+        self.lock = HomeLock(settings.deployment.home) if not settings.deployment.chroma_url else None
         self.on_wait: Callable[[str], None] | None = None  # told once when a write waits for another writer
         self._seen = self.lock.writes() if self.lock else 0  # the writes this view has (read before opening)
         self._gate = Gate()
         self._following = threading.Lock()
         self.chunks, self.sentences, self.docs = (GuardedCollection(self._gate, lambda k=k: self._cols[k])
                                                   for k in KINDS)
-        missing = not settings.chroma_url and not (settings.chroma_dir / "chroma.sqlite3").exists()
-        self._reloadable = client is None and not settings.chroma_url and not (read_only and missing)
+        missing = not settings.deployment.chroma_url and not (settings.chroma_dir / "chroma.sqlite3").exists()
+        self._reloadable = client is None and not settings.deployment.chroma_url and not (read_only and missing)
         if client is None and read_only and missing:
             client = _empty_client()  # nothing stored yet: read an empty in-memory index rather than create one
         self.client = client or make_client(settings)
@@ -106,7 +110,8 @@ class Store:
             if any(col.count() for col in (self.chunks, self.sentences, self.docs)):
                 other = sorted(str(x) for x in stored if x != self.embedder_name)[0]
                 raise EmbedderMismatch(
-                    f"the index at {settings.chroma_url or settings.chroma_dir} was built with embedder {other!r}, "
+                    f"the index at {settings.deployment.chroma_url or settings.chroma_dir} was built with embedder "
+                    f"{other!r}, "
                     f"not {self.embedder_name!r}: re-ingest (delete the index and run `verbatim ingest` again) "
                     f"or set VERBATIM_EMBEDDER={other}",
                     stored=other,
@@ -118,11 +123,11 @@ class Store:
             if not read_only:
                 self._cols = dict(zip(KINDS, self._open_collections()))
         self.batch = max(1, min(self.client.get_max_batch_size(), 1000))  # rows per Chroma request
-        self.sweep_grace = SERVER_SWEEP_GRACE if settings.chroma_url else 0.0
+        self.sweep_grace = SERVER_SWEEP_GRACE if settings.deployment.chroma_url else 0.0
         self._rows: LruCache[str, Chunk] = LruCache(ROW_CACHE)  # chunk rows read, by id (see get_chunks)
 
     def _open_collections(self):
-        name = self.settings.collection
+        name = self.settings.deployment.collection
         meta = {"embedder": self.embedder_name}
         if self.read_only:
             try:
@@ -151,7 +156,7 @@ class Store:
         if self.lock is None:
             yield
             return
-        with self.lock.hold(self.settings.writer_wait, self.on_wait) as outer:
+        with self.lock.hold(self.settings.limits.writer_wait, self.on_wait) as outer:
             if outer:
                 if self._reloadable and self.lock.before != self._seen:  # another process wrote (or died writing)
                     self._reload()
@@ -192,7 +197,7 @@ class Store:
         if self._embedder is None:
             with self._embedder_lock:
                 if self._embedder is None:
-                    self._embedder = get_embedder(self.settings.embedder)
+                    self._embedder = get_embedder(self.settings.deployment.embedder)
         return self._embedder
 
     # ---- reading -------------------------------------------------------------------------------------
@@ -358,7 +363,7 @@ class Store:
             self._delete_where({"$and": [{"doc_id": doc.doc_id}, {"doc_sha": {"$ne": doc.sha}}]})
 
     def _chunk_vectors(self, chunks: list[Chunk], sent_vecs: np.ndarray) -> np.ndarray:
-        if self.settings.chunk_vectors == "derived":
+        if self.settings.deployment.chunk_vectors == "derived":
             return derive_chunk_vectors(chunks, sent_vecs)
         return self.embedder.encode_passages([embed_text(c) for c in chunks])
 

@@ -113,7 +113,7 @@ def pdf_page(path: Path, data: bytes, number: int, settings: Settings) -> PageTe
     page = _PAGES.get(key)
     if page is None:
         page = pdf_pages(path, data, settings, numbers=[number])[0]
-        _PAGES.put(key, page, settings.ocr_cache_pages)
+        _PAGES.put(key, page, settings.documents.ocr_cache_pages)
     return page
 
 
