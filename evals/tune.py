@@ -110,7 +110,7 @@ def calibration_features(retriever, q) -> dict:
 
     meta = retriever._meta
     near: dict[str, list[float]] = {}
-    for sid, sim in retriever.store.query_sentences(q.vector, retriever.settings.pool * 2):
+    for sid, sim in retriever.store.query_sentences(q.vector, retriever.settings.retrieval.pool * 2):
         lang = meta.get(sid.rsplit(":", 1)[0], ("und",))[0]
         near.setdefault(lang, []).append(sim)
     return {"background": {lang: (v @ q.vector).astype(np.float32) for lang, v in retriever.background().items()},
@@ -126,7 +126,8 @@ def score(data: dict, s: Settings, by_kind: bool = False) -> dict:
     per = []
     if "bridge" not in data:  # one per set, not one per setting tried
         data["bridge"] = NameBridge(sorted({t for text in data["texts"].values() for t in tokenize(text)
-                                            if not t.isascii()}))
+                                            if not t.isascii()}), min_skeleton=s.retrieval.name_min_skeleton,
+                                    max_matches=s.retrieval.name_max_matches)
     bridge = data["bridge"]
     backgrounds = [{lang: float(v.mean()) for lang, v in f["background"].items()} for f in data.get("features", [])]
     for n, (it, q, cands, retrieved, gold, unmatched) in enumerate(data["rows"]):

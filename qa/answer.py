@@ -73,7 +73,7 @@ class AnswererBase:
     def answer(self, question: Query | str, k: int | None = None, sources: list[str] | None = None,
                history: Sequence = ()) -> Answer:
         query = self.analyze(question, history)
-        return self.answer_from(query, self.retriever.retrieve(query, k or self.settings.top_k, sources))
+        return self.answer_from(query, self.retriever.retrieve(query, k or self.settings.retrieval.top_k, sources))
 
     def analyze(self, question: Query | str, history: Sequence = ()) -> Query:
         """The one Query of a question; a follow-up's search text from its ``history`` (qa/history.py)."""

@@ -11,8 +11,6 @@ its caveat. Under ``Settings.refusal_threshold`` the answer is a refusal listing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from verbatim_qa.settings import Settings
@@ -22,28 +20,12 @@ from verbatim_qa.types import Chunk, ScoredChunk, Sentence
 
 from .answer import Answer, AnswererBase
 from .answertype import carries
+from .candidate import Candidate
 from .compose import compose, refusal
 from .names import NameBridge
 from .ordinals import sentence_ordinal
 from .query import Query, content
 from .retriever import HybridRetriever
-
-
-@dataclass
-class Candidate:
-    chunk: Chunk
-    index: int  # position of the sentence in its chunk
-    sentence: Sentence
-    vector: np.ndarray
-    cosine: float  # with the question's e5 vector
-    cross: bool  # the chunk's language is not the question's
-    lexical: float  # share of the question's content terms the sentence has
-    ordinal: bool  # starts with the ordinal the question asks for
-    typed: float  # 1: carries the expected type of answer, 0: does not, 0.5: cannot tell (or none expected)
-    focus: float = 0.0  # share of a follow-up's own terms (Query.focus) the sentence has
-    background: float = 0.0  # the question's mean cosine with this language's background sentences (calibration)
-    relevance: float = 0.0  # the score without the answer-type term: what refusal reads
-    score: float = 0.0
 
 
 class ExtractiveAnswerer(AnswererBase):
@@ -85,28 +67,29 @@ def answer_with(query: Query, cands: list[Candidate], retrieved: list[ScoredChun
     if query.evidence_lang:  # "And in Persian sources?": only those, when any was retrieved (a bonus of 0.05 left
         cands = [c for c in cands if c.chunk.lang == query.evidence_lang] or cands  # 2 of 6 "and" turns on English)
     ranked = rank(cands, query, s)
-    if not ranked or max(calibrated(c, s) for c in ranked) < s.refusal_threshold:
+    if not ranked or max(calibrated(c, s) for c in ranked) < s.answers.refusal_threshold:
         return refusal(query.text, retrieved)
-    return compose(query, select(ranked, query, s), retrieved, unmatched, bridge)
+    return compose(query, select(ranked, query, s), retrieved, s, unmatched, bridge)
 
 
 def calibrated(c: Candidate, s: Settings) -> float:
     """The relevance refusal reads: a cross-language candidate gets the offset of its language pair for this
     question instead of the constant ``lang_offset``: what lifts it ``refusal_lift`` above the question's mean
     cosine with that language's background sentences to the refusal threshold. e5 compresses cross-language
-    scores (best cosine of answerable / off-topic questions, XQuAD 50 paragraphs: en-en .878/.794, en-de
-    .832/.766, en-zh .782/.755), so one absolute threshold refused 7 % of en-de and 69 % of en-zh answerable
-    questions; the lift above the question's own background in that language is what stays comparable. Never
-    below ``lang_offset``: where the background is high (a topical corpus) the constant one still applies."""
+    scores, so one absolute threshold refused most en-zh answerable questions; the lift above the question's own
+    background in that language is what stays comparable (docs/measurements.md#refusal-lift). Never below
+    ``lang_offset``: where the background is high (a topical corpus) the constant one still applies."""
     if not c.cross:
         return c.relevance
-    return c.relevance + max(0.0, s.refusal_threshold - s.refusal_lift - c.background - s.lang_offset)
+    return c.relevance + max(
+        0.0, s.answers.refusal_threshold - s.answers.refusal_lift - c.background - s.retrieval.lang_offset
+    )
 
 
 def quotable(sent: Sentence, query: Query, s: Settings) -> bool:
     """Body text long enough to be evidence; a byline, caption or reference only when the question asks for it."""
     if sent.role == "body":
-        return len(sent.text) >= s.min_quote_chars
+        return len(sent.text) >= s.answers.min_quote_chars
     return sent.role in query.roles or (sent.role == "title" and "heading" in query.roles)
 
 
@@ -132,9 +115,14 @@ def typed_value(query: Query, chunk: Chunk, text: str) -> float:
 
 def rank(cands: list[Candidate], query: Query, s: Settings) -> list[Candidate]:
     for c in cands:
-        c.relevance = c.cosine + s.lang_offset * c.cross + s.w_lexical * c.lexical + s.w_answer_ordinal * c.ordinal
-        c.relevance += s.w_focus * c.focus
-        c.score = c.relevance + (s.w_answer_type * (c.typed - 0.5) if query.answer_type else 0.0)
+        c.relevance = (
+            c.cosine
+            + s.retrieval.lang_offset * c.cross
+            + s.answers.w_lexical * c.lexical
+            + s.answers.w_answer_ordinal * c.ordinal
+        )
+        c.relevance += s.answers.w_focus * c.focus
+        c.score = c.relevance + (s.answers.w_answer_type * (c.typed - 0.5) if query.answer_type else 0.0)
     return sorted(cands, key=lambda c: (-c.score, c.chunk.chunk_id, c.index))
 
 
@@ -144,20 +132,22 @@ def select(ranked: list[Candidate], query: Query, s: Settings) -> list[Candidate
     follow = _continuation(best, ranked, query)
     if follow is not None:
         picked.append(follow)
-    pool = [c for c in ranked[1:] if c.score >= best.score - s.quote_margin and c is not follow]
-    while pool and len(picked) < s.max_quotes:
+    pool = [c for c in ranked[1:] if c.score >= best.score - s.answers.quote_margin and c is not follow]
+    while pool and len(picked) < s.answers.max_quotes:
         def mmr(c: Candidate) -> float:
-            return s.mmr_lambda * c.score - (1 - s.mmr_lambda) * max(float(c.vector @ p.vector) for p in picked)
+            return s.answers.mmr_lambda * c.score - (1 - s.answers.mmr_lambda) * max(
+                float(c.vector @ p.vector) for p in picked
+            )
 
         nxt = max(pool, key=mmr)
         pool.remove(nxt)
-        if max(float(nxt.vector @ p.vector) for p in picked) < s.near_duplicate:
+        if max(float(nxt.vector @ p.vector) for p in picked) < s.answers.near_duplicate:
             picked.append(nxt)
     sources = {c.chunk.source for c in picked}
-    other = next((c for c in ranked if c.chunk.source not in sources and c.score >= best.score - s.doc_margin),
+    other = next((c for c in ranked if c.chunk.source not in sources and c.score >= best.score - s.answers.doc_margin),
                  None)
     if other is not None:  # questions often span documents: show the other one's best evidence too
-        if len(picked) < s.max_quotes:
+        if len(picked) < s.answers.max_quotes:
             picked.append(other)
         elif other.relevance > picked[-1].relevance and picked[-1] is not follow:  # never displace better evidence
             picked[-1] = other

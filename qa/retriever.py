@@ -36,10 +36,6 @@ from .names import latin_skeleton, persian_skeleton
 from .ordinals import question_ordinal, sentence_ordinal
 from .query import Query, content
 
-BACKGROUND_CHUNKS = 64  # per language: enough sentences for a stable mean and spread, one store read
-BACKGROUND_SENTENCES = 256
-STEM = 5  # "invest" ~ "investment": words sharing their first five letters count as the same word
-
 
 class HybridRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -62,11 +58,11 @@ class HybridRetriever(BaseRetriever):
         lexical = kw.pop("lexical", None)
         translator = kw.pop("translator", None)
         view = committed = None
-        if translator is None and s.use_crosslingual:
+        if translator is None and s.retrieval.use_crosslingual:
             committed = store.committed()  # one snapshot: the view, BM25 and its version agree
             view = CorpusView.scan(store, committed)
             translator = TermTranslator.from_view(store, view, s)
-        if lexical is None and s.use_bm25:
+        if lexical is None and s.retrieval.use_bm25:
             lexical = LexicalIndex.for_store(store, committed, view.chunks() if view is not None else None)
         return cls._assemble(store, s, lexical, translator, view, **kw)
 
@@ -74,12 +70,19 @@ class HybridRetriever(BaseRetriever):
     def _assemble(cls, store: Store, s: Settings, lexical, translator, view: CorpusView | None,
                   **kw) -> HybridRetriever:
         reranker = None
-        if s.reranker:
+        if s.retrieval.reranker:
             from sentence_transformers import CrossEncoder
 
-            reranker = CrossEncoder(s.reranker, device="cpu")
-        retriever = cls(store=store, settings=s, lexical=lexical if s.use_bm25 else None,
-                        translator=translator if s.use_crosslingual else None, k=s.top_k, reranker=reranker, **kw)
+            reranker = CrossEncoder(s.retrieval.reranker, device="cpu")
+        retriever = cls(
+            store=store,
+            settings=s,
+            lexical=lexical if s.retrieval.use_bm25 else None,
+            translator=translator if s.retrieval.use_crosslingual else None,
+            k=s.retrieval.top_k,
+            reranker=reranker,
+            **kw,
+        )
         # The vocabulary read every chunk anyway: keep each one's language and source, so a question's candidates
         # need no store lookup (measured at 10k chunks: 48 ms per new question, the largest cost after encoding).
         if view is not None:
@@ -112,12 +115,12 @@ class HybridRetriever(BaseRetriever):
             meta = self._meta or {c.chunk_id: (c.lang,) for c in self.store.all_chunks()}
             for cid in sorted(meta):
                 ids = by_lang.setdefault(meta[cid][0], [])
-                if len(ids) < BACKGROUND_CHUNKS:
+                if len(ids) < self.settings.retrieval.background_chunks:
                     ids.append(cid)
             out = {}
             for lang, cids in by_lang.items():
                 sids = [f"{c.chunk_id}:{i}" for c in self.store.get_chunks(cids) for i in range(len(c.sentences))]
-                vecs = self.store.sentence_vectors(sids[:BACKGROUND_SENTENCES])
+                vecs = self.store.sentence_vectors(sids[: self.settings.retrieval.background_sentences])
                 if len(vecs) >= 2:
                     out[lang] = np.stack(list(vecs.values()))
             self._background = out
@@ -158,7 +161,7 @@ class HybridRetriever(BaseRetriever):
             answer_type = expected_type(earlier[-1], detect_lang(earlier[-1]))  # question before it asked
         return Query(text=question, lang=lang, vector=self.store.embedder.encode_queries([search])[0],
                      tokens=tokens, translation=translation, names=names,
-                     ordinal=question_ordinal(question) if s.use_ordinals else None,
+                     ordinal=question_ordinal(question) if s.retrieval.use_ordinals else None,
                      answer_type=answer_type, roles=requested_roles(question), history=earlier, search=search,
                      focus=focus, evidence_lang=requested_lang(question))
 
@@ -170,17 +173,25 @@ class HybridRetriever(BaseRetriever):
         names: tuple[str, ...] = ()
         lexical = self.lexical
         # names are bridged into Persian spellings; one the index spells in Latin script needs no bridge
-        if lexical is not None and self.settings.use_names and lang != "fa":
+        if lexical is not None and self.settings.retrieval.use_names and lang != "fa":
             names = tuple(self.translator.names.bridge(text, lambda w: bool(lexical.search(tokenize(w), 1))))
         return self.translator.translate(tokens, lang), names
 
     def standalone(self, question: str, earlier: Sequence[str], lang: str | None = None) -> str:
         """The offline standalone search text of a follow-up (qa/history.py), with the index's BM25 idf."""
         s = self.settings
-        if not earlier or not s.use_history or self.lexical is None:
+        if not earlier or not s.retrieval.use_history or self.lexical is None:
             return question
-        return standalone(question, earlier, self.lexical.idf, lang, max_terms=s.history_terms,
-                          decay=s.history_decay, min_idf=s.history_min_idf, turns=s.history_turns)
+        return standalone(
+            question,
+            earlier,
+            self.lexical.idf,
+            lang,
+            max_terms=s.retrieval.history_terms,
+            decay=s.retrieval.history_decay,
+            min_idf=s.retrieval.history_min_idf,
+            turns=s.retrieval.history_turns,
+        )
 
     def signals(self, question: Query | str, sources: list[str] | None = None) -> dict:
         """Every component's raw scores per chunk id: the input of fusion, refusal and the eval's diagnostics."""
@@ -188,21 +199,23 @@ class HybridRetriever(BaseRetriever):
         q = self.analyze(question)
         where = {"source": {"$in": list(sources)}} if sources else None
         out: dict = {"lang": q.lang, "pseudo": ""}
-        if s.use_dense_sentences:
-            hits = self.store.query_sentences(q.vector, s.pool * 2, where)
+        if s.retrieval.use_dense_sentences:
+            hits = self.store.query_sentences(q.vector, s.retrieval.pool * 2, where)
             if q.ordinal is not None:  # the list item asked for: its encoder score hardly differs from its siblings'
                 texts = self.store.sentence_texts([sid for sid, _ in hits])
-                hits = [(sid, sim + s.w_ordinal * (sentence_ordinal(texts.get(sid, "")) == q.ordinal))
+                hits = [(sid, sim + s.retrieval.w_ordinal * (sentence_ordinal(texts.get(sid, "")) == q.ordinal))
                         for sid, sim in hits]
             out["sent"] = [(sid.rsplit(":", 1)[0], sim) for sid, sim in hits]
-        if s.use_dense_chunks:
-            out["chunk"] = self.store.query_chunks(q.vector, s.pool, where)
+        if s.retrieval.use_dense_chunks:
+            out["chunk"] = self.store.query_chunks(q.vector, s.retrieval.pool, where)
         if self.lexical is not None:
-            out["bm25"] = self.lexical.search(list(q.tokens), s.pool)
+            out["bm25"] = self.lexical.search(list(q.tokens), s.retrieval.pool)
             if self.translator is not None and (self.translator.targets(q.lang) or q.names):
                 out["pseudo"] = q.pseudo
-                out["bm25_x"] = self.lexical.search(tokenize(q.pseudo), s.pool) if q.pseudo else []
-                out["bm25_names"] = self.lexical.search(tokenize(" ".join(q.names)), s.pool) if q.names else []
+                out["bm25_x"] = self.lexical.search(tokenize(q.pseudo), s.retrieval.pool) if q.pseudo else []
+                out["bm25_names"] = (
+                    self.lexical.search(tokenize(" ".join(q.names)), s.retrieval.pool) if q.names else []
+                )
         return out
 
     def pair_offsets(self, query: Query) -> dict[str, float]:
@@ -210,7 +223,7 @@ class HybridRetriever(BaseRetriever):
         sentence ``refusal_lift`` above the question's mean cosine with that language's background to the refusal
         threshold, never below ``lang_offset`` (the same calibration refusal reads: qa/extractive.py calibrated)."""
         s = self.settings
-        return {lang: max(s.lang_offset, s.refusal_threshold - s.refusal_lift - mu)
+        return {lang: max(s.retrieval.lang_offset, s.answers.refusal_threshold - s.answers.refusal_lift - mu)
                 for lang, mu in self.calibration(query).items() if lang != query.lang}
 
     def fuse(self, sig: dict, langs: dict[str, str], penalty: dict[str, float] | None = None,
@@ -221,9 +234,9 @@ class HybridRetriever(BaseRetriever):
         s = self.settings
         penalty = penalty or {}
         offsets = offsets or {}
-        if s.fusion == "rrf":
+        if s.retrieval.fusion == "rrf":
             lists = {name: best_per_group(sig[name]) for name in ("sent", "chunk", "bm25", "bm25_x") if name in sig}
-            return rrf(lists, k=s.rrf_k)
+            return rrf(lists, k=s.retrieval.rrf_k)
         sent = _best(sig.get("sent", []))
         chunk = dict(sig.get("chunk", []))
         bm25 = _normalized(sig.get("bm25", []))
@@ -231,14 +244,14 @@ class HybridRetriever(BaseRetriever):
         names = _normalized(sig.get("bm25_names", []))
         scores: dict[str, float] = {}
         for cid in set(sent) | set(chunk) | set(bm25) | set(bm25_x):
-            dense_w = (1.0 if "sent" in sig else 0.0) + (s.w_chunk if "chunk" in sig else 0.0)
-            v = sent.get(cid, s.floor) if "sent" in sig else 0.0
-            v += s.w_chunk * chunk.get(cid, s.floor) if "chunk" in sig else 0.0
+            dense_w = (1.0 if "sent" in sig else 0.0) + (s.retrieval.w_chunk if "chunk" in sig else 0.0)
+            v = sent.get(cid, s.retrieval.floor) if "sent" in sig else 0.0
+            v += s.retrieval.w_chunk * chunk.get(cid, s.retrieval.floor) if "chunk" in sig else 0.0
             if langs.get(cid) != sig["lang"]:
-                v += dense_w * offsets.get(langs.get(cid), s.lang_offset)
-            v += s.w_bm25 * bm25.get(cid, 0.0) + s.w_bm25_crosslingual * bm25_x.get(cid, 0.0)
-            v += s.w_names * names.get(cid, 0.0)
-            scores[cid] = v - s.w_reference * penalty.get(cid, 0.0)
+                v += dense_w * offsets.get(langs.get(cid), s.retrieval.lang_offset)
+            v += s.retrieval.w_bm25 * bm25.get(cid, 0.0) + s.retrieval.w_bm25_crosslingual * bm25_x.get(cid, 0.0)
+            v += s.retrieval.w_names * names.get(cid, 0.0)
+            scores[cid] = v - s.retrieval.w_reference * penalty.get(cid, 0.0)
         return scores
 
     def retrieve(self, question: Query | str, k: int | None = None,
@@ -258,7 +271,7 @@ class HybridRetriever(BaseRetriever):
             meta = {cid: m for cid, m in meta.items() if m[1] in sources}
         # a reference list matches its own topic's words; down-weighted unless the question asks for sources
         penalty = {} if "reference" in query.roles else {cid: m[2] for cid, m in meta.items() if m[2]}
-        offsets = self.pair_offsets(query) if s.calibrated_fusion else None
+        offsets = self.pair_offsets(query) if s.retrieval.calibrated_fusion else None
         fused = self.fuse(sig, {cid: m[0] for cid, m in meta.items()}, penalty, offsets)
         # ties broken by id, not by set (hash) order: the same index gives the same ranking in every process
         order = sorted((cid for cid in fused if cid in meta), key=lambda cid: (-fused[cid], cid))
@@ -283,19 +296,19 @@ class HybridRetriever(BaseRetriever):
         Only names count (``not_stated``), and only where documents could spell them."""
         # where a name can be looked for: documents in the question's language, and Persian ones (the consonant
         # skeletons of qa/names.py). Not German ones, which lack the English "Anthem" and "Game" of questions
-        # they answer (evals.tune en-de: answerable caveated .215 -> .018), nor Chinese ones, which write
-        # "Panthers" 黑豹队 (en-zh: .263 -> .150)
+        # they answer, nor Chinese ones, which write "Panthers" 黑豹队: see docs/measurements.md#unmatched-terms
         langs = set(self.background())
         if query.lang not in langs and not (query.lang != "fa" and "fa" in langs):
             return ()
         seen: set[str] = set()
         for r in retrieved:
             seen.update(tokenize(r.chunk.text))
-        stems = {t[:STEM] for t in seen if len(t) >= STEM}
+        stem = self.settings.retrieval.stem_chars
+        stems = {t[:stem] for t in seen if len(t) >= stem}
         skeletons: set[str] | None = None
         out = []
         for w in TermTranslator.query_items(query.tokens, query.lang):
-            if w in seen or (len(w) >= STEM and w[:STEM] in stems):
+            if w in seen or (len(w) >= stem and w[:stem] in stems):
                 continue
             if self.lexical is not None and self.lexical.knows(w):
                 continue

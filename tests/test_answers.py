@@ -146,14 +146,14 @@ def test_off_topic_question_is_refused(bot, question):
     assert a.citations == []
     assert a.answer.startswith(REFUSAL)
     assert "Nearest passages:" in a.answer
-    assert len(a.retrieved) == bot.settings.top_k
+    assert len(a.retrieved) == bot.settings.retrieval.top_k
     for r in a.retrieved[:3]:
         assert r.chunk.source in a.answer
         if r.chunk.section:
             assert f"({r.chunk.section})" in a.answer
     assert "“" not in a.answer and not re.search(r"\[\d+\]", a.answer)
     d = a.to_dict()
-    assert d["refused"] is True and d["citations"] == [] and len(d["retrieved"]) == bot.settings.top_k
+    assert d["refused"] is True and d["citations"] == [] and len(d["retrieved"]) == bot.settings.retrieval.top_k
 
 
 def test_refusal_with_nothing_retrieved_names_no_passages(bot):

@@ -488,10 +488,10 @@ def test_make_chat_model():
     assert model.temperature == 0 and model.request_timeout == 7
     assert model.openai_api_key.get_secret_value() == "not-needed"
     # local servers get max_tokens (llama.cpp's ignores max_completion_tokens, which ChatOpenAI sends for it)
-    assert model.max_tokens is None and model.extra_body == {"max_tokens": Settings().llm_max_tokens}
+    assert model.max_tokens is None and model.extra_body == {"max_tokens": Settings().llm.llm_max_tokens}
     keyed = make_chat_model(Settings(llm_base_url="https://api.openai.com/v1", llm_model="m", llm_api_key="sk-x"))
     assert keyed.openai_api_key.get_secret_value() == "sk-x"
-    assert keyed.max_tokens == Settings().llm_max_tokens and not keyed.extra_body
+    assert keyed.max_tokens == Settings().llm.llm_max_tokens and not keyed.extra_body
 
 
 def test_openai_clients_are_asked_for_json_mode(retriever):
@@ -531,7 +531,7 @@ def test_chat_openai_over_http_end_to_end(store, retriever):
     check(store, ans)
     assert ans.answerer == "llm" and ans.answer == "They grew rich on the trade [1]."
     [body] = requests
-    assert body["response_format"] == {"type": "json_object"} and body["max_tokens"] == Settings().llm_max_tokens
+    assert body["response_format"] == {"type": "json_object"} and body["max_tokens"] == Settings().llm.llm_max_tokens
     assert body["model"] == "smollm2" and body["temperature"] == 0
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
 

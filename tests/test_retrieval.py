@@ -236,10 +236,10 @@ def test_switches_remove_their_signals(retriever):
     no_offset = ablated(retriever, lang_offset=0.0)
     base = {r.chunk.chunk_id: r for r in retriever.retrieve(q, 20)}
     moved = {r.chunk.chunk_id: r for r in no_offset.retrieve(q, 20)}
-    w = 1.0 + retriever.settings.w_chunk
+    w = 1.0 + retriever.settings.retrieval.w_chunk
     for cid in set(base) & set(moved):
         delta = base[cid].score - moved[cid].score
-        expected = w * retriever.settings.lang_offset if base[cid].chunk.lang != "en" else 0.0
+        expected = w * retriever.settings.retrieval.lang_offset if base[cid].chunk.lang != "en" else 0.0
         assert delta == pytest.approx(expected, abs=1e-6)
 
 
@@ -251,7 +251,7 @@ def test_rrf_fusion_runs(retriever):
     scores = [r.score for r in results]
     assert scores == sorted(scores, reverse=True)
     # each score is a sum of 1/(rrf_k + rank) over at most four rankings
-    assert all(0 < s <= 4 / (rrf.settings.rrf_k + 1) for s in scores)
+    assert all(0 < s <= 4 / (rrf.settings.retrieval.rrf_k + 1) for s in scores)
     assert gold_ranks(rrf, "en-en-01", 5) == [0]
 
 
@@ -317,7 +317,7 @@ def test_bm25_index_follows_the_store_version(retriever, corpus_copy, corpus_sto
     before = LexicalIndex.for_store(store)
     assert before.search(["quokkaville"], 5) == []
     lexical_root = store.settings.cache_dir / "lexical"
-    assert (lexical_root / f"{store.settings.collection}-{v1}" / "ids.json").exists()
+    assert (lexical_root / f"{store.settings.deployment.collection}-{v1}" / "ids.json").exists()
 
     folder = tmp_path / "new"
     folder.mkdir()
@@ -337,7 +337,7 @@ def test_bm25_index_follows_the_store_version(retriever, corpus_copy, corpus_sto
     new_chunks = [c for c in store.all_chunks() if c.source == "extra.md"]
     assert len(after.chunk_ids) == len(before.chunk_ids) + len(new_chunks)
     # the index of the old version is gone; the new one is persisted under the new key
-    assert sorted(p.name for p in lexical_root.iterdir()) == [f"{store.settings.collection}-{v2}"]
+    assert sorted(p.name for p in lexical_root.iterdir()) == [f"{store.settings.deployment.collection}-{v2}"]
     # and a retriever over the new version finds the new document
     hybrid = HybridRetriever.from_store(store)
     top = hybrid.retrieve("Where did the caravan stop before crossing the steppe?", 3)

@@ -56,7 +56,7 @@ def index_date(records: list[DocRecord]) -> str | None:
 
 def serving_store(settings: Settings) -> Store:
     """The store a server uses: the configured embedder, loaded now rather than on the first question."""
-    return Store(settings, embedder=get_embedder(settings.embedder))
+    return Store(settings, embedder=get_embedder(settings.deployment.embedder))
 
 
 class Service:
@@ -75,7 +75,7 @@ class Service:
     # ---- answering -------------------------------------------------------------------------------------
     @property
     def llm_configured(self) -> bool:
-        return bool(self.settings.llm_base_url)
+        return bool(self.settings.llm.llm_base_url)
 
     def resolve(self, kind: str | None) -> str:
         return self.settings.resolve_answerer(kind)
@@ -192,7 +192,7 @@ class Service:
 
     def _follow(self) -> None:
         """Rebuild when another process changed the store: embedded, once it loaded the index again."""
-        if not self.settings.chroma_url:
+        if not self.settings.deployment.chroma_url:
             if self.store.follow():
                 self._refresh()
             return

@@ -102,8 +102,11 @@ def build_ui(service: Service) -> gr.Blocks:
                         yield H.conversation(turns), turns, gr.update()
                 elif ev["type"] == "answer":
                     answer = ev["answer"]
-                    turn.update(status="done", answer=H.answer_view(answer, service.records(), service.settings.token),
-                                markdown=to_markdown(answer))
+                    turn.update(
+                        status="done",
+                        answer=H.answer_view(answer, service.records(), service.settings.deployment.token),
+                        markdown=to_markdown(answer),
+                    )
         except ValueError as exc:  # a bad setting (unknown source, unconfigured answerer)
             turn.update(status="error", error=one_line(exc))
         except Exception as exc:  # never a stack trace on the page
@@ -192,14 +195,14 @@ def build_ui(service: Service) -> gr.Blocks:
                         gr.Examples(list(EXAMPLES), inputs=question, label="Example questions", elem_id="vb-examples",
                                     api_visibility="private")
                         with gr.Accordion("Settings", open=False, elem_id="vb-settings"):
-                            k = gr.Slider(1, 20, value=min(settings.top_k, 20), step=1,
+                            k = gr.Slider(1, 20, value=min(settings.retrieval.top_k, 20), step=1,
                                           label="Passages retrieved", elem_id="vb-k")
                             sources = gr.Dropdown(source_choices(), value=[], multiselect=True,
                                                   label="Restrict to documents (none = all)", elem_id="vb-sources")
                             llm = service.llm_configured
                             choices = [("Extractive: verbatim sentences, no model", "extractive")]
                             if llm:
-                                choices.append((f"LLM: {settings.llm_model or 'configured model'}, quotes verified",
+                                choices.append((f"LLM: {settings.llm.llm_model or 'configured model'}, quotes verified",
                                                 "llm"))
                             answerer = gr.Radio(choices, value="llm" if llm else "extractive", label="Answerer",
                                                 interactive=llm, elem_id="vb-answerer",

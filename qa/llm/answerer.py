@@ -44,7 +44,7 @@ class LLMAnswerer(AnswererBase):
         self.retriever = retriever
         self.settings = retriever.settings
         self.fallback = fallback or ExtractiveAnswerer(retriever)
-        self.max_source_chars = self.settings.llm_max_source_chars if max_source_chars is None else max_source_chars
+        self.max_source_chars = self.settings.llm.llm_max_source_chars if max_source_chars is None else max_source_chars
         self.quotes_only = quotes_only
         if json_mode is None:
             json_mode = isinstance(chat_model, BaseChatOpenAI)
@@ -84,7 +84,7 @@ class LLMAnswerer(AnswererBase):
         if isinstance(question, Query):
             return question
         turns = turns_of(history)
-        if not turns or not self.settings.use_history or not needs_history(question, detect_lang(question)):
+        if not turns or not self.settings.retrieval.use_history or not needs_history(question, detect_lang(question)):
             return self.retriever.analyze(question, history)
         try:
             reply = self.chat_model.invoke(condense_messages(question, turns))
@@ -108,7 +108,7 @@ class LLMAnswerer(AnswererBase):
 
     def _verified_answer(self, question: str, reply: LLMReply, shown: list[Chunk],
                          retrieved: list[ScoredChunk]) -> Answer:
-        found = verify_quotes(reply.quotes, shown, self.settings.llm_min_quote_chars)
+        found = verify_quotes(reply.quotes, shown, self.settings.llm.llm_min_quote_chars)
         if not found.spans:
             return Answer(question, "", False, [], retrieved, answerer=self.name, notes=found.notes)
         text, citations, notes = cited_text(reply.answer, found, self.quotes_only)
