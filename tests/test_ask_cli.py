@@ -28,8 +28,10 @@ FA_SOURCES = "داده‌های این پژوهش از چه نوع منابعی 
 BREAD = "How do I bake sourdough bread?"
 TRADE = "Which Central Asian country saw the fastest growth in trade with China in 2023?"
 
-TOP_KEYS = {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
-CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
+TOP_KEYS = {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span", "caveat",
+            "language_note", "model_sentences"}
+CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end", "doc_id",
+                 "extracted_by"}
 RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}
 
 

@@ -20,7 +20,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import Field
 
 from verbatim_qa.ingest.pipeline import ingest_paths
-from verbatim_qa.qa.answer import Answer
+from verbatim_qa.qa.answer import Answer, Marker, ModelSentence
 from verbatim_qa.qa.extractive import ExtractiveAnswerer
 from verbatim_qa.qa.llm import (
     SYSTEM_PROMPT,
@@ -99,6 +99,12 @@ class ScriptedChatModel(FakeListChatModel):
         if self.error is not None:
             raise self.error
         return super()._call(messages, stop, run_manager, **kwargs)
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        self.seen.append(list(messages))
+        if self.error is not None:
+            raise self.error
+        yield from super()._stream(messages, stop, run_manager, **kwargs)
 
 
 def scripted(*replies: str | dict, error: Exception | None = None) -> ScriptedChatModel:
@@ -544,7 +550,7 @@ def test_llm_condenses_a_follow_up_then_it_is_retrieved_and_verified(store, retr
                      reply("Goods from many lands [1].", (1, quote)))
     bot = LLMAnswerer(model, retriever, lenient)
     events = list(answer_events(bot, "What did their markets sell?", 10, None, history))
-    ans = events[-1]["answer"]
+    ans = events[-1].answer
     condense = model.seen[0]
     assert "rewrite the last question" in condense[0].content  # the condensing request comes first
     assert "Samarkand and Bukhara." in condense[1].content and "What did their markets sell?" in condense[1].content
