@@ -21,6 +21,8 @@ from verbatim_qa.types import Citation
 from verbatim_qa.ui.service import index_date
 from verbatim_qa.vectorstore.store import Store
 
+pytestmark = pytest.mark.integration
+
 EN_Q = "Where and when did Huawei hold its first Central Asia Innovation Day?"
 FA_Q = "What share of Central Asian arms imports came from China?"
 OFF_Q = "What is the boiling point of mercury in Kelvin?"

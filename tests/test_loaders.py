@@ -203,6 +203,7 @@ def test_truncated_pdf(tmp_path):
     assert refusal(path).startswith("corrupt PDF:")
 
 
+@pytest.mark.integration  # Tesseract reads the blank page
 def test_pdf_without_text_layer(tmp_path):
     # a blank page has no text layer: it is read by OCR, which finds nothing
     assert refusal(make_pdf(tmp_path / "scan.pdf", [None])) == \

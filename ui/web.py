@@ -26,6 +26,7 @@ import gradio as gr  # noqa: E402
 from verbatim_qa.qa.events import Done, Token  # noqa: E402
 from verbatim_qa.qa.render import to_markdown  # noqa: E402
 from verbatim_qa.text.lines import one_line  # noqa: E402
+from verbatim_qa.vectorstore.writer import WriterBusy  # noqa: E402
 
 from . import briefing  # noqa: E402
 from . import html as H  # noqa: E402
@@ -157,7 +158,10 @@ def build_ui(service: Service) -> gr.Blocks:
         if not doc_id:
             return H.notice(False, "Choose a document to delete."), *refresh()
         record = service.store.document(doc_id)
-        result = service.delete(doc_id)
+        try:
+            result = service.delete(doc_id)
+        except WriterBusy as exc:
+            return H.notice(False, str(exc)), *refresh()
         if result is None:
             return H.notice(False, "That document is no longer in the library."), *refresh()
         title = record.title if record else result["source"]

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from .contract import ANSWERERS, MAX_K
+
 FUSIONS = ("score", "rrf")
 CHUNK_VECTORS = ("embedded", "derived")
-ANSWERERS = ("auto", "extractive", "llm")
-MAX_K = 50
 
 
 def _bool(value: str) -> bool:
@@ -47,6 +47,9 @@ def parse_pairs(spec: str) -> tuple[tuple[bool, str, str], ...]:
             raise ValueError(f"bad language pair {item!r}: use e.g. en-de, *-fa or !fa-en")
         out.append((keep, q, d))
     return tuple(out)
+
+
+SECRETS = ("token", "llm_api_key", "chroma_token")  # never written to a file: a child process gets them in its env
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,21 @@ class Settings:
     ocr_cache_pages: int = 64  # pages (OCR results, reloaded layouts) kept in memory for the page-image endpoint
     page_image_dpi: int = 100  # the page image of a citation: 100 dpi is 850 px wide for A4/Letter, readable
     # in the source panel; PNG 100-200 KB (measured)
+    # ---- HTML (ingest/loaders/html.py) ----
+    # a page's main content (trafilatura) is used when it has at least this many characters: below trafilatura's
+    # own minimum (min_extracted_size, 250) its result is a rescue dump of the whole page as one paragraph
+    html_min_main_chars: int = 250
     # ---- serving ----
     token: str = ""  # bearer token / UI login, required when serving beyond loopback
+    token_min_chars: int = 16  # `serve` refuses a shorter token: 16 random URL-safe characters are 96 bits
+    # Wrong tokens (a bearer header or a page signature) from one client address: after token_failures of them
+    # within token_lockout_s seconds, that address gets 429 until the oldest expires; a right token from any other
+    # address is never delayed.
+    token_failures: int = 10
+    token_lockout_s: float = 60.0
+    # seconds a write (a document, a delete, a sweep, an upload) waits for another process writing the same home
+    # before it stops with one line naming that writer (vectorstore/writer.py); one document's write takes seconds
+    writer_wait: float = 60.0
     test_crash_at: str = ""  # tests only: "point[:n]" SIGKILLs the process there (see Store._crash_point)
 
     def __post_init__(self) -> None:
@@ -185,11 +201,14 @@ class Settings:
                   "min_quote_chars": (0, 10_000), "llm_max_tokens": (1, 10**6), "llm_max_source_chars": (1, 10**7),
                   "llm_min_quote_chars": (0, 10_000), "history_turns": (0, 100),
                   "history_terms": (0, 100), "ocr_dpi": (50, 1200),
-                  "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600)}
+                  "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600), "token_min_chars": (1, 4096),
+                  "token_failures": (1, 10**6), "html_min_main_chars": (0, 10**7)}
         for name, (lo, hi) in ranges.items():
             if not lo <= getattr(self, name) <= hi:
                 raise bad(name, f"{getattr(self, name)} is out of range ({lo}..{hi})")
-        for name in ("max_file_mb", "llm_timeout"):
+        if self.writer_wait < 0:
+            raise bad("writer_wait", f"{self.writer_wait} must not be negative")
+        for name in ("max_file_mb", "llm_timeout", "token_lockout_s"):
             if getattr(self, name) <= 0:
                 raise bad(name, f"{getattr(self, name)} must be positive")
         for name in ("mmr_lambda", "term_threshold", "term_max_df", "near_duplicate", "history_decay"):
