@@ -11,8 +11,9 @@ chars a–b)``), so clients that show only the content still show every quote an
 ``choices`` the response carries the rest of the answer object (``Answer.to_dict()`` without ``answer``:
 ``citations`` with their offsets, ``refused``, ``retrieved``, and whatever fields the contract gains); a
 stream carries them on its last chunk, the one with ``finish_reason``. Streams are server-sent events of
-``chat.completion.chunk`` objects ending with ``data: [DONE]``. Errors are OpenAI's shape:
-``{"error": {"message": "one line", "type", "param", "code"}}``.
+``chat.completion.chunk`` objects ending with ``data: [DONE]``: on the LLM path the model's draft token by token as
+``reasoning_content`` (unchecked text, which clients show as thinking), then the verified content in one chunk.
+Errors are OpenAI's shape: ``{"error": {"message": "one line", "type", "param", "code"}}``.
 """
 
 from __future__ import annotations
