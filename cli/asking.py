@@ -48,7 +48,7 @@ def ask(
     """Answer with verbatim, cited quotes (or say the documents do not answer)."""
     from verbatim_qa.qa.chain import build_answerer
     from verbatim_qa.qa.render import to_markdown
-    from verbatim_qa.ui.provenance import Origins
+    from verbatim_qa.ui.provenance import Origins, with_extraction
 
     if (question is None) == (questions is None):
         raise fail("give a QUESTION or --questions FILE (not both)")
@@ -61,7 +61,7 @@ def ask(
         raise fail(exc) from exc
     origins = Origins(store)
     for q, history in batch:
-        ans = bot.answer(q, k, history=history)
+        ans = with_extraction(bot.answer(q, k, history=history), store)
         if as_json or questions is not None:
             # provenance (document id and text hash of every quote) lets `verbatim verify` re-check the output
             print(json.dumps({**ans.to_dict(), "provenance": origins.records(ans.citations)}, ensure_ascii=False))

@@ -16,7 +16,7 @@ from verbatim_qa.text.normalize import normalize_map, tokenize
 from verbatim_qa.text.reading import needs_reading, reading
 from verbatim_qa.types import AnswerSpan, Citation, ScoredChunk
 
-from .answer import REFUSAL, Answer, citation_for
+from .answer import Answer, citation_for
 from .answertype import asked_unit, counted, typed_spans, unit_hints
 from .candidate import Candidate
 from .names import NameBridge, question_names, swapped, unmentioned
@@ -43,9 +43,22 @@ class Read:
 
 def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk], s: Settings,
             unmatched: tuple[str, ...] = (), bridge: NameBridge | None = None) -> Answer:
-    """Join neighbouring sentences of one chunk into one quote, number the quotes, write the answer. ``bridge``:
-    the index's Persian words by consonant skeleton (qa/names.py), to read Persian quotes for English names;
-    ``s``: the settings (``span_*`` and ``name_stem`` are read here)."""
+    """Join neighbouring sentences of one chunk into one quote, number the quotes, and find the key fact, the
+    caveat and the language note. ``bridge``: the index's Persian words by consonant skeleton (qa/names.py), to
+    read Persian quotes for English names; ``s``: the settings (``span_*`` and ``name_stem`` are read here)."""
+    groups = quote_groups(picked)
+    citations = [citation_for(n, g[0].chunk, g[0].sentence.char_start, g[-1].sentence.char_end)
+                 for n, g in enumerate(groups, 1)]
+    reads = [read(query, c, g[0].chunk.lang) for c, g in zip(citations, groups)]
+    span = key_span(query, reads, s)
+    caveat = not_stated(query, reads, s, unmatched, bridge) or off_subject(query, reads, span, bridge, s)
+    return Answer(query.text, False, citations, retrieved, answer_span=span, caveat=caveat,
+                  language_note=language_note(query.lang, {g[0].chunk.lang for g in groups}),
+                  quoted=tuple(c.n for c in citations))
+
+
+def quote_groups(picked: list[Candidate]) -> list[list[Candidate]]:
+    """The picked sentences as quotes: neighbours in one chunk joined, best evidence first."""
     groups: list[list[Candidate]] = []
     for c in sorted(picked, key=lambda c: (c.chunk.chunk_id, c.index)):
         last = groups[-1][-1] if groups else None
@@ -54,23 +67,16 @@ def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk],
         else:
             groups.append([c])
     groups.sort(key=lambda g: -max(c.score for c in g))  # best evidence first
-    citations = [citation_for(n, g[0].chunk, g[0].sentence.char_start, g[-1].sentence.char_end)
-                 for n, g in enumerate(groups, 1)]
-    reads = [read(query, c, g[0].chunk.lang) for c, g in zip(citations, groups)]
-    span = key_span(query, reads, s)
-    caveat = not_stated(query, reads, s, unmatched, bridge) or off_subject(query, reads, span, bridge, s)
-    lines = []
-    if span is not None:  # its quote is marked below: each citation is marked exactly once
-        lines.append(f"**{span.text}**" + (f" (reading: {span.reading})" if span.reading else ""))
-    if caveat:
-        lines.append(caveat)
-    evidence_langs = {g[0].chunk.lang for g in groups}
-    if query.lang != "fa" and evidence_langs == {"fa"}:
-        lines.append("The evidence is in Persian; quoted verbatim, not translated:")
-    elif query.lang != "fa" and "fa" in evidence_langs:
-        lines.append("Part of the evidence is in Persian; quoted verbatim, not translated:")
-    lines += [f"“{c.quote}” [{c.n}]" for c in citations]
-    return Answer(query.text, "\n\n".join(lines), False, citations, retrieved, answer_span=span, caveat=caveat)
+    return groups
+
+
+def language_note(question_lang: str, evidence_langs: set[str]) -> str | None:
+    """Said above the quotes when some are Persian and the question is not: they are quoted, never translated."""
+    if question_lang == "fa" or "fa" not in evidence_langs:
+        return None
+    if evidence_langs == {"fa"}:
+        return "The evidence is in Persian; quoted verbatim, not translated:"
+    return "Part of the evidence is in Persian; quoted verbatim, not translated:"
 
 
 def read(query: Query, c: Citation, lang: str) -> Read:
@@ -194,10 +200,9 @@ def _as_asked(question: str, word: str) -> str:
 
 
 def refusal(question: str, retrieved: list[ScoredChunk]) -> Answer:
-    nearest = "; ".join(f"{r.chunk.source}" + (f" ({r.chunk.section})" if r.chunk.section else "")
-                        for r in retrieved[:3])
-    text = REFUSAL + (f" Nearest passages: {nearest}." if nearest else "")
-    return Answer(question, text, True, [], retrieved)
+    """The documents do not answer; the nearest passages (three at most) are named."""
+    nearest = tuple((r.chunk.source, r.chunk.section) for r in retrieved[:3])
+    return Answer(question, True, [], retrieved, nearest=nearest)
 
 
 _YEAR_ASKED = re.compile(r"\b(?:what|which|in what|what) year\b|چه\s*سالی|در\s*چه\s*سال|سال\s*چند", re.IGNORECASE)

@@ -13,6 +13,7 @@ from verbatim_qa.contract import ANSWER_KEYS, CITATION_KEYS, RETRIEVED_KEYS, SPA
 from verbatim_qa.evals.dataset import load_items, read_corpus
 from verbatim_qa.qa.answer import REFUSAL, Answer
 from verbatim_qa.qa.chain import build_answerer, build_chain
+from verbatim_qa.qa.events import Done, Retrieved
 from verbatim_qa.qa.render import to_markdown
 from verbatim_qa.text.lang import detect_lang
 from verbatim_qa.text.markdown import escape_html
@@ -195,33 +196,28 @@ def test_to_dict_contract(bot, corpus_store, k):
 
 
 # ---------------------------------------------------------------- streaming chain
-def test_chain_streams_tokens_then_one_answer(bot):
+def test_chain_sends_an_extractive_answer_as_one_event(bot):
     question = ITEMS["en-fa-19"].question
     events = list(build_chain(bot).stream({"question": question}))
-    types = [e["type"] for e in events]
-    assert types[0] == "retrieved" and types[-1] == "answer"
-    assert types.count("answer") == 1 and types.count("retrieved") == 1
-    assert set(types[1:-1]) == {"token"} and len(types) > 3
-    final: Answer = events[-1]["answer"]
-    assert "".join(e["text"] for e in events if e["type"] == "token") == final.answer
+    assert [type(e) for e in events] == [Retrieved, Done]  # no model text to stream: the answer comes whole
+    final: Answer = events[-1].answer
     assert not final.refused and final.citations
-    assert [r.chunk.chunk_id for r in events[0]["retrieved"]] == [r.chunk.chunk_id for r in final.retrieved]
+    assert [r.chunk.chunk_id for r in events[0].retrieved] == [r.chunk.chunk_id for r in final.retrieved]
     direct = bot.answer(question)
     assert final.answer == direct.answer and final.citations == direct.citations
+    assert events[-1].to_dict() == {"type": "answer", "answer": direct.to_dict()}
 
 
 def test_chain_passes_k_and_sources(bot):
     events = list(build_chain(bot).stream({"question": ITEMS["en-fa-19"].question, "k": 3, "sources": [ARTICLE]}))
-    final: Answer = events[-1]["answer"]
+    final: Answer = events[-1].answer
     assert len(final.retrieved) == 3 and {r.chunk.source for r in final.retrieved} == {ARTICLE}
     assert all(c.source == ARTICLE for c in final.citations)
 
 
 def test_chain_streams_a_refusal(bot):
     events = list(build_chain(bot).stream({"question": OFF_TOPIC[0]}))
-    final: Answer = events[-1]["answer"]
-    assert final.refused
-    assert "".join(e["text"] for e in events if e["type"] == "token") == final.answer
+    assert [type(e) for e in events] == [Retrieved, Done] and events[-1].answer.refused
 
 
 # ---------------------------------------------------------------- Markdown
@@ -295,4 +291,4 @@ def test_a_question_is_analysed_and_encoded_once(corpus_store):
     assert [c for c in calls if question in c] == [[question]]
     query = retriever.analyze(question)
     assert query.lang == "en" and query.translation and query.content_terms
-    assert events[-1]["answer"].to_dict() == bot.answer_from(query, retriever.retrieve(query)).to_dict()
+    assert events[-1].answer.to_dict() == bot.answer_from(query, retriever.retrieve(query)).to_dict()

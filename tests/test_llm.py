@@ -20,7 +20,7 @@ from openai.types.chat import ChatCompletion
 from pydantic import Field
 
 from verbatim_qa.ingest.pipeline import ingest_paths
-from verbatim_qa.qa.answer import Answer
+from verbatim_qa.qa.answer import Answer, Marker, ModelSentence
 from verbatim_qa.qa.extractive import ExtractiveAnswerer
 from verbatim_qa.qa.llm import (
     SYSTEM_PROMPT,
@@ -101,6 +101,12 @@ class ScriptedChatModel(FakeListChatModel):
         if self.error is not None:
             raise self.error
         return super()._call(messages, stop, run_manager, **kwargs)
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        self.seen.append(list(messages))
+        if self.error is not None:
+            raise self.error
+        yield from super()._stream(messages, stop, run_manager, **kwargs)
 
 
 def scripted(*replies: str | dict, error: Exception | None = None) -> ScriptedChatModel:
@@ -546,7 +552,7 @@ def test_llm_condenses_a_follow_up_then_it_is_retrieved_and_verified(store, retr
                      reply("Goods from many lands [1].", (1, quote)))
     bot = LLMAnswerer(model, retriever, lenient)
     events = list(answer_events(bot, "What did their markets sell?", 10, None, history))
-    ans = events[-1]["answer"]
+    ans = events[-1].answer
     condense = model.seen[0]
     assert "rewrite the last question" in condense[0].content  # the condensing request comes first
     assert "Samarkand and Bukhara." in condense[1].content and "What did their markets sell?" in condense[1].content
@@ -566,3 +572,98 @@ def test_a_standalone_question_is_not_condensed_and_a_failing_model_falls_back_o
     query = failing.analyze("What about their markets?", ["Which cities grew rich on the Silk Road trade?"])
     assert query.search.startswith("What about their markets? ") and "cities" in query.search  # qa/history.py
 
+
+
+# ---- streaming: the model's draft as it arrives, then the verified answer ------------------------------------
+def test_the_draft_streams_then_the_verified_answer_ends_the_stream(store, retriever):
+    from verbatim_qa.qa.chain import answer_events
+    from verbatim_qa.qa.events import Done, Retrieved, Token
+
+    q = "Which cities grew rich?"
+    n = n_of(retrieve(retriever, q), "Samarkand")
+    draft = f"Samarkand and Bukhara grew rich [{n}]. Dragons guard them. \"Both\" hold [{n}, 99]."
+    model = scripted(reply(draft, (n, "Bukhara grew rich on the trade.")))
+    bot = LLMAnswerer(model, retriever)
+    events = list(answer_events(bot, q, 10))
+    assert isinstance(events[0], Retrieved) and isinstance(events[-1], Done)
+    tokens = [e.text for e in events[1:-1]]
+    assert all(isinstance(e, Token) for e in events[1:-1]) and len(tokens) > 10  # FakeListChatModel: per character
+    assert "".join(tokens) == draft  # the model's own words as it wrote them, decoded from its JSON
+    ans = events[-1].answer
+    check(store, ans)
+    assert ans.answer == "Samarkand and Bukhara grew rich [1]. \"Both\" hold [1][unsupported]."
+    assert ans.sentences == (ModelSentence(("Samarkand and Bukhara grew rich ", Marker(1), ".")),
+                             ModelSentence(('"Both" hold ', Marker(1), Marker(None), "."), " "))
+    assert ans.quoted == () and any("1 sentence(s)" in note for note in ans.notes)
+    same = LLMAnswerer(scripted(reply(draft, (n, "Bukhara grew rich on the trade."))), retriever)
+    assert same.answer(q, 10).to_dict() == ans.to_dict()  # streamed or not, one answer
+
+
+def test_a_model_failing_mid_stream_ends_with_the_extractive_answer(store, retriever, lenient):
+    from verbatim_qa.qa.chain import answer_events
+    from verbatim_qa.qa.events import Token
+
+    class Failing(ScriptedChatModel):
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+            for i, chunk in enumerate(super()._stream(messages, stop, run_manager, **kwargs)):
+                if i == 20:
+                    raise httpx.ReadTimeout("timed out")
+                yield chunk
+
+    q = "Which cities grew rich?"
+    model = Failing(responses=[json.dumps(reply("Samarkand and Bukhara grew rich on the trade [1]."))])
+    events = list(answer_events(LLMAnswerer(model, retriever, lenient), q, 10))
+    assert "".join(e.text for e in events if isinstance(e, Token)) == "Samarkan"  # what came before the failure
+    ans = events[-1].answer
+    check(store, ans)
+    assert ans.answerer == "extractive" and "LLM answer not used: the language model failed" in ans.notes[0]
+
+
+def test_chat_openai_streams_from_a_paced_openai_server(store, retriever):
+    """The real ChatOpenAI client in JSON mode, streaming over HTTP from evals.fake_llm's server."""
+    from verbatim_qa.evals.fake_llm import fake_openai_app
+    from verbatim_qa.qa.chain import answer_events
+    from verbatim_qa.qa.events import Done, Token
+    from verbatim_qa.ui.server import BackgroundServer
+
+    with BackgroundServer(fake_openai_app(seconds_per_token=0.001)) as url:
+        model = make_chat_model(Settings(llm_base_url=url + "/v1", llm_model="fake"))
+        events = list(answer_events(LLMAnswerer(model, retriever), "Which cities grew rich on the trade?", 10))
+    drafted = "".join(e.text for e in events if isinstance(e, Token))
+    assert drafted.startswith("According to the first source, ") and drafted.endswith("It is not discussed elsewhere.")
+    assert sum(isinstance(e, Token) for e in events) > 10
+    ans = events[-1].answer
+    assert isinstance(events[-1], Done) and ans.answerer == "llm"
+    check(store, ans)
+    assert ans.answer.endswith("[1]") and len(ans.sentences) == 1  # the two uncited sentences are left out
+
+
+def test_http_routes_stream_the_llm_draft_then_the_verified_answer(store):
+    """/api/ask/stream sends the draft as token events; /v1/chat/completions as reasoning_content, the verified
+    answer as the content."""
+    from openai import OpenAI
+
+    from verbatim_qa.evals.fake_llm import fake_openai_app
+    from verbatim_qa.ui.api import create_app
+    from verbatim_qa.ui.server import BackgroundServer
+
+    q = "Which cities grew rich on the trade?"
+    with BackgroundServer(fake_openai_app()) as llm_url:
+        settings = store.settings.with_(llm_base_url=llm_url + "/v1", llm_model="fake", token="")
+        with BackgroundServer(create_app(settings, store=store, ui=False)) as url:
+            with httpx.stream("POST", url + "/api/ask/stream", json={"question": q, "answerer": "llm"},
+                              timeout=120) as r:
+                events = [json.loads(line) for line in r.iter_lines() if line]
+            client = OpenAI(base_url=url + "/v1", api_key="x", max_retries=0, timeout=120)
+            chunks = list(client.chat.completions.create(model="verbatim", messages=[{"role": "user", "content": q}],
+                                                         stream=True, extra_body={"answerer": "llm"}))
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "retrieved" and kinds[-1] == "answer" and set(kinds[1:-1]) == {"token"} and len(kinds) > 5
+    final = events[-1]["answer"]
+    assert "".join(e["text"] for e in events[1:-1]).endswith("It is not discussed elsewhere.")
+    assert final["model_sentences"] and final["citations"][0]["doc_id"] and "discussed" not in final["answer"]
+    deltas = [c.choices[0].delta for c in chunks if c.choices]
+    thinking = "".join((d.model_extra or {}).get("reasoning_content") or "" for d in deltas)
+    content = [d.content for d in deltas if d.content]
+    assert thinking.endswith("It is not discussed elsewhere.") and len(content) == 1
+    assert content[0].startswith(final["answer"] + "\n\n[1] “") and chunks[-1].choices[0].finish_reason == "stop"

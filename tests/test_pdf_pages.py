@@ -144,11 +144,10 @@ def test_page_image_needs_the_token(api):
 def test_source_panel_shows_the_page_and_says_ocr(api):
     service = api.app.state.service
     answer = service.ask("How many cameras are there in Nur-Sultan?", sources=["scan.pdf"])
-    view = H.answer_view(answer, service.records())
-    c = view["citations"][0]
-    assert c["page"] == 1 and c["doc_id"] == api.ids["scan.pdf"]
-    panel = H.source_html(0, c)
-    url = f'/api/sources/{c["doc_id"]}/pages/1.png?start={c["char_start"]}&amp;end={c["char_end"]}'
+    c = answer.citations[0]
+    assert c.page == 1 and c.doc_id == api.ids["scan.pdf"] and c.ocr  # the service says how the text was read
+    panel = H.source_html(0, c, H.context_of(answer, c), H.page_link(c))
+    url = f'/api/sources/{c.doc_id}/pages/1.png?start={c.char_start}&amp;end={c.char_end}'
     assert f'<img class="vb-page" loading="lazy" src="{url}"' in panel and "read by OCR" in panel
     assert api.client.get(url.replace("&amp;", "&")).status_code == 200
 

@@ -3,7 +3,8 @@
     POST   /api/ask          {"question", "k"?, "sources"?, "answerer"?, "history"?} -> the answer contract
                              (Answer.to_dict); history: earlier questions or {"question", "answer"?}, oldest first
     POST   /api/ask/stream   same body -> NDJSON events (or SSE with ``Accept: text/event-stream``):
-                             {"type": "retrieved"}, {"type": "token", "text"}..., {"type": "answer", "answer"}
+                             {"type": "retrieved"}, on the LLM path {"type": "token", "text"}... (the model's
+                             draft as it arrives), then {"type": "answer", "answer"} (verified; qa/events.py)
     GET    /api/sources      documents: id, title, source, langs, chunks, ingested_at
     POST   /api/ingest       multipart, one file in field ``file`` -> ingest counts, file name, document
     DELETE /api/sources/{id} removes the document (and its stored upload)
@@ -41,7 +42,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 
 from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, VERSION, AnswererName
-from verbatim_qa.qa.chain import answer_events
 from verbatim_qa.settings import Settings
 from verbatim_qa.text.lines import one_line
 from verbatim_qa.vectorstore.store import Store
@@ -273,17 +273,17 @@ def _routes(app: FastAPI, service: Service) -> None:
     def ask(req: AskRequest) -> dict:
         """The answer contract: answer text with [n] markers, refused, citations (exact spans), retrieved."""
         try:
-            bot, sources = service.prepare(req.k, req.sources, req.answerer)
+            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns())
         except ValueError as exc:
             return error(422, one_line(exc))
-        events = list(answer_events(bot, req.question, req.k, sources, req.turns()))
-        return events[-1]["answer"].to_dict()
+        *_, done = events
+        return done.answer.to_dict()
 
     @app.post("/api/ask/stream", tags=["answers"], response_class=StreamingResponse)
     def ask_stream(req: AskRequest, request: Request):
-        """NDJSON (default) or server-sent events: retrieved, token..., answer (or error)."""
+        """NDJSON (default) or server-sent events: retrieved, token... (the LLM's draft), answer (or error)."""
         try:
-            bot, sources = service.prepare(req.k, req.sources, req.answerer)
+            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns())
         except ValueError as exc:
             return error(422, one_line(exc))
         sse = "text/event-stream" in request.headers.get("accept", "")
@@ -294,8 +294,8 @@ def _routes(app: FastAPI, service: Service) -> None:
 
         def stream():
             try:
-                for ev in answer_events(bot, req.question, req.k, sources, req.turns()):
-                    yield encode(_event_json(ev))
+                for ev in events:
+                    yield encode(ev.to_dict())
             except Exception as exc:  # headers are sent: the error becomes the last event
                 log.error("stream for %r failed", req.question, exc_info=exc)
                 yield encode({"type": "error", "error": f"internal error ({type(exc).__name__})"})
@@ -344,16 +344,6 @@ def _routes(app: FastAPI, service: Service) -> None:
             return await run_in_threadpool(service.ingest_staged, staged)
         except UploadError as exc:
             return error(exc.status, exc.reason)
-
-
-def _event_json(ev: dict) -> dict:
-    if ev["type"] == "retrieved":
-        return {"type": "retrieved", "retrieved": [
-            {"source": r.chunk.source, "section": r.chunk.section, "char_start": r.chunk.char_start,
-             "char_end": r.chunk.char_end, "score": round(float(r.score), 6)} for r in ev["retrieved"]]}
-    if ev["type"] == "answer":
-        return {"type": "answer", "answer": ev["answer"].to_dict()}
-    return ev
 
 
 def _mount_ui(app: FastAPI, service: Service, settings: Settings) -> None:

@@ -23,6 +23,7 @@ from verbatim_qa.contract import MAX_K
 from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.qa.answer import Answer, Answerer
 from verbatim_qa.qa.chain import answer_events, build_answerer
+from verbatim_qa.qa.events import Done, Event
 from verbatim_qa.qa.retriever import HybridRetriever
 from verbatim_qa.settings import Settings
 from verbatim_qa.types import DocRecord
@@ -30,6 +31,7 @@ from verbatim_qa.vectorstore.embeddings import get_embedder
 from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import WriterBusy
 
+from .provenance import with_extraction
 from .uploads import STAGING, StagedFile, UploadError
 
 log = logging.getLogger(__name__)
@@ -111,15 +113,22 @@ class Service:
 
     def ask(self, question: str, k: int | None = None, sources: list[str] | None = None,
             answerer: str | None = None, history: Sequence = ()) -> Answer:
-        events = list(self.events(question, k, sources, answerer, history=history))
-        return events[-1]["answer"]
+        *_, done = self.events(question, k, sources, answerer, history=history)
+        return done.answer
 
     def events(self, question: str, k: int | None = None, sources: list[str] | None = None,
-               answerer: str | None = None, history: Sequence = ()) -> Iterator[dict]:
-        """The chain's events: ``retrieved``, ``token``..., ``answer`` (see qa/chain.py)."""
+               answerer: str | None = None, history: Sequence = ()) -> Iterator[Event]:
+        """The chain's events (qa/events.py: ``Retrieved``, the LLM's ``Token``..., ``Done``); the request is
+        validated now (ValueError), answered as the events are read. The answer's citations say how their
+        document's text was extracted (``with_extraction``)."""
         check_question(question)
         bot, sources = self.prepare(k, sources, answerer)
-        yield from answer_events(bot, question, k, sources, history)
+        return self._events(bot, question, k, sources, history)
+
+    def _events(self, bot: Answerer, question: str, k: int | None, sources: list[str] | None,
+                history: Sequence) -> Iterator[Event]:
+        for ev in answer_events(bot, question, k, sources, history):
+            yield Done(with_extraction(ev.answer, self.store)) if isinstance(ev, Done) else ev
 
     # ---- the library -----------------------------------------------------------------------------------
     def records(self) -> list[DocRecord]:

@@ -7,7 +7,7 @@ five steps. Expected failures of the model are caught here and answered extracti
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
@@ -25,7 +25,7 @@ from ..query import Query
 from ..retriever import HybridRetriever
 from .markers import cited_text
 from .prompt import build_messages, condense_messages, condensed_question
-from .reply import CUT_REPLY_ERRORS, MODEL_ERRORS, REPLY_ERRORS, LLMReply, parse_reply
+from .reply import CUT_REPLY_ERRORS, MODEL_ERRORS, REPLY_ERRORS, AnswerStream, parse_reply
 from .verify import verify_quotes
 
 log = logging.getLogger(__name__)
@@ -52,30 +52,51 @@ class LLMAnswerer(AnswererBase):
 
     def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
         query = self.retriever.analyze(query)  # a Query passes through: analysed once, by whoever asked first
-        question = query.text
+        *_, answer = self._answering(query, retrieved, stream=False)
+        return answer
+
+    def stream_from(self, query: Query, retrieved: list[ScoredChunk]) -> Iterator[str | Answer]:
+        """The model's answer text as its tokens arrive (its unverified draft), then the verified Answer."""
+        return self._answering(query, retrieved, stream=True)
+
+    def _answering(self, query: Query, retrieved: list[ScoredChunk], stream: bool) -> Iterator[str | Answer]:
+        """One flow for both: the model is asked (``.stream`` or ``.invoke``), its draft yielded as it grows when
+        streaming, and the reply verified into the Answer, yielded last (an extractive one when the model fails)."""
         if not retrieved:
-            return self._fallback(query, retrieved, "nothing was retrieved", [])
+            yield self._fallback(query, retrieved, "nothing was retrieved", [])
+            return
         shown = self._shown(retrieved)
+        messages = build_messages(query.text, shown)
+        draft, pieces = AnswerStream(), []
         try:
-            reply = self._runnable.invoke(build_messages(question, shown))
+            for chunk in self._runnable.stream(messages) if stream else [self._runnable.invoke(messages)]:
+                pieces.append(chunk.text if isinstance(chunk, BaseMessage) else str(chunk))
+                if stream and (grown := draft.feed(pieces[-1])):
+                    yield grown
         except MODEL_ERRORS as exc:
             log.warning("LLM request failed: %s", _why(exc))
-            return self._fallback(query, retrieved, f"the language model failed ({_why(exc)})", [])
+            yield self._fallback(query, retrieved, f"the language model failed ({_why(exc)})", [])
+            return
         except CUT_REPLY_ERRORS as exc:
             log.warning("LLM reply cut off: %s", type(exc).__name__)
-            return self._fallback(query, retrieved, f"its reply was cut off ({type(exc).__name__})", [])
-        text = reply.text if isinstance(reply, BaseMessage) else str(reply)
+            yield self._fallback(query, retrieved, f"its reply was cut off ({type(exc).__name__})", [])
+            return
+        yield self._verified(query, retrieved, shown, "".join(pieces))
+
+    def _verified(self, query: Query, retrieved: list[ScoredChunk], shown: list[Chunk], text: str) -> Answer:
         try:
             parsed = parse_reply(text)
         except REPLY_ERRORS as exc:
             log.warning("LLM reply is not the expected JSON: %s", _why(exc))
             return self._fallback(query, retrieved, f"its reply was not the expected JSON ({_why(exc)})", [])
-        answer = self._verified_answer(question, parsed, shown, retrieved)
-        if not answer.citations:
+        found = verify_quotes(parsed.quotes, shown, self.settings.llm_min_quote_chars)
+        if not found.spans:
             why = "none of its quotes could be verified in the sources" if parsed.quotes else "it quoted nothing"
-            return self._fallback(query, retrieved, why, answer.notes)
-        answer.search_query = query.search
-        return answer
+            return self._fallback(query, retrieved, why, found.notes)
+        cited = cited_text(parsed.answer, found, self.quotes_only)
+        return Answer(query.text, False, cited.citations, retrieved, answerer=self.name,
+                      notes=[*found.notes, *cited.notes], sentences=cited.sentences, quoted=cited.quoted,
+                      search_query=query.search)
 
     def analyze(self, question: Query | str, history: Sequence = ()) -> Query:
         """A follow-up is condensed by the model into a standalone question, which is then retrieved (and its
@@ -105,14 +126,6 @@ class LLMAnswerer(AnswererBase):
                 break
             shown.append(r.chunk)
         return shown
-
-    def _verified_answer(self, question: str, reply: LLMReply, shown: list[Chunk],
-                         retrieved: list[ScoredChunk]) -> Answer:
-        found = verify_quotes(reply.quotes, shown, self.settings.llm.llm_min_quote_chars)
-        if not found.spans:
-            return Answer(question, "", False, [], retrieved, answerer=self.name, notes=found.notes)
-        text, citations, notes = cited_text(reply.answer, found, self.quotes_only)
-        return Answer(question, text, False, citations, retrieved, answerer=self.name, notes=[*found.notes, *notes])
 
     def _fallback(self, query: Query, retrieved: list[ScoredChunk], why: str, notes: list[str]) -> Answer:
         answer = self.fallback.answer_from(query, retrieved)
