@@ -40,7 +40,7 @@ def answer_events(answerer: Answerer, question: Query | str, k: int | None = Non
                   sources: list[str] | None = None, history: Sequence = ()) -> Iterator[Event]:
     """``history``: the earlier turns of the conversation (questions, or {"question", "answer"?} objects)."""
     query = answerer.analyze(question, history)  # once: retrieval and the answer read the same analysis
-    retrieved = answerer.retriever.retrieve(query, k or answerer.settings.top_k, sources)
+    retrieved = answerer.retriever.retrieve(query, k or answerer.settings.retrieval.top_k, sources)
     yield Retrieved(retrieved)
     for item in answerer.stream_from(query, retrieved):
         yield Token(item) if isinstance(item, str) else Done(item)

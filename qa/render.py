@@ -6,9 +6,8 @@ same parts with other markers and add where each quote is.
 
 from __future__ import annotations
 
-from verbatim_qa.types import Citation
-
 from verbatim_qa.text.markdown import escape_html
+from verbatim_qa.types import Citation
 
 from .answer import Answer
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from verbatim_qa.qa.answer import UNSUPPORTED, Answer
 from verbatim_qa.qa.render import flat, where
-from verbatim_qa.types import Citation
 from verbatim_qa.text.markdown import escape_html
+from verbatim_qa.types import Citation
 
 from .html import FONT_STACK, e, said_paragraphs
 from .pages import page_url

@@ -81,7 +81,7 @@ def build_ui(service: Service) -> gr.Blocks:
     # ---- chat ---------------------------------------------------------------------------------------------
     def respond(question: str, turns: list[dict], k: float, sources: list[str] | None, answerer: str):
         question = (question or "").strip()
-        token = settings.token
+        token = settings.deployment.token
         if not question:
             yield H.conversation(turns, token), turns, gr.update()
             return

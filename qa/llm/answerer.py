@@ -89,7 +89,7 @@ class LLMAnswerer(AnswererBase):
         except REPLY_ERRORS as exc:
             log.warning("LLM reply is not the expected JSON: %s", _why(exc))
             return self._fallback(query, retrieved, f"its reply was not the expected JSON ({_why(exc)})", [])
-        found = verify_quotes(parsed.quotes, shown, self.settings.llm_min_quote_chars)
+        found = verify_quotes(parsed.quotes, shown, self.settings.llm.llm_min_quote_chars)
         if not found.spans:
             why = "none of its quotes could be verified in the sources" if parsed.quotes else "it quoted nothing"
             return self._fallback(query, retrieved, why, found.notes)
