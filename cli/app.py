@@ -19,11 +19,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 
+from verbatim_qa.contract import ANSWERERS  # noqa: E402
 from verbatim_qa.settings import Settings  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Document-grounded answers with verbatim, cited quotes. Exit codes: 0 ok, 1 partial failure, "
                        "2 usage error.")
+ANSWERER_HELP = f"{' | '.join(ANSWERERS)} (default: VERBATIM_ANSWERER, else auto)"
 console = Console()
 err = Console(stderr=True)
 
@@ -53,9 +55,16 @@ def open_store(s: Settings, read_only: bool = False):
     from verbatim_qa.vectorstore.store import EmbedderMismatch, Store
 
     try:
-        return Store(s, read_only=read_only)
+        store = Store(s, read_only=read_only)
     except (EmbedderMismatch, ValueError) as exc:
         raise usage_error(str(exc)) from exc
+    return announce_waits(store)
+
+
+def announce_waits(store):
+    """The store, printing one line on stderr when a write has to wait for another process writing the home."""
+    store.on_wait = lambda line: err.print(line, soft_wrap=True, markup=False, highlight=False)
+    return store
 
 
 def read_questions(path: Path) -> list[str]:
@@ -92,7 +101,12 @@ def read_asks(path: Path) -> list[tuple[str, list[str]]]:
 
 
 def main() -> None:  # pragma: no cover - console entry
+    from verbatim_qa.vectorstore.writer import WriterBusy
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except WriterBusy as exc:  # another process kept the home's writer lock: one line naming it
+        err.print(f"error: {exc}", soft_wrap=True, markup=False, highlight=False)
+        sys.exit(1)

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import typer
 
-from .app import app, console, env_settings, err, open_store, read_asks
+from verbatim_qa.contract import MAX_K
+
+from .app import ANSWERER_HELP, app, console, env_settings, err, open_store, read_asks
 
 
 @app.command()
 def search(
     question: str,
-    k: int = typer.Option(5, "-k", min=1, max=100),
+    k: int = typer.Option(5, "-k", min=1, max=MAX_K, help="Passages retrieved."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Ranked chunks for a question (retrieval only)."""
@@ -36,12 +38,12 @@ def search(
 @app.command()
 def ask(
     question: str = typer.Argument(None, help="The question (or use --questions)."),
-    k: int = typer.Option(5, "-k", min=1, max=50, help="Passages retrieved and reported."),
+    k: int = typer.Option(5, "-k", min=1, max=MAX_K, help="Passages retrieved and reported."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object (the answer contract)."),
     markdown: bool = typer.Option(False, "--markdown", help="A briefing-ready snippet with footnotes."),
     questions: Path = typer.Option(None, help="JSONL with a 'question' field (and optionally 'history': the earlier "
                                               "questions of a conversation), or one question per line."),
-    answerer: str = typer.Option(None, help="auto | extractive | llm (default: VERBATIM_ANSWERER, else auto)"),
+    answerer: str = typer.Option(None, help=ANSWERER_HELP),
 ) -> None:
     """Answer with verbatim, cited quotes (or say the documents do not answer)."""
     from verbatim_qa.qa.chain import build_answerer

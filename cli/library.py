@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from .app import app, console, env_settings, err, open_store
+from .app import announce_waits, app, console, env_settings, err, open_store
 
 
 @app.command()
@@ -104,6 +104,8 @@ def doctor(
 
     settings = env_settings()
     store, extra = _open_for_doctor(settings)
+    if store is not None:
+        announce_waits(store)
     result = checkup(store, fix=fix, extra=extra) if store is not None else None
     if as_json:
         print(json.dumps(result.to_dict() if result else {"healthy": False, "problems": [vars(f) for f in extra]},

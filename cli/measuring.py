@@ -29,8 +29,21 @@ def eval_cmd(
     answers: bool = typer.Option(True, help="Also evaluate answers (quotes, refusals) of the default system."),
     followups: Path = typer.Option(None, help="A follow-up set (JSONL items with 'history' and 'turn'): R@5 and "
                                               "quote-hit asked alone, with the previous question, and standalone."),
+    pdf: Path = typer.Option(None, "--pdf", help="A folder of PDFs, each beside its source text (NAME.paragraphs.txt, "
+                             "NAME.tex.gz or NAME.src.tar.gz): sentence recall and token validity of Verbatim's "
+                             "text, pdfium's and pdftotext's, per document and per producer."),
+    html: Path = typer.Option(None, "--html", help="A folder of saved web pages, each beside NAME.paragraphs.txt "
+                              "(its article) and NAME.boilerplate.txt: article kept and boilerplate leaked, main "
+                              "content beside all visible text."),
 ) -> None:
-    """Evaluate retrieval (and answers) on a temporary index: the user's index is left alone."""
+    """Evaluate retrieval (and answers) on a temporary index: the user's index is left alone. With --pdf or --html,
+    the fidelity of PDF or web page text extraction instead."""
+    if pdf is not None:
+        _pdf_eval(pdf, out)
+        return
+    if html is not None:
+        _html_eval(html, out)
+        return
     if followups is not None:
         work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
         try:
@@ -91,9 +104,49 @@ def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, que
     if answers:
         from verbatim_qa.evals.answers import run_answer_eval
 
-        result["answers"] = run_answer_eval(items, corpus, settings, home=work / "home")
+        result["answers"] = run_answer_eval(items, settings, home=work / "home")
     print(write_report(result, out, title, items))
     err.print(f"wrote {out / 'report.md'}, {out / 'results.json'}, {out / 'recall_at_k.png'}")
+    for failed in result["ingest_failed"]:
+        err.print(f"[red]error:[/] {failed['path']}: {failed['reason']}", soft_wrap=True)
+    if result["ingest_failed"]:
+        raise typer.Exit(1)  # measured over the documents that loaded: a partial result
+
+
+def _pdf_eval(folder: Path, out: Path) -> None:
+    from verbatim_qa.evals.pdf_eval import find_pdfs, pdf_report, run_pdf_eval
+
+    if not folder.is_dir():
+        err.print(f"[red]error:[/] --pdf {folder}: not a folder", soft_wrap=True)
+        raise typer.Exit(2)
+    if not any(truth for _, truth in find_pdfs(folder)):
+        err.print(f"[red]error:[/] --pdf {folder}: no PDF with its source text beside it (NAME.paragraphs.txt, "
+                  "NAME.tex.gz or NAME.src.tar.gz)", soft_wrap=True)
+        raise typer.Exit(2)
+    try:
+        result = run_pdf_eval(folder, env_settings(), log=lambda m: err.print(m, soft_wrap=True, highlight=False))
+    except RuntimeError as exc:  # pdftotext missing or failing
+        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    _write_report(out, "pdf", pdf_report(result), result)
+
+
+def _write_report(out: Path, kind: str, text: str, result: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{kind}_report.md").write_text(text, encoding="utf-8")
+    (out / f"{kind}_results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(text)
+    err.print(f"wrote {out / f'{kind}_report.md'}, {out / f'{kind}_results.json'}")
+
+
+def _html_eval(folder: Path, out: Path) -> None:
+    from verbatim_qa.evals.html_eval import html_pages, html_report, run_html_eval
+
+    if not folder.is_dir() or not html_pages(folder):
+        err.print(f"[red]error:[/] --html {folder}: no NAME.html beside its NAME.paragraphs.txt", soft_wrap=True)
+        raise typer.Exit(2)
+    result = run_html_eval(folder, env_settings())
+    _write_report(out, "html", html_report(result), result)
 
 
 def _followups_in(work: Path, dataset: Path, corpus: Path, out: Path) -> None:
@@ -129,6 +182,8 @@ def bench_cmd(
     rounds: int = typer.Option(3, help="Passes over the questions for latency."),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also time PDF ingest (a 20-page text PDF printed by "
                              "Chromium, 5 of its pages scanned) and the page-image endpoint."),
+    pdf_dir: Path = typer.Option(None, "--pdf-dir", help="Also the load speed (pages/s) of each PDF in this folder, "
+                                 "beside raw pdfium's and pdftotext's text extraction."),
     scale: bool = typer.Option(False, "--scale", help="Growth benchmark on synthetic corpora of --sizes chunks."),
     sizes: str = typer.Option("1000,10000,100000", help="With --scale: comma-separated chunk counts."),
     embed: str = typer.Option("auto", help="With --scale: real | cached | auto (real up to --real-limit chunks)."),
@@ -146,8 +201,11 @@ def bench_cmd(
         return
     from verbatim_qa.evals.bench import run_bench
 
+    if pdf_dir is not None and (not pdf or not pdf_dir.is_dir()):
+        err.print(f"[red]error:[/] --pdf-dir {pdf_dir}: needs an existing folder and --pdf", soft_wrap=True)
+        raise typer.Exit(2)
     try:
-        result = run_bench(env_settings(), corpus, dataset, rounds, pdf=pdf)
+        result = run_bench(env_settings(), corpus, dataset, rounds, pdf=pdf, pdf_dir=pdf_dir)
     except RuntimeError as exc:
         err.print(f"[red]error:[/] {exc}", soft_wrap=True)
         raise typer.Exit(1) from exc

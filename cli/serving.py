@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-from .app import app, env_settings, err, open_store, read_asks
+from verbatim_qa.contract import MAX_K
+
+from .app import ANSWERER_HELP, app, env_settings, err, open_store, read_asks
 
 
 @app.command()
@@ -22,6 +24,12 @@ def serve(
     if not is_loopback(host) and not settings.token:
         err.print(f"[red]error:[/] refusing to serve on {host} (not loopback) without a token: "
                   "set VERBATIM_TOKEN, or bind 127.0.0.1", soft_wrap=True, markup=True, highlight=False)
+        raise typer.Exit(2)
+    if settings.token and len(settings.token) < settings.token_min_chars:
+        err.print(f"[red]error:[/] VERBATIM_TOKEN has {len(settings.token)} characters, fewer than "
+                  f"{settings.token_min_chars}: a short token can be guessed; make one with "
+                  "python -c 'import secrets; print(secrets.token_urlsafe(24))'", soft_wrap=True, markup=True,
+                  highlight=False)
         raise typer.Exit(2)
     open_store(settings, read_only=True)  # a mismatched or unreachable index: exit 2 with one line, at once
     from verbatim_qa.ui.api import create_app
@@ -51,8 +59,8 @@ def mcp() -> None:
 def brief(
     questions_file: Path = typer.Argument(..., help="JSONL with a 'question' field, or one question per line."),
     out: Path = typer.Option(..., "-o", "--out", help="Output file: .md, .html or .docx."),
-    k: int = typer.Option(5, "-k", min=1, max=50, help="Passages retrieved per question (as `ask`)."),
-    answerer: str = typer.Option(None, help="auto | extractive | llm (default: VERBATIM_ANSWERER, else auto)"),
+    k: int = typer.Option(5, "-k", min=1, max=MAX_K, help="Passages retrieved per question (as `ask`)."),
+    answerer: str = typer.Option(None, help=ANSWERER_HELP),
     title: str = typer.Option("Briefing", help="Title of the briefing."),
 ) -> None:
     """A briefing: each question, its answer, footnoted verbatim quotes and a source list."""

@@ -1,4 +1,5 @@
-"""Answer metrics: quote-hit, citation verbatim rate, the key fact (span hit, exact match, token F1), non-body
+"""Answer metrics: quote-hit, citation verbatim rate, the key fact (span hit, exact match, token F1; precision: right
+when shown, coverage: shown on factoid questions), quotes per answer and those holding no gold evidence, non-body
 quotes, refusals and caveats, latency.
 
 Maths in pure functions over plain values (``answer_metrics``); ``run_answer_eval`` does the I/O.
@@ -20,14 +21,15 @@ from verbatim_qa.text.normalize import normalize
 from verbatim_qa.types import Citation
 from verbatim_qa.vectorstore.store import Store
 
-from .dataset import EvalItem, gold_spans, read_corpus
+from .dataset import EvalItem, gold_spans, stored_texts
 from .metrics import mean, overlaps, percentile
 
 
 def answer_metrics(rows: list[dict]) -> dict:
     """rows (``answer_row``): {"answerable", "refused", "caveat", "quote_hit" (float|None), "verbatim": [bool],
     "roles": [str] (one per citation), "answer_in_quotes", "factoid", "span_hit", "span_em", "span_f1" (None when
-    not applicable), "ms"} per item."""
+    not applicable), "ms"} per item, and optionally "shown" (a key fact is shown), "quotes" (how many) and
+    "quotes_no_gold" (how many overlap no gold span; None when the gold is unknown)."""
     ans = [r for r in rows if r["answerable"]]
     una = [r for r in rows if not r["answerable"]]
     checks = [v for r in rows for v in r["verbatim"]]
@@ -56,6 +58,38 @@ def answer_metrics(rows: list[dict]) -> dict:
     if factoid:
         out["n_factoid"] = len(factoid)
         out["span_hit_factoid"] = mean([float(bool(r.get("span_hit"))) for r in factoid])
+    out.update(keyfact_metrics(rows))
+    out.update(quote_metrics(rows))
+    return out
+
+
+def keyfact_metrics(rows: list[dict]) -> dict:
+    """The key fact: precision (right when shown, over answerable items with gold answers), coverage (shown on
+    factoid questions), shown on unanswerable items, and shown on refused or caveated answers (never wanted)."""
+    if not any("shown" in r for r in rows):
+        return {}
+    judged = [r for r in rows if r["answerable"] and r.get("shown") and r.get("span_hit") is not None]
+    factoid = [r for r in rows if r["answerable"] and r.get("factoid")]
+    una = [r for r in rows if not r["answerable"]]
+    return {
+        "keyfact_shown": len(judged),
+        "keyfact_precision": mean([float(bool(r["span_hit"])) for r in judged]) if judged else float("nan"),
+        "keyfact_coverage": mean([float(bool(r.get("shown"))) for r in factoid]) if factoid else float("nan"),
+        "keyfact_on_unanswerable": mean([float(bool(r.get("shown"))) for r in una]) if una else float("nan"),
+        "keyfact_on_refused_or_caveated": sum(bool(r.get("shown")) and (r["refused"] or r["caveat"]) for r in rows),
+    }
+
+
+def quote_metrics(rows: list[dict]) -> dict:
+    """Quotes per (non-refused) answer, and the share of quotes of answerable items that overlap no gold span."""
+    answered = [r for r in rows if "quotes" in r and not r["refused"]]
+    judged = [r for r in rows if r.get("quotes_no_gold") is not None]
+    quotes = sum(r["quotes"] for r in judged)
+    out = {}
+    if answered:
+        out["quotes_per_answer"] = mean([float(r["quotes"]) for r in answered])
+    if judged:
+        out["no_gold_quote_share"] = sum(r["quotes_no_gold"] for r in judged) / quotes if quotes else 0.0
     return out
 
 
@@ -78,6 +112,9 @@ def answer_row(item: EvalItem, answer: Answer, gold: list[list[tuple[str, int, i
         "span_hit": span_contains(span, golds) if golds else None,
         "span_em": max(float(squad_norm(span or "") == squad_norm(x)) for x in golds) if golds else None,
         "span_f1": max(token_f1(span or "", x) for x in golds) if golds else None,
+        "shown": span is not None,
+        "quotes": len(cites),
+        "quotes_no_gold": quotes_without_gold(cites, gold) if item.answerable else None,
         "ms": ms,
     }
 
@@ -117,6 +154,13 @@ def cited_role(answer: Answer, c: Citation) -> str:
     return next((x for x in roles if x != "body"), "body")
 
 
+def quotes_without_gold(citations: list[tuple[str, int, int]], gold: list[list[tuple[str, int, int]]]) -> int | None:
+    """How many cited quotes overlap no gold span; None when a gold piece is not known (lost from the text)."""
+    if not gold or not all(gold):
+        return None
+    return sum(not any(overlaps(c, s) for spans in gold for s in spans) for c in citations)
+
+
 def quote_hit(citations: list[tuple[str, int, int]], gold: list[list[tuple[str, int, int]]]) -> float:
     """Share of gold pieces that some cited quote overlaps."""
     if not gold:
@@ -124,10 +168,10 @@ def quote_hit(citations: list[tuple[str, int, int]], gold: list[list[tuple[str, 
     return sum(any(overlaps(c, s) for c in citations for s in spans) for spans in gold) / len(gold)
 
 
-def run_answer_eval(items: list[EvalItem], corpus: Path, settings: Settings, home: Path) -> dict:
+def run_answer_eval(items: list[EvalItem], settings: Settings, home: Path) -> dict:
     store = Store(settings.with_(home=home))  # the retrieval eval already ingested the corpus here
     bot = build_answerer(store.settings, store, "auto")
-    texts = read_corpus(corpus)
+    texts = stored_texts(store)
     rows, per_item = [], []
     for it in items:
         t = time.perf_counter()

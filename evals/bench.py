@@ -18,8 +18,10 @@ from .metrics import percentile
 from .systems import LangChainRecipe
 
 
-def run_bench(settings: Settings, corpus: Path, dataset: Path, rounds: int = 3, pdf: bool = True) -> dict:
-    """``pdf``: also the PDF figures (evals/pdf_bench.py: text and scanned PDF ingest, page-image endpoint)."""
+def run_bench(settings: Settings, corpus: Path, dataset: Path, rounds: int = 3, pdf: bool = True,
+              pdf_dir: Path | None = None) -> dict:
+    """``pdf``: also the PDF figures (evals/pdf_bench.py: text and scanned PDF ingest beside pdfium and pdftotext,
+    page-image endpoint); ``pdf_dir``: and the load speed of each of its PDFs beside theirs."""
     home = Path(tempfile.mkdtemp(prefix="verbatim-bench-"))
     try:
         result = _run(settings.with_(home=home), home, corpus, dataset, rounds)
@@ -28,7 +30,7 @@ def run_bench(settings: Settings, corpus: Path, dataset: Path, rounds: int = 3, 
     if pdf:
         from .pdf_bench import run_pdf_bench
 
-        for key, values in run_pdf_bench(settings, corpus).items():
+        for key, values in run_pdf_bench(settings, corpus, pdf_dir=pdf_dir).items():
             result[f"pdf_{key}"] = values
     return result
 

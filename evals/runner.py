@@ -12,7 +12,7 @@ from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.settings import Settings
 from verbatim_qa.vectorstore.store import Store
 
-from .dataset import EvalItem, gold_spans, read_corpus
+from .dataset import EvalItem, gold_spans, stored_texts
 from .metrics import aggregate, percentile, retrieval_scores
 from .systems import build_systems
 
@@ -28,13 +28,11 @@ def run_retrieval_eval(items: list[EvalItem], corpus: Path, systems: list[str], 
     t0 = time.perf_counter()
     report = ingest_paths(store, [corpus])
     ingest_s = time.perf_counter() - t0
-    if report.failed:
-        raise RuntimeError(f"eval corpus failed to ingest: {report.failed}")
-    texts = read_corpus(corpus)
+    texts = stored_texts(store)  # as indexed: a PDF is not extracted a second time
     answerable = [it for it in items if it.answerable]
-    golds = {it.id: gold_spans(it, texts) for it in answerable}
+    golds = {it.id: gold_spans(it, texts) for it in answerable}  # a document that failed: a strict set stops here
     out = {"corpus": str(corpus), "items": len(items), "answerable": len(answerable), "ingest_s": ingest_s,
-           "systems": {}}
+           "ingest_failed": report.failed, "gold_missing": missing_gold(answerable, golds), "systems": {}}
     for system in build_systems(systems, store, texts, home / "langchain-recipe"):
         per_item, latencies = [], []
         for it in answerable:
@@ -54,11 +52,25 @@ def run_retrieval_eval(items: list[EvalItem], corpus: Path, systems: list[str], 
     return out
 
 
+def missing_gold(items: list[EvalItem], golds: dict[str, list]) -> list[dict]:
+    """The gold quotes the indexed text no longer holds (sets over real documents): they count as not found."""
+    return [{"id": it.id, "quote": n, "doc": it.quote_docs[n]} for it in items
+            for n, spans in enumerate(golds[it.id]) if not spans]
+
+
 def write_report(result: dict, out_dir: Path, title: str, items: list[EvalItem]) -> str:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     md = [f"# {title}", "", f"corpus: `{result['corpus']}` · items: {result['items']} "
           f"(answerable {result['answerable']}) · ingest {result['ingest_s']:.1f} s", ""]
+    md += [f"- **failed to ingest**: `{f['path']}`: {f['reason']}" for f in result.get("ingest_failed", [])]
+    missing = result.get("gold_missing", [])
+    if missing:
+        ids = sorted({m["id"] for m in missing})
+        md.append(f"- gold quotes not in the indexed text (counted as not found): {len(missing)} in {len(ids)} "
+                  "items" + (f" ({', '.join(ids)})" if len(ids) <= 10 else ""))
+    if md[-1] != "":
+        md.append("")
     md += _table(result)
     md += ["", "Per kind (recall@5 / MRR@10):", ""]
     kinds = sorted({k for s in result["systems"].values() for k in s["by_kind"]})
@@ -76,8 +88,10 @@ def write_report(result: dict, out_dir: Path, title: str, items: list[EvalItem])
     return text
 
 
-PER_KIND = ["quote_hit", "answer_in_quotes", "span_hit_factoid", "span_exact_match", "span_f1",
-            "non_body_quote_share", "false_refusal_rate", "answerable_caveated", "unanswerable_refused_or_caveated"]
+PER_KIND = ["quote_hit", "answer_in_quotes", "keyfact_shown", "keyfact_precision", "keyfact_coverage",
+            "keyfact_on_unanswerable", "span_hit_factoid", "span_exact_match", "span_f1", "quotes_per_answer",
+            "no_gold_quote_share", "non_body_quote_share", "false_refusal_rate", "answerable_caveated",
+            "unanswerable_refused_or_caveated"]
 
 
 def answer_table(answers: dict) -> list[str]:

@@ -25,6 +25,7 @@ from verbatim_qa.vectorstore.store import Store, embed_text
 from .dataset import load_items
 from .memo import BenchEmbeddings, VectorMemo
 from .metrics import percentile
+from .scale import child_settings
 from .synth import build_pool, write_corpus
 
 
@@ -174,9 +175,8 @@ def peak_rss_mb() -> float:
 
 def main(args_file: str) -> None:
     args = json.loads(Path(args_file).read_text())
-    fields = dict(args["settings"], home=Path(args["settings"]["home"]))
-    row = measure_size(Settings(**fields), args["n"], args["mode"], args["cfg"], Path(args["work"]),
-                       Path(args["memo"]) if args["memo"] else None)
+    row = measure_size(child_settings(args["settings"], os.environ), args["n"], args["mode"], args["cfg"],
+                       Path(args["work"]), Path(args["memo"]) if args["memo"] else None)
     Path(args["result"]).write_text(json.dumps(row, indent=1))
 
 

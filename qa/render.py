@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from verbatim_qa.text.markdown import escape_html
+
 from .answer import Answer
 
 
@@ -26,7 +28,7 @@ def to_markdown(answer: Answer, heading: bool = True) -> str:
         for c in answer.citations:
             quote = " ".join(c.quote.split())
             lines.append(f"[^{c.n}]: “{quote}” — {where(c)}")
-    return "\n".join(lines) + "\n"
+    return escape_html("\n".join(lines)) + "\n"
 
 
 def footnotes(answer: Answer) -> str:

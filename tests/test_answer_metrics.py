@@ -6,7 +6,15 @@ import math
 
 import pytest
 
-from verbatim_qa.evals.answers import answer_metrics, span_contains, squad_norm, token_f1
+from verbatim_qa.evals.answers import (
+    answer_metrics,
+    keyfact_metrics,
+    quote_metrics,
+    quotes_without_gold,
+    span_contains,
+    squad_norm,
+    token_f1,
+)
 
 
 @pytest.mark.parametrize("text, want", [
@@ -61,3 +69,34 @@ def test_answer_metrics_counts_caveats_refusals_roles_and_spans():
 def test_answer_metrics_without_unanswerables_says_nan():
     m = answer_metrics([row()])
     assert math.isnan(m["unanswerable_refused_or_caveated"]) and "span_hit_factoid" in m
+
+
+def test_keyfact_precision_coverage_and_shown_where_it_should_not_be():
+    rows = [row(shown=True), row(shown=True, span_hit=False), row(shown=False, span_hit=False),
+            row(shown=True, factoid=False, span_hit=True),  # right on a non-factoid question: counts for precision
+            row(shown=True, caveat=True, span_hit=False),
+            row(answerable=False, shown=True, span_hit=None, factoid=False),
+            row(answerable=False, shown=False, refused=True, span_hit=None, factoid=False)]
+    m = keyfact_metrics(rows)
+    assert m["keyfact_shown"] == 4 and m["keyfact_precision"] == 0.5
+    assert m["keyfact_coverage"] == pytest.approx(3 / 4)  # shown on 3 of the 4 factoid questions
+    assert m["keyfact_on_unanswerable"] == 0.5 and m["keyfact_on_refused_or_caveated"] == 1
+    assert keyfact_metrics([row()]) == {}  # rows that do not say whether a key fact was shown
+    assert math.isnan(keyfact_metrics([row(shown=False, factoid=False)])["keyfact_precision"])
+
+
+def test_quotes_per_answer_and_quotes_without_gold_evidence():
+    rows = [row(quotes=3, quotes_no_gold=1), row(quotes=1, quotes_no_gold=0),
+            row(quotes=2, quotes_no_gold=None),  # gold unknown: not judged, still an answer with quotes
+            row(quotes=0, refused=True, quotes_no_gold=0)]
+    m = quote_metrics(rows)
+    assert m["quotes_per_answer"] == 2.0 and m["no_gold_quote_share"] == 0.25
+    assert quote_metrics([row()]) == {}
+
+
+def test_quotes_without_gold_counts_quotes_overlapping_no_gold_span():
+    cites = [("a.txt", 0, 15), ("a.txt", 16, 31), ("b.txt", 16, 31)]
+    assert quotes_without_gold(cites, [[("a.txt", 20, 40)]]) == 2
+    assert quotes_without_gold(cites, [[("a.txt", 0, 5)], [("b.txt", 30, 31), ("a.txt", 99, 100)]]) == 1
+    assert quotes_without_gold(cites, [[("a.txt", 0, 5)], []]) is None  # a gold piece lost: not judged
+    assert quotes_without_gold([], [[("a.txt", 0, 5)]]) == 0

@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from verbatim_qa.contract import ANSWER_KEYS, CITATION_KEYS, RETRIEVED_KEYS, SPAN_KEYS
 from verbatim_qa.evals.dataset import load_items, read_corpus
 from verbatim_qa.qa.answer import REFUSAL, Answer
 from verbatim_qa.qa.chain import build_answerer, build_chain
-from verbatim_qa.qa.ordinals import question_ordinal, sentence_ordinal
 from verbatim_qa.qa.render import to_markdown
 from verbatim_qa.text.lang import detect_lang
+from verbatim_qa.text.markdown import escape_html
+
+pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = {it.id: it for it in load_items(ROOT / "evals" / "datasets" / "dev.jsonl")}
@@ -25,10 +28,6 @@ PAPER = "china-central-asia-ai-rezapour-2024.md"
 ANSWERED = ["en-en-01", "en-fa-19", "en-fa-06", "fa-fa-01", "multi-01"]
 OFF_TOPIC = ["How do I bake sourdough bread?", "Who won the 2018 FIFA World Cup final?"]
 
-TOP_KEYS = {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
-SPAN_KEYS = {"text", "source", "char_start", "char_end", "reading"}
-CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
-RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}
 HEADERS = ("The evidence is in Persian; quoted verbatim, not translated:",
            "Part of the evidence is in Persian; quoted verbatim, not translated:")
 
@@ -167,7 +166,7 @@ def test_refusal_with_nothing_retrieved_names_no_passages(bot):
 def test_to_dict_contract(bot, corpus_store, k):
     a = bot.answer(ITEMS["en-fa-06"].question, k=k)
     d = a.to_dict()
-    assert set(d) == TOP_KEYS
+    assert set(d) == ANSWER_KEYS
     assert d["caveat"] is None or isinstance(d["caveat"], str)
     if d["answer_span"] is not None:
         sp = d["answer_span"]
@@ -239,9 +238,9 @@ def test_markdown_footnotes_match_citations(answers, item_id):
     assert not re.search(r"(?<!\^)\[\d+\]", md)  # no bare [n] markers left
     for c in a.citations:
         note = notes[str(c.n)]
-        assert f"“{' '.join(c.quote.split())}”" in note
+        assert f"“{escape_html(' '.join(c.quote.split()))}”" in note  # a quote's "<sup>" shown, not run
         assert c.source in note and f"chars {c.char_start}–{c.char_end}" in note
-    assert to_markdown(a, heading=False).startswith(a.answer.splitlines()[0].replace("[1]", "[^1]"))
+    assert to_markdown(a, heading=False).startswith(escape_html(a.answer.splitlines()[0].replace("[1]", "[^1]")))
 
 
 def test_markdown_of_a_refusal_has_no_footnotes(bot):
@@ -250,24 +249,6 @@ def test_markdown_of_a_refusal_has_no_footnotes(bot):
 
 
 # ---------------------------------------------------------------- ordinals and documents
-@pytest.mark.parametrize("question, want", [
-    ("What is the third goal?", 3), ("What is Beijing's second goal?", 2), ("its 4th risk", 4),
-    ("دومین پیامد هوش مصنوعی چیست؟", 2), ("خطر سوم چیست؟", 3), ("نخستین هدف", 1),
-    ("When did China first sign it?", None), ("در دهه دوم قرن", None), ("پس از جنگ جهانی دوم", None),
-])
-def test_question_ordinal(question, want):
-    assert question_ordinal(question) == want
-
-
-@pytest.mark.parametrize("text, prefix, want", [
-    ("Second, the state ...", "", 2), ("Thirdly the", "", 3), ("Second-hand goods", "", None),
-    ("دوم این که این فناوری‌ها", "", 2), ("سوم؛ این فناوری‌ها", "", 3), ("نخست آن که", "", 1),
-    ("برقراری استانداردها", "۳. ", 3), ("item", "(2) ", 2), ("اولویت چین", "", None), ("A plain sentence.", "", None),
-])
-def test_sentence_ordinal(text, prefix, want):
-    assert sentence_ordinal(text, prefix) == want
-
-
 def test_ordinal_question_quotes_that_list_item(bot, monkeypatch):
     """The paper lists Beijing's three goals as "۱. … ۲. … ۳. …" after a header sentence that the encoder
     prefers for every one of them; the ordinal picks the item."""

@@ -99,6 +99,7 @@ def assert_recovered(store: Store, folder: Path) -> None:
         assert records[name].sha == load_for_index(folder / name, store.settings).sha, f"{name} is stale"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("point, committed_before", [("chunks-written:2", 1), ("sentences-written:3", 2)])
 def test_kill_during_first_ingest(folder, home, minilm, point, committed_before):
     killed_ingest(home, point, str(folder))
@@ -115,6 +116,7 @@ def test_kill_during_first_ingest(folder, home, minilm, point, committed_before)
     assert_recovered(store, folder)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("point", ["chunks-written:1", "sentences-written:1", "committed:1"])
 def test_kill_while_replacing_a_changed_document(folder, home, minilm, point):
     store = open_store(home, minilm)
@@ -144,6 +146,7 @@ def test_kill_while_replacing_a_changed_document(folder, home, minilm, point):
     assert_recovered(store, folder)
 
 
+@pytest.mark.integration
 def test_kill_while_pruning(folder, home, minilm):
     store = open_store(home, minilm)
     assert ingest_paths(store, [folder]).added == len(TOPICS)
@@ -162,6 +165,7 @@ def test_kill_while_pruning(folder, home, minilm):
     assert_recovered(store, folder)
 
 
+@pytest.mark.integration
 def test_next_run_as_a_process_recovers(folder, home, minilm):
     """The recovery above runs in-process for speed; here the next run is the real command too."""
     killed_ingest(home, "sentences-written:2", str(folder))

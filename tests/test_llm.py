@@ -36,6 +36,8 @@ from verbatim_qa.settings import Settings
 from verbatim_qa.types import ScoredChunk
 from verbatim_qa.vectorstore.store import Store
 
+pytestmark = pytest.mark.integration
+
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 
 SILK = (

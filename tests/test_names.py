@@ -36,6 +36,7 @@ def test_bridge_guards():
     assert ambiguous.bridge("What did Mearsheimer say?", never) == []
 
 
+@pytest.mark.integration
 def test_retrieval_bridges_a_name_only_the_persian_body_spells(corpus_store):
     retriever = HybridRetriever.from_store(corpus_store)
     q = "What three things make up the latent power that the paper attributes to Mearsheimer?"

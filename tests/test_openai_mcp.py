@@ -55,6 +55,7 @@ def openai_client(server, token: str = TOKEN):
     return OpenAI(base_url=server.url + "/v1", api_key=token, max_retries=0, timeout=120)
 
 
+@pytest.mark.integration
 def test_openai_sdk_answer_has_footnotes_and_verbatim_citations(server):
     client = openai_client(server)
     assert [m.id for m in client.models.list()] == ["verbatim"]
@@ -71,6 +72,7 @@ def test_openai_sdk_answer_has_footnotes_and_verbatim_citations(server):
     assert "Innovation Day" in content and first["source"] == ENGLISH
 
 
+@pytest.mark.integration
 def test_openai_sdk_stream_comes_in_chunks_equal_to_the_plain_answer(server):
     client = openai_client(server)
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": EN_Q}]
@@ -85,6 +87,7 @@ def test_openai_sdk_stream_comes_in_chunks_equal_to_the_plain_answer(server):
     assert_verbatim(server, last.model_extra["citations"])
 
 
+@pytest.mark.integration
 def test_openai_sdk_two_turns(server):
     client = openai_client(server)
     first = client.chat.completions.create(model="verbatim", messages=[{"role": "user", "content": EN_Q}])
@@ -98,6 +101,7 @@ def test_openai_sdk_two_turns(server):
     assert "facial recognition" in " ".join(c["quote"] for c in second.model_extra["citations"])
 
 
+@pytest.mark.integration
 def test_openai_errors_are_openai_shaped_one_liners(server):
     import openai
 
@@ -117,12 +121,14 @@ def test_openai_errors_are_openai_shaped_one_liners(server):
     assert r.status_code == 400 and err["type"] == "invalid_request_error" and "\n" not in err["message"]
 
 
+@pytest.mark.integration
 def test_mcp_over_http_needs_the_token_and_answers(server):
     assert httpx.post(server.url + "/mcp", json={}).status_code == 401
     result = anyio.run(mcp_session, server.url + "/mcp", TOKEN)
     check_mcp(server, result)
 
 
+@pytest.mark.integration
 def test_mcp_over_stdio_spawning_verbatim_mcp(server):
     from mcp import StdioServerParameters
 
@@ -162,6 +168,7 @@ def check_mcp(server, r: dict) -> None:
     assert {d["source"] for d in r["docs"].structured_content["documents"]} == set(docs)
 
 
+@pytest.mark.integration  # a fresh Python that imports the web and MCP stack
 def test_building_the_mcp_server_leaves_http_requests_unlogged():
     # the SDK configures the root logger when a server is built; a fresh process, as pytest's own handlers keep
     # logging.basicConfig from acting here

@@ -63,6 +63,7 @@ def pdfium_box(pdf, page_no: int, text: str, scale: float):
     return x0 * scale, (height - y1) * scale, x1 * scale, (height - y0) * scale
 
 
+@pytest.mark.integration
 def test_page_image_tints_the_quote_where_the_page_draws_it(api):
     doc_id = api.ids["mixed.pdf"]
     text = api.store.document_text(doc_id)
@@ -82,6 +83,7 @@ def test_page_image_tints_the_quote_where_the_page_draws_it(api):
     assert not any(tinted(plain.getpixel(p)) for p in tints)
 
 
+@pytest.mark.integration
 def test_page_image_of_a_scan(api):
     doc_id = api.ids["scan.pdf"]
     text = api.store.document_text(doc_id)
@@ -92,6 +94,7 @@ def test_page_image_of_a_scan(api):
     assert r.status_code == 200 and 0 < len(tints) < 2000  # one word
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("path, params, status, reason", [
     ("/api/sources/nope/pages/1.png", {}, 404, "no document nope"),
     ("/api/sources/{pdf}/pages/3.png", {}, 404, "mixed.pdf has no page 3 (pages 1-2)"),
@@ -108,6 +111,20 @@ def test_page_image_errors(api, path, params, status, reason):
     assert r.status_code == status and r.json()["error"].startswith(reason), r.text
 
 
+@pytest.mark.integration
+def test_a_gone_file_is_a_404_that_names_no_server_path(api):
+    moved = api.pdf.with_name("moved.pdf")
+    api.pdf.rename(moved)
+    try:
+        r = api.client.get(f"/api/sources/{api.ids['mixed.pdf']}/pages/1.png")
+    finally:
+        moved.rename(api.pdf)
+    assert r.status_code == 404
+    assert r.json() == {"error": "mixed.pdf: the ingested file is gone (No such file or directory); ingest it again"}
+    assert str(api.pdf.parent) not in r.text
+
+
+@pytest.mark.integration
 def test_page_image_needs_the_token(api):
     app = create_app(api.settings.with_(token="s3cret"), service=api.app.state.service, ui=False)
     with BackgroundServer(app) as url:
@@ -123,6 +140,7 @@ def test_page_image_needs_the_token(api):
         assert httpx.get(f"{url}/api/sources?sig=" + signed.split("sig=")[1]).status_code == 401
 
 
+@pytest.mark.integration
 def test_source_panel_shows_the_page_and_says_ocr(api):
     service = api.app.state.service
     answer = service.ask("How many cameras are there in Nur-Sultan?", sources=["scan.pdf"])

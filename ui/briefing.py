@@ -16,6 +16,7 @@ from pathlib import Path
 
 from verbatim_qa.qa.answer import Answer
 from verbatim_qa.qa.render import where
+from verbatim_qa.text.markdown import escape_html
 from verbatim_qa.types import AnswerSpan, Citation
 
 from .html import FONT_STACK, e
@@ -121,7 +122,7 @@ def to_markdown(b: Briefing) -> str:
     lines += [f"- **{_flat(t)}** ({s})" + (f": {'; '.join(p)}" if p else "") for t, s, p in srcs] or ["- none cited"]
     if records := b.records():
         lines += ["", f"## {HEADING}", "", INTRO, ""] + [f"- {r.line()}" for r in records]
-    return "\n".join(lines) + "\n"
+    return escape_html("\n".join(lines)) + "\n"
 
 
 # ---- HTML -------------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from verbatim_qa.contract import MAX_K, AnswererName
 from verbatim_qa.qa.answer import Answer
 from verbatim_qa.qa.render import footnotes, with_footnotes
 from verbatim_qa.text.lines import one_line
@@ -83,9 +84,9 @@ class ChatRequest(BaseModel):
     model: str
     messages: list[Message] = Field(min_length=1)
     stream: bool = False
-    k: int | None = Field(None, ge=1, le=50)
+    k: int | None = Field(None, ge=1, le=MAX_K)
     sources: list[str] | None = Field(None, description="Restrict to these file names (as listed by /api/sources).")
-    answerer: Literal["auto", "extractive", "llm"] | None = None
+    answerer: AnswererName | None = None
 
     def question_and_history(self) -> tuple[str, list[dict]]:
         """The last message's text (it must be the user's) and the earlier turns, oldest first: each user message

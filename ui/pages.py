@@ -89,7 +89,8 @@ def highlight_boxes(store: Store, settings: Settings, doc_id: str, number: int, 
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise PageError(404, f"{doc.source}: the ingested file is gone from {path} ({exc.strerror})") from exc
+        # the reason names no server path: it goes to HTTP clients
+        raise PageError(404, f"{doc.source}: the ingested file is gone ({exc.strerror}); ingest it again") from exc
     try:
         page = pdf_page(path, data, number, settings)
     except LoadError as exc:

@@ -25,11 +25,12 @@ import gradio as gr  # noqa: E402
 
 from verbatim_qa.qa.render import to_markdown  # noqa: E402
 from verbatim_qa.text.lines import one_line  # noqa: E402
+from verbatim_qa.vectorstore.writer import WriterBusy  # noqa: E402
 
 from . import briefing  # noqa: E402
 from . import html as H  # noqa: E402
 from .provenance import Origins  # noqa: E402
-from .service import Service, index_date  # noqa: E402
+from .service import MAX_QUESTION_CHARS, Service, check_question, index_date  # noqa: E402
 from .uploads import UploadError, allowed_types, size_text, stage_file  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,10 @@ def build_ui(service: Service) -> gr.Blocks:
         if not question:
             yield H.conversation(turns), turns, gr.update()
             return
+        try:
+            check_question(question)
+        except ValueError as exc:  # before the turn is shown: the client gets an error event, the page a toast
+            raise gr.Error(one_line(exc)) from exc
         # This conversation's earlier turns (answered ones): a follow-up ("Who built it?") is searched with them.
         history = [{"question": t["question"], "answer": t.get("text", "")} for t in turns if t.get("status") == "done"]
         turn = {"question": question, "status": "streaming", "text": ""}
@@ -157,7 +162,10 @@ def build_ui(service: Service) -> gr.Blocks:
         if not doc_id:
             return H.notice(False, "Choose a document to delete."), *refresh()
         record = service.store.document(doc_id)
-        result = service.delete(doc_id)
+        try:
+            result = service.delete(doc_id)
+        except WriterBusy as exc:
+            return H.notice(False, str(exc)), *refresh()
         if result is None:
             return H.notice(False, "That document is no longer in the library."), *refresh()
         title = record.title if record else result["source"]
@@ -178,6 +186,7 @@ def build_ui(service: Service) -> gr.Blocks:
                         with gr.Row(equal_height=True):
                             question = gr.Textbox(show_label=False, placeholder="Ask a question (English or فارسی)",
                                                   lines=1, max_lines=4, scale=6, elem_id="vb-question",
+                                                  max_length=MAX_QUESTION_CHARS,
                                                   autofocus=True)
                             ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="vb-ask")
                         gr.Examples(list(EXAMPLES), inputs=question, label="Example questions", elem_id="vb-examples",

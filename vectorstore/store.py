@@ -15,7 +15,8 @@ import signal
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import chromadb
 import numpy as np
@@ -26,9 +27,12 @@ from verbatim_qa.settings import Settings
 from verbatim_qa.types import Chunk, DocRecord, Document, Sentence, content_hash
 
 from .embeddings import VerbatimEmbeddings, get_embedder
+from .view import Gate, GuardedCollection
+from .writer import HomeLock
 
 # In server mode another instance may be writing right now: its uncommitted rows look like orphans, so a sweep
-# only removes orphans older than this. An embedded store has a single writer process and sweeps at once.
+# only removes orphans older than this. An embedded store sweeps at once: it sweeps holding the home's writer
+# lock (vectorstore/writer.py), and every write commits before it lets go, so no other write is in flight.
 SERVER_SWEEP_GRACE = 600.0
 CRASH_POINTS = ("chunks-written", "sentences-written", "committed", "record-deleted")
 # Chroma's upsert gets slower with the bytes written since the collection's last index sync (every
@@ -41,6 +45,7 @@ DOCS_HNSW = {"sync_threshold": 100}  # batch_size stays at its default, 100 (Chr
 SEARCH_HNSW = {"ef_search": 400}
 ROW_CACHE = 4096  # chunk rows kept in memory by get_chunks (~5 MB)
 FILTER_LIMIT = 5000  # commit records up to which the sweep lets the database filter (query size stays modest)
+KINDS = ("chunks", "sentences", "docs")
 
 
 class EmbedderMismatch(RuntimeError):
@@ -85,11 +90,20 @@ class Store:
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
         self.embedder_name = embedder.name if embedder is not None else settings.embedder  # validated there
+        # One writer per home (embedded only: a Chroma server keeps one index itself, see vectorstore/writer.py).
+        self.lock = HomeLock(settings.home) if not settings.chroma_url else None
+        self.on_wait: Callable[[str], None] | None = None  # told once when a write waits for another writer
+        self._seen = self.lock.writes() if self.lock else 0  # the writes this view has (read before opening)
+        self._gate = Gate()
+        self._following = threading.Lock()
+        self.chunks, self.sentences, self.docs = (GuardedCollection(self._gate, lambda k=k: self._cols[k])
+                                                  for k in KINDS)
         missing = not settings.chroma_url and not (settings.chroma_dir / "chroma.sqlite3").exists()
+        self._reloadable = client is None and not settings.chroma_url and not (read_only and missing)
         if client is None and read_only and missing:
             client = _empty_client()  # nothing stored yet: read an empty in-memory index rather than create one
         self.client = client or make_client(settings)
-        self.chunks, self.sentences, self.docs = self._open_collections()
+        self._cols = dict(zip(KINDS, self._open_collections()))
         stored = {(col.metadata or {}).get("embedder") for col in (self.chunks, self.sentences, self.docs)}
         if stored != {self.embedder_name}:
             if any(col.count() for col in (self.chunks, self.sentences, self.docs)):
@@ -105,8 +119,8 @@ class Store:
             for col in (self.chunks, self.sentences, self.docs) if not read_only else ():
                 self.client.delete_collection(col.name)
             if not read_only:
-                self.chunks, self.sentences, self.docs = self._open_collections()
-        self._batch = max(1, min(self.client.get_max_batch_size(), 1000))
+                self._cols = dict(zip(KINDS, self._open_collections()))
+        self.batch = max(1, min(self.client.get_max_batch_size(), 1000))  # rows per Chroma request
         self.sweep_grace = SERVER_SWEEP_GRACE if settings.chroma_url else 0.0
         self._crash_hits: dict[str, int] = {}
         self._rows: OrderedDict[str, Chunk] = OrderedDict()  # chunk rows read, by id (see get_chunks)
@@ -131,6 +145,52 @@ class Store:
                 col.modify(configuration={"hnsw": hnsw})
             cols.append(col)
         return tuple(cols)
+
+    # ---- one writer per home, and following the others -----------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the home's writer lock (reentrant) for a write; the outermost hold first loads the index again
+        when another process wrote since this store looked. WriterBusy (one line naming the holder) when the
+        lock stays taken for ``writer_wait`` seconds."""
+        self._writable()
+        if self.lock is None:
+            yield
+            return
+        with self.lock.hold(self.settings.writer_wait, self.on_wait) as outer:
+            if outer:
+                if self._reloadable and self.lock.before != self._seen:  # another process wrote (or died writing)
+                    self._reload()
+                self._seen = self.lock.after  # the count as this write raised it: this view has every write
+            yield
+
+    def stale(self) -> bool:
+        """Embedded: another process wrote since this store last loaded the index or wrote itself."""
+        return self.lock is not None and self._reloadable and self.lock.writes() != self._seen
+
+    def follow(self) -> bool:
+        """Load the index again if another process wrote (not while one is writing: then the next call will);
+        True when it did. A process's HNSW index in memory does not see another's writes (vectorstore/writer.py)."""
+        if not self.stale() or not self._following.acquire(blocking=False):  # one thread reloads, others go on
+            return False
+        try:
+            with self.lock.shared() as free:
+                if not (free and self.stale()):
+                    return False
+                self._reload()
+                return True
+        finally:
+            self._following.release()
+
+    def _reload(self) -> None:
+        """A new client on the same files; calls in flight finish on the old one first (vectorstore/view.py)."""
+        with self._gate.swapping():
+            seen = self.lock.writes()
+            self.client.close()
+            self.client = make_client(self.settings)
+            self._cols = dict(zip(KINDS, self._open_collections()))
+            self._seen = seen
+            for kind in ("chunks", "sentences"):  # load the HNSW index now, while no writer is writing
+                self._cols[kind].get(limit=1, include=["embeddings"])
 
     @property
     def embedder(self) -> VerbatimEmbeddings:
@@ -190,8 +250,8 @@ class Store:
 
     def scan(self, col, include: list[str]) -> Iterator[tuple[str, str | None, dict]]:
         """Every row of a collection, committed or not, page by page: (id, document, metadata)."""
-        for offset in range(0, col.count(), self._batch):
-            got = col.get(include=include, limit=self._batch, offset=offset)
+        for offset in range(0, col.count(), self.batch):
+            got = col.get(include=include, limit=self.batch, offset=offset)
             docs = got["documents"] if "documents" in include else [None] * len(got["ids"])
             yield from zip(got["ids"], docs, got["metadatas"])
 
@@ -206,8 +266,8 @@ class Store:
         changed since a reader's last look, without scanning the collection."""
         out: list[Chunk] = []
         ids = sorted(docs)
-        for i in range(0, len(ids), self._batch):
-            part = ids[i : i + self._batch]
+        for i in range(0, len(ids), self.batch):
+            part = ids[i : i + self.batch]
             got = self.chunks.get(where={"doc_id": {"$in": part}}, include=["documents", "metadatas"])
             out += [chunk_from_record(cid, d, m) for cid, d, m in zip(got["ids"], got["documents"], got["metadatas"])
                     if docs.get(m["doc_id"]) == m["doc_sha"]]
@@ -268,10 +328,15 @@ class Store:
         commit record is swapped, the old version stays complete and is what readers see.
         """
         self._writable()
-        replacing = bool(self.docs.get(ids=[doc.doc_id], include=[])["ids"])
         sents = [(c, i, s) for c in chunks for i, s in enumerate(c.sentences)]
         sent_vecs = self.embedder.encode_passages([s.text for _, _, s in sents])
         chunk_vecs = self._chunk_vectors(chunks, sent_vecs)
+        with self.writing():  # embedding needs no lock: other writers go on meanwhile
+            self._write_rows(doc, chunks, sents, sent_vecs, chunk_vecs)
+
+    def _write_rows(self, doc: Document, chunks: list[Chunk], sents: list, sent_vecs: np.ndarray,
+                    chunk_vecs: np.ndarray) -> None:
+        replacing = bool(self.docs.get(ids=[doc.doc_id], include=[])["ids"])
         now = time.time()
         self._upsert(
             self.chunks,
@@ -311,11 +376,11 @@ class Store:
 
     def delete_document(self, doc_id: str) -> bool:
         """Commit record first, so a crash leaves only orphans that ``sweep`` removes."""
-        self._writable()
-        existed = bool(self.docs.get(ids=[doc_id])["ids"])
-        self.docs.delete(ids=[doc_id])
-        self._crash_point("record-deleted")
-        self._delete_where({"doc_id": doc_id})
+        with self.writing():
+            existed = bool(self.docs.get(ids=[doc_id])["ids"])
+            self.docs.delete(ids=[doc_id])
+            self._crash_point("record-deleted")
+            self._delete_where({"doc_id": doc_id})
         return existed
 
     def orphans(self, min_age: float = 0.0, exact: bool = True) -> dict[str, list[str]]:
@@ -343,12 +408,12 @@ class Store:
 
     def sweep(self, min_age: float | None = None) -> int:
         """Delete orphan chunks and sentences (older than ``sweep_grace`` by default); returns how many went."""
-        self._writable()
-        found = self.orphans(self.sweep_grace if min_age is None else min_age, exact=False)
-        for col in (self.chunks, self.sentences):
-            ids = found[col.name]
-            for i in range(0, len(ids), self._batch):
-                col.delete(ids=ids[i : i + self._batch])
+        with self.writing():
+            found = self.orphans(self.sweep_grace if min_age is None else min_age, exact=False)
+            for col in (self.chunks, self.sentences):
+                ids = found[col.name]
+                for i in range(0, len(ids), self.batch):
+                    col.delete(ids=ids[i : i + self.batch])
         return sum(map(len, found.values()))
 
     def _crash_point(self, point: str) -> None:
@@ -366,8 +431,8 @@ class Store:
         self.sentences.delete(where=where)
 
     def _upsert(self, col, ids, vecs, docs, metas) -> None:
-        for i in range(0, len(ids), self._batch):
-            j = i + self._batch
+        for i in range(0, len(ids), self.batch):
+            j = i + self.batch
             col.upsert(ids=ids[i:j], embeddings=vecs[i:j].tolist(), documents=docs[i:j], metadatas=metas[i:j])
 
 

