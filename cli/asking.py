@@ -23,7 +23,7 @@ def search(
 
     settings = env_settings()
     retriever = HybridRetriever.from_store(open_store(settings, read_only=True))
-    hits = retriever.retrieve(question, k=k)
+    hits = retriever.retrieve(retriever.analyzer.analyze(question), k=k)
     rows = [h.to_dict() for h in hits]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))

@@ -22,6 +22,7 @@ from .answer import Answer, AnswererBase
 from .answertype import carries
 from .candidate import Candidate
 from .compose import compose, refusal
+from .context import IndexContext, sentence_id
 from .names import NameBridge
 from .ordinals import sentence_ordinal
 from .query import Query, content
@@ -35,35 +36,33 @@ class ExtractiveAnswerer(AnswererBase):
         self.retriever = retriever
         self.settings = retriever.settings
 
-    def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
-        query = self.retriever.analyze(query)  # a Query passes through: analysed once, by whoever asked first
-        translator = self.retriever.translator
-        answer = answer_with(query, self.candidates(query, retrieved), retrieved, self.settings,
-                             self.retriever.unmatched_terms(query, retrieved),
-                             translator.names if translator is not None else None)
+    def answer_from(self, query: Query, retrieved: list[ScoredChunk]) -> Answer:
+        cands, ctx = self.candidates(query, retrieved)
+        answer = answer_with(query, cands, retrieved, self.settings, ctx.unmatched, ctx.bridge)
         answer.search_query = query.search
         return answer
 
-    def candidates(self, query: Query, retrieved: list[ScoredChunk]) -> list[Candidate]:
+    def candidates(self, query: Query, retrieved: list[ScoredChunk]) -> tuple[list[Candidate], IndexContext]:
+        """The quotable sentences of the retrieved chunks with their evidence, and what the index says about the
+        question (``HybridRetriever.context``): everything ``answer_with`` reads."""
         s = self.settings
         where = [(r.chunk, i, sent) for r in retrieved for i, sent in enumerate(r.chunk.sentences)
                  if quotable(sent, query, s)]
-        vec_by_id = self.retriever.store.sentence_vectors([f"{c.chunk_id}:{i}" for c, i, _ in where])
-        calibration = self.retriever.calibration(query)
+        ctx = self.retriever.context(query, retrieved, [sentence_id(c.chunk_id, i) for c, i, _ in where])
         out = []
         for chunk, i, sent in where:
-            v = vec_by_id.get(f"{chunk.chunk_id}:{i}")
+            v = ctx.vector(chunk.chunk_id, i)
             if v is not None:
                 c = evidence(query, chunk, i, sent, v)
-                c.background = calibration.get(chunk.lang, 0.0)
+                c.background = ctx.background.get(chunk.lang, 0.0)
                 out.append(c)
-        return out
+        return out, ctx
 
 
 def answer_with(query: Query, cands: list[Candidate], retrieved: list[ScoredChunk], s: Settings,
                 unmatched: tuple[str, ...] = (), bridge: NameBridge | None = None) -> Answer:
-    """``unmatched``: the question's words the documents never mention (``HybridRetriever.unmatched_terms``);
-    ``bridge``: the index's Persian words by consonant skeleton (``TermTranslator.names``)."""
+    """``unmatched``: the question's words the documents never mention; ``bridge``: the index's Persian words by
+    consonant skeleton (both from ``IndexContext``)."""
     if query.evidence_lang:  # "And in Persian sources?": only those, when any was retrieved (a bonus of 0.05 left
         cands = [c for c in cands if c.chunk.lang == query.evidence_lang] or cands  # 2 of 6 "and" turns on English)
     ranked = rank(cands, query, s)

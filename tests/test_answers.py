@@ -158,7 +158,7 @@ def test_off_topic_question_is_refused(bot, question):
 
 
 def test_refusal_with_nothing_retrieved_names_no_passages(bot):
-    a = bot.answer_from(bot.retriever.analyze("How do I bake sourdough bread?"), [])
+    a = bot.answer_from(bot.analyze("How do I bake sourdough bread?"), [])
     assert a.refused and a.answer == REFUSAL and a.citations == [] and a.retrieved == []
 
 
@@ -190,7 +190,7 @@ def test_to_dict_contract(bot, corpus_store, k):
                                                                         r.chunk.char_end)
     scores = [row["score"] for row in d["retrieved"]]
     assert scores == sorted(scores, reverse=True)
-    same = bot.retriever.retrieve(ITEMS["en-fa-06"].question, k)
+    same = bot.retriever.retrieve(bot.analyze(ITEMS["en-fa-06"].question), k)
     assert [(r.chunk.source, r.chunk.char_start) for r in same] == [(row["source"], row["char_start"])
                                                                     for row in d["retrieved"]]
 
@@ -289,6 +289,6 @@ def test_a_question_is_analysed_and_encoded_once(corpus_store):
     finally:
         corpus_store._embedder = saved
     assert [c for c in calls if question in c] == [[question]]
-    query = retriever.analyze(question)
+    query = retriever.analyzer.analyze(question)
     assert query.lang == "en" and query.translation and query.content_terms
     assert events[-1].answer.to_dict() == bot.answer_from(query, retriever.retrieve(query)).to_dict()

@@ -49,13 +49,13 @@ def test_bridge_guards():
 def test_retrieval_bridges_a_name_only_the_persian_body_spells(corpus_store):
     retriever = HybridRetriever.from_store(corpus_store)
     q = "What three things make up the latent power that the paper attributes to Mearsheimer?"
-    sig = retriever.signals(q)
-    assert "مرشایمر" in sig["pseudo"].split()
-    top = {cid for cid, _ in sig["bm25_names"][:3]}
+    sig = retriever.signals(retriever.analyzer.analyze(q))
+    assert "مرشایمر" in sig.pseudo.split()
+    top = {cid for cid, _ in sig.bm25_names[:3]}
     texts = [c.text for c in corpus_store.get_chunks(sorted(top))]
     assert texts and all("مرشایمر" in t for t in texts)
     # "China" is spelled in the English text: it is never bridged
-    assert retriever.signals("What does China want from Central Asia?")["bm25_names"] == []
+    assert retriever.signals(retriever.analyzer.analyze("What does China want from Central Asia?")).bm25_names == []
 
 
 def test_question_names_are_runs_of_capitalized_words():

@@ -72,7 +72,7 @@ class Service:
         self.sweep_staging()
         bot = self.answerer("extractive")
         if warm:  # load the embedding model now, not on the first user's question
-            bot.retriever.retrieve("warm-up", 1)
+            bot.retriever.retrieve(bot.analyze("warm-up"), 1)
 
     # ---- answering -------------------------------------------------------------------------------------
     @property
