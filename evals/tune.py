@@ -110,7 +110,7 @@ def calibration_features(retriever, q) -> dict:
 
     meta = retriever._meta
     near: dict[str, list[float]] = {}
-    for sid, sim in retriever.store.query_sentences(q.vector, retriever.settings.pool * 2):
+    for sid, sim in retriever.store.query_sentences(q.vector, retriever.settings.retrieval.pool * 2):
         m = meta.get(sid.rsplit(":", 1)[0])
         lang = m.lang if m is not None else "und"
         near.setdefault(lang, []).append(sim)

@@ -51,7 +51,7 @@ class Analyzer:
         turns = turns_of(history)
         earlier = tuple(q for q, _ in turns if q)
         search = question
-        if turns and s.use_history and needs_history(question, lang, own):
+        if turns and s.retrieval.use_history and needs_history(question, lang, own):
             search = (condense(question, turns) if condense is not None else None) or self._carried(
                 question, earlier, lang, own)
         tokens = own if search == question else tuple(tokenize(search))
@@ -70,7 +70,7 @@ class Analyzer:
             answer_type = expected_type(earlier[-1], detect_lang(earlier[-1]))  # question before it asked
         return Query(text=question, lang=lang, vector=self.store.embedder.encode_queries([search])[0],
                      tokens=tokens, translation=translation, names=names,
-                     ordinal=question_ordinal(question) if s.use_ordinals else None,
+                     ordinal=question_ordinal(question) if s.retrieval.use_ordinals else None,
                      answer_type=answer_type, roles=requested_roles(question), search=search,
                      focus=focus, evidence_lang=requested_lang(question))
 
@@ -79,8 +79,17 @@ class Analyzer:
         s = self.settings
         if not earlier or self.lexical is None:
             return question
-        return carried(question, earlier, self.lexical.idf, lang, tokens, max_terms=s.history_terms,
-                       decay=s.history_decay, min_idf=s.history_min_idf, turns=s.history_turns)
+        return carried(
+            question,
+            earlier,
+            self.lexical.idf,
+            lang,
+            tokens,
+            max_terms=s.retrieval.history_terms,
+            decay=s.retrieval.history_decay,
+            min_idf=s.retrieval.history_min_idf,
+            turns=s.retrieval.history_turns,
+        )
 
     def _bridges(self, text: str, tokens: Sequence[str], lang: str) -> tuple[str, tuple[str, ...]]:
         """The terms of the index's other languages for a text's words (qa/crosslingual.py) and the Persian
@@ -90,6 +99,6 @@ class Analyzer:
         names: tuple[str, ...] = ()
         lexical = self.lexical
         # names are bridged into Persian spellings; one the index spells in Latin script needs no bridge
-        if lexical is not None and self.settings.use_names and lang != "fa":
+        if lexical is not None and self.settings.retrieval.use_names and lang != "fa":
             names = tuple(self.translator.names.bridge(text, lambda w: bool(lexical.search(tokenize(w), 1))))
         return self.translator.translate(tokens, lang), names

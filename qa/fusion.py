@@ -45,8 +45,8 @@ def fuse(sig: Signals, langs: dict[str, str], s: Settings, penalty: dict[str, fl
     document language (``HybridRetriever.pair_offsets``; ``lang_offset`` for any other)."""
     penalty = penalty or {}
     offsets = offsets or {}
-    if s.fusion == "rrf":
-        return rrf({name: best_per_group(pairs) for name, pairs in sig.ranked().items()}, k=s.rrf_k)
+    if s.retrieval.fusion == "rrf":
+        return rrf({name: best_per_group(pairs) for name, pairs in sig.ranked().items()}, k=s.retrieval.rrf_k)
     sent = best(sig.sent or [])
     chunk = dict(sig.chunk or [])
     bm25 = normalized(sig.bm25 or [])
@@ -55,14 +55,14 @@ def fuse(sig: Signals, langs: dict[str, str], s: Settings, penalty: dict[str, fl
     has_sent, has_chunk = sig.sent is not None, sig.chunk is not None
     scores: dict[str, float] = {}
     for cid in set(sent) | set(chunk) | set(bm25) | set(bm25_x):
-        dense_w = (1.0 if has_sent else 0.0) + (s.w_chunk if has_chunk else 0.0)
-        v = sent.get(cid, s.floor) if has_sent else 0.0
-        v += s.w_chunk * chunk.get(cid, s.floor) if has_chunk else 0.0
+        dense_w = (1.0 if has_sent else 0.0) + (s.retrieval.w_chunk if has_chunk else 0.0)
+        v = sent.get(cid, s.retrieval.floor) if has_sent else 0.0
+        v += s.retrieval.w_chunk * chunk.get(cid, s.retrieval.floor) if has_chunk else 0.0
         if langs.get(cid) != sig.lang:
-            v += dense_w * offsets.get(langs.get(cid), s.lang_offset)
-        v += s.w_bm25 * bm25.get(cid, 0.0) + s.w_bm25_crosslingual * bm25_x.get(cid, 0.0)
-        v += s.w_names * names.get(cid, 0.0)
-        scores[cid] = v - s.w_reference * penalty.get(cid, 0.0)
+            v += dense_w * offsets.get(langs.get(cid), s.retrieval.lang_offset)
+        v += s.retrieval.w_bm25 * bm25.get(cid, 0.0) + s.retrieval.w_bm25_crosslingual * bm25_x.get(cid, 0.0)
+        v += s.retrieval.w_names * names.get(cid, 0.0)
+        scores[cid] = v - s.retrieval.w_reference * penalty.get(cid, 0.0)
     return scores
 
 

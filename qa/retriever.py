@@ -72,9 +72,16 @@ class HybridRetriever:
         if s.retrieval.reranker:
             from sentence_transformers import CrossEncoder
 
-            reranker = CrossEncoder(s.reranker, device="cpu")
-        retriever = cls(store, s, lexical=lexical if s.use_bm25 else None,
-                        translator=translator if s.use_crosslingual else None, k=s.top_k, reranker=reranker, **kw)
+            reranker = CrossEncoder(s.retrieval.reranker, device="cpu")
+        retriever = cls(
+            store,
+            s,
+            lexical=lexical if s.retrieval.use_bm25 else None,
+            translator=translator if s.retrieval.use_crosslingual else None,
+            k=s.retrieval.top_k,
+            reranker=reranker,
+            **kw,
+        )
         # The vocabulary read every chunk anyway: keep each one's language and source, so a question's candidates
         # need no store lookup (measured at 10k chunks: 48 ms per new question, the largest cost after encoding).
         if view is not None:
@@ -137,21 +144,23 @@ class HybridRetriever:
         s = self.settings
         where = {"source": {"$in": list(sources)}} if sources else None
         out = Signals(lang=query.lang)
-        if s.use_dense_sentences:
-            hits = self.store.query_sentences(query.vector, s.pool * 2, where)
+        if s.retrieval.use_dense_sentences:
+            hits = self.store.query_sentences(query.vector, s.retrieval.pool * 2, where)
             if query.ordinal is not None:  # the list item asked for: its encoder score hardly differs from siblings'
                 texts = self.store.sentence_texts([sid for sid, _ in hits])
-                hits = [(sid, sim + s.w_ordinal * (sentence_ordinal(texts.get(sid, "")) == query.ordinal))
+                hits = [(sid, sim + s.retrieval.w_ordinal * (sentence_ordinal(texts.get(sid, "")) == query.ordinal))
                         for sid, sim in hits]
             out.sent = [(sid.rsplit(":", 1)[0], sim) for sid, sim in hits]
-        if s.use_dense_chunks:
-            out.chunk = self.store.query_chunks(query.vector, s.pool, where)
+        if s.retrieval.use_dense_chunks:
+            out.chunk = self.store.query_chunks(query.vector, s.retrieval.pool, where)
         if self.lexical is not None:
-            out.bm25 = self.lexical.search(list(query.tokens), s.pool)
+            out.bm25 = self.lexical.search(list(query.tokens), s.retrieval.pool)
             if self.translator is not None and (self.translator.targets(query.lang) or query.names):
                 out.pseudo = query.pseudo
-                out.bm25_x = self.lexical.search(tokenize(query.pseudo), s.pool) if query.pseudo else []
-                out.bm25_names = self.lexical.search(tokenize(" ".join(query.names)), s.pool) if query.names else []
+                out.bm25_x = self.lexical.search(tokenize(query.pseudo), s.retrieval.pool) if query.pseudo else []
+                out.bm25_names = (
+                    self.lexical.search(tokenize(" ".join(query.names)), s.retrieval.pool) if query.names else []
+                )
         return out
 
     def pair_offsets(self, query: Query) -> dict[str, float]:
@@ -178,7 +187,7 @@ class HybridRetriever:
             meta = {cid: m for cid, m in meta.items() if m.source in sources}
         # a reference list matches its own topic's words; down-weighted unless the question asks for sources
         penalty = {} if "reference" in query.roles else {cid: m.reference for cid, m in meta.items() if m.reference}
-        offsets = self.pair_offsets(query) if s.calibrated_fusion else None
+        offsets = self.pair_offsets(query) if s.retrieval.calibrated_fusion else None
         fused = fuse(sig, {cid: m.lang for cid, m in meta.items()}, s, penalty, offsets)
         # ties broken by id, not by set (hash) order: the same index gives the same ranking in every process
         order = sorted((cid for cid in fused if cid in meta), key=lambda cid: (-fused[cid], cid))

@@ -183,5 +183,5 @@ def test_pair_offset_is_at_least_the_constant_and_calibrated_per_question(german
     off = retriever.analyzer.analyze("How do I bake sourdough bread?")
     for q in (on, off):
         offsets = retriever.pair_offsets(q)
-        assert set(offsets) == {"de"} and offsets["de"] >= s.lang_offset
+        assert set(offsets) == {"de"} and offsets["de"] >= s.retrieval.lang_offset
     assert retriever.pair_offsets(retriever.analyzer.analyze("Wann begann der Bau des Kölner Doms?")) == {}

@@ -246,7 +246,7 @@ def test_switches_remove_their_signals(retriever):
     no_offset = ablated(retriever, lang_offset=0.0)
     base = {r.chunk.chunk_id: r for r in ranked(retriever, q, 20)}
     moved = {r.chunk.chunk_id: r for r in ranked(no_offset, q, 20)}
-    w = 1.0 + retriever.settings.w_chunk
+    w = 1.0 + retriever.settings.retrieval.w_chunk
     for cid in set(base) & set(moved):
         delta = base[cid].score - moved[cid].score
         expected = w * retriever.settings.retrieval.lang_offset if base[cid].chunk.lang != "en" else 0.0
