@@ -20,51 +20,29 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import threading
-from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from verbatim_qa.cache import LruCache
 from verbatim_qa.settings import Settings
 
 from .errors import LoadError, one_line
-from .pdf_chars import Box, PageChars
+from .ocr import ocr_page
+from .page import Box, PageText
+from .pdf_chars import PageChars
 from .pdf_layout import lay_out, page_text
+from .textcheck import check_page
 
 # pypdf logs every repair it attempts on a damaged file; the outcome is our LoadError reason, not their log lines.
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 __all__ = ["Box", "PageText", "PdfText", "pdf_document", "pdf_page", "pdf_pages", "pdf_text"]
-_DOCS: OrderedDict[tuple[str, str], tuple[PageText, ...]] = OrderedDict()
-_DOCS_LOCK = threading.Lock()
-_DOCS_KEPT = 4  # laid-out files kept for the page-image endpoint (a 150-page book's boxes are ~20 MB)
-
-
-@dataclass(frozen=True)
-class PageText:
-    """One page as loaded: ``text`` is the page's slice of the document text; ``boxes[i]`` is where character i
-    is drawn (None for characters the page does not draw: inserted spaces); ``blocks``: (start, end, role) of
-    each paragraph in ``text`` (empty for OCR pages)."""
-
-    number: int
-    text: str
-    boxes: tuple[Box | None, ...]
-    width: float
-    height: float
-    extracted_by: str  # "text" (the PDF's text layer) or "ocr:<tesseract language>"
-    blocks: tuple[tuple[int, int, str], ...] = ()
-
-    @property
-    def ocr(self) -> bool:
-        return self.extracted_by.startswith("ocr")
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "boxes": [list(b) if b else None for b in self.boxes], "ocr": self.ocr,
-                "blocks": [list(b) for b in self.blocks]}
+# laid-out files kept for the page-image endpoint (a 150-page book's boxes are ~20 MB)
+_DOCS: LruCache[tuple[str, str], tuple[PageText, ...]] = LruCache(4)
 
 
 @dataclass(frozen=True)
@@ -132,16 +110,12 @@ def pdf_page(path: Path, data: bytes, number: int, settings: Settings) -> PageTe
 
 
 def _laid_out(path: Path, data: bytes, settings: Settings) -> tuple[PageText, ...]:
-    key = (hashlib.sha256(data).hexdigest(), f"{settings.ocr_dpi}:{settings.ocr_lang}:{settings.ocr_lang_arabic}")
-    with _DOCS_LOCK:
-        if key in _DOCS:
-            _DOCS.move_to_end(key)
-            return _DOCS[key]
-    pages = _read(path, data, settings)
-    with _DOCS_LOCK:
-        _DOCS[key] = pages
-        while len(_DOCS) > _DOCS_KEPT:
-            _DOCS.popitem(last=False)
+    d = settings.documents
+    key = (hashlib.sha256(data).hexdigest(), f"{d.ocr_dpi}:{d.ocr_lang}:{d.ocr_lang_arabic}:{d.ocr_region_conf}")
+    pages = _DOCS.get(key)
+    if pages is None:
+        pages = _read(path, data, settings)
+        _DOCS.put(key, pages)
     return pages
 
 
@@ -169,13 +143,13 @@ def _read(path: Path, data: bytes, settings: Settings) -> tuple[PageText, ...]:
     out = []
     for number, laid in enumerate(lay_out(chars, outline), start=1):
         if laid is None:  # no text layer on this page: a scan
-            from .ocr import ocr_page
-
             out.append(ocr_page(path, data, number, settings))
             continue
         p = page_text(laid)
-        out.append(PageText(number, p.text.text(), tuple(p.text.boxes), laid.width, laid.height, "text",
-                            tuple(p.blocks)))
+        page = PageText(number, p.text.text(), tuple(p.text.boxes), laid.width, laid.height, "text",
+                        tuple(p.blocks))
+        # a text layer that is not language (glyph soup) is read by OCR instead (textcheck.py)
+        out.append(check_page(path, data, page, settings))
     return tuple(out)
 
 
