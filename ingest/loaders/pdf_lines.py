@@ -25,6 +25,9 @@ from .pdf_chars import RTL, SPACES, Box, Glyph, Line
 ZWNJ = "\u200c"
 WORD_GAP = 0.03  # x the font size: glyphs of a right-to-left word touch or overlap (XeTeX: <= 0, word gaps >= 0.04)
 PUNCT_GAP = 0.25  # x the font size: punctuation this far from the rest of its stream word is drawn apart
+# x the font size: a gap between left-to-right glyphs with no space between them that is a word space. groff
+# via Ghostscript draws spaces as gaps (>= 0.24 measured); gaps inside words: Chromium <= 0.19, LaTeX <= 0.18
+LTR_SPACE_GAP = 0.23
 FAR_GAP = 1.0  # x the font size: glyphs of one stream word this far apart are drawn as two (a footnote mark)
 GAPPY = 0.05  # share of gaps inside stream words above which a producer's gaps say nothing (Chromium)
 _ZWNJ_GAP = 0.08  # x the font size: the widest gap beside a ZWNJ space; word gaps measured >= 0.15
@@ -98,7 +101,9 @@ def line_text(line: Line, base: str, context: str = "", after: str = "", mirror:
     has_rtl = any(uba.bidirectional(g.ch[:1]) in RTL for w, _ in words for g in w)
     if not has_rtl and base == "L":
         for w, joiner in words:
-            for g in w:
+            for i, g in enumerate(w):
+                if i and g.x0 - w[i - 1].x1 > LTR_SPACE_GAP * max(g.size, 1.0):
+                    out.add(" ")  # a word space drawn as a gap (groff via Ghostscript: "China’srelationship")
                 out.add(unicodedata.normalize("NFKC", g.ch), g.box)
             if joiner:
                 out.add(joiner)
