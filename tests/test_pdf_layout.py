@@ -11,12 +11,15 @@ import pytest
 
 from verbatim_qa.ingest.chunking import chunk_document
 from verbatim_qa.ingest.loaders import load_document
+from verbatim_qa.ingest.loaders.pdf import pdf_pages
+from verbatim_qa.settings import Settings
 from verbatim_qa.text.normalize import find_span, normalize
 from verbatim_qa.text.roles import assign_roles
 from verbatim_qa.text.segment import segment
 from verbatim_qa.types import Document
 
 SHARED = Path("/work/shared/pdf")
+FIXTURES = Path(__file__).resolve().parent.parent / "evals" / "pdfs"
 MAX = 50 * 1024 * 1024
 
 
@@ -84,3 +87,22 @@ def test_running_heads_contents_and_index_have_their_roles(lshort):
         if role in ("header", "toc", "index"):
             inside = [r for (a, b), r in roles.items() if s <= a and b <= e]
             assert inside and set(inside) == {role}, (lshort.text[s:e], inside)
+
+
+def test_blank_pages_are_not_sent_to_ocr(lshort):
+    """lshort's empty versos draw nothing: empty pages of the text layer, not scans to OCR (on main each was
+    rendered and read by Tesseract)."""
+    assert lshort.extracted_by == "text"
+    assert len(lshort.pages) == 153
+    path = SHARED / "lshort-english.pdf"
+    pages = pdf_pages(path, path.read_bytes(), Settings())  # the laid-out file, kept in memory by the load above
+    blank = [p.number for p in pages if not p.text]
+    assert len(blank) >= 3, blank
+    assert not [p.number for p in pages if p.ocr]
+
+
+def test_word_spaces_drawn_as_gaps():
+    """groff via Ghostscript draws word spaces as gaps, with no space character: "China’srelationship" before."""
+    doc = load_document(FIXTURES / "groff-ms.pdf", MAX)
+    assert "China’s relationship with Tajikistan" in doc.text
+    assert "easy terms for lending money comes" in doc.text

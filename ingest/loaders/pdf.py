@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
@@ -126,14 +127,18 @@ def _read(path: Path, data: bytes, settings: Settings) -> tuple[PageText, ...]:
         raise LoadError(path, f"corrupt PDF: {one_line(exc)}") from exc
     try:
         chars: list[PageChars | None] = []
+        blank: dict[int, tuple[float, float]] = {}  # page number -> size of a page that draws nothing
+        reader: list[PdfReader] = []  # parsed once, at the first page without text
         for i in range(len(doc)):
             page = doc[i]
             try:
                 c = PageChars(page)
+                if not c.has_text:
+                    _decodable(path, data, i, reader)
+                    if not pdfium_c.FPDFPage_CountObjects(page.raw):
+                        blank[i + 1] = (c.width, c.height)
             finally:
                 page.close()
-            if not c.has_text:
-                _decodable(path, data, i)
             chars.append(c if c.has_text else None)
         outline = _outline(doc)
     except pdfium.PdfiumError as exc:
@@ -142,22 +147,26 @@ def _read(path: Path, data: bytes, settings: Settings) -> tuple[PageText, ...]:
         doc.close()
     out = []
     for number, laid in enumerate(lay_out(chars, outline), start=1):
-        if laid is None:  # no text layer on this page: a scan
-            out.append(ocr_page(path, data, number, settings))
-            continue
-        p = page_text(laid)
-        page = PageText(number, p.text.text(), tuple(p.text.boxes), laid.width, laid.height, "text",
-                        tuple(p.blocks))
-        # a text layer that is not language (glyph soup) is read by OCR instead (textcheck.py)
-        out.append(check_page(path, data, page, settings))
+        if number in blank:  # draws nothing (LaTeX's empty versos: 3 in lshort, ~3.5 s of OCR each): no text, no OCR
+            page = PageText(number, "", (), *blank[number], "text")
+        elif laid is None:  # draws something but has no text layer: a scan
+            page = ocr_page(path, data, number, settings)
+        else:  # a text layer that is not language (glyph soup) is read by OCR instead (textcheck.py)
+            p = page_text(laid)
+            page = check_page(path, data, PageText(number, p.text.text(), tuple(p.text.boxes), laid.width, laid.height,
+                                                   "text", tuple(p.blocks)), settings)
+        out.append(page)
     return tuple(out)
 
 
-def _decodable(path: Path, data: bytes, index: int) -> None:
+def _decodable(path: Path, data: bytes, index: int, reader: list[PdfReader]) -> None:
     """A page without text: refuse it as corrupt when its content cannot be decoded (pdfium shows such a page
-    blank; pypdf names the reason), rather than send it to OCR."""
+    blank; pypdf names the reason), rather than send it to OCR. ``reader``: the file parsed by pypdf
+    once (~0.5 s for lshort)."""
     try:
-        contents = PdfReader(io.BytesIO(data)).pages[index].get_contents()
+        if not reader:
+            reader.append(PdfReader(io.BytesIO(data)))
+        contents = reader[0].pages[index].get_contents()
         if contents is not None:
             contents.get_data()
     except Exception as exc:  # pypdf on damaged bytes raises anything (zlib, NotImplementedError, ...): all corrupt
