@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from verbatim_qa.settings import Settings
+from verbatim_qa.settings import Deployment
 from verbatim_qa.text.lang import detect_lang
 from verbatim_qa.text.roles import assign_roles
 from verbatim_qa.text.segment import segment
@@ -15,7 +15,7 @@ _SPACE = re.compile(r"\s+")
 
 
 def chunk_document(doc: Document, max_chars: int,
-                   max_sentence_chars: int = Settings.max_sentence_chars) -> list[Chunk]:
+                   max_sentence_chars: int = Deployment.max_sentence_chars) -> list[Chunk]:
     """Consecutive whole sentences of one section, up to ``max_chars`` (a longer sentence stands alone); a
     sentence over ``max_sentence_chars`` is cut into pieces first (``split_long``)."""
     chunks: list[Chunk] = []

@@ -19,19 +19,18 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import threading
 import unicodedata
-from collections import OrderedDict
 from pathlib import Path
 from typing import NamedTuple
 
+from verbatim_qa.cache import LruCache
 from verbatim_qa.settings import Settings
 
 from .errors import LoadError, one_line
+from .page import PageText
 
 DEBIAN_PACKAGES = "tesseract-ocr tesseract-ocr-eng tesseract-ocr-fas tesseract-ocr-osd"
-_CACHE: OrderedDict[tuple[str, int, str], object] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+_CACHE: LruCache[tuple[str, int, str], PageText] = LruCache(0)  # bounded by settings.ocr_cache_pages at each write
 
 
 def tesseract_missing(settings: Settings) -> str:
@@ -41,29 +40,28 @@ def tesseract_missing(settings: Settings) -> str:
     if shutil.which(pytesseract.pytesseract.tesseract_cmd) is None:
         return f"tesseract is not installed (Debian packages: {DEBIAN_PACKAGES})"
     langs = set(pytesseract.get_languages(config=""))
-    missing = [x for x in (settings.ocr_lang, settings.ocr_lang_arabic, "osd") if x not in langs]
+    missing = [x for x in (settings.documents.ocr_lang, settings.documents.ocr_lang_arabic, "osd") if x not in langs]
     if missing:
         return (f"tesseract has no language pack {', '.join(missing)} "
                 f"(Debian packages: {' '.join('tesseract-ocr-' + m for m in missing)})")
     return ""
 
 
-def ocr_page(path: Path, data: bytes, number: int, settings: Settings):
+def ocr_page(path: Path, data: bytes, number: int, settings: Settings) -> PageText:
     """Page ``number`` (1-based) read by Tesseract, as a ``PageText`` with one box per character."""
-    key = (hashlib.sha256(data).hexdigest(), number, f"{settings.ocr_dpi}:{settings.ocr_lang}:"
-                                                     f"{settings.ocr_lang_arabic}:{settings.ocr_region_conf}")
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    why = tesseract_missing(settings)
-    if why:
-        raise LoadError(path, f"page {number} has no text layer (scanned?) and cannot be read by OCR: {why}")
-    page = _read(path, data, number, settings)
-    with _CACHE_LOCK:
-        _CACHE[key] = page
-        while len(_CACHE) > settings.ocr_cache_pages:
-            _CACHE.popitem(last=False)
+    key = (
+        hashlib.sha256(data).hexdigest(),
+        number,
+        f"{settings.documents.ocr_dpi}:{settings.documents.ocr_lang}:"
+        f"{settings.documents.ocr_lang_arabic}:{settings.documents.ocr_region_conf}",
+    )
+    page = _CACHE.get(key)
+    if page is None:
+        why = tesseract_missing(settings)
+        if why:
+            raise LoadError(path, f"page {number} has no text layer (scanned?) and cannot be read by OCR: {why}")
+        page = _read(path, data, number, settings)
+        _CACHE.put(key, page, settings.documents.ocr_cache_pages)
     return page
 
 
@@ -91,9 +89,9 @@ def _script(image, settings: Settings) -> str:
         osd = pytesseract.image_to_osd(image, output_type=pytesseract.Output.DICT)
     except pytesseract.TesseractError as exc:
         if "Too few characters" in str(exc.message):  # OSD's documented refusal for sparse pages
-            return settings.ocr_lang
+            return settings.documents.ocr_lang
         raise
-    return settings.ocr_lang_arabic if osd.get("script") == "Arabic" else settings.ocr_lang
+    return settings.documents.ocr_lang_arabic if osd.get("script") == "Arabic" else settings.documents.ocr_lang
 
 
 class _Word(NamedTuple):
@@ -152,32 +150,34 @@ def _continues(previous: str, word: str) -> bool:
     return previous[-1:] not in _SENTENCE_END and word[:1].islower()
 
 
-def _read(path: Path, data: bytes, number: int, settings: Settings):
+def _read(path: Path, data: bytes, number: int, settings: Settings) -> PageText:
     """OSD's script picks the first pass's language; a paragraph it reads with low confidence (an English paragraph
     on a Persian page comes out as digit soup, mean confidence 58 against 85 for the Persian ones) is read again
     alone in the other language, and the better reading is kept."""
     import pytesseract
 
-    from .pdf import PageText
-
-    image, width, height = render(path, data, number, settings.ocr_dpi)
+    image, width, height = render(path, data, number, settings.documents.ocr_dpi)
     image = image.convert("L")
     try:
         lang = _script(image, settings)
-        other = settings.ocr_lang if lang == settings.ocr_lang_arabic else settings.ocr_lang_arabic
+        other = (
+            settings.documents.ocr_lang
+            if lang == settings.documents.ocr_lang_arabic
+            else settings.documents.ocr_lang_arabic
+        )
         first = _words(pytesseract.image_to_data(image, lang=lang, output_type=pytesseract.Output.DICT))
         words, langs = [], [lang]
         for region in _regions(first):
             conf = _mean_conf(region)
-            if conf < settings.ocr_region_conf:
-                again = _reread(image, region, other, settings.ocr_dpi // 30)
+            if conf < settings.documents.ocr_region_conf:
+                again = _reread(image, region, other, settings.documents.ocr_dpi // 30)
                 if _mean_conf(again) > conf:
                     region = again
                     langs += [other] if other not in langs else []
             words += region
     except pytesseract.TesseractError as exc:
         raise LoadError(path, f"OCR of page {number} failed: {one_line(exc)}") from exc
-    scale = 72 / settings.ocr_dpi
+    scale = 72 / settings.documents.ocr_dpi
     chars: list[str] = []
     boxes: list = []
     last: _Word | None = None

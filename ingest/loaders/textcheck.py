@@ -36,22 +36,26 @@ def text_layer_problem(text: str, settings: Settings) -> str:
     """Why ``text`` (one page's text layer) is not language, or "" when it reads as language."""
     chars = sum(1 for c in text if not c.isspace())
     unmapped = _UNMAPPED.findall(text)
-    if chars and len(unmapped) >= settings.textcheck_min_words and len(unmapped) / chars >= settings.textcheck_unmapped:
+    if (
+        chars
+        and len(unmapped) >= settings.documents.textcheck_min_words
+        and len(unmapped) / chars >= settings.documents.textcheck_unmapped
+    ):
         return f"{len(unmapped)} of its {chars} characters have no Unicode mapping"
     arabic = _ARABIC_WORD.findall(text)
-    if len(arabic) < settings.textcheck_min_words:
+    if len(arabic) < settings.documents.textcheck_min_words:
         return ""
     soup = _SOUP_WORD.findall(text)
-    if len(soup) / len(arabic) >= settings.textcheck_soup:
+    if len(soup) / len(arabic) >= settings.documents.textcheck_soup:
         return (f"glyph soup: {len(soup)} of its {len(arabic)} Arabic-script words mix in Latin letters or symbols "
                 f"(e.g. {soup[0]!r}): its fonts have no usable Unicode map")
     from verbatim_qa.text.lang import language_score
 
     words = [w for w in arabic if len(_AR_LETTERS.findall(w)) > 1]  # a table of letter forms is no sentence
-    if len(words) < settings.textcheck_min_words:
+    if len(words) < settings.documents.textcheck_min_words:
         return ""
     lang, score = language_score(" ".join(words))
-    if score < settings.textcheck_lang_score:
+    if score < settings.documents.textcheck_lang_score:
         return f"not language: the language-ID model gives its Arabic-script text {score:.2f} ({lang})"
     return ""
 
