@@ -116,18 +116,20 @@ class Answer:
 
 
 class Answerer(Protocol):
-    """What the CLI, the API, the UI and the evals call: the extractive and the LLM answerer alike."""
+    """What the CLI, the API, the UI and the evals call: the extractive and the LLM answerer alike. A question is
+    analysed once (``analyze``) into the ``Query`` that retrieval and ``answer_from`` read; ``answer`` does all
+    three for a caller that has only the question."""
 
     name: str
     retriever: HybridRetriever
     settings: Settings
 
-    def answer(self, question: Query | str, k: int | None = None, sources: list[str] | None = None,
+    def answer(self, question: str, k: int | None = None, sources: list[str] | None = None,
                history: Sequence = ()) -> Answer: ...
 
-    def analyze(self, question: Query | str, history: Sequence = ()) -> Query: ...
+    def analyze(self, question: str, history: Sequence = ()) -> Query: ...
 
-    def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer: ...
+    def answer_from(self, query: Query, retrieved: list[ScoredChunk]) -> Answer: ...
 
     def stream_from(self, query: Query, retrieved: list[ScoredChunk]) -> Iterator[str | Answer]:
         """The model's text as it arrives (str pieces, LLM answerers only), then the finished Answer."""
@@ -140,16 +142,16 @@ class AnswererBase:
     retriever: HybridRetriever
     settings: Settings
 
-    def answer(self, question: Query | str, k: int | None = None, sources: list[str] | None = None,
+    def answer(self, question: str, k: int | None = None, sources: list[str] | None = None,
                history: Sequence = ()) -> Answer:
         query = self.analyze(question, history)
-        return self.answer_from(query, self.retriever.retrieve(query, k or self.settings.top_k, sources))
+        return self.answer_from(query, self.retriever.retrieve(query, k or self.settings.retrieval.top_k, sources))
 
-    def analyze(self, question: Query | str, history: Sequence = ()) -> Query:
-        """The one Query of a question; a follow-up's search text from its ``history`` (qa/history.py)."""
-        return self.retriever.analyze(question, history)
+    def analyze(self, question: str, history: Sequence = ()) -> Query:
+        """The one Query of a question (qa/analyzer.py); a follow-up's search text from its ``history``."""
+        return self.retriever.analyzer.analyze(question, history)
 
-    def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
+    def answer_from(self, query: Query, retrieved: list[ScoredChunk]) -> Answer:
         raise NotImplementedError
 
     def stream_from(self, query: Query, retrieved: list[ScoredChunk]) -> Iterator[str | Answer]:

@@ -6,6 +6,7 @@ same parts with other markers and add where each quote is.
 
 from __future__ import annotations
 
+from verbatim_qa.text.markdown import escape_html
 from verbatim_qa.types import Citation
 
 from .answer import Answer
@@ -28,7 +29,7 @@ def to_markdown(answer: Answer, heading: bool = True) -> str:
         lines.append("")
         for c in answer.citations:
             lines.append(f"[^{c.n}]: “{flat(c.quote)}” — {where(c)}")
-    return "\n".join(lines) + "\n"
+    return escape_html("\n".join(lines)) + "\n"
 
 
 def footnotes(answer: Answer) -> str:

@@ -16,6 +16,7 @@ from verbatim_qa.qa.chain import build_answerer, build_chain
 from verbatim_qa.qa.events import Done, Retrieved
 from verbatim_qa.qa.render import to_markdown
 from verbatim_qa.text.lang import detect_lang
+from verbatim_qa.text.markdown import escape_html
 
 pytestmark = pytest.mark.integration
 
@@ -146,18 +147,18 @@ def test_off_topic_question_is_refused(bot, question):
     assert a.citations == []
     assert a.answer.startswith(REFUSAL)
     assert "Nearest passages:" in a.answer
-    assert len(a.retrieved) == bot.settings.top_k
+    assert len(a.retrieved) == bot.settings.retrieval.top_k
     for r in a.retrieved[:3]:
         assert r.chunk.source in a.answer
         if r.chunk.section:
             assert f"({r.chunk.section})" in a.answer
     assert "“" not in a.answer and not re.search(r"\[\d+\]", a.answer)
     d = a.to_dict()
-    assert d["refused"] is True and d["citations"] == [] and len(d["retrieved"]) == bot.settings.top_k
+    assert d["refused"] is True and d["citations"] == [] and len(d["retrieved"]) == bot.settings.retrieval.top_k
 
 
 def test_refusal_with_nothing_retrieved_names_no_passages(bot):
-    a = bot.answer_from(bot.retriever.analyze("How do I bake sourdough bread?"), [])
+    a = bot.answer_from(bot.analyze("How do I bake sourdough bread?"), [])
     assert a.refused and a.answer == REFUSAL and a.citations == [] and a.retrieved == []
 
 
@@ -189,7 +190,7 @@ def test_to_dict_contract(bot, corpus_store, k):
                                                                         r.chunk.char_end)
     scores = [row["score"] for row in d["retrieved"]]
     assert scores == sorted(scores, reverse=True)
-    same = bot.retriever.retrieve(ITEMS["en-fa-06"].question, k)
+    same = bot.retriever.retrieve(bot.analyze(ITEMS["en-fa-06"].question), k)
     assert [(r.chunk.source, r.chunk.char_start) for r in same] == [(row["source"], row["char_start"])
                                                                     for row in d["retrieved"]]
 
@@ -233,9 +234,9 @@ def test_markdown_footnotes_match_citations(answers, item_id):
     assert not re.search(r"(?<!\^)\[\d+\]", md)  # no bare [n] markers left
     for c in a.citations:
         note = notes[str(c.n)]
-        assert f"“{' '.join(c.quote.split())}”" in note
+        assert f"“{escape_html(' '.join(c.quote.split()))}”" in note  # a quote's "<sup>" shown, not run
         assert c.source in note and f"chars {c.char_start}–{c.char_end}" in note
-    assert to_markdown(a, heading=False).startswith(a.answer.splitlines()[0].replace("[1]", "[^1]"))
+    assert to_markdown(a, heading=False).startswith(escape_html(a.answer.splitlines()[0].replace("[1]", "[^1]")))
 
 
 def test_markdown_of_a_refusal_has_no_footnotes(bot):
@@ -288,6 +289,6 @@ def test_a_question_is_analysed_and_encoded_once(corpus_store):
     finally:
         corpus_store._embedder = saved
     assert [c for c in calls if question in c] == [[question]]
-    query = retriever.analyze(question)
+    query = retriever.analyzer.analyze(question)
     assert query.lang == "en" and query.translation and query.content_terms
     assert events[-1].answer.to_dict() == bot.answer_from(query, retriever.retrieve(query)).to_dict()

@@ -291,7 +291,7 @@ def test_upload_names_are_sanitized(api):
         assert r.status_code == 200, r.text
         assert r.json()["file"] == expected
         assert (uploads / expected).is_file()
-    home = api.settings.home.resolve()
+    home = api.settings.deployment.home.resolve()
     assert not (home / "evil.txt").exists() and not (home.parent / "evil.txt").exists()
     for expected in names.values():
         doc_id = ids_by_source(api)[expected]
@@ -366,7 +366,7 @@ def heartbeat(c: httpx.Client) -> int:
 @pytest.mark.integration
 def test_files_are_stored_only_under_uploads(api):
     uploads = api.settings.uploads_dir.resolve()
-    for p in Path(api.settings.home).rglob("*.txt"):
+    for p in Path(api.settings.deployment.home).rglob("*.txt"):
         assert p.resolve().is_relative_to(uploads), p
 
 

@@ -12,6 +12,7 @@ from verbatim_qa.qa.answertype import expected_type
 from verbatim_qa.qa.compose import compose, language_note, quote_groups, refusal
 from verbatim_qa.qa.extractive import Candidate
 from verbatim_qa.qa.query import Query
+from verbatim_qa.settings import Settings
 from verbatim_qa.text.normalize import tokenize
 from verbatim_qa.types import Chunk, ScoredChunk, Sentence
 
@@ -37,7 +38,7 @@ def cand(c: Chunk, i: int, score: float) -> Candidate:
 
 def answer(q: str, picks: list[Candidate], unmatched: tuple[str, ...] = (), lang: str = "en") -> Answer:
     chunks = list(dict.fromkeys(p.chunk for p in picks))
-    return compose(query(q, lang), picks, [ScoredChunk(c, 1.0) for c in chunks], unmatched)
+    return compose(query(q, lang), picks, [ScoredChunk(c, 1.0) for c in chunks], Settings(), unmatched)
 
 
 # ---- quotes ---------------------------------------------------------------------------------------------------

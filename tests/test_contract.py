@@ -34,11 +34,12 @@ def test_answerer_names_are_the_literals():
 
 
 def test_settings_bound_top_k_by_max_k():
-    assert Settings(top_k=MAX_K).top_k == MAX_K
+    assert Settings(top_k=MAX_K).retrieval.top_k == MAX_K
     with pytest.raises(ValueError, match="VERBATIM_TOP_K"):
         Settings(top_k=MAX_K + 1)
 
 
+@pytest.mark.integration  # builds the API app, which loads the embedder
 def test_http_and_openai_requests_state_the_contract(tmp_path):
     from verbatim_qa.ui.api import AskRequest, Turn, create_app
     from verbatim_qa.ui.openai_api import ChatRequest

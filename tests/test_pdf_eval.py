@@ -9,6 +9,7 @@ import io
 import json
 import tarfile
 
+import pytest
 from pdfs import chromium_pdf
 from typer.testing import CliRunner
 
@@ -167,6 +168,7 @@ def test_producer_families():
 
 
 # ---------------------------------------------------------------- end to end
+@pytest.mark.integration  # Chromium prints the page
 def test_eval_pdf_command_on_a_printed_page(tmp_path):
     folder = tmp_path / "pdfs"
     folder.mkdir()

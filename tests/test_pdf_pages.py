@@ -71,7 +71,7 @@ def test_page_image_tints_the_quote_where_the_page_draws_it(api):
     r = api.client.get(f"/api/sources/{doc_id}/pages/2.png", params={"start": start, "end": start + len(FIGURE)})
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     img = Image.open(io.BytesIO(r.content)).convert("RGB")
-    scale = api.settings.page_image_dpi / 72
+    scale = api.settings.documents.page_image_dpi / 72
     assert img.size == (round(612 * scale), round(792 * scale))
     x0, top, x1, bottom = pdfium_box(api.pdf, 2, "۴۲۳,۲", scale)
     inside = [img.getpixel((x, y)) for x in range(int(x0) + 1, int(x1)) for y in range(int(top) + 1, int(bottom))]

@@ -31,7 +31,7 @@ def test_an_unmarked_test_that_loads_a_model_fails_naming_itself(pytester):
         def test_plain():
             assert 1 + 1 == 2
     """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:langsmith_plugin")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*test_inner.py::test_loads_e5 runs a bundled model (E5Embeddings.__init__) but is "
                                  "not marked integration*"])

@@ -221,7 +221,9 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     """
     service = service or Service(settings, store)
     mcp = build_mcp(service)
-    mcp_routes = http_routes(mcp, token=bool(settings.token))  # before the lifespan: it makes the session manager
+    mcp_routes = http_routes(
+        mcp, token=bool(settings.deployment.token)
+    )  # before the lifespan: it makes the session manager
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -236,9 +238,9 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     app.include_router(openai_api.router(service))
     app.router.routes.extend(mcp_routes)  # before the UI's mount at "/", which would take every path
     app.add_middleware(CatchAll)
-    if settings.token:
-        app.add_middleware(BearerToken, token=settings.token, failures=settings.token_failures,
-                           lockout_s=settings.token_lockout_s)
+    if settings.deployment.token:
+        app.add_middleware(BearerToken, token=settings.deployment.token, failures=settings.limits.token_failures,
+                           lockout_s=settings.limits.token_lockout_s)
     if ui:
         _mount_ui(app, service, settings)
     return app
@@ -349,20 +351,31 @@ def _mount_ui(app: FastAPI, service: Service, settings: Settings) -> None:
 
     from .web import build_ui, page_css, page_theme
 
-    token = settings.token.encode("utf-8")
+    token = settings.deployment.token.encode("utf-8")
 
     def login(username: str, password: str) -> bool:
         return hmac.compare_digest((password or "").encode("utf-8"), token)
 
     gr.mount_gradio_app(
-        app, build_ui(service), path="/",
-        auth=login if settings.token else None,
+        app,
+        build_ui(service),
+        path="/",
+        auth=login if settings.deployment.token else None,
         auth_message="Verbatim: sign in with any user name and the server's token (VERBATIM_TOKEN) as password."
-        if settings.token else None,
-        theme=page_theme(), css=page_css(), footer_links=[], run_history=False, ssr_mode=False, mcp_server=False,
-        pwa=False, show_error=False, max_file_size=settings.max_file_bytes, blocked_paths=[str(settings.home)],
+        if settings.deployment.token
+        else None,
+        theme=page_theme(),
+        css=page_css(),
+        footer_links=[],
+        run_history=False,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        show_error=False,
+        max_file_size=settings.max_file_bytes,
+        blocked_paths=[str(settings.deployment.home)],
     )
-    if settings.token:  # the login's cookie names and sessions, for BearerToken on Gradio's unguarded routes
+    if settings.deployment.token:  # the login's cookie names and sessions, for BearerToken on Gradio's unguarded routes
         ui = next(r.app for r in app.routes if isinstance(r, Mount) and r.path == "")
         names = (f"access-token-{ui.cookie_id}", f"access-token-unsecure-{ui.cookie_id}")
         app.state.ui_signed_in = lambda cookies: any(cookies.get(n) in ui.tokens for n in names if cookies.get(n))

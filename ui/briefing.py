@@ -16,6 +16,7 @@ from pathlib import Path
 
 from verbatim_qa.qa.answer import UNSUPPORTED, Answer
 from verbatim_qa.qa.render import flat, where
+from verbatim_qa.text.markdown import escape_html
 from verbatim_qa.types import Citation
 
 from .html import FONT_STACK, e, said_paragraphs
@@ -148,7 +149,7 @@ def to_markdown(b: Briefing) -> str:
     lines += [f"- **{flat(t)}** ({s})" + (f": {'; '.join(p)}" if p else "") for t, s, p in srcs] or ["- none cited"]
     if records := b.records():
         lines += ["", f"## {HEADING}", "", INTRO, ""] + [f"- {r.line()}" for r in records]
-    return "\n".join(lines) + "\n"
+    return escape_html("\n".join(lines)) + "\n"
 
 
 # ---- HTML -------------------------------------------------------------------------------------------------

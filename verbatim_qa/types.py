@@ -25,12 +25,6 @@ def _known(cls, data: dict) -> dict:
 
 
 @dataclass(frozen=True)
-class Span:
-    char_start: int
-    char_end: int
-
-
-@dataclass(frozen=True)
 class Sentence:
     char_start: int
     char_end: int
@@ -45,6 +39,14 @@ class Sentence:
     @classmethod
     def from_dict(cls, data: dict) -> Sentence:
         return cls(**_known(cls, data))
+
+
+@dataclass(frozen=True)
+class Section:
+    """Consecutive sentences under one heading path ("Title > Chapter"; None before the first heading)."""
+
+    path: str | None
+    sentences: tuple[Sentence, ...]
 
 
 @dataclass(frozen=True)

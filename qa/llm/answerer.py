@@ -14,13 +14,11 @@ from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 from langchain_openai.chat_models.base import BaseChatOpenAI
 
-from verbatim_qa.text.lang import detect_lang
 from verbatim_qa.text.lines import one_line
 from verbatim_qa.types import Chunk, ScoredChunk
 
 from ..answer import Answer, AnswererBase
 from ..extractive import ExtractiveAnswerer
-from ..history import needs_history, turns_of
 from ..query import Query
 from ..retriever import HybridRetriever
 from .markers import cited_text
@@ -44,14 +42,13 @@ class LLMAnswerer(AnswererBase):
         self.retriever = retriever
         self.settings = retriever.settings
         self.fallback = fallback or ExtractiveAnswerer(retriever)
-        self.max_source_chars = self.settings.llm_max_source_chars if max_source_chars is None else max_source_chars
+        self.max_source_chars = self.settings.llm.llm_max_source_chars if max_source_chars is None else max_source_chars
         self.quotes_only = quotes_only
         if json_mode is None:
             json_mode = isinstance(chat_model, BaseChatOpenAI)
         self._runnable = chat_model.bind(response_format={"type": "json_object"}) if json_mode else chat_model
 
-    def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
-        query = self.retriever.analyze(query)  # a Query passes through: analysed once, by whoever asked first
+    def answer_from(self, query: Query, retrieved: list[ScoredChunk]) -> Answer:
         *_, answer = self._answering(query, retrieved, stream=False)
         return answer
 
@@ -89,7 +86,7 @@ class LLMAnswerer(AnswererBase):
         except REPLY_ERRORS as exc:
             log.warning("LLM reply is not the expected JSON: %s", _why(exc))
             return self._fallback(query, retrieved, f"its reply was not the expected JSON ({_why(exc)})", [])
-        found = verify_quotes(parsed.quotes, shown, self.settings.llm_min_quote_chars)
+        found = verify_quotes(parsed.quotes, shown, self.settings.llm.llm_min_quote_chars)
         if not found.spans:
             why = "none of its quotes could be verified in the sources" if parsed.quotes else "it quoted nothing"
             return self._fallback(query, retrieved, why, found.notes)
@@ -98,23 +95,19 @@ class LLMAnswerer(AnswererBase):
                       notes=[*found.notes, *cited.notes], sentences=cited.sentences, quoted=cited.quoted,
                       search_query=query.search)
 
-    def analyze(self, question: Query | str, history: Sequence = ()) -> Query:
+    def analyze(self, question: str, history: Sequence = ()) -> Query:
         """A follow-up is condensed by the model into a standalone question, which is then retrieved (and its
         answer verified) as usual; a question that stands alone, or a failing model, gets the offline
         standalone text (qa/history.py)."""
-        if isinstance(question, Query):
-            return question
-        turns = turns_of(history)
-        if not turns or not self.settings.use_history or not needs_history(question, detect_lang(question)):
-            return self.retriever.analyze(question, history)
+        return self.retriever.analyzer.analyze(question, history, condense=self._condense)
+
+    def _condense(self, question: str, turns: list[tuple[str, str]]) -> str | None:
         try:
             reply = self.chat_model.invoke(condense_messages(question, turns))
         except MODEL_ERRORS as exc:
             log.warning("LLM condensing failed, the offline standalone query is used: %s", _why(exc))
-            return self.retriever.analyze(question, history)
-        text = reply.text if isinstance(reply, BaseMessage) else str(reply)
-        condensed = condensed_question(text)
-        return self.retriever.analyze(question, history, search=condensed or None)
+            return None
+        return condensed_question(reply.text if isinstance(reply, BaseMessage) else str(reply)) or None
 
     # ---- internals -------------------------------------------------------------------------------------
     def _shown(self, retrieved: list[ScoredChunk]) -> list[Chunk]:
