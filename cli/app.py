@@ -35,18 +35,16 @@ def env_settings() -> Settings:
     try:
         return Settings.from_env()
     except ValueError as exc:
-        from rich.markup import escape
-
-        err.print(f"[red]configuration error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(2) from exc
+        raise fail(exc, label="configuration error") from exc
 
 
-def usage_error(message: str) -> typer.Exit:
-    """Print one ``error:`` line on stderr; the caller raises the returned exit (code 2)."""
+def fail(message: object, code: int = 2, label: str = "error") -> typer.Exit:
+    """Every error exit of the command line: print one ``error: message`` line on stderr (whitespace folded,
+    markup escaped) and return the exit for the caller to raise: code 2 a usage error, 1 a partial failure."""
     from rich.markup import escape
 
-    err.print(f"[red]error:[/] {escape(' '.join(str(message).split()))}", soft_wrap=True)
-    return typer.Exit(2)
+    err.print(f"[red]{label}:[/] {escape(' '.join(str(message).split()))}", soft_wrap=True)
+    return typer.Exit(code)
 
 
 def open_store(s: Settings, read_only: bool = False):
@@ -57,7 +55,7 @@ def open_store(s: Settings, read_only: bool = False):
     try:
         store = Store(s, read_only=read_only)
     except (EmbedderMismatch, ValueError) as exc:
-        raise usage_error(str(exc)) from exc
+        raise fail(exc) from exc
     return announce_waits(store)
 
 
@@ -67,16 +65,11 @@ def announce_waits(store):
     return store
 
 
-def read_questions(path: Path) -> list[str]:
-    return [q for q, _ in read_asks(path)]
-
-
 def read_asks(path: Path) -> list[tuple[str, list[str]]]:
     """(question, history) per line: JSONL with a 'question' and an optional 'history' (the earlier questions of
     the conversation, oldest first), or one plain question per line (no history)."""
     if not path.is_file():
-        err.print(f"[red]error:[/] {path}: no such file", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"{path}: no such file")
     out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = line.strip()
@@ -87,12 +80,9 @@ def read_asks(path: Path) -> list[tuple[str, list[str]]]:
                 raw = json.loads(line)
                 question, history = str(raw["question"]), raw.get("history") or []
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                err.print(f"[red]error:[/] {path}:{n}: not a JSON object with a 'question' field", soft_wrap=True)
-                raise typer.Exit(2) from exc
+                raise fail(f"{path}:{n}: not a JSON object with a 'question' field") from exc
             if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-                err.print(f"[red]error:[/] {path}:{n}: 'history' must be a list of earlier questions (strings)",
-                          soft_wrap=True)
-                raise typer.Exit(2)
+                raise fail(f"{path}:{n}: 'history' must be a list of earlier questions (strings)")
             out.append((question, history))
         else:
             out.append((line, []))

@@ -11,7 +11,7 @@ import typer
 
 from verbatim_qa.evals.systems import ALL_SYSTEMS
 
-from .app import app, env_settings, err
+from .app import app, env_settings, err, fail
 
 DEFAULT_SYSTEMS = ",".join(ALL_SYSTEMS)
 
@@ -55,8 +55,7 @@ def eval_cmd(
     bad = [n for n in names if n not in ALL_SYSTEMS]
     if bad:
         choices = ", ".join(ALL_SYSTEMS)
-        err.print(f"[red]error:[/] unknown system(s) {', '.join(bad)}; choose from {choices}", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"unknown system(s) {', '.join(bad)}; choose from {choices}")
     work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
     try:
         _eval_in(work, dataset, corpus, squad, limit, names, out, answers, questions_from)
@@ -72,8 +71,7 @@ def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, que
     try:
         if squad is not None:
             if not squad.is_file():
-                err.print(f"[red]error:[/] {squad}: no such file", soft_wrap=True)
-                raise typer.Exit(2)
+                raise fail(f"{squad}: no such file")
             from verbatim_qa.evals.squad import import_squad, swap_questions
 
             corpus = work / "corpus"
@@ -81,24 +79,19 @@ def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, que
             title = f"Verbatim eval: {squad.name}" + (f" (first {limit} paragraphs)" if limit else "")
             if questions_from is not None:
                 if not questions_from.is_file():
-                    err.print(f"[red]error:[/] {questions_from}: no such file", soft_wrap=True)
-                    raise typer.Exit(2)
+                    raise fail(f"{questions_from}: no such file")
                 items = swap_questions(items, questions_from)
                 title += f", questions of {questions_from.name}"
         elif questions_from is not None:
-            err.print("[red]error:[/] --questions-from needs --squad", soft_wrap=True)
-            raise typer.Exit(2)
+            raise fail("--questions-from needs --squad")
         else:
             dataset = dataset or Path("evals/datasets/dev.jsonl")
             if not dataset.is_file() or not corpus.is_dir():
-                err.print(f"[red]error:[/] need an existing --dataset file and --corpus folder ({dataset}, {corpus})",
-                          soft_wrap=True)
-                raise typer.Exit(2)
+                raise fail(f"need an existing --dataset file and --corpus folder ({dataset}, {corpus})")
             items = load_items(dataset)
             title = f"Verbatim eval: {dataset.name}"
     except DatasetError as exc:
-        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from exc
+        raise fail(exc) from exc
     settings = env_settings()
     result = run_retrieval_eval(items, corpus, names, settings, home=work / "home")
     if answers:
@@ -117,17 +110,14 @@ def _pdf_eval(folder: Path, out: Path) -> None:
     from verbatim_qa.evals.pdf_eval import find_pdfs, pdf_report, run_pdf_eval
 
     if not folder.is_dir():
-        err.print(f"[red]error:[/] --pdf {folder}: not a folder", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"--pdf {folder}: not a folder")
     if not any(truth for _, truth in find_pdfs(folder)):
-        err.print(f"[red]error:[/] --pdf {folder}: no PDF with its source text beside it (NAME.paragraphs.txt, "
-                  "NAME.tex.gz or NAME.src.tar.gz)", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"--pdf {folder}: no PDF with its source text beside it (NAME.paragraphs.txt, NAME.tex.gz or "
+                   "NAME.src.tar.gz)")
     try:
         result = run_pdf_eval(folder, env_settings(), log=lambda m: err.print(m, soft_wrap=True, highlight=False))
     except RuntimeError as exc:  # pdftotext missing or failing
-        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc, code=1) from exc
     _write_report(out, "pdf", pdf_report(result), result)
 
 
@@ -143,8 +133,7 @@ def _html_eval(folder: Path, out: Path) -> None:
     from verbatim_qa.evals.html_eval import html_pages, html_report, run_html_eval
 
     if not folder.is_dir() or not html_pages(folder):
-        err.print(f"[red]error:[/] --html {folder}: no NAME.html beside its NAME.paragraphs.txt", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"--html {folder}: no NAME.html beside its NAME.paragraphs.txt")
     result = run_html_eval(folder, env_settings())
     _write_report(out, "html", html_report(result), result)
 
@@ -154,17 +143,13 @@ def _followups_in(work: Path, dataset: Path, corpus: Path, out: Path) -> None:
     from verbatim_qa.evals.followups import followup_report, run_followup_eval
 
     if not dataset.is_file() or not corpus.is_dir():
-        err.print(f"[red]error:[/] need an existing --followups file and --corpus folder ({dataset}, {corpus})",
-                  soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"need an existing --followups file and --corpus folder ({dataset}, {corpus})")
     try:
         items = load_items(dataset)
     except DatasetError as exc:
-        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from exc
+        raise fail(exc) from exc
     if not all(it.history for it in items):
-        err.print(f"[red]error:[/] {dataset}: every follow-up item needs a 'history'", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"{dataset}: every follow-up item needs a 'history'")
     result = run_followup_eval(items, corpus, env_settings(), home=work / "home")
     text = followup_report(result, f"Verbatim follow-ups: {dataset.name}")
     out.mkdir(parents=True, exist_ok=True)
@@ -202,13 +187,11 @@ def bench_cmd(
     from verbatim_qa.evals.bench import run_bench
 
     if pdf_dir is not None and (not pdf or not pdf_dir.is_dir()):
-        err.print(f"[red]error:[/] --pdf-dir {pdf_dir}: needs an existing folder and --pdf", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"--pdf-dir {pdf_dir}: needs an existing folder and --pdf")
     try:
         result = run_bench(env_settings(), corpus, dataset, rounds, pdf=pdf, pdf_dir=pdf_dir)
     except RuntimeError as exc:
-        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc, code=1) from exc
     if as_json:
         print(json.dumps(result, indent=1))
         return
@@ -229,19 +212,14 @@ def _scale(settings, sizes: str, embed: str, real_limit: int, seed: int, corpus:
     except ValueError:
         counts = ()
     if not counts or min(counts) < 1 or embed not in {"auto", "real", "cached"}:
-        err.print("[red]error:[/] --sizes must be positive integers (e.g. 1000,10000) and --embed real|cached|auto",
-                  soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail("--sizes must be positive integers (e.g. 1000,10000) and --embed real|cached|auto")
     if not corpus.is_dir() or not dataset.is_file():
-        err.print(f"[red]error:[/] need an existing --corpus folder and --dataset file ({corpus}, {dataset})",
-                  soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"need an existing --corpus folder and --dataset file ({corpus}, {dataset})")
     cfg = ScaleConfig(sizes=counts, embed=embed, real_limit=real_limit, seed=seed, corpus=str(corpus),
                       dataset=str(dataset), keep=keep)
     try:
         run_scale(settings, cfg, out, log=lambda m: err.print(m, soft_wrap=True))
     except RuntimeError as exc:
-        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(1) from exc
+        raise fail(exc, code=1) from exc
     print((out / "table.md").read_text(encoding="utf-8"))
     err.print(f"wrote {out / 'results.json'}, {out / 'table.md'}, {out / 'scale.png'}")

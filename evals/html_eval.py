@@ -39,9 +39,13 @@ def run_html_eval(folder: Path, settings: Settings) -> dict:
         article = [x for x in page.with_suffix(".paragraphs.txt").read_text("utf-8").splitlines() if x.strip()]
         bp = page.with_suffix(".boilerplate.txt")
         boilerplate = [x for x in bp.read_text("utf-8").splitlines() if x.strip()] if bp.is_file() else []
-        pages.append({"file": page.name,
-                      "main": page_scores(html_text(markup, settings.html_min_main_chars)[0], article, boilerplate),
-                      "visible": page_scores(visible_text(markup)[0], article, boilerplate)})
+        pages.append(
+            {
+                "file": page.name,
+                "main": page_scores(html_text(markup, settings.documents.html_min_main_chars)[0], article, boilerplate),
+                "visible": page_scores(visible_text(markup)[0], article, boilerplate),
+            }
+        )
     return {"folder": str(folder), "pages": pages}
 
 

@@ -289,9 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     source = Settings.from_env(**({"home": args.home} if args.home else {}))
     if not source.chroma_dir.exists():
-        p.error(f"no index at {source.home}: run `verbatim ingest` first")
+        p.error(f"no index at {source.deployment.home}: run `verbatim ingest` first")
     with tempfile.TemporaryDirectory(prefix="verbatim-load-") as tmp:
-        shutil.copytree(source.home, Path(tmp) / "home", ignore=shutil.ignore_patterns("uploads"))
+        shutil.copytree(source.deployment.home, Path(tmp) / "home", ignore=shutil.ignore_patterns("uploads"))
         settings = source.with_(home=Path(tmp) / "home", token="", llm_base_url="")
         service = Service(settings)
         with BackgroundServer(create_app(settings, service=service, ui=args.ui_clients > 0)) as url:

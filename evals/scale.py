@@ -49,9 +49,17 @@ def run_scale(settings: Settings, cfg: ScaleConfig, out: Path, memo_dir: Path | 
     """Run every size, writing results.json, table.md and scale.png into ``out`` after each one."""
     out.mkdir(parents=True, exist_ok=True)
     memo_dir = memo_dir or out / "embed-cache"
-    result = {"meta": {"config": dataclasses.asdict(cfg), "cpus": os.cpu_count(), "embedder": settings.embedder,
-                       "chunk_chars": settings.chunk_chars, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
-                       "started": time.strftime("%Y-%m-%d %H:%M:%S")}, "rows": []}
+    result = {
+        "meta": {
+            "config": dataclasses.asdict(cfg),
+            "cpus": os.cpu_count(),
+            "embedder": settings.deployment.embedder,
+            "chunk_chars": settings.deployment.chunk_chars,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        },
+        "rows": [],
+    }
     for n in cfg.sizes:
         mode = cfg.mode(n)
         log(f"scale: {n} chunks, {mode} embedding ...")
@@ -94,12 +102,12 @@ def _run_child(settings: Settings, n: int, mode: str, cfg: ScaleConfig, memo_dir
 
 def plain_settings(settings: Settings) -> dict:
     """The settings as JSON values for the child, secrets left out (``secret_env`` carries them)."""
-    return {f.name: str(v) if isinstance(v, Path) else v for f, v in
-            ((f, getattr(settings, f.name)) for f in dataclasses.fields(settings)) if f.name not in SECRETS}
+    return {name: str(v) if isinstance(v, Path) else v for name, v in settings.flat().items() if name not in SECRETS}
 
 
 def secret_env(settings: Settings) -> dict[str, str]:
-    return {f"VERBATIM_{name.upper()}": getattr(settings, name) for name in SECRETS}
+    flat = settings.flat()
+    return {f"VERBATIM_{name.upper()}": flat[name] for name in SECRETS}
 
 
 def child_settings(plain: dict, environ: Mapping[str, str]) -> Settings:

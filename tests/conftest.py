@@ -53,7 +53,7 @@ def model_guard():
 
     with pytest.MonkeyPatch.context() as mp:
         for cls in (E5Embeddings, STEmbeddings):
-            for name in ("__init__", "_run"):
+            for name in ("__init__", "_encode_batch"):
                 mp.setattr(cls, name, _guarded(cls, name))
         yield
 

@@ -13,6 +13,7 @@ from verbatim_qa.contract import ANSWER_KEYS, CITATION_KEYS, RETRIEVED_KEYS, SPA
 from verbatim_qa.evals.dataset import load_items, read_corpus
 from verbatim_qa.qa.answer import REFUSAL, Answer
 from verbatim_qa.qa.chain import build_answerer, build_chain
+from verbatim_qa.qa.events import Done, Retrieved
 from verbatim_qa.qa.render import to_markdown
 from verbatim_qa.text.lang import detect_lang
 from verbatim_qa.text.markdown import escape_html
@@ -146,18 +147,18 @@ def test_off_topic_question_is_refused(bot, question):
     assert a.citations == []
     assert a.answer.startswith(REFUSAL)
     assert "Nearest passages:" in a.answer
-    assert len(a.retrieved) == bot.settings.top_k
+    assert len(a.retrieved) == bot.settings.retrieval.top_k
     for r in a.retrieved[:3]:
         assert r.chunk.source in a.answer
         if r.chunk.section:
             assert f"({r.chunk.section})" in a.answer
     assert "“" not in a.answer and not re.search(r"\[\d+\]", a.answer)
     d = a.to_dict()
-    assert d["refused"] is True and d["citations"] == [] and len(d["retrieved"]) == bot.settings.top_k
+    assert d["refused"] is True and d["citations"] == [] and len(d["retrieved"]) == bot.settings.retrieval.top_k
 
 
 def test_refusal_with_nothing_retrieved_names_no_passages(bot):
-    a = bot.answer_from(bot.retriever.analyze("How do I bake sourdough bread?"), [])
+    a = bot.answer_from(bot.analyze("How do I bake sourdough bread?"), [])
     assert a.refused and a.answer == REFUSAL and a.citations == [] and a.retrieved == []
 
 
@@ -189,39 +190,34 @@ def test_to_dict_contract(bot, corpus_store, k):
                                                                         r.chunk.char_end)
     scores = [row["score"] for row in d["retrieved"]]
     assert scores == sorted(scores, reverse=True)
-    same = bot.retriever.retrieve(ITEMS["en-fa-06"].question, k)
+    same = bot.retriever.retrieve(bot.analyze(ITEMS["en-fa-06"].question), k)
     assert [(r.chunk.source, r.chunk.char_start) for r in same] == [(row["source"], row["char_start"])
                                                                     for row in d["retrieved"]]
 
 
 # ---------------------------------------------------------------- streaming chain
-def test_chain_streams_tokens_then_one_answer(bot):
+def test_chain_sends_an_extractive_answer_as_one_event(bot):
     question = ITEMS["en-fa-19"].question
     events = list(build_chain(bot).stream({"question": question}))
-    types = [e["type"] for e in events]
-    assert types[0] == "retrieved" and types[-1] == "answer"
-    assert types.count("answer") == 1 and types.count("retrieved") == 1
-    assert set(types[1:-1]) == {"token"} and len(types) > 3
-    final: Answer = events[-1]["answer"]
-    assert "".join(e["text"] for e in events if e["type"] == "token") == final.answer
+    assert [type(e) for e in events] == [Retrieved, Done]  # no model text to stream: the answer comes whole
+    final: Answer = events[-1].answer
     assert not final.refused and final.citations
-    assert [r.chunk.chunk_id for r in events[0]["retrieved"]] == [r.chunk.chunk_id for r in final.retrieved]
+    assert [r.chunk.chunk_id for r in events[0].retrieved] == [r.chunk.chunk_id for r in final.retrieved]
     direct = bot.answer(question)
     assert final.answer == direct.answer and final.citations == direct.citations
+    assert events[-1].to_dict() == {"type": "answer", "answer": direct.to_dict()}
 
 
 def test_chain_passes_k_and_sources(bot):
     events = list(build_chain(bot).stream({"question": ITEMS["en-fa-19"].question, "k": 3, "sources": [ARTICLE]}))
-    final: Answer = events[-1]["answer"]
+    final: Answer = events[-1].answer
     assert len(final.retrieved) == 3 and {r.chunk.source for r in final.retrieved} == {ARTICLE}
     assert all(c.source == ARTICLE for c in final.citations)
 
 
 def test_chain_streams_a_refusal(bot):
     events = list(build_chain(bot).stream({"question": OFF_TOPIC[0]}))
-    final: Answer = events[-1]["answer"]
-    assert final.refused
-    assert "".join(e["text"] for e in events if e["type"] == "token") == final.answer
+    assert [type(e) for e in events] == [Retrieved, Done] and events[-1].answer.refused
 
 
 # ---------------------------------------------------------------- Markdown
@@ -293,6 +289,6 @@ def test_a_question_is_analysed_and_encoded_once(corpus_store):
     finally:
         corpus_store._embedder = saved
     assert [c for c in calls if question in c] == [[question]]
-    query = retriever.analyze(question)
+    query = retriever.analyzer.analyze(question)
     assert query.lang == "en" and query.translation and query.content_terms
-    assert events[-1]["answer"].to_dict() == bot.answer_from(query, retriever.retrieve(query)).to_dict()
+    assert events[-1].answer.to_dict() == bot.answer_from(query, retriever.retrieve(query)).to_dict()

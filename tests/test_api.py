@@ -196,21 +196,21 @@ def test_ask_rejects_bad_requests(api, body, needle):
 
 
 @pytest.mark.integration
-def test_stream_yields_tokens_then_the_answer(api):
+def test_stream_sends_the_extractive_answer_as_one_event(api):
     with api.client.stream("POST", "/api/ask/stream", json={"question": EN_Q}) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
         events = [json.loads(line) for line in r.iter_lines() if line]
-    kinds = [e["type"] for e in events]
-    assert kinds[0] == "retrieved" and kinds[-1] == "answer" and kinds.count("answer") == 1
-    assert set(kinds[1:-1]) == {"token"} and len(kinds) > 5
+    assert [e["type"] for e in events] == ["retrieved", "answer"]  # no fake tokens cut from a finished answer
+    assert set(events[0]["retrieved"][0]) == {"source", "section", "char_start", "char_end", "score"}
     final = events[-1]["answer"]
-    assert "".join(e["text"] for e in events if e["type"] == "token") == final["answer"]
     assert final == api.client.post("/api/ask", json={"question": EN_Q}).json()
 
     headers = {"accept": "text/event-stream"}
     with api.client.stream("POST", "/api/ask/stream", json={"question": EN_Q}, headers=headers) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
-        data = [json.loads(line[5:]) for line in r.iter_lines() if line.startswith("data:")]
+        lines = list(r.iter_lines())
+    data = [json.loads(line[5:]) for line in lines if line.startswith("data:")]
+    assert [line for line in lines if line.startswith("event:")] == ["event: retrieved", "event: answer"]
     assert data[-1] == {"type": "answer", "answer": final}
 
 
@@ -291,7 +291,7 @@ def test_upload_names_are_sanitized(api):
         assert r.status_code == 200, r.text
         assert r.json()["file"] == expected
         assert (uploads / expected).is_file()
-    home = api.settings.home.resolve()
+    home = api.settings.deployment.home.resolve()
     assert not (home / "evil.txt").exists() and not (home.parent / "evil.txt").exists()
     for expected in names.values():
         doc_id = ids_by_source(api)[expected]
@@ -366,7 +366,7 @@ def heartbeat(c: httpx.Client) -> int:
 @pytest.mark.integration
 def test_files_are_stored_only_under_uploads(api):
     uploads = api.settings.uploads_dir.resolve()
-    for p in Path(api.settings.home).rglob("*.txt"):
+    for p in Path(api.settings.deployment.home).rglob("*.txt"):
         assert p.resolve().is_relative_to(uploads), p
 
 
@@ -385,16 +385,18 @@ def test_serve_refuses_a_public_address_without_token():
 
 
 def test_rendering_escapes_and_keeps_source_markers_inside_quotes():
+    from verbatim_qa.qa.answer import Answer
+    from verbatim_qa.types import Chunk, Citation, ScoredChunk
     from verbatim_qa.ui import html as H
 
     quote = 'In 2017[3] <b>Huawei</b> & "partners" opened it.'
-    view = {"question": "<i>q</i>", "answer": f"“{quote}” [1]", "refused": False, "answerer": "extractive",
-            "notes": [], "citations": [{"n": 1, "source": "a<b>.txt", "title": "<script>t</script>", "section": None,
-                                        "page": 3, "quote": quote, "char_start": 10, "char_end": 10 + len(quote),
-                                        "context": "Before. " + quote + " After.", "context_start": 2}]}
-    page = H.conversation([{"question": "<i>q</i>", "status": "done", "answer": view, "markdown": "**md** <x>"}])
+    context = "Before. " + quote + " After."
+    chunk = Chunk("c1", "d1", "a<b>.txt", "<script>t</script>", None, 3, 2, 2 + len(context), context, "en")
+    c = Citation(1, "a<b>.txt", "<script>t</script>", None, 3, quote, 10, 10 + len(quote), doc_id="d1")
+    answer = Answer("<i>q</i>", False, [c], [ScoredChunk(chunk, 1.0)], quoted=(1,))
+    page = H.conversation([{"question": "<i>q</i>", "status": "done", "answer": answer, "markdown": "**md** <x>"}])
     assert "<b>" not in page and "<script>" not in page and "<i>" not in page
     assert "In 2017[3] &lt;b&gt;Huawei&lt;/b&gt; &amp; &quot;partners&quot; opened it." in page
     assert page.count('class="vb-cite"') == 1  # "[3]" inside the quote is the source's, not a marker
-    assert "<mark>In 2017[3] &lt;b&gt;Huawei" in page and "&lt;script&gt;t&lt;/script&gt;" in page
+    assert "Before. <mark>In 2017[3] &lt;b&gt;Huawei" in page and "&lt;script&gt;t&lt;/script&gt;" in page
     assert "**md** &lt;x&gt;</textarea>" in page

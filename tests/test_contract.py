@@ -34,7 +34,7 @@ def test_answerer_names_are_the_literals():
 
 
 def test_settings_bound_top_k_by_max_k():
-    assert Settings(top_k=MAX_K).top_k == MAX_K
+    assert Settings(top_k=MAX_K).retrieval.top_k == MAX_K
     with pytest.raises(ValueError, match="VERBATIM_TOP_K"):
         Settings(top_k=MAX_K + 1)
 

@@ -1,14 +1,12 @@
-"""Rank and score fusion by hand: qa/fusion.py's pure functions, and the arithmetic of ``HybridRetriever.fuse``
-(it reads only the settings, so it runs here without a store or a model)."""
+"""Rank and score fusion by hand: qa/fusion.py's pure functions, the score fusion included (it reads only the
+settings and the typed ``Signals``, so it runs here without a store or a model)."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
-from verbatim_qa.qa.fusion import best_per_group, rrf
-from verbatim_qa.qa.retriever import HybridRetriever
+from verbatim_qa.qa import fusion
+from verbatim_qa.qa.fusion import Signals, best_per_group, rrf
 from verbatim_qa.settings import Settings
 
 
@@ -42,13 +40,14 @@ def test_best_per_group_breaks_ties_by_id_and_keeps_negative_scores():
     assert best_per_group([]) == []
 
 
-# ---------------------------------------------------------------- HybridRetriever.fuse
+# ---------------------------------------------------------------- fuse
 SETTINGS = Settings(fusion="score", floor=0.7, w_chunk=0.5, lang_offset=0.04, w_bm25=0.1, w_bm25_crosslingual=0.2,
                     w_names=0.3, w_reference=0.5)
 
 
 def fuse(settings: Settings, sig: dict, langs: dict, penalty=None, offsets=None) -> dict[str, float]:
-    return HybridRetriever.fuse(SimpleNamespace(settings=settings), sig, langs, penalty, offsets)
+    """``sig``: the ``Signals`` fields by name (a component left out is switched off)."""
+    return fusion.fuse(Signals(**sig), langs, settings, penalty, offsets)
 
 
 def test_score_fusion_by_hand():

@@ -149,6 +149,5 @@ def test_topic_shift_is_searched_as_asked(bot):
 def test_one_query_per_question(bot):
     query = bot.analyze("What about Turkmenistan?", ["Which Central Asian country traded most with China in 2023?"])
     assert query.text == "What about Turkmenistan?" and query.search != query.text
-    assert query.history == ("Which Central Asian country traded most with China in 2023?",)
-    assert bot.analyze(query) is query and bot.retriever.analyze(query, ["ignored"]) is query
+    assert {"traded", "country", "2023"} <= set(query.search.split())  # the earlier question's rare terms
     assert "turkmenistan" in query.focus

@@ -161,7 +161,7 @@ def test_bridge_translates_into_the_german_vocabulary(german_bot):
     retriever = HybridRetriever.from_store(store, store.settings.with_(bridge_pairs="*-*"))
     assert set(retriever.translator.langs) == {"de"} and retriever.translator.targets("en") == ["de"]
     assert retriever.translator.targets("de") == []  # a German question over German text needs none
-    q = retriever.analyze("When did construction of Cologne Cathedral begin?")
+    q = retriever.analyzer.analyze("When did construction of Cologne Cathedral begin?")
     assert "dom" in q.translation.split() or "kölner" in q.translation.split(), q.translation
 
 
@@ -179,9 +179,9 @@ def test_bridge_pairs_setting():
 def test_pair_offset_is_at_least_the_constant_and_calibrated_per_question(german_bot):
     retriever = german_bot.retriever
     s = retriever.settings
-    on = retriever.analyze("When did construction of Cologne Cathedral begin?")
-    off = retriever.analyze("How do I bake sourdough bread?")
+    on = retriever.analyzer.analyze("When did construction of Cologne Cathedral begin?")
+    off = retriever.analyzer.analyze("How do I bake sourdough bread?")
     for q in (on, off):
         offsets = retriever.pair_offsets(q)
-        assert set(offsets) == {"de"} and offsets["de"] >= s.lang_offset
-    assert retriever.pair_offsets(retriever.analyze("Wann begann der Bau des Kölner Doms?")) == {}
+        assert set(offsets) == {"de"} and offsets["de"] >= s.retrieval.lang_offset
+    assert retriever.pair_offsets(retriever.analyzer.analyze("Wann begann der Bau des Kölner Doms?")) == {}

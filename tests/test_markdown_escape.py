@@ -13,10 +13,9 @@ from verbatim_qa.qa.answer import Answer
 from verbatim_qa.qa.render import to_markdown as answer_markdown
 from verbatim_qa.text.markdown import escape_html
 from verbatim_qa.types import Citation
-from verbatim_qa.ui.briefing import Briefing, Item, Note, to_markdown
+from verbatim_qa.ui.briefing import Briefing, Item, Note, Segment, to_markdown
 from verbatim_qa.ui.claims import read_claims
 from verbatim_qa.ui.provenance import Record, text_sha256, unescape
-from verbatim_qa.ui.text import Segment
 from verbatim_qa.ui.verify import OK, CorpusSources, verify
 
 HOSTILE = 'Opened <img src=x onerror="alert(1)"> in 2017 &amp; <script>steal()</script> \\<b> [sic]'
@@ -48,7 +47,7 @@ def citation() -> Citation:
 
 
 def test_copy_as_markdown_escapes_the_quote_and_the_question():
-    answer = Answer("Who wrote <i>it</i>?", f"“{HOSTILE}” [1]", False, [citation()])
+    answer = Answer("Who wrote <i>it</i>?", False, [citation()], quoted=(1,))
     md = answer_markdown(answer)
     assert rendered_tags(md) == set() and "<i>" not in html(md)
     assert f"“{HOSTILE}”" in unescape(md)

@@ -71,7 +71,7 @@ def test_page_image_tints_the_quote_where_the_page_draws_it(api):
     r = api.client.get(f"/api/sources/{doc_id}/pages/2.png", params={"start": start, "end": start + len(FIGURE)})
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     img = Image.open(io.BytesIO(r.content)).convert("RGB")
-    scale = api.settings.page_image_dpi / 72
+    scale = api.settings.documents.page_image_dpi / 72
     assert img.size == (round(612 * scale), round(792 * scale))
     x0, top, x1, bottom = pdfium_box(api.pdf, 2, "۴۲۳,۲", scale)
     inside = [img.getpixel((x, y)) for x in range(int(x0) + 1, int(x1)) for y in range(int(top) + 1, int(bottom))]
@@ -144,11 +144,10 @@ def test_page_image_needs_the_token(api):
 def test_source_panel_shows_the_page_and_says_ocr(api):
     service = api.app.state.service
     answer = service.ask("How many cameras are there in Nur-Sultan?", sources=["scan.pdf"])
-    view = H.answer_view(answer, service.records())
-    c = view["citations"][0]
-    assert c["page"] == 1 and c["doc_id"] == api.ids["scan.pdf"]
-    panel = H.source_html(0, c)
-    url = f'/api/sources/{c["doc_id"]}/pages/1.png?start={c["char_start"]}&amp;end={c["char_end"]}'
+    c = answer.citations[0]
+    assert c.page == 1 and c.doc_id == api.ids["scan.pdf"] and c.ocr  # the service says how the text was read
+    panel = H.source_html(0, c, H.context_of(answer, c), H.page_link(c))
+    url = f'/api/sources/{c.doc_id}/pages/1.png?start={c.char_start}&amp;end={c.char_end}'
     assert f'<img class="vb-page" loading="lazy" src="{url}"' in panel and "read by OCR" in panel
     assert api.client.get(url.replace("&amp;", "&")).status_code == 200
 

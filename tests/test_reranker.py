@@ -24,12 +24,12 @@ def test_reranker_from_local_path_reorders_results(make_settings, tmp_path):
     assert ingest_paths(store, [docs]).added == 3
     retriever = HybridRetriever.from_store(store)
     assert retriever.reranker is not None
-    results = retriever.retrieve("Which cameras were installed?", k=3)
+    results = retriever.retrieve(retriever.analyzer.analyze("Which cameras were installed?"), k=3)
     assert len(results) == 3
     scores = [r.signals["rerank"] for r in results]
     assert scores == sorted(scores, reverse=True)
     plain = HybridRetriever.from_store(store, settings.with_(reranker=""))
     assert plain.reranker is None
-    assert {r.chunk.chunk_id for r in plain.retrieve("Which cameras were installed?", k=3)} == {
+    assert {r.chunk.chunk_id for r in plain.retrieve(plain.analyzer.analyze("Which cameras were installed?"), k=3)} == {
         r.chunk.chunk_id for r in results
     }

@@ -518,7 +518,7 @@ def test_opening_to_read_writes_nothing(make_settings, minilm, tmp_path):
     empty = Store(settings, embedder=minilm, read_only=True)
     assert empty.documents() == [] and empty.all_chunks() == [] and empty.committed() == {}
     assert empty.query_chunks(minilm.encode_queries(["trade"])[0], 3) == []
-    assert not settings.home.exists()
+    assert not settings.deployment.home.exists()
     with pytest.raises(RuntimeError, match="read-only"):
         empty.sweep()
     doc = write(tmp_path, "a.md", "# Trade\n\nCaravans carried silk and tea. The oasis towns grew rich on the trade.\n")

@@ -177,7 +177,7 @@ def test_a_running_service_answers_about_a_cli_ingest(tmp_path, minilm):
     assert service.ask(NOTE_Q, answerer="extractive").refused
 
     write(tmp_path / "b", "note.txt", NOTE)
-    code, out, err = finish(cli(settings.home, "ingest", str(tmp_path / "b"), "--json"))  # another process
+    code, out, err = finish(cli(settings.deployment.home, "ingest", str(tmp_path / "b"), "--json"))  # another process
     assert code == 0 and json.loads(out)["added"] == 1, err
     answer = service.ask(NOTE_Q, answerer="extractive")
     assert not answer.refused and answer.citations[0].source == "note.txt"

@@ -3,7 +3,8 @@
     POST   /api/ask          {"question", "k"?, "sources"?, "answerer"?, "history"?} -> the answer contract
                              (Answer.to_dict); history: earlier questions or {"question", "answer"?}, oldest first
     POST   /api/ask/stream   same body -> NDJSON events (or SSE with ``Accept: text/event-stream``):
-                             {"type": "retrieved"}, {"type": "token", "text"}..., {"type": "answer", "answer"}
+                             {"type": "retrieved"}, on the LLM path {"type": "token", "text"}... (the model's
+                             draft as it arrives), then {"type": "answer", "answer"} (verified; qa/events.py)
     GET    /api/sources      documents: id, title, source, langs, chunks, ingested_at
     POST   /api/ingest       multipart, one file in field ``file`` -> ingest counts, file name, document
     DELETE /api/sources/{id} removes the document (and its stored upload)
@@ -41,7 +42,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 
 from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, VERSION, AnswererName
-from verbatim_qa.qa.chain import answer_events
 from verbatim_qa.settings import Settings
 from verbatim_qa.text.lines import one_line
 from verbatim_qa.vectorstore.store import Store
@@ -221,7 +221,9 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     """
     service = service or Service(settings, store)
     mcp = build_mcp(service)
-    mcp_routes = http_routes(mcp, token=bool(settings.token))  # before the lifespan: it makes the session manager
+    mcp_routes = http_routes(
+        mcp, token=bool(settings.deployment.token)
+    )  # before the lifespan: it makes the session manager
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -236,9 +238,9 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     app.include_router(openai_api.router(service))
     app.router.routes.extend(mcp_routes)  # before the UI's mount at "/", which would take every path
     app.add_middleware(CatchAll)
-    if settings.token:
-        app.add_middleware(BearerToken, token=settings.token, failures=settings.token_failures,
-                           lockout_s=settings.token_lockout_s)
+    if settings.deployment.token:
+        app.add_middleware(BearerToken, token=settings.deployment.token, failures=settings.limits.token_failures,
+                           lockout_s=settings.limits.token_lockout_s)
     if ui:
         _mount_ui(app, service, settings)
     return app
@@ -271,17 +273,17 @@ def _routes(app: FastAPI, service: Service) -> None:
     def ask(req: AskRequest) -> dict:
         """The answer contract: answer text with [n] markers, refused, citations (exact spans), retrieved."""
         try:
-            bot, sources = service.prepare(req.k, req.sources, req.answerer)
+            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns())
         except ValueError as exc:
             return error(422, one_line(exc))
-        events = list(answer_events(bot, req.question, req.k, sources, req.turns()))
-        return events[-1]["answer"].to_dict()
+        *_, done = events
+        return done.answer.to_dict()
 
     @app.post("/api/ask/stream", tags=["answers"], response_class=StreamingResponse)
     def ask_stream(req: AskRequest, request: Request):
-        """NDJSON (default) or server-sent events: retrieved, token..., answer (or error)."""
+        """NDJSON (default) or server-sent events: retrieved, token... (the LLM's draft), answer (or error)."""
         try:
-            bot, sources = service.prepare(req.k, req.sources, req.answerer)
+            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns())
         except ValueError as exc:
             return error(422, one_line(exc))
         sse = "text/event-stream" in request.headers.get("accept", "")
@@ -292,8 +294,8 @@ def _routes(app: FastAPI, service: Service) -> None:
 
         def stream():
             try:
-                for ev in answer_events(bot, req.question, req.k, sources, req.turns()):
-                    yield encode(_event_json(ev))
+                for ev in events:
+                    yield encode(ev.to_dict())
             except Exception as exc:  # headers are sent: the error becomes the last event
                 log.error("stream for %r failed", req.question, exc_info=exc)
                 yield encode({"type": "error", "error": f"internal error ({type(exc).__name__})"})
@@ -344,35 +346,36 @@ def _routes(app: FastAPI, service: Service) -> None:
             return error(exc.status, exc.reason)
 
 
-def _event_json(ev: dict) -> dict:
-    if ev["type"] == "retrieved":
-        return {"type": "retrieved", "retrieved": [
-            {"source": r.chunk.source, "section": r.chunk.section, "char_start": r.chunk.char_start,
-             "char_end": r.chunk.char_end, "score": round(float(r.score), 6)} for r in ev["retrieved"]]}
-    if ev["type"] == "answer":
-        return {"type": "answer", "answer": ev["answer"].to_dict()}
-    return ev
-
-
 def _mount_ui(app: FastAPI, service: Service, settings: Settings) -> None:
     import gradio as gr
 
     from .web import build_ui, page_css, page_theme
 
-    token = settings.token.encode("utf-8")
+    token = settings.deployment.token.encode("utf-8")
 
     def login(username: str, password: str) -> bool:
         return hmac.compare_digest((password or "").encode("utf-8"), token)
 
     gr.mount_gradio_app(
-        app, build_ui(service), path="/",
-        auth=login if settings.token else None,
+        app,
+        build_ui(service),
+        path="/",
+        auth=login if settings.deployment.token else None,
         auth_message="Verbatim: sign in with any user name and the server's token (VERBATIM_TOKEN) as password."
-        if settings.token else None,
-        theme=page_theme(), css=page_css(), footer_links=[], run_history=False, ssr_mode=False, mcp_server=False,
-        pwa=False, show_error=False, max_file_size=settings.max_file_bytes, blocked_paths=[str(settings.home)],
+        if settings.deployment.token
+        else None,
+        theme=page_theme(),
+        css=page_css(),
+        footer_links=[],
+        run_history=False,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        show_error=False,
+        max_file_size=settings.max_file_bytes,
+        blocked_paths=[str(settings.deployment.home)],
     )
-    if settings.token:  # the login's cookie names and sessions, for BearerToken on Gradio's unguarded routes
+    if settings.deployment.token:  # the login's cookie names and sessions, for BearerToken on Gradio's unguarded routes
         ui = next(r.app for r in app.routes if isinstance(r, Mount) and r.path == "")
         names = (f"access-token-{ui.cookie_id}", f"access-token-unsecure-{ui.cookie_id}")
         app.state.ui_signed_in = lambda cookies: any(cookies.get(n) in ui.tokens for n in names if cookies.get(n))

@@ -51,7 +51,7 @@ def build_mcp(service: Service) -> MCPServer:
         """Ranked passages for a query (retrieval only), each with its file and character offsets."""
         with tool_errors():
             retriever = service.answerer("extractive").retriever
-            hits = retriever.retrieve(retriever.analyze(query), k, service.check_sources(sources))
+            hits = retriever.retrieve(retriever.analyzer.analyze(query), k, service.check_sources(sources))
         return {"query": query, "passages": [{"rank": i, **h.to_dict()} for i, h in enumerate(hits, 1)]}
 
     @mcp.tool(annotations=READ_ONLY)

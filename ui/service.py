@@ -23,6 +23,7 @@ from verbatim_qa.contract import MAX_K
 from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.qa.answer import Answer, Answerer
 from verbatim_qa.qa.chain import answer_events, build_answerer
+from verbatim_qa.qa.events import Done, Event
 from verbatim_qa.qa.retriever import HybridRetriever
 from verbatim_qa.settings import Settings
 from verbatim_qa.types import DocRecord
@@ -30,10 +31,21 @@ from verbatim_qa.vectorstore.embeddings import get_embedder
 from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import WriterBusy
 
+from .provenance import with_extraction
 from .uploads import STAGING, StagedFile, UploadError
 
 log = logging.getLogger(__name__)
 FOLLOW_EVERY = 2.0  # seconds between version checks of a shared Chroma server
+# One limit on every route (/api/ask and MCP check it in their schemas, /v1 and the web chat here): the encoder
+# reads 512 tokens anyway, and a 100 KB question used to hold it for 81 s
+MAX_QUESTION_CHARS = 4000
+
+
+def check_question(question: str) -> str:
+    """The question, or ValueError (a 4xx on every route) when it is over ``MAX_QUESTION_CHARS``."""
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"the question is {len(question):,} characters, over the {MAX_QUESTION_CHARS:,} limit")
+    return question
 
 
 def index_date(records: list[DocRecord]) -> str | None:
@@ -46,7 +58,7 @@ def index_date(records: list[DocRecord]) -> str | None:
 
 def serving_store(settings: Settings) -> Store:
     """The store a server uses: the configured embedder, loaded now rather than on the first question."""
-    return Store(settings, embedder=get_embedder(settings.embedder))
+    return Store(settings, embedder=get_embedder(settings.deployment.embedder))
 
 
 class Service:
@@ -60,12 +72,12 @@ class Service:
         self.sweep_staging()
         bot = self.answerer("extractive")
         if warm:  # load the embedding model now, not on the first user's question
-            bot.retriever.retrieve("warm-up", 1)
+            bot.retriever.retrieve(bot.analyze("warm-up"), 1)
 
     # ---- answering -------------------------------------------------------------------------------------
     @property
     def llm_configured(self) -> bool:
-        return bool(self.settings.llm_base_url)
+        return bool(self.settings.llm.llm_base_url)
 
     def resolve(self, kind: str | None) -> str:
         return self.settings.resolve_answerer(kind)
@@ -101,14 +113,22 @@ class Service:
 
     def ask(self, question: str, k: int | None = None, sources: list[str] | None = None,
             answerer: str | None = None, history: Sequence = ()) -> Answer:
-        events = list(self.events(question, k, sources, answerer, history=history))
-        return events[-1]["answer"]
+        *_, done = self.events(question, k, sources, answerer, history=history)
+        return done.answer
 
     def events(self, question: str, k: int | None = None, sources: list[str] | None = None,
-               answerer: str | None = None, history: Sequence = ()) -> Iterator[dict]:
-        """The chain's events: ``retrieved``, ``token``..., ``answer`` (see qa/chain.py)."""
+               answerer: str | None = None, history: Sequence = ()) -> Iterator[Event]:
+        """The chain's events (qa/events.py: ``Retrieved``, the LLM's ``Token``..., ``Done``); the request is
+        validated now (ValueError), answered as the events are read. The answer's citations say how their
+        document's text was extracted (``with_extraction``)."""
+        check_question(question)
         bot, sources = self.prepare(k, sources, answerer)
-        yield from answer_events(bot, question, k, sources, history)
+        return self._events(bot, question, k, sources, history)
+
+    def _events(self, bot: Answerer, question: str, k: int | None, sources: list[str] | None,
+                history: Sequence) -> Iterator[Event]:
+        for ev in answer_events(bot, question, k, sources, history):
+            yield Done(with_extraction(ev.answer, self.store)) if isinstance(ev, Done) else ev
 
     # ---- the library -----------------------------------------------------------------------------------
     def records(self) -> list[DocRecord]:
@@ -181,7 +201,7 @@ class Service:
 
     def _follow(self) -> None:
         """Rebuild when another process changed the store: embedded, once it loaded the index again."""
-        if not self.settings.chroma_url:
+        if not self.settings.deployment.chroma_url:
             if self.store.follow():
                 self._refresh()
             return

@@ -10,11 +10,8 @@ commit record. Readers (``all_chunks``, ``get_chunks``) only ever return committ
 from __future__ import annotations
 
 import json
-import os
-import signal
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -23,6 +20,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
+from verbatim_qa.cache import LruCache
 from verbatim_qa.settings import Settings
 from verbatim_qa.types import Chunk, DocRecord, Document, Sentence, content_hash
 
@@ -34,7 +32,6 @@ from .writer import HomeLock
 # only removes orphans older than this. An embedded store sweeps at once: it sweeps holding the home's writer
 # lock (vectorstore/writer.py), and every write commits before it lets go, so no other write is in flight.
 SERVER_SWEEP_GRACE = 600.0
-CRASH_POINTS = ("chunks-written", "sentences-written", "committed", "record-deleted")
 # Chroma's upsert gets slower with the bytes written since the collection's last index sync (every
 # sync_threshold records, default 1000). Commit records carry whole documents (~14 KB), so with the default
 # a write cost up to ~8x more by the 1000th document (measured: 50 -> 400 ms); syncing every 100 keeps it flat.
@@ -57,11 +54,15 @@ class EmbedderMismatch(RuntimeError):
 def make_client(settings: Settings):
     """Embedded PersistentClient under VERBATIM_HOME, or an HTTP client when VERBATIM_CHROMA_URL is set."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
+    if settings.deployment.chroma_url:
         from urllib.parse import urlparse
 
-        url = urlparse(settings.chroma_url)
-        headers = {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else None
+        url = urlparse(settings.deployment.chroma_url)
+        headers = (
+            {"Authorization": f"Bearer {settings.deployment.chroma_token}"}
+            if settings.deployment.chroma_token
+            else None
+        )
         return chromadb.HttpClient(
             host=url.hostname or "127.0.0.1",
             port=url.port or (443 if url.scheme == "https" else 8000),
@@ -89,17 +90,17 @@ class Store:
         self.read_only = read_only
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
-        self.embedder_name = embedder.name if embedder is not None else settings.embedder  # validated there
+        self.embedder_name = embedder.name if embedder is not None else settings.deployment.embedder  # validated there
         # One writer per home (embedded only: a Chroma server keeps one index itself, see vectorstore/writer.py).
-        self.lock = HomeLock(settings.home) if not settings.chroma_url else None
+        self.lock = HomeLock(settings.deployment.home) if not settings.deployment.chroma_url else None
         self.on_wait: Callable[[str], None] | None = None  # told once when a write waits for another writer
         self._seen = self.lock.writes() if self.lock else 0  # the writes this view has (read before opening)
         self._gate = Gate()
         self._following = threading.Lock()
         self.chunks, self.sentences, self.docs = (GuardedCollection(self._gate, lambda k=k: self._cols[k])
                                                   for k in KINDS)
-        missing = not settings.chroma_url and not (settings.chroma_dir / "chroma.sqlite3").exists()
-        self._reloadable = client is None and not settings.chroma_url and not (read_only and missing)
+        missing = not settings.deployment.chroma_url and not (settings.chroma_dir / "chroma.sqlite3").exists()
+        self._reloadable = client is None and not settings.deployment.chroma_url and not (read_only and missing)
         if client is None and read_only and missing:
             client = _empty_client()  # nothing stored yet: read an empty in-memory index rather than create one
         self.client = client or make_client(settings)
@@ -109,7 +110,8 @@ class Store:
             if any(col.count() for col in (self.chunks, self.sentences, self.docs)):
                 other = sorted(str(x) for x in stored if x != self.embedder_name)[0]
                 raise EmbedderMismatch(
-                    f"the index at {settings.chroma_url or settings.chroma_dir} was built with embedder {other!r}, "
+                    f"the index at {settings.deployment.chroma_url or settings.chroma_dir} was built with embedder "
+                    f"{other!r}, "
                     f"not {self.embedder_name!r}: re-ingest (delete the index and run `verbatim ingest` again) "
                     f"or set VERBATIM_EMBEDDER={other}",
                     stored=other,
@@ -121,13 +123,11 @@ class Store:
             if not read_only:
                 self._cols = dict(zip(KINDS, self._open_collections()))
         self.batch = max(1, min(self.client.get_max_batch_size(), 1000))  # rows per Chroma request
-        self.sweep_grace = SERVER_SWEEP_GRACE if settings.chroma_url else 0.0
-        self._crash_hits: dict[str, int] = {}
-        self._rows: OrderedDict[str, Chunk] = OrderedDict()  # chunk rows read, by id (see get_chunks)
-        self._rows_lock = threading.Lock()
+        self.sweep_grace = SERVER_SWEEP_GRACE if settings.deployment.chroma_url else 0.0
+        self._rows: LruCache[str, Chunk] = LruCache(ROW_CACHE)  # chunk rows read, by id (see get_chunks)
 
     def _open_collections(self):
-        name = self.settings.collection
+        name = self.settings.deployment.collection
         meta = {"embedder": self.embedder_name}
         if self.read_only:
             try:
@@ -156,12 +156,12 @@ class Store:
         if self.lock is None:
             yield
             return
-        with self.lock.hold(self.settings.writer_wait, self.on_wait) as outer:
-            if outer and self.stale():
-                self._reload()
-            yield
+        with self.lock.hold(self.settings.limits.writer_wait, self.on_wait) as outer:
             if outer:
-                self._seen = self.lock.writes() + 1  # what letting go will record: this view has every write
+                if self._reloadable and self.lock.before != self._seen:  # another process wrote (or died writing)
+                    self._reload()
+                self._seen = self.lock.after  # the count as this write raised it: this view has every write
+            yield
 
     def stale(self) -> bool:
         """Embedded: another process wrote since this store last loaded the index or wrote itself."""
@@ -197,7 +197,7 @@ class Store:
         if self._embedder is None:
             with self._embedder_lock:
                 if self._embedder is None:
-                    self._embedder = get_embedder(self.settings.embedder)
+                    self._embedder = get_embedder(self.settings.deployment.embedder)
         return self._embedder
 
     # ---- reading -------------------------------------------------------------------------------------
@@ -278,17 +278,13 @@ class Store:
             return []
         # A chunk id is a hash of its document's content and its span, so a row read once never changes: rows are
         # kept (bounded) and only the commit check is asked again (the winners' fetch: 4.0 -> 1.4 ms a question).
-        with self._rows_lock:
-            rows = {i: self._rows[i] for i in ids if i in self._rows}
+        rows = self._rows.get_many(ids)
         missing = [i for i in dict.fromkeys(ids) if i not in rows]
         if missing:
             got = self.chunks.get(ids=missing, include=["documents", "metadatas"])
             fetched = {i: chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
             rows.update(fetched)
-            with self._rows_lock:
-                self._rows.update(fetched)
-                while len(self._rows) > ROW_CACHE:
-                    self._rows.popitem(last=False)
+            self._rows.update(fetched)
         live = self.committed(sorted({c.doc_id for c in rows.values()}))
         return [rows[i] for i in ids if i in rows and live.get(rows[i].doc_id) == rows[i].doc_sha]
 
@@ -345,7 +341,6 @@ class Store:
             [c.text for c in chunks],
             [{**chunk_metadata(c), "written_at": now} for c in chunks],
         )
-        self._crash_point("chunks-written")
         self._upsert(
             self.sentences,
             [f"{c.chunk_id}:{i}" for c, i, _ in sents],
@@ -355,14 +350,12 @@ class Store:
               "char_start": s.char_start, "char_end": s.char_end, "lang": c.lang, "written_at": now}
              for c, _, s in sents],
         )
-        self._crash_point("sentences-written")
         record = {
             "doc_id": doc.doc_id, "source": doc.source, "path": doc.path, "title": doc.title,
             "langs": ",".join(doc.langs), "sha": doc.sha, "chunks": len(chunks), "sentences": len(sents),
             "ingested_at": time.time(), "pages": json.dumps(doc.pages), "extracted_by": doc.extracted_by,
         }
         self.docs.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.text], metadatas=[record])
-        self._crash_point("committed")
         # A metadata-filtered delete scans the collection (measured 100 ms per document at 100k chunks, 10 at
         # 10k: quadratic over a bulk ingest), so it runs only when a previous version exists. A new document
         # has no other rows but a crashed attempt's, which no record vouches for: ``sweep`` removes those.
@@ -370,7 +363,7 @@ class Store:
             self._delete_where({"$and": [{"doc_id": doc.doc_id}, {"doc_sha": {"$ne": doc.sha}}]})
 
     def _chunk_vectors(self, chunks: list[Chunk], sent_vecs: np.ndarray) -> np.ndarray:
-        if self.settings.chunk_vectors == "derived":
+        if self.settings.deployment.chunk_vectors == "derived":
             return derive_chunk_vectors(chunks, sent_vecs)
         return self.embedder.encode_passages([embed_text(c) for c in chunks])
 
@@ -379,7 +372,6 @@ class Store:
         with self.writing():
             existed = bool(self.docs.get(ids=[doc_id])["ids"])
             self.docs.delete(ids=[doc_id])
-            self._crash_point("record-deleted")
             self._delete_where({"doc_id": doc_id})
         return existed
 
@@ -416,16 +408,6 @@ class Store:
                     col.delete(ids=ids[i : i + self.batch])
         return sum(map(len, found.values()))
 
-    def _crash_point(self, point: str) -> None:
-        """Tests only: ``VERBATIM_TEST_CRASH_AT=point[:n]`` SIGKILLs this process the n-th time it reaches
-        ``point`` (one of CRASH_POINTS), to prove that a crash there leaves a recoverable index."""
-        name, _, nth = self.settings.test_crash_at.partition(":")
-        if name != point:
-            return
-        self._crash_hits[point] = self._crash_hits.get(point, 0) + 1
-        if self._crash_hits[point] >= int(nth or 1):
-            os.kill(os.getpid(), signal.SIGKILL)
-
     def _delete_where(self, where: dict) -> None:
         self.chunks.delete(where=where)
         self.sentences.delete(where=where)
@@ -444,7 +426,7 @@ def _empty_client():
 def derive_chunk_vectors(chunks: list[Chunk], sent_vecs: np.ndarray) -> np.ndarray:
     """Each chunk's vector without a model call: the L2-normalized mean of its sentences' vectors, weighted by
     their lengths (``sent_vecs`` holds every chunk's sentences, in order). Measured against embedding the chunk
-    (and against the plain and the section-path-including mean): see ``Settings.chunk_vectors``."""
+    (and against the plain and the section-path-including mean): see docs/measurements.md#chunk-vectors."""
     out = np.empty((len(chunks), sent_vecs.shape[1]), dtype=np.float32)
     start = 0
     for n, c in enumerate(chunks):

@@ -5,7 +5,8 @@ the same home lose each other's vectors: two concurrent writers of 2,000 rows ea
 unreadable ("Error getting embedding"), and even writes taking turns under a lock did (37 of 200) while each
 process kept its own old view. So every write (a document, a delete, a sweep) holds this lock, and a process
 whose view is older than the last write anywhere (the count moved since it last looked) loads the index again
-from disk first: then 0 of 200 were unreadable. The count also tells a running server that another process
+from disk first: then 0 of 200 were unreadable. The count is raised when a writer takes the lock, so a writer
+killed halfway still tells the others their view is old; it also tells a running server that another process
 wrote (``Store.stale``).
 
 A second writer waits up to ``Settings.writer_wait`` seconds, then stops with one line naming the holder (pid,
@@ -51,6 +52,7 @@ class HomeLock:
         self._threads = threading.RLock()  # the threads of this process take turns first
         self._depth = 0
         self._fd: int | None = None
+        self.before = self.after = 0  # the write count when this process last took the lock, and as it raised it
 
     def writes(self) -> int:
         """How many writes any process made under this lock (0 before the first)."""
@@ -117,20 +119,25 @@ class HomeLock:
                     on_wait(f"waiting for {holder_line(self.holder())}, the writer of {self.home}")
                     told = True
                 time.sleep(POLL)
-        info = {"pid": os.getpid(), "command": _command(), "since": time.time()}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
         self._fd = fd
+        try:
+            info = {"pid": os.getpid(), "command": _command(), "since": time.time()}
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(info).encode(), 0)
+            self.before = self.writes()
+            tmp = self.count_path.with_name(f".writes-{os.getpid()}")
+            tmp.write_text(str(self.before + 1))
+            os.replace(tmp, self.count_path)  # readers of the count never see a half-written file
+            self.after = self.before + 1
+        except BaseException:
+            self._release()
+            raise
 
     def _release(self) -> None:
         fd, self._fd = self._fd, None
         if fd is None:
             return
         try:
-            count = self.writes() + 1
-            tmp = self.count_path.with_name(f".writes-{os.getpid()}")
-            tmp.write_text(str(count))
-            os.replace(tmp, self.count_path)  # readers of the count never see a half-written file
             os.ftruncate(fd, 0)
         finally:
             os.close(fd)  # closing releases the flock

@@ -22,7 +22,9 @@ ANSWERERS: tuple[str, ...] = get_args(AnswererName)
 # The answer object (Answer.to_dict: `ask --json`, POST /api/ask, MCP `ask`) and its parts; a field may be added,
 # never removed or renamed.
 ANSWER_KEYS = frozenset({"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span",
-                         "caveat"})
+                         "caveat", "language_note", "model_sentences"})
 SPAN_KEYS = frozenset({"text", "source", "char_start", "char_end", "reading"})
-CITATION_KEYS = frozenset({"n", "source", "title", "section", "page", "quote", "char_start", "char_end"})
+CITATION_KEYS = frozenset({"n", "source", "title", "section", "page", "quote", "char_start", "char_end", "doc_id",
+                           "extracted_by"})
+SENTENCE_KEYS = frozenset({"text", "citations"})  # one of ``model_sentences``: an LLM answer's own words
 RETRIEVED_KEYS = frozenset({"source", "section", "char_start", "char_end", "text", "score"})
