@@ -670,3 +670,11 @@ def test_http_routes_stream_the_llm_draft_then_the_verified_answer(store):
     content = [d.content for d in deltas if d.content]
     assert thinking.endswith("It is not discussed elsewhere.") and len(content) == 1
     assert content[0].startswith(final["answer"] + "\n\n[1] “") and chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_llm_stream_bench_reads_the_draft_and_the_answer(store):
+    from verbatim_qa.evals.llm_stream_bench import run
+
+    got = run(store.settings, ["Which cities grew rich on the trade?", "What did the caravans carry?"], 0.0)
+    assert (got["llm"], got["questions"]) == ("fake", 2)
+    assert got["first_token_ms"]["n"] == got["full_answer_ms"]["n"] == 2
