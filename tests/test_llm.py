@@ -583,7 +583,7 @@ def test_the_draft_streams_then_the_verified_answer_ends_the_stream(store, retri
     from verbatim_qa.qa.events import Done, Retrieved, Token
 
     q = "Which cities grew rich?"
-    n = n_of(retrieve(retriever, q), "Samarkand")
+    n = n_of(retrieve(retriever, q)[1], "Samarkand")
     draft = f"Samarkand and Bukhara grew rich [{n}]. Dragons guard them. \"Both\" hold [{n}, 99]."
     model = scripted(reply(draft, (n, "Bukhara grew rich on the trade.")))
     bot = LLMAnswerer(model, retriever)
