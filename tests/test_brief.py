@@ -79,7 +79,7 @@ def test_markdown_briefing_has_the_answers_of_ask(run):
     answers = run["answers"]
     assert [a["question"] for a in answers] == [EN_Q, FA_Q, OFF_Q, HOSTILE_Q]
     assert md.startswith("# Central Asia \\<briefing>\n")  # document and user HTML is escaped, not run
-    assert not re.search(r"(?<!\\)<script>", md)  # every "<" of the document escaped
+    assert not re.search(r"(?<!\\)<", md)  # every "<" backslash-escaped
     assert "2004 \\<script>alert(1)\\</script> according to this memo & \\<b>its annex" in md
     assert f"index as of {index_date(run['store'].documents())}" in md
     for k, a in enumerate(answers, 1):
