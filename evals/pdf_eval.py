@@ -108,7 +108,7 @@ def run_pdf_eval(folder: Path, settings: Settings, extractors: tuple[str, ...] =
             try:
                 paras = EXTRACT[name](pdf, settings)
             except LoadError as exc:  # a refusal is a result (a broken text layer refused), not a crash
-                entry["by"][name] = {"error": exc.reason}
+                entry["by"][name] = {"error": f"refused: {exc.reason}"}
                 log(f"{pdf.name}: {name}: {exc.reason}")
                 continue
             except Exception as exc:  # an extractor's bug on one document is that document's result, in the table
@@ -166,7 +166,7 @@ def pdf_report(result: dict) -> str:
         for n in names:
             r = d["by"].get(n, {})
             if "error" in r:
-                cells.append(f"refused: {r['error']}")
+                cells.append(r["error"])
             elif r:
                 cells.append(f"{_f(r['sentence_recall'])} / {_f(r['token_validity'])} / {_f(r['row_recall'])} / "
                              f"{r['seconds']:.1f}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 
 import docx
@@ -78,7 +79,8 @@ def test_markdown_briefing_has_the_answers_of_ask(run):
     answers = run["answers"]
     assert [a["question"] for a in answers] == [EN_Q, FA_Q, OFF_Q, HOSTILE_Q]
     assert md.startswith("# Central Asia \\<briefing>\n")  # document and user HTML is escaped, not run
-    assert "<script>" not in md and "2004 \\<script>alert(1)\\</script> according to this memo & \\<b>its annex" in md
+    assert not re.search(r"(?<!\\)<", md)  # every "<" backslash-escaped
+    assert "2004 \\<script>alert(1)\\</script> according to this memo & \\<b>its annex" in md
     assert f"index as of {index_date(run['store'].documents())}" in md
     for k, a in enumerate(answers, 1):
         assert f"## {k}. {a['question']}\n" in md

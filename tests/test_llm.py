@@ -583,7 +583,7 @@ def test_the_draft_streams_then_the_verified_answer_ends_the_stream(store, retri
     from verbatim_qa.qa.events import Done, Retrieved, Token
 
     q = "Which cities grew rich?"
-    n = n_of(retrieve(retriever, q), "Samarkand")
+    n = n_of(retrieve(retriever, q)[1], "Samarkand")
     draft = f"Samarkand and Bukhara grew rich [{n}]. Dragons guard them. \"Both\" hold [{n}, 99]."
     model = scripted(reply(draft, (n, "Bukhara grew rich on the trade.")))
     bot = LLMAnswerer(model, retriever)
@@ -670,3 +670,11 @@ def test_http_routes_stream_the_llm_draft_then_the_verified_answer(store):
     content = [d.content for d in deltas if d.content]
     assert thinking.endswith("It is not discussed elsewhere.") and len(content) == 1
     assert content[0].startswith(final["answer"] + "\n\n[1] “") and chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_llm_stream_bench_reads_the_draft_and_the_answer(store):
+    from verbatim_qa.evals.llm_stream_bench import run
+
+    got = run(store.settings, ["Which cities grew rich on the trade?", "What did the caravans carry?"], 0.0)
+    assert (got["llm"], got["questions"]) == ("fake", 2)
+    assert got["first_token_ms"]["n"] == got["full_answer_ms"]["n"] == 2

@@ -538,7 +538,7 @@ def test_a_question_is_tokenized_and_its_language_detected_once(retriever, corpu
     monkeypatch.setattr(corpus_store.embedder, "encode_queries",
                         lambda xs: texts.extend(("encode", x) for x in xs) or real_encode(xs))
     events = list(answer_events(bot, question, history=history))
-    search = events[-1]["answer"].search_query
+    search = events[-1].answer.search_query
     assert (search != question) == bool(history), search
     count = {(name, which): sum(1 for n, t in texts if n == name and t == text)
              for name in ("tokenize", "detect_lang", "encode") for which, text in (("q", question), ("s", search))}

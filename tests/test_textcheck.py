@@ -94,4 +94,5 @@ def test_mixed_scanned_page_reads_english_figures_and_persian(mixed_scan):
     assert english.startswith("Additionally, The Diplomat reports")
     assert not any("\u06f0" <= c <= "\u06f9" for c in english)  # no Persian digits in the English paragraph
     assert "۴۲۳,۲" in doc.text and "423,2" in numbers(doc.text)  # the Persian figures stay Persian
+    assert "سال ۲۰۲۳، در مجموع" in doc.text  # the Arabic comma, which Tesseract's fas writes as ","
     assert page.boxes[page.text.index("2,000")] is not None

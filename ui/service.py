@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from verbatim_qa.contract import MAX_K
+from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS
 from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.qa.answer import Answer, Answerer
 from verbatim_qa.qa.chain import answer_events, build_answerer
@@ -36,13 +36,11 @@ from .uploads import STAGING, StagedFile, UploadError
 
 log = logging.getLogger(__name__)
 FOLLOW_EVERY = 2.0  # seconds between version checks of a shared Chroma server
-# One limit on every route (/api/ask and MCP check it in their schemas, /v1 and the web chat here): the encoder
-# reads 512 tokens anyway, and a 100 KB question used to hold it for 81 s
-MAX_QUESTION_CHARS = 4000
 
 
 def check_question(question: str) -> str:
-    """The question, or ValueError (a 4xx on every route) when it is over ``MAX_QUESTION_CHARS``."""
+    """The question, or ValueError (a 4xx on every route) when it is over ``MAX_QUESTION_CHARS``: /api/ask and
+    MCP check it in their schemas, /v1 and the web chat here (a 100 KB question used to hold the encoder 81 s)."""
     if len(question) > MAX_QUESTION_CHARS:
         raise ValueError(f"the question is {len(question):,} characters, over the {MAX_QUESTION_CHARS:,} limit")
     return question

@@ -23,6 +23,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
+from verbatim_qa.contract import MAX_QUESTION_CHARS  # noqa: E402
 from verbatim_qa.qa.events import Done, Token  # noqa: E402
 from verbatim_qa.qa.render import to_markdown  # noqa: E402
 from verbatim_qa.text.lines import one_line  # noqa: E402
@@ -31,7 +32,7 @@ from verbatim_qa.vectorstore.writer import WriterBusy  # noqa: E402
 from . import briefing  # noqa: E402
 from . import html as H  # noqa: E402
 from .provenance import Origins  # noqa: E402
-from .service import MAX_QUESTION_CHARS, Service, check_question, index_date  # noqa: E402
+from .service import Service, check_question, index_date  # noqa: E402
 from .uploads import UploadError, allowed_types, size_text, stage_file  # noqa: E402
 
 log = logging.getLogger(__name__)
