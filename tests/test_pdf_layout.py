@@ -66,7 +66,10 @@ def test_hyphenated_word_found_by_search_form_quote_exact(lshort):
 
 
 def test_xetex_zwnj_words_whole():
+    """The XeTeX Persian book loads (main's pdfminer loader crashed on it: python-bidi's AssertionError "not
+    allowed here" on a line with a boundary-neutral character), every page from its text layer."""
     doc = _load("alpha-persian-guide-fa.pdf")
+    assert doc.extracted_by == "text" and len(doc.pages) == 27
     assert "می\u200cشود" in doc.text
     for split in ("م یکند", "م یشود", "می کند", "می شود"):
         assert split not in doc.text, split

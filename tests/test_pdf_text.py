@@ -16,7 +16,6 @@ from verbatim_qa.settings import Settings
 pytestmark = pytest.mark.integration
 
 MAX = 50 * 1024 * 1024
-MAX_PERSIAN_MISSING = 6  # of 183 sentences, measured (see test_all_plain_persian_paragraphs_of_the_corpus)
 PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]")
 
 
@@ -103,10 +102,9 @@ def test_ingested_pdf_answers_with_the_logical_quote(mixed, tmp_path):
 
 def test_all_plain_persian_paragraphs_of_the_corpus(tmp_path):
     """Every plain Persian paragraph of the corpus printed (7 pages): combining marks stay on their letters and
-    sentences read in logical order. pypdfium2's characters (pdf_lines.py): 177/183; the 6 left are Latin
-    citations broken across lines whose brackets Chromium names by shape on one line and by character on the
-    next ("(Shafiei and Komai" / "Zadeh, 2011: 6).") and a paragraph opening with a number ("9: Janbaz,
-    2016)."). pdfminer's loader read 183/183; this bound only stops it getting worse (issue #24)."""
+    every sentence reads in logical order: 183/183, the Latin citations broken across lines ("(Shafiei and Komai"
+    / "Zadeh, 2011: 6).") and a paragraph opening with a number ("9: Janbaz, 2016).") included (pdf_lines.py,
+    logical.py)."""
     from pdfs import ROOT
 
     md = (ROOT / "corpus" / "china-central-asia-ai-rezapour-2024.md").read_text("utf-8").split("\n")
@@ -117,6 +115,6 @@ def test_all_plain_persian_paragraphs_of_the_corpus(tmp_path):
     all_sentences = [s for p in paras for s in sentences(p)]
     missing = [s for s in all_sentences if norm(s) not in loaded]
     print(f"sentences in logical order: {len(all_sentences) - len(missing)}/{len(all_sentences)}")
-    assert len(missing) <= MAX_PERSIAN_MISSING, missing[:3]
+    assert not missing, missing[:3]
     assert norm("زمینهٔ") in loaded and norm("چند بُعدی") in loaded  # hamza above, damma: on their letters
     assert not PRESENTATION_FORMS.search(doc.text)

@@ -412,14 +412,15 @@ def _block_text(b: Block) -> Text:
 
 
 _PAIR = {"(": ")", ")": "(", "[": "]", "]": "[", "{": "}", "}": "{", "«": "»", "»": "«"}
-_CLOSING_AS_OPENING = re.compile(r"(?<=\S)[(\[{«](?=[\s.,;:!?،؛]|$)")
+_CLOSING_AS_OPENING = re.compile(r"(?<=\S)[(\[{«](?=[\s.,;:!?،؛]|$)|[(\[{«](?=[.,;!?،؛])")
 _OPENING_AS_CLOSING = re.compile(r"(?:(?<=\s)|^)[)\]}»](?=[^\s.,;:!?،؛)\]}»])")
 
 
 def _turn_brackets(out: Text) -> None:
     """A bracket still facing the wrong way where a run of the other direction ends ("2023: 19(." for
     "2023: 19).": the algorithm resolved the mirrored glyph into the Latin run): an opening bracket after a word
-    and before a space or a stop closes, a closing one after a space and before a word opens."""
+    and before a space or a stop, or anywhere right before a stop ("2016 (." of a paragraph Chromium starts on
+    a new line inside a citation), closes; a closing one after a space and before a word opens."""
     text = out.text()
     for rx in (_CLOSING_AS_OPENING, _OPENING_AS_CLOSING):
         for m in rx.finditer(text):
@@ -432,7 +433,9 @@ def _lines_text(b: Block, base: str, mirror: bool) -> Text:
     for i, line in enumerate(b.lines):
         if base == "R":
             after = firsts[i + 1].text()[:200] if i + 1 < len(b.lines) else ""
-            t = line_text(line, base, "".join(out.chars[-200:]), after, mirror)
+            # with the space that joins the line: ")Zadeh" after "(Shafiei and Komai" reads as a slip (logical.py)
+            context = "".join(out.chars[-200:]) + " " if out.chars else ""
+            t = line_text(line, base, context, after, mirror)
         else:
             t = line_text(line, base, mirror=mirror)
         if not t.chars:
