@@ -262,6 +262,14 @@ class Documents:
     ocr_cache_pages: int = setting(64,
         "pages (OCR results, reloaded layouts) kept in memory for the page-image endpoint")
     page_image_dpi: int = setting(100, "resolution of a citation's page image (100: 850 px wide for A4/Letter)")
+    # A PDF page may be 14,400 pt square (200 in): at 300 dpi that is 3.6 Gpx, ~11 GB of RGB. A3 at 300 dpi is
+    # 17.4 Mpx, so 20 Mpx leaves every paper size its resolution and caps a render at ~60 MB of RGB.
+    render_max_pixels: int = setting(20_000_000,
+        "a PDF page is rendered (OCR, page images) at a lower resolution when it would have more pixels")
+    pdf_max_pages: int = setting(5000, "PDFs with more pages are refused")
+    # Tesseract reads a scanned page in ~10.5 s on these 2 cores (README, pdf_bench): 600 s is ~60 pages
+    ocr_budget_s: float = setting(600.0,
+        "seconds of OCR one PDF may take; a PDF needing more is refused at the page where it runs out")
 
 
 SECTIONS: dict[str, type] = {
@@ -335,7 +343,8 @@ class Settings:
                   "history_terms": (0, 100), "ocr_dpi": (50, 1200),
                   "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600), "token_min_chars": (1, 4096),
                   "token_failures": (1, 10**6), "html_min_main_chars": (0, 10**7), "textcheck_min_words": (1, 10**6),
-                  "max_sentence_chars": (50, 1_000_000)}
+                  "max_sentence_chars": (50, 1_000_000), "render_max_pixels": (10_000, 10**9),
+                  "pdf_max_pages": (1, 10**7)}
         for name, (lo, hi) in ranges.items():
             if not lo <= getattr(v, name) <= hi:
                 raise bad(name, f"{getattr(v, name)} is out of range ({lo}..{hi})")
@@ -343,7 +352,7 @@ class Settings:
             raise bad("writer_wait", f"{v.writer_wait} must not be negative")
         if not 0 <= v.ocr_region_conf <= 100:
             raise bad("ocr_region_conf", f"{v.ocr_region_conf} must be between 0 and 100 (Tesseract confidence)")
-        for name in ("max_file_mb", "llm_timeout", "token_lockout_s"):
+        for name in ("max_file_mb", "llm_timeout", "token_lockout_s", "ocr_budget_s"):
             if getattr(v, name) <= 0:
                 raise bad(name, f"{getattr(v, name)} must be positive")
         for name in ("mmr_lambda", "term_threshold", "term_max_df", "near_duplicate", "history_decay", "textcheck_soup",

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,7 +113,8 @@ def pdf_page(path: Path, data: bytes, number: int, settings: Settings) -> PageTe
 
 def _laid_out(path: Path, data: bytes, settings: Settings) -> tuple[PageText, ...]:
     d = settings.documents
-    key = (hashlib.sha256(data).hexdigest(), f"{d.ocr_dpi}:{d.ocr_lang}:{d.ocr_lang_arabic}:{d.ocr_region_conf}")
+    key = (hashlib.sha256(data).hexdigest(),
+           f"{d.ocr_dpi}:{d.ocr_lang}:{d.ocr_lang_arabic}:{d.ocr_region_conf}:{d.render_max_pixels}")
     pages = _DOCS.get(key)
     if pages is None:
         pages = _read(path, data, settings)
@@ -125,6 +127,11 @@ def _read(path: Path, data: bytes, settings: Settings) -> tuple[PageText, ...]:
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         raise LoadError(path, f"corrupt PDF: {one_line(exc)}") from exc
+    d = settings.documents
+    if (n := len(doc)) > d.pdf_max_pages:
+        doc.close()
+        raise LoadError(path, f"PDF has {n} pages, over the limit of {d.pdf_max_pages} "
+                              "(setting documents.pdf_max_pages)")
     try:
         chars: list[PageChars | None] = []
         blank: dict[int, tuple[float, float]] = {}  # page number -> size of a page that draws nothing
@@ -145,8 +152,10 @@ def _read(path: Path, data: bytes, settings: Settings) -> tuple[PageText, ...]:
         raise LoadError(path, f"corrupt PDF: {one_line(exc)}") from exc
     finally:
         doc.close()
-    out = []
+    out: list[PageText] = []
+    ocr_s = 0.0  # seconds of OCR so far (Tesseract runs in a subprocess: wall time)
     for number, laid in enumerate(lay_out(chars, outline), start=1):
+        started = time.monotonic()
         if number in blank:  # draws nothing (LaTeX's empty versos: 3 in lshort, ~3.5 s of OCR each): no text, no OCR
             page = PageText(number, "", (), *blank[number], "text")
         elif laid is None:  # draws something but has no text layer: a scan
@@ -156,6 +165,11 @@ def _read(path: Path, data: bytes, settings: Settings) -> tuple[PageText, ...]:
             page = check_page(path, data, PageText(number, p.text.text(), tuple(p.text.boxes), laid.width, laid.height,
                                                    "text", tuple(p.blocks)), settings)
         out.append(page)
+        if page.ocr:
+            ocr_s += time.monotonic() - started
+            if ocr_s > d.ocr_budget_s:
+                raise LoadError(path, f"OCR took {ocr_s:.0f} s by page {number} of {len(chars)}, over the budget of "
+                                      f"{d.ocr_budget_s:g} s a file (setting documents.ocr_budget_s)")
     return tuple(out)
 
 
