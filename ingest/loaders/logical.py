@@ -87,8 +87,10 @@ def _consistent(order: list[tuple[str, int]], levels: list[int], base: str, cont
 
 
 def _order(visual: str, base: str, levels: list[int]) -> list[tuple[str, int]]:
-    """``visual`` reordered by ``levels`` (rules L1-L2, brackets mirrored at odd levels)."""
-    storage = _levels(visual, base)
+    """``visual`` reordered by ``levels`` (rules L1-L2, brackets mirrored at odd levels). The storage needs only
+    its characters (rule X9 applied): the levels are the given ones, so rules W, N and I are not run (they were
+    a fifth of the XeTeX Persian book's load)."""
+    storage = _levels(visual, base, resolve=False)
     for i, ch in enumerate(storage["chars"]):
         ch["index"], ch["level"] = i, levels[i]
     uba.reorder_resolved_levels(storage, False)
@@ -96,14 +98,16 @@ def _order(visual: str, base: str, levels: list[int]) -> list[tuple[str, int]]:
     return [(ch["ch"], ch["index"]) for ch in storage["chars"]]
 
 
-def _levels(text: str, base: str) -> dict:
-    """python-bidi's storage for ``text`` with resolved embedding levels (rules X1-I2), not yet reordered."""
+def _levels(text: str, base: str, resolve: bool = True) -> dict:
+    """python-bidi's storage for ``text`` with resolved embedding levels (rules X1-I2; only X1-X10 without
+    ``resolve``), not yet reordered."""
     storage = uba.get_empty_storage()
     storage["base_level"] = uba.PARAGRAPH_LEVELS[base]
     storage["base_dir"] = base
     uba.get_embedding_levels(text, storage)
     uba.explicit_embed_and_overrides(storage, False)
-    uba.resolve_weak_types(storage, False)
-    uba.resolve_neutral_types(storage, False)
-    uba.resolve_implicit_levels(storage, False)
+    if resolve:
+        uba.resolve_weak_types(storage, False)
+        uba.resolve_neutral_types(storage, False)
+        uba.resolve_implicit_levels(storage, False)
     return storage
