@@ -18,6 +18,11 @@ def content_hash(*parts: str) -> str:
     return h.hexdigest()
 
 
+def sentence_id(chunk_id: str, index: int) -> str:
+    """The store's id of a chunk's ``index``-th sentence: written by the store, read by the retriever and the doctor."""
+    return f"{chunk_id}:{index}"
+
+
 def _known(cls, data: dict) -> dict:
     """The fields of ``cls`` found in ``data`` (unknown keys ignored: newer writers may add some)."""
     names = {f.name for f in fields(cls)}
