@@ -29,8 +29,10 @@ def eval_cmd(
     answers: bool = typer.Option(True, help="Also evaluate answers (quotes, refusals) of the default system."),
     followups: Path = typer.Option(None, help="A follow-up set (JSONL items with 'history' and 'turn'): R@5 and "
                                               "quote-hit asked alone, with the previous question, and standalone."),
+    index: Path = typer.Option(None, help="Keep the eval's index in this folder and reuse it on the next run "
+                                          "(unchanged documents are not ingested again: books take minutes)."),
 ) -> None:
-    """Evaluate retrieval (and answers) on a temporary index: the user's index is left alone."""
+    """Evaluate retrieval (and answers) on a temporary index (or --index): the user's index is left alone."""
     if followups is not None:
         work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
         try:
@@ -44,6 +46,10 @@ def eval_cmd(
         choices = ", ".join(ALL_SYSTEMS)
         err.print(f"[red]error:[/] unknown system(s) {', '.join(bad)}; choose from {choices}", soft_wrap=True)
         raise typer.Exit(2)
+    if index is not None:
+        index.mkdir(parents=True, exist_ok=True)
+        _eval_in(index, dataset, corpus, squad, limit, names, out, answers, questions_from)
+        return
     work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
     try:
         _eval_in(work, dataset, corpus, squad, limit, names, out, answers, questions_from)
