@@ -13,7 +13,7 @@ export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 export CHROMIUM
 
-.PHONY: install run test lint bench eval clean system-deps ocr-deps
+.PHONY: install run test test-unit lint bench eval clean system-deps ocr-deps pdf-eval-deps
 
 install: $(STAMP)
 
@@ -30,8 +30,13 @@ run: install
 	$(BIN)/verbatim ingest corpus
 	$(BIN)/verbatim serve --host $(HOST) --port $(PORT)
 
-test: install system-deps ocr-deps
+test: install system-deps ocr-deps pdf-eval-deps
 	$(BIN)/python -m pytest -q
+
+# The fast half (under a minute): no bundled model, server, browser, Tesseract or wheel. Tests needing one are
+# marked `integration`; tests/conftest.py fails an unmarked test that loads a model.
+test-unit: install
+	$(BIN)/python -m pytest -q -m "not integration"
 
 # What the tests need from the system: a Chromium for the browser tests (Debian's, at CHROMIUM; never
 # `playwright install` on these machines). As root with apt it is installed when missing; otherwise one line
@@ -60,6 +65,17 @@ ocr-deps:
 	    echo "make test needs Tesseract for the OCR tests: install the Debian packages$$missing (sudo apt-get install$$missing)" >&2; \
 	    exit 1; \
 	  fi; fi
+
+# pdftotext (poppler) for `verbatim eval --pdf`, which measures Verbatim's PDF text beside it.
+pdf-eval-deps:
+	@command -v pdftotext >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing poppler-utils (Debian package) for the PDF eval" >&2; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	  else \
+	    echo "make test needs pdftotext for the PDF eval: install the Debian package poppler-utils" >&2; \
+	    exit 1; \
+	  fi; }
 
 lint: install
 	$(BIN)/ruff check .

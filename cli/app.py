@@ -19,11 +19,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 
+from verbatim_qa.contract import ANSWERERS  # noqa: E402
 from verbatim_qa.settings import Settings  # noqa: E402
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Document-grounded answers with verbatim, cited quotes. Exit codes: 0 ok, 1 partial failure, "
                        "2 usage error.")
+ANSWERER_HELP = f"{' | '.join(ANSWERERS)} (default: VERBATIM_ANSWERER, else auto)"
 console = Console()
 err = Console(stderr=True)
 
@@ -33,18 +35,16 @@ def env_settings() -> Settings:
     try:
         return Settings.from_env()
     except ValueError as exc:
-        from rich.markup import escape
-
-        err.print(f"[red]configuration error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(2) from exc
+        raise fail(exc, label="configuration error") from exc
 
 
-def usage_error(message: str) -> typer.Exit:
-    """Print one ``error:`` line on stderr; the caller raises the returned exit (code 2)."""
+def fail(message: object, code: int = 2, label: str = "error") -> typer.Exit:
+    """Every error exit of the command line: print one ``error: message`` line on stderr (whitespace folded,
+    markup escaped) and return the exit for the caller to raise: code 2 a usage error, 1 a partial failure."""
     from rich.markup import escape
 
-    err.print(f"[red]error:[/] {escape(' '.join(str(message).split()))}", soft_wrap=True)
-    return typer.Exit(2)
+    err.print(f"[red]{label}:[/] {escape(' '.join(str(message).split()))}", soft_wrap=True)
+    return typer.Exit(code)
 
 
 def open_store(s: Settings, read_only: bool = False):
@@ -53,21 +53,23 @@ def open_store(s: Settings, read_only: bool = False):
     from verbatim_qa.vectorstore.store import EmbedderMismatch, Store
 
     try:
-        return Store(s, read_only=read_only)
+        store = Store(s, read_only=read_only)
     except (EmbedderMismatch, ValueError) as exc:
-        raise usage_error(str(exc)) from exc
+        raise fail(exc) from exc
+    return announce_waits(store)
 
 
-def read_questions(path: Path) -> list[str]:
-    return [q for q, _ in read_asks(path)]
+def announce_waits(store):
+    """The store, printing one line on stderr when a write has to wait for another process writing the home."""
+    store.on_wait = lambda line: err.print(line, soft_wrap=True, markup=False, highlight=False)
+    return store
 
 
 def read_asks(path: Path) -> list[tuple[str, list[str]]]:
     """(question, history) per line: JSONL with a 'question' and an optional 'history' (the earlier questions of
     the conversation, oldest first), or one plain question per line (no history)."""
     if not path.is_file():
-        err.print(f"[red]error:[/] {path}: no such file", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"{path}: no such file")
     out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         line = line.strip()
@@ -78,12 +80,9 @@ def read_asks(path: Path) -> list[tuple[str, list[str]]]:
                 raw = json.loads(line)
                 question, history = str(raw["question"]), raw.get("history") or []
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                err.print(f"[red]error:[/] {path}:{n}: not a JSON object with a 'question' field", soft_wrap=True)
-                raise typer.Exit(2) from exc
+                raise fail(f"{path}:{n}: not a JSON object with a 'question' field") from exc
             if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-                err.print(f"[red]error:[/] {path}:{n}: 'history' must be a list of earlier questions (strings)",
-                          soft_wrap=True)
-                raise typer.Exit(2)
+                raise fail(f"{path}:{n}: 'history' must be a list of earlier questions (strings)")
             out.append((question, history))
         else:
             out.append((line, []))
@@ -92,7 +91,12 @@ def read_asks(path: Path) -> list[tuple[str, list[str]]]:
 
 
 def main() -> None:  # pragma: no cover - console entry
+    from verbatim_qa.vectorstore.writer import WriterBusy
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except WriterBusy as exc:  # another process kept the home's writer lock: one line naming it
+        err.print(f"error: {exc}", soft_wrap=True, markup=False, highlight=False)
+        sys.exit(1)

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import typer
 
-from .app import app, console, env_settings, err, open_store, read_asks
+from verbatim_qa.contract import MAX_K
+
+from .app import ANSWERER_HELP, app, console, env_settings, fail, open_store, read_asks
 
 
 @app.command()
 def search(
     question: str,
-    k: int = typer.Option(5, "-k", min=1, max=100),
+    k: int = typer.Option(5, "-k", min=1, max=MAX_K, help="Passages retrieved."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Ranked chunks for a question (retrieval only)."""
@@ -21,7 +23,7 @@ def search(
 
     settings = env_settings()
     retriever = HybridRetriever.from_store(open_store(settings, read_only=True))
-    hits = retriever.retrieve(question, k=k)
+    hits = retriever.retrieve(retriever.analyzer.analyze(question), k=k)
     rows = [h.to_dict() for h in hits]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
@@ -36,32 +38,30 @@ def search(
 @app.command()
 def ask(
     question: str = typer.Argument(None, help="The question (or use --questions)."),
-    k: int = typer.Option(5, "-k", min=1, max=50, help="Passages retrieved and reported."),
+    k: int = typer.Option(5, "-k", min=1, max=MAX_K, help="Passages retrieved and reported."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object (the answer contract)."),
     markdown: bool = typer.Option(False, "--markdown", help="A briefing-ready snippet with footnotes."),
     questions: Path = typer.Option(None, help="JSONL with a 'question' field (and optionally 'history': the earlier "
                                               "questions of a conversation), or one question per line."),
-    answerer: str = typer.Option(None, help="auto | extractive | llm (default: VERBATIM_ANSWERER, else auto)"),
+    answerer: str = typer.Option(None, help=ANSWERER_HELP),
 ) -> None:
     """Answer with verbatim, cited quotes (or say the documents do not answer)."""
     from verbatim_qa.qa.chain import build_answerer
     from verbatim_qa.qa.render import to_markdown
-    from verbatim_qa.ui.provenance import Origins
+    from verbatim_qa.ui.provenance import Origins, with_extraction
 
     if (question is None) == (questions is None):
-        err.print("[red]error:[/] give a QUESTION or --questions FILE (not both)", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail("give a QUESTION or --questions FILE (not both)")
     batch = read_asks(questions) if questions is not None else [(question, [])]
     settings = env_settings()
     store = open_store(settings, read_only=True)
     try:
         bot = build_answerer(settings, store, answerer)
     except ValueError as exc:
-        err.print(f"[red]error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from exc
+        raise fail(exc) from exc
     origins = Origins(store)
     for q, history in batch:
-        ans = bot.answer(q, k, history=history)
+        ans = with_extraction(bot.answer(q, k, history=history), store)
         if as_json or questions is not None:
             # provenance (document id and text hash of every quote) lets `verbatim verify` re-check the output
             print(json.dumps({**ans.to_dict(), "provenance": origins.records(ans.citations)}, ensure_ascii=False))

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from .app import app, console, env_settings, err, open_store
+from .app import announce_waits, app, console, env_settings, err, fail, open_store
 
 
 @app.command()
@@ -26,8 +26,7 @@ def ingest(
     paths = paths or [Path("corpus")]
     missing = [p for p in paths if not p.exists()]
     if missing:
-        err.print(f"[red]error:[/] no such file or folder: {escape(', '.join(map(str, missing)))}", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"no such file or folder: {', '.join(map(str, missing))}")
     store = open_store(env_settings())
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
@@ -72,7 +71,6 @@ def delete(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Remove a document from the index (its file is left alone). Exit 2 if no or several documents match."""
-    from rich.markup import escape
 
 
     store = open_store(env_settings())
@@ -83,8 +81,7 @@ def delete(
     if len(matches) != 1:
         why = (f"{len(matches)} documents are named {target!r} ({', '.join(r.doc_id for r in matches)}): give the id"
                if matches else f"no document {target!r} (see `verbatim sources`)")
-        err.print(f"[red]error:[/] {escape(why)}", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(why)
     record = matches[0]
     store.delete_document(record.doc_id)
     if as_json:
@@ -104,6 +101,8 @@ def doctor(
 
     settings = env_settings()
     store, extra = _open_for_doctor(settings)
+    if store is not None:
+        announce_waits(store)
     result = checkup(store, fix=fix, extra=extra) if store is not None else None
     if as_json:
         print(json.dumps(result.to_dict() if result else {"healthy": False, "problems": [vars(f) for f in extra]},
@@ -130,8 +129,7 @@ def _open_for_doctor(settings):
         except (EmbedderMismatch, ValueError):
             return None, found
     except ValueError as exc:
-        err.print(f"error: {' '.join(str(exc).split())}", soft_wrap=True, markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+        raise fail(exc) from exc
 
 
 def _print_checkup(result, fix: bool) -> None:

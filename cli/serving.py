@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
-from .app import app, env_settings, err, open_store, read_asks
+from verbatim_qa.contract import MAX_K
+
+from .app import ANSWERER_HELP, app, env_settings, err, fail, open_store, read_asks
 
 
 @app.command()
@@ -19,10 +21,16 @@ def serve(
     from verbatim_qa.ui.server import is_loopback
 
     settings = env_settings()
-    if not is_loopback(host) and not settings.token:
-        err.print(f"[red]error:[/] refusing to serve on {host} (not loopback) without a token: "
-                  "set VERBATIM_TOKEN, or bind 127.0.0.1", soft_wrap=True, markup=True, highlight=False)
-        raise typer.Exit(2)
+    if not is_loopback(host) and not settings.deployment.token:
+        raise fail(f"refusing to serve on {host} (not loopback) without a token: set VERBATIM_TOKEN, or bind "
+                   "127.0.0.1")
+    if settings.deployment.token and len(settings.deployment.token) < settings.deployment.token_min_chars:
+        raise fail(
+            f"VERBATIM_TOKEN has {len(settings.deployment.token)} characters, fewer than "
+            f"{settings.deployment.token_min_chars}: "
+            "a short token can be guessed; make one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(24))'"
+        )
     open_store(settings, read_only=True)  # a mismatched or unreachable index: exit 2 with one line, at once
     from verbatim_qa.ui.api import create_app
     from verbatim_qa.ui.server import serve as run
@@ -51,8 +59,8 @@ def mcp() -> None:
 def brief(
     questions_file: Path = typer.Argument(..., help="JSONL with a 'question' field, or one question per line."),
     out: Path = typer.Option(..., "-o", "--out", help="Output file: .md, .html or .docx."),
-    k: int = typer.Option(5, "-k", min=1, max=50, help="Passages retrieved per question (as `ask`)."),
-    answerer: str = typer.Option(None, help="auto | extractive | llm (default: VERBATIM_ANSWERER, else auto)"),
+    k: int = typer.Option(5, "-k", min=1, max=MAX_K, help="Passages retrieved per question (as `ask`)."),
+    answerer: str = typer.Option(None, help=ANSWERER_HELP),
     title: str = typer.Option("Briefing", help="Title of the briefing."),
 ) -> None:
     """A briefing: each question, its answer, footnoted verbatim quotes and a source list."""
@@ -64,26 +72,22 @@ def brief(
     from verbatim_qa.ui.service import index_date
 
     if out.suffix.lower() not in briefing.FORMATS:
-        err.print(f"[red]error:[/] {escape(str(out))}: the output must end in .md, .html or .docx", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"{out}: the output must end in .md, .html or .docx")
     questions = read_asks(questions_file)  # a line may carry its 'history': a follow-up of the brief
     if not questions:
-        err.print(f"[red]error:[/] {escape(str(questions_file))}: no questions", soft_wrap=True)
-        raise typer.Exit(2)
+        raise fail(f"{questions_file}: no questions")
     settings = env_settings()
     store = open_store(settings, read_only=True)
     try:
         bot = build_answerer(settings, store, answerer)
     except ValueError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(2) from exc
+        raise fail(exc) from exc
     answers = [bot.answer(q, k, history=h) for q, h in questions]
     b = briefing.build(answers, title, index_date(store.documents()), Origins(store))
     try:
         briefing.write(b, out)
     except OSError as exc:
-        err.print(f"[red]error:[/] {escape(str(out))}: {escape(exc.strerror or str(exc))}", soft_wrap=True)
-        raise typer.Exit(2) from exc
+        raise fail(f"{out}: {exc.strerror or str(exc)}") from exc
     quotes = sum(len(a.citations) for a in answers)
     refused = sum(a.refused for a in answers)
     err.print(f"wrote {escape(str(out))}: {len(answers)} questions, {quotes} quotes, {refused} not answered",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from .app import app, console, env_settings, err, open_store, usage_error
+from .app import app, console, env_settings, err, fail, open_store
 
 
 @app.command()
@@ -24,11 +24,11 @@ def verify(
     try:
         claims = read_claims(file)
     except ClaimsError as exc:
-        raise usage_error(str(exc)) from exc
+        raise fail(str(exc)) from exc
     settings = env_settings()
     if corpus is not None:
         if not corpus.is_dir():
-            raise usage_error(f"{corpus}: not a folder")
+            raise fail(f"{corpus}: not a folder")
         sources = CorpusSources(corpus, settings.max_file_bytes)
     else:
         sources = IndexSources(open_store(settings, read_only=True))

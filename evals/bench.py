@@ -18,8 +18,10 @@ from .metrics import percentile
 from .systems import LangChainRecipe
 
 
-def run_bench(settings: Settings, corpus: Path, dataset: Path, rounds: int = 3, pdf: bool = True) -> dict:
-    """``pdf``: also the PDF figures (evals/pdf_bench.py: text and scanned PDF ingest, page-image endpoint)."""
+def run_bench(settings: Settings, corpus: Path, dataset: Path, rounds: int = 3, pdf: bool = True,
+              pdf_dir: Path | None = None) -> dict:
+    """``pdf``: also the PDF figures (evals/pdf_bench.py: text and scanned PDF ingest beside pdfium and pdftotext,
+    page-image endpoint); ``pdf_dir``: and the load speed of each of its PDFs beside theirs."""
     home = Path(tempfile.mkdtemp(prefix="verbatim-bench-"))
     try:
         result = _run(settings.with_(home=home), home, corpus, dataset, rounds)
@@ -28,7 +30,7 @@ def run_bench(settings: Settings, corpus: Path, dataset: Path, rounds: int = 3, 
     if pdf:
         from .pdf_bench import run_pdf_bench
 
-        for key, values in run_pdf_bench(settings, corpus).items():
+        for key, values in run_pdf_bench(settings, corpus, pdf_dir=pdf_dir).items():
             result[f"pdf_{key}"] = values
     return result
 
@@ -52,7 +54,7 @@ def _run(settings: Settings, home: Path, corpus: Path, dataset: Path, rounds: in
     t = time.perf_counter()
     retriever = HybridRetriever.from_store(store)  # BM25 + term vocabulary (first query after ingest)
     prepare = time.perf_counter() - t
-    verbatim_ms = _latencies(lambda q: retriever.retrieve(q, 5), questions, rounds)
+    verbatim_ms = _latencies(lambda q: retriever.retrieve(retriever.analyzer.analyze(q), 5), questions, rounds)
     first_round = verbatim_ms[: len(questions)]  # each question's first asking: its new words are embedded
     repeat = verbatim_ms[len(questions):]  # asked before: what the encoding floor (the same texts again) compares to
     # The question's own encoding, alone: the floor under any dense retrieval with this model on this machine.

@@ -25,13 +25,11 @@ from pathlib import Path
 
 import httpx
 
+from verbatim_qa.contract import ANSWER_KEYS, CITATION_KEYS, RETRIEVED_KEYS, SPAN_KEYS
+
 from .metrics import percentile
 
 DEV = Path(__file__).resolve().parent.parent / "evals" / "datasets" / "dev.jsonl"
-ANSWER_KEYS = {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
-SPAN_KEYS = {"text", "source", "char_start", "char_end", "reading"}
-CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
-RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}
 UPLOADS = [  # written during the load; the first is deleted again once all are in
     ("load-glacier.md", "# Glacier notes\n\nThe Wakhan corridor bridge at Ishkashim was rebuilt in 2003 with funding "
                         "from the Aga Khan Foundation. Traders cross it every Saturday.\n"),
@@ -291,9 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     source = Settings.from_env(**({"home": args.home} if args.home else {}))
     if not source.chroma_dir.exists():
-        p.error(f"no index at {source.home}: run `verbatim ingest` first")
+        p.error(f"no index at {source.deployment.home}: run `verbatim ingest` first")
     with tempfile.TemporaryDirectory(prefix="verbatim-load-") as tmp:
-        shutil.copytree(source.home, Path(tmp) / "home", ignore=shutil.ignore_patterns("uploads"))
+        shutil.copytree(source.deployment.home, Path(tmp) / "home", ignore=shutil.ignore_patterns("uploads"))
         settings = source.with_(home=Path(tmp) / "home", token="", llm_base_url="")
         service = Service(settings)
         with BackgroundServer(create_app(settings, service=service, ui=args.ui_clients > 0)) as url:

@@ -1,6 +1,8 @@
 """PDF benchmark (part of ``verbatim bench``): load and ingest of a text PDF printed by Chromium from the corpus
 (default 20 pages) and of the same first pages rasterized into a scan (default 5 pages, read by Tesseract), in
-pages/s; and the page-image endpoint (``GET /api/sources/{id}/pages/{n}.png?start=&end=``) over HTTP, p50/p95.
+pages/s, the text PDF's load beside raw pdfium's and pdftotext's text extraction of the same file (and so for
+every PDF of ``pdf_dir`` when given); and the page-image endpoint
+(``GET /api/sources/{id}/pages/{n}.png?start=&end=``) over HTTP, p50/p95.
 
 Needs Chromium (``CHROMIUM``, default /usr/bin/chromium) to print the PDF and Tesseract for the scan.
 """
@@ -9,9 +11,7 @@ from __future__ import annotations
 
 import html
 import io
-import os
 import random
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +26,7 @@ from verbatim_qa.ui.server import BackgroundServer
 from verbatim_qa.vectorstore.store import Store
 
 from .metrics import percentile
+from .pdf_fixtures import print_html
 
 PAGE_CHARS = 1500  # corpus characters per printed page: a 12 pt page holds ~2,700 (measured), so none overflows
 
@@ -51,17 +52,9 @@ def corpus_pages(corpus: Path, pages: int) -> list[str]:
 
 
 def print_pdf(pages: list[str], out: Path) -> Path:
-    chromium = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        raise RuntimeError(f"the PDF bench prints with Chromium: none at {chromium} (install the Debian package "
-                           "'chromium' or set CHROMIUM; or run bench with --no-pdf)")
-    src = out.with_suffix(".html")
     body = '<div style="page-break-after: always">' + '</div><div style="page-break-after: always">'.join(pages)
-    src.write_text('<!doctype html><html><head><meta charset="utf-8"><style>body{font-family:"DejaVu Sans";'
-                   f'font-size:12pt}} p{{text-align:justify}}</style></head><body>{body}</div></body></html>', "utf-8")
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                    f"--print-to-pdf={out}", src.as_uri()], check=True, capture_output=True, timeout=300)
-    return out
+    return print_html('<!doctype html><html><head><meta charset="utf-8"><style>body{font-family:"DejaVu Sans";'
+                      f'font-size:12pt}} p{{text-align:justify}}</style></head><body>{body}</div></body></html>', out)
 
 
 def rasterize(pdf: Path, out: Path, pages: int, dpi: int = 200) -> Path:
@@ -79,8 +72,21 @@ def rasterize(pdf: Path, out: Path, pages: int, dpi: int = 200) -> Path:
     return out
 
 
+def extractor_speeds(path: Path, settings: Settings) -> dict:
+    """Pages/s of Verbatim's load, raw pdfium's and pdftotext's text extraction on one PDF (OCR uncached)."""
+    from .pdf_eval import EXTRACT, pdf_metadata
+
+    pages = pdf_metadata(path)[1]
+    out: dict = {"pages": pages}
+    for name, extract in EXTRACT.items():
+        t = time.perf_counter()
+        extract(path, settings.with_(ocr_cache_pages=0))
+        out[f"{name}_pages_per_s"] = pages / (time.perf_counter() - t)
+    return out
+
+
 def run_pdf_bench(settings: Settings, corpus: Path, text_pages: int = 20, scan_pages: int = 5,
-                  requests: int = 40, seed: int = 7) -> dict:
+                  requests: int = 40, seed: int = 7, pdf_dir: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="verbatim-pdf-bench-") as tmp:
         tmp = Path(tmp)
         pdf = print_pdf(corpus_pages(corpus, text_pages), tmp / "text.pdf")
@@ -101,6 +107,12 @@ def run_pdf_bench(settings: Settings, corpus: Path, text_pages: int = 20, scan_p
             n = len(doc.pages)
             out[name] = {"pages": n, "extracted_by": doc.extracted_by, "load_s": load_s,
                          "load_pages_per_s": n / load_s, "ingest_s": ingest_s, "ingest_pages_per_s": n / ingest_s}
+        speeds = extractor_speeds(pdf, settings)
+        out["text_pdf"] |= {"pdfium_pages_per_s": speeds["pdfium_pages_per_s"],
+                            "pdftotext_pages_per_s": speeds["pdftotext_pages_per_s"]}
+        if pdf_dir is not None:
+            out["files"] = {str(p.relative_to(pdf_dir)): extractor_speeds(p, settings)
+                            for p in sorted(pdf_dir.rglob("*.pdf"))}
         out["page_image_ms"] = _endpoint(settings, store, requests, seed)
         return out
 

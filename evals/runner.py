@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 from verbatim_qa.ingest.pipeline import ingest_paths
@@ -143,7 +142,3 @@ def _plot(result: dict, path: Path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
-
-
-def item_dicts(items: list[EvalItem]) -> list[dict]:
-    return [asdict(it) for it in items]

@@ -17,9 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
-from verbatim_qa.settings import Settings
+from verbatim_qa.settings import SECRETS, Settings
 
 from .scale_report import write_outputs
 
@@ -48,9 +49,17 @@ def run_scale(settings: Settings, cfg: ScaleConfig, out: Path, memo_dir: Path | 
     """Run every size, writing results.json, table.md and scale.png into ``out`` after each one."""
     out.mkdir(parents=True, exist_ok=True)
     memo_dir = memo_dir or out / "embed-cache"
-    result = {"meta": {"config": dataclasses.asdict(cfg), "cpus": os.cpu_count(), "embedder": settings.embedder,
-                       "chunk_chars": settings.chunk_chars, "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
-                       "started": time.strftime("%Y-%m-%d %H:%M:%S")}, "rows": []}
+    result = {
+        "meta": {
+            "config": dataclasses.asdict(cfg),
+            "cpus": os.cpu_count(),
+            "embedder": settings.deployment.embedder,
+            "chunk_chars": settings.deployment.chunk_chars,
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", ""),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        },
+        "rows": [],
+    }
     for n in cfg.sizes:
         mode = cfg.mode(n)
         log(f"scale: {n} chunks, {mode} embedding ...")
@@ -69,12 +78,11 @@ def _run_child(settings: Settings, n: int, mode: str, cfg: ScaleConfig, memo_dir
         keep.mkdir(parents=True)
     work = keep or Path(tempfile.mkdtemp(prefix="verbatim-scale-"))
     try:
-        plain = {f.name: str(v) if isinstance(v, Path) else v for f, v in
-                 ((f, getattr(settings, f.name)) for f in dataclasses.fields(settings))}
-        args = {"settings": plain, "n": n, "mode": mode, "cfg": dataclasses.asdict(cfg), "work": str(work),
-                "memo": str(memo_dir.resolve()), "result": str(work / "result.json")}
-        (work / "args.json").write_text(json.dumps(args))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        args = {"settings": plain_settings(settings), "n": n, "mode": mode, "cfg": dataclasses.asdict(cfg),
+                "work": str(work), "memo": str(memo_dir.resolve()), "result": str(work / "result.json")}
+        (work / "args.json").write_text(json.dumps(args))  # kept with --keep: no secret in it
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+                   **secret_env(settings))
         loads, t = [os.getloadavg()[0]], time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "verbatim_qa.evals.scale_size", str(work / "args.json")],
                                 env=env)
@@ -90,6 +98,22 @@ def _run_child(settings: Settings, n: int, mode: str, cfg: ScaleConfig, memo_dir
     finally:
         if keep is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def plain_settings(settings: Settings) -> dict:
+    """The settings as JSON values for the child, secrets left out (``secret_env`` carries them)."""
+    return {name: str(v) if isinstance(v, Path) else v for name, v in settings.flat().items() if name not in SECRETS}
+
+
+def secret_env(settings: Settings) -> dict[str, str]:
+    flat = settings.flat()
+    return {f"VERBATIM_{name.upper()}": flat[name] for name in SECRETS}
+
+
+def child_settings(plain: dict, environ: Mapping[str, str]) -> Settings:
+    """The parent's settings again, in the child: ``plain_settings`` and the secrets of ``secret_env``."""
+    secrets = {name: environ.get(f"VERBATIM_{name.upper()}", "") for name in SECRETS}
+    return Settings(**dict(plain, home=Path(plain["home"])), **secrets)
 
 
 def derive(row: dict) -> None:

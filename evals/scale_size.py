@@ -25,6 +25,7 @@ from verbatim_qa.vectorstore.store import Store, embed_text
 from .dataset import load_items
 from .memo import BenchEmbeddings, VectorMemo
 from .metrics import percentile
+from .scale import child_settings
 from .synth import build_pool, write_corpus
 
 
@@ -33,13 +34,13 @@ def measure_size(settings: Settings, n: int, mode: str, cfg: dict, work: Path, m
     row: dict = {"requested": n, "embed_mode": mode}
     t = time.perf_counter()
     pool = build_pool(Path(cfg["corpus"]), cfg["pool"], cfg["seed"])
-    gen = write_corpus(work / "corpus", n, pool, cfg["seed"], settings.chunk_chars)
+    gen = write_corpus(work / "corpus", n, pool, cfg["seed"], settings.deployment.chunk_chars)
     row.update(generate_s=time.perf_counter() - t, generated_chunks=gen.chunks, documents=gen.docs,
                corpus_mb=gen.chars / 1e6, pool_sentences=sum(map(len, pool.sentences.values())))
-    base = get_embedder(settings.embedder)
+    base = get_embedder(settings.deployment.embedder)
     base.encode_queries(["warm-up"])
     emb = BenchEmbeddings(base, VectorMemo(memo_dir, base.dim), cached=mode == "cached")
-    row["e5_probe"] = _probe(base, pool, work / "corpus", cfg["probe"], settings.chunk_chars)
+    row["e5_probe"] = _probe(base, pool, work / "corpus", cfg["probe"], settings.deployment.chunk_chars)
     if mode == "cached":
         t = time.perf_counter()
         row["primed_texts"] = emb.prime(sorted(gen.used))
@@ -69,7 +70,7 @@ def measure_size(settings: Settings, n: int, mode: str, cfg: dict, work: Path, m
     row["terms"] = sum(len(t) for t, _ in retriever.translator.langs.values()) if retriever.translator else 0
     row["query_ms"] = _latencies(retriever, _questions(Path(cfg["dataset"]), cfg["questions"]), cfg["rounds"])
     row["components_s"] = _components(store)
-    row["disk_mb"] = du(settings.home) / 1e6
+    row["disk_mb"] = du(settings.deployment.home) / 1e6
     row["chroma_mb"] = du(settings.chroma_dir) / 1e6
     emb.memo.save()
     row["peak_rss_mb"] = peak_rss_mb()
@@ -116,13 +117,13 @@ def _latencies(retriever, questions: list[str], rounds: int) -> dict:
     cold = []
     for q in questions:
         t = time.perf_counter()
-        retriever.retrieve(q, 5)
+        retriever.retrieve(retriever.analyzer.analyze(q), 5)
         cold.append((time.perf_counter() - t) * 1000)
     ms = []
     for _ in range(rounds):
         for q in questions:
             t = time.perf_counter()
-            retriever.retrieve(q, 5)
+            retriever.retrieve(retriever.analyzer.analyze(q), 5)
             ms.append((time.perf_counter() - t) * 1000)
     return {"p50": percentile(ms, 50), "p95": percentile(ms, 95), "max": max(ms), "n": len(ms),
             "cold": {"p50": percentile(cold, 50), "p95": percentile(cold, 95), "n": len(cold)}}
@@ -174,9 +175,8 @@ def peak_rss_mb() -> float:
 
 def main(args_file: str) -> None:
     args = json.loads(Path(args_file).read_text())
-    fields = dict(args["settings"], home=Path(args["settings"]["home"]))
-    row = measure_size(Settings(**fields), args["n"], args["mode"], args["cfg"], Path(args["work"]),
-                       Path(args["memo"]) if args["memo"] else None)
+    row = measure_size(child_settings(args["settings"], os.environ), args["n"], args["mode"], args["cfg"],
+                       Path(args["work"]), Path(args["memo"]) if args["memo"] else None)
     Path(args["result"]).write_text(json.dumps(row, indent=1))
 
 

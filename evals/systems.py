@@ -42,7 +42,8 @@ class VerbatimSystem:
     retriever: HybridRetriever
 
     def search(self, question: str, k: int) -> list[Span]:
-        return [(r.chunk.source, r.chunk.char_start, r.chunk.char_end) for r in self.retriever.retrieve(question, k)]
+        hits = self.retriever.retrieve(self.retriever.analyzer.analyze(question), k)
+        return [(r.chunk.source, r.chunk.char_start, r.chunk.char_end) for r in hits]
 
 
 class LangChainRecipe:

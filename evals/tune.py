@@ -74,10 +74,10 @@ def prepare(name: str, spec: tuple, work: Path, limit: int, settings: Settings) 
     texts = read_corpus(corpus)
     rows, feats = [], []
     for it in items:
-        q = bot.retriever.analyze(it.question)
+        q = bot.analyze(it.question)
         retrieved = bot.retriever.retrieve(q)
-        rows.append((it, q, bot.candidates(q, retrieved), retrieved,
-                     gold_spans(it, texts) if it.answerable else [], bot.retriever.unmatched_terms(q, retrieved)))
+        cands, ctx = bot.candidates(q, retrieved)
+        rows.append((it, q, cands, retrieved, gold_spans(it, texts) if it.answerable else [], ctx.unmatched))
         feats.append(calibration_features(bot.retriever, q))
     data = {"rows": rows, "texts": texts, "features": feats}
     cache.write_bytes(pickle.dumps(data))
@@ -110,8 +110,9 @@ def calibration_features(retriever, q) -> dict:
 
     meta = retriever._meta
     near: dict[str, list[float]] = {}
-    for sid, sim in retriever.store.query_sentences(q.vector, retriever.settings.pool * 2):
-        lang = meta.get(sid.rsplit(":", 1)[0], ("und",))[0]
+    for sid, sim in retriever.store.query_sentences(q.vector, retriever.settings.retrieval.pool * 2):
+        m = meta.get(sid.rsplit(":", 1)[0])
+        lang = m.lang if m is not None else "und"
         near.setdefault(lang, []).append(sim)
     return {"background": {lang: (v @ q.vector).astype(np.float32) for lang, v in retriever.background().items()},
             "near": near}
@@ -126,7 +127,8 @@ def score(data: dict, s: Settings, by_kind: bool = False) -> dict:
     per = []
     if "bridge" not in data:  # one per set, not one per setting tried
         data["bridge"] = NameBridge(sorted({t for text in data["texts"].values() for t in tokenize(text)
-                                            if not t.isascii()}))
+                                            if not t.isascii()}), min_skeleton=s.retrieval.name_min_skeleton,
+                                    max_matches=s.retrieval.name_max_matches)
     bridge = data["bridge"]
     backgrounds = [{lang: float(v.mean()) for lang, v in f["background"].items()} for f in data.get("features", [])]
     for n, (it, q, cands, retrieved, gold, unmatched) in enumerate(data["rows"]):

@@ -15,6 +15,8 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from chromadb.errors import ChromaError
+
 from verbatim_qa.types import Chunk
 from verbatim_qa.vectorstore.lexical import LexicalIndex
 from verbatim_qa.vectorstore.store import Store
@@ -22,12 +24,12 @@ from verbatim_qa.vectorstore.store import Store
 from .loaders import LoadError
 from .pipeline import ingest_paths, load_for_index
 
-DOC_KINDS = ("counts", "ids", "offsets", "sentences")  # repaired by dropping and re-ingesting the document
+DOC_KINDS = ("counts", "ids", "offsets", "sentences", "vectors")  # repaired by dropping and re-ingesting
 
 
 @dataclass
 class Finding:
-    kind: str  # orphans | counts | ids | offsets | sentences | bm25 | embedder | missing-file | changed-file
+    kind: str  # orphans | counts | ids | offsets | sentences | vectors | bm25 | embedder | missing-file | changed-file
     detail: str
     source: str = ""
     doc_id: str = ""
@@ -71,8 +73,13 @@ def examine(store: Store, files: bool = True) -> list[Finding]:
         dupes = [i for i, n in Counter(r[0] for r in rows).items() if n > 1]
         if dupes:
             out.append(Finding("ids", f"{len(dupes)} {name} ids listed twice by Chroma", repairable=False))
+    unreadable = _unreadable_vectors(store, live_chunks, live_sents)
     for doc_id, (meta, text) in records.items():
         out += _check_document(meta, text, live_chunks[doc_id], live_sents[doc_id])
+        if unreadable[doc_id]:
+            out.append(Finding("vectors", f"{unreadable[doc_id]} chunk or sentence vectors cannot be read "
+                                          "(Chroma lost them: two processes wrote this index at once?)",
+                               meta["source"], doc_id))
     out += _check_bm25(store, {r[0] for rows in live_chunks.values() for r in rows})
     if files:
         out += [f for meta, _ in records.values() if (f := _check_file(store, meta))]
@@ -86,6 +93,31 @@ def _committed_by_doc(records: dict, rows: list) -> dict[str, list]:
         if rec is not None and rec[0]["sha"] == row[2]["doc_sha"]:
             out[row[2]["doc_id"]].append(row)
     return out
+
+
+def _unreadable_vectors(store: Store, *by_doc: dict[str, list]) -> Counter:
+    """Committed rows per document whose vector Chroma cannot return (its id is listed but its vector is gone).
+    Ids are read in pages; a page that fails is read again one id at a time to find the lost ones."""
+    bad: Counter = Counter()
+    for col, rows in zip((store.chunks, store.sentences), by_doc):
+        doc_of = {row[0]: doc_id for doc_id, doc_rows in rows.items() for row in doc_rows}
+        ids = sorted(doc_of)
+        for i in range(0, len(ids), store.batch):
+            page = ids[i : i + store.batch]
+            if _vectors_readable(col, page):
+                continue
+            bad.update(doc_of[x] for x in page if not _vectors_readable(col, [x]))
+    return bad
+
+
+def _vectors_readable(col, ids: list[str]) -> bool:
+    try:
+        got = col.get(ids=ids, include=["embeddings"])
+    except ChromaError as exc:  # "Error getting embedding" / "Error finding id": the finding this looks for
+        if "embedding" in str(exc) or "finding id" in str(exc):
+            return False
+        raise
+    return len(got["ids"]) == len(ids) and all(v is not None and len(v) for v in got["embeddings"])
 
 
 def _orphans(store: Store, records: dict, chunk_rows: list, sent_rows: list) -> list[Finding]:
@@ -189,7 +221,15 @@ def repair(store: Store, findings: list[Finding]) -> list[str]:
 
 
 def checkup(store: Store, fix: bool = False, extra: list[Finding] | None = None) -> Checkup:
-    """Examine, and with ``fix`` repair and examine again; ``remaining`` are the problems left."""
+    """Examine, and with ``fix`` repair and examine again; ``remaining`` are the problems left. A repair holds
+    the home's writer lock throughout, so what it repairs is what it examined."""
+    if fix:
+        with store.writing():
+            return _checkup(store, True, extra)
+    return _checkup(store, False, extra)
+
+
+def _checkup(store: Store, fix: bool, extra: list[Finding] | None) -> Checkup:
     result = Checkup(findings=[*(extra or []), *examine(store)])
     result.remaining = result.problems
     if fix:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from verbatim_qa.settings import Settings
+from verbatim_qa.settings import Deployment, Settings
 from verbatim_qa.text.lines import one_line
 from verbatim_qa.types import Document, content_hash
 from verbatim_qa.vectorstore.store import Store
@@ -57,7 +57,7 @@ def ingest_paths(
             if previous is not None and previous.sha == doc.sha:
                 report.skipped += 1
                 continue
-            chunks = chunk_document(doc, settings.chunk_chars)
+            chunks = chunk_document(doc, settings.deployment.chunk_chars, settings.deployment.max_sentence_chars)
         except LoadError as exc:
             report.failed.append({"path": str(path), "reason": exc.reason})
             continue
@@ -85,9 +85,12 @@ def load_for_index(path: Path, settings: Settings) -> Document:
     """The document as ingest would store it; its sha covers the chunker and the kind of chunk vector too, so a
     new chunk size (or ``chunk_vectors``) re-indexes."""
     doc = load_document(path, settings.max_file_bytes, settings)
-    # Another kind of chunk vector re-indexes too; the default adds nothing, so existing indexes keep their shas.
-    vectors = [] if settings.chunk_vectors == "embedded" else [settings.chunk_vectors]
-    return replace(doc, sha=content_hash(doc.sha, CHUNKER_VERSION, str(settings.chunk_chars), *vectors))
+    # Another kind of chunk vector (or sentence piece size) re-indexes too; the defaults add nothing, so existing
+    # indexes keep their shas (a document with a sentence over max_sentence_chars gets its pieces when it changes).
+    vectors = [] if settings.deployment.chunk_vectors == "embedded" else [settings.deployment.chunk_vectors]
+    if settings.deployment.max_sentence_chars != Deployment.max_sentence_chars:
+        vectors.append(f"pieces-{settings.deployment.max_sentence_chars}")
+    return replace(doc, sha=content_hash(doc.sha, CHUNKER_VERSION, str(settings.deployment.chunk_chars), *vectors))
 
 
 def count_files(paths: list[Path]) -> int:

@@ -7,7 +7,7 @@ original span; otherwise rejected.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,20 +21,84 @@ if TYPE_CHECKING:
     from .retriever import HybridRetriever
 
 REFUSAL = "The documents do not answer this question."
+UNSUPPORTED = "[unsupported]"  # a marker of the model's whose quotes all failed verification
+
+
+def key_fact_text(span: AnswerSpan) -> str:
+    """The key fact as the answer text opens with it: bold, with its reading in another script when it has one."""
+    return f"**{span.text}**" + (f" (reading: {span.reading})" if span.reading else "")
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A citation marker in the model's own words: the citation it points at, or None when none of the quotes the
+    model gave for it could be verified (rendered ``[unsupported]``)."""
+
+    n: int | None
+
+
+@dataclass(frozen=True)
+class ModelSentence:
+    """A sentence the language model wrote itself, never a quote: its words and citation markers in order, and the
+    break the model put before it ("" for the first, else " ", "\n" or "\n\n")."""
+
+    pieces: tuple[str | Marker, ...]
+    gap: str = ""
+
+    @property
+    def cites(self) -> tuple[int, ...]:
+        """The citation numbers its markers point at, in order, each once."""
+        return tuple(dict.fromkeys(p.n for p in self.pieces if isinstance(p, Marker) and p.n is not None))
+
+    def text(self, mark: Callable[[int], str] = "[{}]".format) -> str:
+        """Its words with each marker written by ``mark`` (a citation number to text), ``[unsupported]`` for a
+        marker without a verified quote."""
+        return "".join(p if isinstance(p, str) else UNSUPPORTED if p.n is None else mark(p.n) for p in self.pieces)
+
+    def to_dict(self) -> dict:
+        return {"text": self.text(), "citations": list(self.cites)}
 
 
 @dataclass
 class Answer:
+    """An answer as a value; every rendering (text, Markdown, HTML, briefings, JSON) is made from its parts, in
+    this order: the key fact, the caveat, the language note, the model's own sentences, the quotes."""
+
     question: str
-    answer: str  # text with [n] markers
-    refused: bool
+    refused: bool = False
     citations: list[Citation] = field(default_factory=list)
     retrieved: list[ScoredChunk] = field(default_factory=list)
     answerer: str = "extractive"
     notes: list[str] = field(default_factory=list)  # e.g. unsupported claims dropped from an LLM answer
     answer_span: AnswerSpan | None = None  # the key fact inside one of the quotes (a number, a date, a name)
     caveat: str | None = None  # what the quotes do not state ("… none states its GDP.")
+    language_note: str | None = None  # "The evidence is in Persian; quoted verbatim, not translated:"
+    sentences: tuple[ModelSentence, ...] = ()  # an LLM answer's own words, each pointing at its citations
+    quoted: tuple[int, ...] = ()  # the citations shown as quote lines (“quote” [n]), in order
+    nearest: tuple[tuple[str, str | None], ...] = ()  # a refusal's nearest passages: (file, section)
     search_query: str = ""  # the standalone text searched (a follow-up with its earlier terms); '' = the question
+
+    @property
+    def answer(self) -> str:
+        """The answer as text with ``[n]`` markers (the contract's ``answer``)."""
+        return self.text()
+
+    def text(self, mark: Callable[[int], str] = "[{}]".format) -> str:
+        """The answer as text, each citation marker written by ``mark``: paragraphs (blank-line separated) of the
+        key fact in bold (with its reading), the caveat, the language note, the model's sentences, then one
+        ``“quote” [n]`` line per quoted citation; a refusal says so and names the nearest passages."""
+        if self.refused:
+            nearest = "; ".join(source + (f" ({section})" if section else "") for source, section in self.nearest)
+            return REFUSAL + (f" Nearest passages: {nearest}." if nearest else "")
+        lines = []
+        if self.answer_span is not None:
+            lines.append(key_fact_text(self.answer_span))
+        lines += [x for x in (self.caveat, self.language_note) if x]
+        if self.sentences:
+            lines.append("".join(s.gap + s.text(mark) for s in self.sentences))
+        by_n = {c.n: c for c in self.citations}
+        lines += [f"“{by_n[n].quote}” {mark(n)}" for n in self.quoted]
+        return "\n\n".join(lines)
 
     def to_dict(self) -> dict:
         return {
@@ -46,22 +110,30 @@ class Answer:
             "caveat": self.caveat,
             "citations": [c.to_dict() for c in self.citations],
             "retrieved": [r.to_dict() for r in self.retrieved],
+            "language_note": self.language_note,
+            "model_sentences": [s.to_dict() for s in self.sentences],
         }
 
 
 class Answerer(Protocol):
-    """What the CLI, the API, the UI and the evals call: the extractive and the LLM answerer alike."""
+    """What the CLI, the API, the UI and the evals call: the extractive and the LLM answerer alike. A question is
+    analysed once (``analyze``) into the ``Query`` that retrieval and ``answer_from`` read; ``answer`` does all
+    three for a caller that has only the question."""
 
     name: str
     retriever: HybridRetriever
     settings: Settings
 
-    def answer(self, question: Query | str, k: int | None = None, sources: list[str] | None = None,
+    def answer(self, question: str, k: int | None = None, sources: list[str] | None = None,
                history: Sequence = ()) -> Answer: ...
 
-    def analyze(self, question: Query | str, history: Sequence = ()) -> Query: ...
+    def analyze(self, question: str, history: Sequence = ()) -> Query: ...
 
-    def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer: ...
+    def answer_from(self, query: Query, retrieved: list[ScoredChunk]) -> Answer: ...
+
+    def stream_from(self, query: Query, retrieved: list[ScoredChunk]) -> Iterator[str | Answer]:
+        """The model's text as it arrives (str pieces, LLM answerers only), then the finished Answer."""
+        ...
 
 
 class AnswererBase:
@@ -70,17 +142,21 @@ class AnswererBase:
     retriever: HybridRetriever
     settings: Settings
 
-    def answer(self, question: Query | str, k: int | None = None, sources: list[str] | None = None,
+    def answer(self, question: str, k: int | None = None, sources: list[str] | None = None,
                history: Sequence = ()) -> Answer:
         query = self.analyze(question, history)
-        return self.answer_from(query, self.retriever.retrieve(query, k or self.settings.top_k, sources))
+        return self.answer_from(query, self.retriever.retrieve(query, k or self.settings.retrieval.top_k, sources))
 
-    def analyze(self, question: Query | str, history: Sequence = ()) -> Query:
-        """The one Query of a question; a follow-up's search text from its ``history`` (qa/history.py)."""
-        return self.retriever.analyze(question, history)
+    def analyze(self, question: str, history: Sequence = ()) -> Query:
+        """The one Query of a question (qa/analyzer.py); a follow-up's search text from its ``history``."""
+        return self.retriever.analyzer.analyze(question, history)
 
-    def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
+    def answer_from(self, query: Query, retrieved: list[ScoredChunk]) -> Answer:
         raise NotImplementedError
+
+    def stream_from(self, query: Query, retrieved: list[ScoredChunk]) -> Iterator[str | Answer]:
+        """No model text to stream: the answer, once."""
+        yield self.answer_from(query, retrieved)
 
 
 def verify_quote(chunk: Chunk, quote: str) -> tuple[int, int] | None:
@@ -97,4 +173,4 @@ def citation_for(n: int, chunk: Chunk, start: int, end: int) -> Citation:
         raise ValueError(f"span {start}:{end} is outside chunk {chunk.char_start}:{chunk.char_end}")
     quote = chunk.text[start - chunk.char_start : end - chunk.char_start]
     return Citation(n=n, source=chunk.source, title=chunk.title, section=chunk.section, page=chunk.page,
-                    quote=quote, char_start=start, char_end=end)
+                    quote=quote, char_start=start, char_end=end, doc_id=chunk.doc_id)

@@ -1,23 +1,26 @@
 """Question -> retrieve -> answer as a LangChain Runnable that streams.
 
-Events: {"type": "retrieved", ...}, then {"type": "token", "text": ...} pieces of the answer text, then
-{"type": "answer", "answer": Answer}. The UI and the HTTP API consume the same stream.
+Events (qa/events.py): ``Retrieved``, then on the LLM path ``Token`` pieces of the model's draft as its tokens
+arrive, then ``Done`` with the verified answer; an extractive answer comes whole, in the one ``Done``. The UI,
+the HTTP API and the OpenAI endpoint consume the same stream.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from langchain_core.runnables import Runnable, RunnableGenerator
 
 from verbatim_qa.settings import Settings
-from verbatim_qa.vectorstore.store import Store
 
-from .answer import Answer, Answerer
+from .answer import Answerer
+from .events import Done, Event, Retrieved, Token
 from .extractive import ExtractiveAnswerer
-from .query import Query
 from .retriever import HybridRetriever
+
+if TYPE_CHECKING:
+    from verbatim_qa.vectorstore.store import Store
 
 
 def build_answerer(settings: Settings, store: Store | None = None, answerer: str | None = None,
@@ -26,7 +29,7 @@ def build_answerer(settings: Settings, store: Store | None = None, answerer: str
     ``retriever`` when given, so every answerer of a process shares one retriever (BM25, term vocabulary)."""
     kind = settings.resolve_answerer(answerer)  # ValueError for an unknown kind or an LLM without an endpoint
     if retriever is None:
-        retriever = HybridRetriever.from_store(store or Store(settings), settings)
+        retriever = HybridRetriever.open(settings, store)
     extractive = ExtractiveAnswerer(retriever)
     if kind == "extractive":
         return extractive
@@ -35,23 +38,21 @@ def build_answerer(settings: Settings, store: Store | None = None, answerer: str
     return LLMAnswerer(make_chat_model(settings), retriever, extractive)
 
 
-def answer_events(answerer: Answerer, question: Query | str, k: int | None = None,
-                  sources: list[str] | None = None, history: Sequence = ()) -> Iterator[dict]:
+def answer_events(answerer: Answerer, question: str, k: int | None = None,
+                  sources: list[str] | None = None, history: Sequence = ()) -> Iterator[Event]:
     """``history``: the earlier turns of the conversation (questions, or {"question", "answer"?} objects)."""
     query = answerer.analyze(question, history)  # once: retrieval and the answer read the same analysis
-    retrieved = answerer.retriever.retrieve(query, k or answerer.settings.top_k, sources)
-    yield {"type": "retrieved", "retrieved": retrieved}
-    answer: Answer = answerer.answer_from(query, retrieved)
-    for piece in re.findall(r"\S+\s*|\s+", answer.answer):
-        yield {"type": "token", "text": piece}
-    yield {"type": "answer", "answer": answer}
+    retrieved = answerer.retriever.retrieve(query, k or answerer.settings.retrieval.top_k, sources)
+    yield Retrieved(retrieved)
+    for item in answerer.stream_from(query, retrieved):
+        yield Token(item) if isinstance(item, str) else Done(item)
 
 
 def build_chain(answerer) -> Runnable:
     """Input: {"question": str, "k"?: int, "sources"?: [file names], "history"?: [earlier turns]}. ``.stream``
     yields the events."""
 
-    def transform(inputs: Iterator[dict]) -> Iterator[dict]:
+    def transform(inputs: Iterator[dict]) -> Iterator[Event]:
         for inp in inputs:
             yield from answer_events(answerer, inp["question"], inp.get("k"), inp.get("sources"),
                                      inp.get("history") or ())

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from verbatim_qa.settings import Settings
 from verbatim_qa.text.normalize import normalize_map, tokenize
 from verbatim_qa.text.reading import needs_reading, reading
 from verbatim_qa.types import AnswerSpan, Citation, ScoredChunk
 
-from .answer import REFUSAL, Answer, citation_for
+from .answer import Answer, citation_for
 from .answertype import asked_unit, counted, typed_spans, unit_hints
-from .names import NAME_STEM, NameBridge, question_names, swapped, unmentioned
+from .candidate import Candidate
+from .names import NameBridge, question_names, swapped, unmentioned
 from .query import Query
-
-if TYPE_CHECKING:
-
-    from .extractive import Candidate
 
 _WHAT = {"number": "the figure asked for", "date": "the date asked for", "person": "who it was",
          "name": "the name asked for", "reason": "the reason asked for"}
@@ -44,10 +41,24 @@ class Read:
         return self.citation.quote
 
 
-def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk],
+def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk], s: Settings,
             unmatched: tuple[str, ...] = (), bridge: NameBridge | None = None) -> Answer:
-    """Join neighbouring sentences of one chunk into one quote, number the quotes, write the answer. ``bridge``:
-    the index's Persian words by consonant skeleton (qa/names.py), to read Persian quotes for English names."""
+    """Join neighbouring sentences of one chunk into one quote, number the quotes, and find the key fact, the
+    caveat and the language note. ``bridge``: the index's Persian words by consonant skeleton (qa/names.py), to
+    read Persian quotes for English names; ``s``: the settings (``span_*`` and ``name_stem`` are read here)."""
+    groups = quote_groups(picked)
+    citations = [citation_for(n, g[0].chunk, g[0].sentence.char_start, g[-1].sentence.char_end)
+                 for n, g in enumerate(groups, 1)]
+    reads = [read(query, c, g[0].chunk.lang) for c, g in zip(citations, groups)]
+    span = key_span(query, reads, s)
+    caveat = not_stated(query, reads, s, unmatched, bridge) or off_subject(query, reads, span, bridge, s)
+    return Answer(query.text, False, citations, retrieved, answer_span=span, caveat=caveat,
+                  language_note=language_note(query.lang, {g[0].chunk.lang for g in groups}),
+                  quoted=tuple(c.n for c in citations))
+
+
+def quote_groups(picked: list[Candidate]) -> list[list[Candidate]]:
+    """The picked sentences as quotes: neighbours in one chunk joined, best evidence first."""
     groups: list[list[Candidate]] = []
     for c in sorted(picked, key=lambda c: (c.chunk.chunk_id, c.index)):
         last = groups[-1][-1] if groups else None
@@ -56,23 +67,16 @@ def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk],
         else:
             groups.append([c])
     groups.sort(key=lambda g: -max(c.score for c in g))  # best evidence first
-    citations = [citation_for(n, g[0].chunk, g[0].sentence.char_start, g[-1].sentence.char_end)
-                 for n, g in enumerate(groups, 1)]
-    reads = [read(query, c, g[0].chunk.lang) for c, g in zip(citations, groups)]
-    span = key_span(query, reads)
-    caveat = not_stated(query, reads, unmatched, bridge) or off_subject(query, reads, span, bridge)
-    lines = []
-    if span is not None:  # its quote is marked below: each citation is marked exactly once
-        lines.append(f"**{span.text}**" + (f" (reading: {span.reading})" if span.reading else ""))
-    if caveat:
-        lines.append(caveat)
-    evidence_langs = {g[0].chunk.lang for g in groups}
-    if query.lang != "fa" and evidence_langs == {"fa"}:
-        lines.append("The evidence is in Persian; quoted verbatim, not translated:")
-    elif query.lang != "fa" and "fa" in evidence_langs:
-        lines.append("Part of the evidence is in Persian; quoted verbatim, not translated:")
-    lines += [f"“{c.quote}” [{c.n}]" for c in citations]
-    return Answer(query.text, "\n\n".join(lines), False, citations, retrieved, answer_span=span, caveat=caveat)
+    return groups
+
+
+def language_note(question_lang: str, evidence_langs: set[str]) -> str | None:
+    """Said above the quotes when some are Persian and the question is not: they are quoted, never translated."""
+    if question_lang == "fa" or "fa" not in evidence_langs:
+        return None
+    if evidence_langs == {"fa"}:
+        return "The evidence is in Persian; quoted verbatim, not translated:"
+    return "Part of the evidence is in Persian; quoted verbatim, not translated:"
 
 
 def read(query: Query, c: Citation, lang: str) -> Read:
@@ -82,7 +86,7 @@ def read(query: Query, c: Citation, lang: str) -> Read:
                 lang == query.lang or lang == "fa" and bool(query.translation))
 
 
-def key_span(query: Query, reads: list[Read]) -> AnswerSpan | None:
+def key_span(query: Query, reads: list[Read], s: Settings) -> AnswerSpan | None:
     kind = query.answer_type
     if kind not in _SPAN_TYPES:
         return None
@@ -96,10 +100,10 @@ def key_span(query: Query, reads: list[Read]) -> AnswerSpan | None:
         if not spans:
             continue
         # a span sharing a word with the question rarely answers it ("Super Bowl XXXIII" for "Who sang at Super
-        # Bowl 50?"): span hit on factoid questions (evals.tune) XQuAD en .447 -> .454, en-de .237 -> .257, en-es
-        # .303 -> .342, en-tr .191 -> .230, PersianQA .112 either way
-        a, b = min(spans, key=lambda sp: (not _hinted(c.quote, sp, hints),
-                                          bool(set(tokenize(c.quote[sp[0]:sp[1]])) & asked), -_coverage(sp, anchors),
+        # Bowl 50?"): see docs/measurements.md#key-span-shares-no-question-word
+        a, b = min(spans, key=lambda sp: (not _hinted(c.quote, sp, hints, s.answers.span_hint_before),
+                                          bool(set(tokenize(c.quote[sp[0]:sp[1]])) & asked),
+                                          -_coverage(sp, anchors, s.answers.span_window),
                                           min((abs(sp[0] - x) for x, _ in anchors), default=0), sp[0]))
         if kind == "date" and _YEAR_ASKED.search(query.text):  # "what year": the year, not the full date
             year = _YEAR.search(c.quote, a, b)
@@ -111,15 +115,16 @@ def key_span(query: Query, reads: list[Read]) -> AnswerSpan | None:
     return None
 
 
-def _hinted(text: str, span: tuple[int, int], hints: tuple[str, ...]) -> bool:
-    """Does the span (or the words right after it) hold one of the hint words ("11 points" for "how many points")?"""
+def _hinted(text: str, span: tuple[int, int], hints: tuple[str, ...], before: int) -> bool:
+    """Does the span (or the words right after it, or ``before`` characters before it) hold one of the hint words
+    ("11 points" for "how many points")?"""
     if not hints:
         return False
-    near = text[max(0, span[0] - HINT_BEFORE) : span[1] + 16].lower()
+    near = text[max(0, span[0] - before) : span[1] + 16].lower()
     return any(h[: max(3, len(h) - 2)] in near for h in hints)
 
 
-def not_stated(query: Query, reads: list[Read], unmatched: tuple[str, ...],
+def not_stated(query: Query, reads: list[Read], s: Settings, unmatched: tuple[str, ...],
                bridge: NameBridge | None = None) -> str | None:
     """A caveat when the documents never mention a word of the question (its key concept: a GDP), or when no
     quote carries the kind of answer asked for (numbers and dates only: names cannot be told in Persian script,
@@ -128,56 +133,56 @@ def not_stated(query: Query, reads: list[Read], unmatched: tuple[str, ...],
     if named:  # a name or acronym cannot be paraphrased away; an ordinary word can ("rebranded" ~ "renamed")
         words = ", ".join(named)
         return f"The passages below are the nearest the documents have, but none mentions {words}."
-    swap = _swap(query, reads, bridge)
+    swap = _swap(query, reads, bridge, s)
     if swap:  # a name the documents have, but none of the quotes: Uzbekistan's debt asked, Kyrgyzstan's quoted
         return f"The passages below speak of {swap[1]}; none of them mentions {swap[0]}."
     kind = query.answer_type
     if kind not in ("number", "date"):
         return None
-    # a figure in a quote the question's words cannot be looked for in (Chinese: evals.tune en-zh, 41 of 274
-    # answerable questions caveated) counts as anchored
-    if not any(_coverage(sp, r.anchors) >= ANCHORED for r in reads if r.readable for sp in r.spans) and not any(
-            r.spans for r in reads if not r.readable):
+    # a figure in a quote the question's words cannot be looked for in (Chinese) counts as anchored: see
+    # docs/measurements.md#anchored
+    if not any(_coverage(sp, r.anchors, s.answers.span_window) >= s.answers.span_anchored
+               for r in reads if r.readable for sp in r.spans) and not any(r.spans for r in reads if not r.readable):
         return f"The passages below are the nearest the documents have, but none states {_WHAT[kind]}."
     unit = asked_unit(query.text) if kind == "number" else None
-    if unit is not None and not any(unit[1].search(r.quote[sp[0]:sp[1] + UNIT_NEAR]) for r in reads for sp in r.spans):
+    if unit is not None and not any(unit[1].search(r.quote[sp[0]:sp[1] + s.answers.span_unit_near])
+                                    for r in reads for sp in r.spans):
         return f"The passages below give figures, but none in {unit[0]}."
     nouns = counted(query.text) if kind == "number" else ()
     if nouns and all(r.same_lang for r in reads) and not any(
-            _hinted(r.quote, sp, nouns) for r in reads for sp in r.spans):
+            _hinted(r.quote, sp, nouns, s.answers.span_hint_before) for r in reads for sp in r.spans):
         # "How many officers …" answered by quotes whose numbers count something else (checked in one language)
         return f"The passages below give figures, but none counts {' '.join(nouns)}."
     return None
 
 
 def off_subject(query: Query, reads: list[Read], span: AnswerSpan | None,
-                bridge: NameBridge | None) -> str | None:
+                bridge: NameBridge | None, s: Settings) -> str | None:
     """A caveat when the quote holding the key fact has another name where the question has one of its own."""
     if span is None or _MULTI_PART.search(query.text):
         return None  # a question of several parts: the key fact answers one of them
     (holder,) = [r for r in reads
                  if r.citation.source == span.source and r.citation.char_start <= span.char_start < r.citation.char_end]
-    swap = _swap(query, [holder], bridge)
+    swap = _swap(query, [holder], bridge, s)
     if swap:
         return f"The passage with {span.text} speaks of {swap[1]}, not {swap[0]}: it may not be the answer asked for."
     return None
 
 
-def _swap(query: Query, reads: list[Read], bridge: NameBridge | None) -> tuple[str, str] | None:
+def _swap(query: Query, reads: list[Read], bridge: NameBridge | None, s: Settings) -> tuple[str, str] | None:
     """(the question's name, the other name) when no quote mentions a name of the question and a quote has
-    another name in its place (qa/names.py ``swapped``). Measured (evals.tune): a missing name alone caveated
-    XQuAD answers about the article's subject ("Warsaw's inhabitants in 1901": .051 -> .106 answerable
-    caveated); with the other name in its place required, the dev set's entity swaps are still caught."""
+    another name in its place (qa/names.py ``swapped``): a missing name alone caveated answers about the
+    article's subject ("Warsaw's inhabitants in 1901"), see docs/measurements.md#name-swap-caveat."""
     if query.lang == "fa":
         return None
     names = question_names(query.text)
     if not names:
         return None
     quotes = [tokenize(" ".join([r.quote, r.citation.title or "", r.citation.source])) for r in reads]
-    own = {w.lower()[:NAME_STEM] for words in names for w in words}
-    for name in unmentioned(query.text, quotes, bridge, names):
+    own = {w.lower()[: s.answers.name_stem] for words in names for w in words}
+    for name in unmentioned(query.text, quotes, bridge, names, stem=s.answers.name_stem):
         for r in reads:
-            other = swapped(query.text, name, r.quote, own)
+            other = swapped(query.text, name, r.quote, own, stem=s.answers.name_stem)
             if other:
                 return _as_asked(query.text, name), other
     return None
@@ -195,33 +200,21 @@ def _as_asked(question: str, word: str) -> str:
 
 
 def refusal(question: str, retrieved: list[ScoredChunk]) -> Answer:
-    nearest = "; ".join(f"{r.chunk.source}" + (f" ({r.chunk.section})" if r.chunk.section else "")
-                        for r in retrieved[:3])
-    text = REFUSAL + (f" Nearest passages: {nearest}." if nearest else "")
-    return Answer(question, text, True, [], retrieved)
+    """The documents do not answer; the nearest passages (three at most) are named."""
+    nearest = tuple((r.chunk.source, r.chunk.section) for r in retrieved[:3])
+    return Answer(question, True, [], retrieved, nearest=nearest)
 
 
 _YEAR_ASKED = re.compile(r"\b(?:what|which|in what|what) year\b|چه\s*سالی|در\s*چه\s*سال|سال\s*چند", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![0-9۰-۹])(?:[1۱][0-9۰-۹]|[2۲][0۰])[0-9۰-۹]{2}(?![0-9۰-۹])")
-# A figure or date answers only when a question word is near it. Unanswerables refused or caveated / answerable
-# caveated (evals.tune, 50 paragraphs; PersianQA, dev): any span .093/.020, .286/.032; >= 1 word near .120/.029,
-# .286/.032; >= 2 words .147/.069, .357/.048 (XQuAD en answerable caveated .051 -> .073): 1 is kept.
-ANCHORED = 1
 _MULTI_PART = re.compile(r"\b(?:and|or)\s+(?:how|when|what|who|whom|where|which|why|whose|by whom|in what)\b"
                          r"|,\s*and\b", re.IGNORECASE)
-# the counted noun or unit may come before the figure ("active career sack leader with 136"): span hit on
-# factoid questions (evals.tune) XQuAD en .454 -> .487 (numbers .49 -> .62), en-tr .230 -> .237, the rest equal
-HINT_BEFORE = 24
-UNIT_NEAR = 24  # characters after a figure where its unit is written ("423.2 billion cubic metres")
-WINDOW = 100  # characters either side of a span in which the question's words are counted (measured below)
 
 
-def _coverage(span: tuple[int, int], anchors: list[tuple[int, str]]) -> int:
-    """How many distinct question terms occur near the span: the sliding-window idea of the SQuAD baselines.
-    Span hit on factoid questions (evals.tune, 50 paragraphs each; PersianQA / XQuAD en / en->de), window 0:
-    .084/.454/.158, 30: .089/.428/.145, 60: .112/.421/.164, 100: .112/.447/.171, 150: .084/.441/.164,
-    250: .084/.434/.151 -- 100 is best on the mean and within .01 of the best on every set."""
-    return len({t for x, t in anchors if span[0] - WINDOW <= x <= span[1] + WINDOW})
+def _coverage(span: tuple[int, int], anchors: list[tuple[int, str]], window: int) -> int:
+    """How many distinct question terms occur within ``window`` characters of the span: the sliding-window idea
+    of the SQuAD baselines."""
+    return len({t for x, t in anchors if span[0] - window <= x <= span[1] + window})
 
 
 def _anchors(text: str, terms: frozenset[str]) -> list[tuple[int, str]]:

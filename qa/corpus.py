@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from verbatim_qa.text.lang import detect_lang, script_of_lang
 from verbatim_qa.text.normalize import tokenize
@@ -21,6 +22,18 @@ from verbatim_qa.types import Chunk
 from verbatim_qa.vectorstore.store import Store
 
 UNSPACED = ("han", "kana")  # scripts whose tokens are characters and character pairs: no word pairs on top
+
+
+class ChunkMeta(NamedTuple):
+    """What fusion reads of a chunk, kept per chunk id so a question's candidates need no store lookup."""
+
+    lang: str
+    source: str
+    reference: float  # share of its sentences that are reference-list entries (down-weighted by fusion)
+
+    @classmethod
+    def of(cls, c: Chunk) -> ChunkMeta:
+        return cls(c.lang, c.source, c.share("reference"))
 
 
 @dataclass
@@ -52,7 +65,7 @@ class DocPart:
 
     sha: str
     chunk_ids: list[str]
-    meta: list[tuple[str, str, float]]  # (lang, source, share of reference-list sentences) per chunk
+    meta: list[ChunkMeta]  # per chunk
     bm25_tokens: list[list[str]]  # tokens of the section path and text (what BM25 indexes)
     vocab: dict[str, Vocab] = field(default_factory=dict)  # per chunk language: its words in its own script
     other_df: Counter = field(default_factory=Counter)  # chunks each non-Persian content word occurs in
@@ -60,7 +73,7 @@ class DocPart:
     @classmethod
     def of(cls, sha: str, chunks: list[Chunk]) -> DocPart:
         chunks = sorted(chunks, key=lambda c: c.char_start)  # the order LexicalIndex.build uses
-        part = cls(sha, [c.chunk_id for c in chunks], [(c.lang, c.source, c.share("reference")) for c in chunks], [])
+        part = cls(sha, [c.chunk_id for c in chunks], [ChunkMeta.of(c) for c in chunks], [])
         for c in chunks:
             tokens = tokenize(c.text)
             part.bm25_tokens.append(section_tokens(c.section) + tokens)
@@ -142,7 +155,7 @@ class CorpusView:
             tokens += self.parts[d].bm25_tokens
         return ids, tokens
 
-    def meta(self) -> dict[str, tuple[str, str, float]]:
+    def meta(self) -> dict[str, ChunkMeta]:
         return {cid: m for p in self.parts.values() for cid, m in zip(p.chunk_ids, p.meta)}
 
     def languages(self) -> list[str]:

@@ -27,7 +27,7 @@ from .names import NameBridge
 class TermTranslator:
     def __init__(self, embedder, vocab: dict[str, tuple[list[str], np.ndarray, np.ndarray | None]],
                  threshold: float = 0.86, per_item: int = 3, max_terms: int = 12, max_df: float = 0.12,
-                 pairs: str = "*-*") -> None:
+                 pairs: str = "*-*", *, name_min_skeleton: int, name_max_matches: int) -> None:
         """``vocab``: per document language, its terms, their vectors and the share of that language's chunks each
         occurs in; ``pairs``: the (question language, document language) pairs translated (``bridge_pairs``)."""
         self.embedder = embedder
@@ -46,7 +46,9 @@ class TermTranslator:
         self.per_item = per_item
         self.max_terms = max_terms
         self.pairs = parse_pairs(pairs)
-        self.names = NameBridge([t for t in fa if " " not in t])  # all words: rare names are what it is for
+        # all words: rare names are what it is for
+        self.names = NameBridge([t for t in fa if " " not in t], min_skeleton=name_min_skeleton,
+                                max_matches=name_max_matches)
 
     @classmethod
     def for_store(cls, store, settings=None) -> TermTranslator:
@@ -62,8 +64,8 @@ class TermTranslator:
         ``word_vectors``: question words it has embedded since (they do not depend on the documents)."""
         s = settings or store.settings
         per_lang = {lang: view.terms(lang) for lang in view.languages() if lang != "und"}
-        wanted = {lang: v for lang, v in per_lang.items() if pair_allowed(s.bridge_pairs, "*", lang)}
-        words = view.frequent_words(s.prewarm_words)
+        wanted = {lang: v for lang, v in per_lang.items() if pair_allowed(s.retrieval.bridge_pairs, "*", lang)}
+        words = view.frequent_words(s.retrieval.prewarm_words)
         cache = cache or TermCache(store.settings.cache_dir / "terms" / _safe(store.embedder.name))
         flat = [t for terms, _ in wanted.values() for t in terms]
         vectors = cache.vectors(flat + words, store.embedder)
@@ -75,8 +77,17 @@ class TermTranslator:
             share[share * n <= 1.0 + 1e-6] = 0.0
             vocab[lang] = (terms, vectors[at : at + len(terms)], share)
             at += len(terms)
-        translator = cls(store.embedder, vocab, threshold=s.term_threshold, per_item=s.term_per_word,
-                         max_terms=s.term_max, max_df=s.term_max_df, pairs=s.bridge_pairs)
+        translator = cls(
+            store.embedder,
+            vocab,
+            threshold=s.retrieval.term_threshold,
+            per_item=s.retrieval.term_per_word,
+            max_terms=s.retrieval.term_max,
+            max_df=s.retrieval.term_max_df,
+            pairs=s.retrieval.bridge_pairs,
+            name_min_skeleton=s.retrieval.name_min_skeleton,
+            name_max_matches=s.retrieval.name_max_matches,
+        )
         translator.cache = cache
         translator._word_vectors.update(word_vectors or {})
         translator._word_vectors.update(zip(words, vectors[len(flat):]))

@@ -11,8 +11,6 @@ its caveat. Under ``Settings.refusal_threshold`` the answer is a refusal listing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from verbatim_qa.settings import Settings
@@ -22,28 +20,13 @@ from verbatim_qa.types import Chunk, ScoredChunk, Sentence
 
 from .answer import Answer, AnswererBase
 from .answertype import carries
+from .candidate import Candidate
 from .compose import compose, refusal
+from .context import IndexContext, sentence_id
 from .names import NameBridge
 from .ordinals import sentence_ordinal
 from .query import Query, content
 from .retriever import HybridRetriever
-
-
-@dataclass
-class Candidate:
-    chunk: Chunk
-    index: int  # position of the sentence in its chunk
-    sentence: Sentence
-    vector: np.ndarray
-    cosine: float  # with the question's e5 vector
-    cross: bool  # the chunk's language is not the question's
-    lexical: float  # share of the question's content terms the sentence has
-    ordinal: bool  # starts with the ordinal the question asks for
-    typed: float  # 1: carries the expected type of answer, 0: does not, 0.5: cannot tell (or none expected)
-    focus: float = 0.0  # share of a follow-up's own terms (Query.focus) the sentence has
-    background: float = 0.0  # the question's mean cosine with this language's background sentences (calibration)
-    relevance: float = 0.0  # the score without the answer-type term: what refusal reads
-    score: float = 0.0
 
 
 class ExtractiveAnswerer(AnswererBase):
@@ -53,60 +36,59 @@ class ExtractiveAnswerer(AnswererBase):
         self.retriever = retriever
         self.settings = retriever.settings
 
-    def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
-        query = self.retriever.analyze(query)  # a Query passes through: analysed once, by whoever asked first
-        translator = self.retriever.translator
-        answer = answer_with(query, self.candidates(query, retrieved), retrieved, self.settings,
-                             self.retriever.unmatched_terms(query, retrieved),
-                             translator.names if translator is not None else None)
+    def answer_from(self, query: Query, retrieved: list[ScoredChunk]) -> Answer:
+        cands, ctx = self.candidates(query, retrieved)
+        answer = answer_with(query, cands, retrieved, self.settings, ctx.unmatched, ctx.bridge)
         answer.search_query = query.search
         return answer
 
-    def candidates(self, query: Query, retrieved: list[ScoredChunk]) -> list[Candidate]:
+    def candidates(self, query: Query, retrieved: list[ScoredChunk]) -> tuple[list[Candidate], IndexContext]:
+        """The quotable sentences of the retrieved chunks with their evidence, and what the index says about the
+        question (``HybridRetriever.context``): everything ``answer_with`` reads."""
         s = self.settings
         where = [(r.chunk, i, sent) for r in retrieved for i, sent in enumerate(r.chunk.sentences)
                  if quotable(sent, query, s)]
-        vec_by_id = self.retriever.store.sentence_vectors([f"{c.chunk_id}:{i}" for c, i, _ in where])
-        calibration = self.retriever.calibration(query)
+        ctx = self.retriever.context(query, retrieved, [sentence_id(c.chunk_id, i) for c, i, _ in where])
         out = []
         for chunk, i, sent in where:
-            v = vec_by_id.get(f"{chunk.chunk_id}:{i}")
+            v = ctx.vector(chunk.chunk_id, i)
             if v is not None:
                 c = evidence(query, chunk, i, sent, v)
-                c.background = calibration.get(chunk.lang, 0.0)
+                c.background = ctx.background.get(chunk.lang, 0.0)
                 out.append(c)
-        return out
+        return out, ctx
 
 
 def answer_with(query: Query, cands: list[Candidate], retrieved: list[ScoredChunk], s: Settings,
                 unmatched: tuple[str, ...] = (), bridge: NameBridge | None = None) -> Answer:
-    """``unmatched``: the question's words the documents never mention (``HybridRetriever.unmatched_terms``);
-    ``bridge``: the index's Persian words by consonant skeleton (``TermTranslator.names``)."""
+    """``unmatched``: the question's words the documents never mention; ``bridge``: the index's Persian words by
+    consonant skeleton (both from ``IndexContext``)."""
     if query.evidence_lang:  # "And in Persian sources?": only those, when any was retrieved (a bonus of 0.05 left
         cands = [c for c in cands if c.chunk.lang == query.evidence_lang] or cands  # 2 of 6 "and" turns on English)
     ranked = rank(cands, query, s)
-    if not ranked or max(calibrated(c, s) for c in ranked) < s.refusal_threshold:
+    if not ranked or max(calibrated(c, s) for c in ranked) < s.answers.refusal_threshold:
         return refusal(query.text, retrieved)
-    return compose(query, select(ranked, query, s), retrieved, unmatched, bridge)
+    return compose(query, select(ranked, query, s), retrieved, s, unmatched, bridge)
 
 
 def calibrated(c: Candidate, s: Settings) -> float:
     """The relevance refusal reads: a cross-language candidate gets the offset of its language pair for this
     question instead of the constant ``lang_offset``: what lifts it ``refusal_lift`` above the question's mean
     cosine with that language's background sentences to the refusal threshold. e5 compresses cross-language
-    scores (best cosine of answerable / off-topic questions, XQuAD 50 paragraphs: en-en .878/.794, en-de
-    .832/.766, en-zh .782/.755), so one absolute threshold refused 7 % of en-de and 69 % of en-zh answerable
-    questions; the lift above the question's own background in that language is what stays comparable. Never
-    below ``lang_offset``: where the background is high (a topical corpus) the constant one still applies."""
+    scores, so one absolute threshold refused most en-zh answerable questions; the lift above the question's own
+    background in that language is what stays comparable (docs/measurements.md#refusal-lift). Never below
+    ``lang_offset``: where the background is high (a topical corpus) the constant one still applies."""
     if not c.cross:
         return c.relevance
-    return c.relevance + max(0.0, s.refusal_threshold - s.refusal_lift - c.background - s.lang_offset)
+    return c.relevance + max(
+        0.0, s.answers.refusal_threshold - s.answers.refusal_lift - c.background - s.retrieval.lang_offset
+    )
 
 
 def quotable(sent: Sentence, query: Query, s: Settings) -> bool:
     """Body text long enough to be evidence; a byline, caption or reference only when the question asks for it."""
     if sent.role == "body":
-        return len(sent.text) >= s.min_quote_chars
+        return len(sent.text) >= s.answers.min_quote_chars
     return sent.role in query.roles or (sent.role == "title" and "heading" in query.roles)
 
 
@@ -132,9 +114,14 @@ def typed_value(query: Query, chunk: Chunk, text: str) -> float:
 
 def rank(cands: list[Candidate], query: Query, s: Settings) -> list[Candidate]:
     for c in cands:
-        c.relevance = c.cosine + s.lang_offset * c.cross + s.w_lexical * c.lexical + s.w_answer_ordinal * c.ordinal
-        c.relevance += s.w_focus * c.focus
-        c.score = c.relevance + (s.w_answer_type * (c.typed - 0.5) if query.answer_type else 0.0)
+        c.relevance = (
+            c.cosine
+            + s.retrieval.lang_offset * c.cross
+            + s.answers.w_lexical * c.lexical
+            + s.answers.w_answer_ordinal * c.ordinal
+        )
+        c.relevance += s.answers.w_focus * c.focus
+        c.score = c.relevance + (s.answers.w_answer_type * (c.typed - 0.5) if query.answer_type else 0.0)
     return sorted(cands, key=lambda c: (-c.score, c.chunk.chunk_id, c.index))
 
 
@@ -144,20 +131,22 @@ def select(ranked: list[Candidate], query: Query, s: Settings) -> list[Candidate
     follow = _continuation(best, ranked, query)
     if follow is not None:
         picked.append(follow)
-    pool = [c for c in ranked[1:] if c.score >= best.score - s.quote_margin and c is not follow]
-    while pool and len(picked) < s.max_quotes:
+    pool = [c for c in ranked[1:] if c.score >= best.score - s.answers.quote_margin and c is not follow]
+    while pool and len(picked) < s.answers.max_quotes:
         def mmr(c: Candidate) -> float:
-            return s.mmr_lambda * c.score - (1 - s.mmr_lambda) * max(float(c.vector @ p.vector) for p in picked)
+            return s.answers.mmr_lambda * c.score - (1 - s.answers.mmr_lambda) * max(
+                float(c.vector @ p.vector) for p in picked
+            )
 
         nxt = max(pool, key=mmr)
         pool.remove(nxt)
-        if max(float(nxt.vector @ p.vector) for p in picked) < s.near_duplicate:
+        if max(float(nxt.vector @ p.vector) for p in picked) < s.answers.near_duplicate:
             picked.append(nxt)
     sources = {c.chunk.source for c in picked}
-    other = next((c for c in ranked if c.chunk.source not in sources and c.score >= best.score - s.doc_margin),
+    other = next((c for c in ranked if c.chunk.source not in sources and c.score >= best.score - s.answers.doc_margin),
                  None)
     if other is not None:  # questions often span documents: show the other one's best evidence too
-        if len(picked) < s.max_quotes:
+        if len(picked) < s.answers.max_quotes:
             picked.append(other)
         elif other.relevance > picked[-1].relevance and picked[-1] is not follow:  # never displace better evidence
             picked[-1] = other

@@ -58,10 +58,11 @@ LANGUAGE_NAMES = frozenset("persian farsi english".split())
 MIN_OWN_TERMS = 2  # fewer content words than this cannot be searched alone ("Why?", "When?", "In 2019?")
 
 
-def needs_history(question: str, lang: str) -> bool:
-    """Does the question lean on an earlier turn? Decided from its wording alone."""
+def needs_history(question: str, lang: str, tokens: Sequence[str] | None = None) -> bool:
+    """Does the question lean on an earlier turn? Decided from its wording alone. ``tokens``: ``tokenize(question)``
+    when the caller has it (qa/analyzer.py tokenizes a question once)."""
     q = question.strip().lower()
-    tokens = tokenize(question)
+    tokens = tokenize(question) if tokens is None else list(tokens)
     if len(content(tokens) - FA_QUESTION_WORDS) < MIN_OWN_TERMS:
         return True
     if lang != "fa" and tokens and tokens[0] in EN_PREPOSITIONS and not EN_AUXILIARIES & set(tokens):
@@ -106,45 +107,56 @@ def _points_back(tokens: list[str], pointers: frozenset[str], existential: froze
 
 def standalone(question: str, history: Sequence[str], idf: Callable[[str], float], lang: str | None = None,
                max_terms: int = 6, decay: float = 0.5, min_idf: float = 1.0, turns: int = 3) -> str:
-    """The search text for ``question``: itself when it stands alone, else itself and the salient earlier terms.
+    """The search text for ``question``: itself when it stands alone, else itself and the salient earlier terms
+    (``carried``).
 
     ``history``: the earlier questions, oldest first. ``idf``: BM25 idf of a search-form token (rare = high).
     The last question's own terms weigh their idf, the terms it carried from older turns ``idf * decay``; terms
     under ``min_idf`` are too common in the index to say what the conversation is about.
     """
     lang = lang or detect_lang(question)
+    tokens = tokenize(question)
+    if not needs_history(question, lang, tokens):
+        return question
+    return carried(question, history, idf, lang, tokens, max_terms, decay, min_idf, turns)
+
+
+def carried(question: str, history: Sequence[str], idf: Callable[[str], float], lang: str, tokens: Sequence[str],
+            max_terms: int = 6, decay: float = 0.5, min_idf: float = 1.0, turns: int = 3) -> str:
+    """The search text of a question that needs its history (``needs_history``): itself and the salient terms of
+    the earlier turns (``standalone``). ``tokens``: ``tokenize(question)``."""
     earlier = [h for h in history if h and h.strip()][-turns:]
-    if not earlier or not needs_history(question, lang):
+    if not earlier:
         return question
     resolved: list[str] = []
     for n, turn in enumerate(earlier):  # an earlier follow-up is read with the turns before it
         resolved.append(standalone(turn, resolved, idf, None, max_terms, decay, min_idf, turns)
                         if n else turn)
-    own = set(tokenize(question))
-    replaced = _replaced_names(question, resolved[-1]) if lang != "fa" and _elliptical(question) else set()
+    own = set(tokens)
+    replaced = _replaced_names(question, resolved[-1]) if lang != "fa" and _elliptical(question, tokens) else set()
     weights: dict[str, float] = {}
     # the last turn as resolved (an earlier follow-up already carries what it needed from the turns before it);
     # older turns' own rare words are not carried: in a long chat they steered "Who built it?" to a question
     # asked three turns back (the browser test of the whole session). The last turn's own words weigh their
     # idf, the words it carried ``decay`` of it: a chain keeps its topic, the last question's subject first.
-    last_own = set(tokenize(earlier[-1]))
-    for t in content(tokenize(resolved[-1])):
+    last = tokenize(earlier[-1])
+    last_own = set(last)
+    for t in content(last if resolved[-1] == earlier[-1] else tokenize(resolved[-1])):
         if t in own or t in replaced or t in LIGHT_WORDS or t.isdigit() and len(t) < 3:
             continue
         w = idf(t)
         if w < min_idf:
             continue
         weights[t] = w if t in last_own else w * decay
-    carried = sorted(weights, key=lambda t: (-weights[t], t))[:max_terms]
-    if not carried:
+    chosen = sorted(weights, key=lambda t: (-weights[t], t))[:max_terms]
+    if not chosen:
         return question
-    return f"{question.strip()} {' '.join(carried)}"
+    return f"{question.strip()} {' '.join(chosen)}"
 
 
-
-def _elliptical(question: str) -> bool:
+def _elliptical(question: str, tokens: Sequence[str]) -> bool:
     """"What about Turkmenistan?", "And Kazakhstan?": an opening and a name or two, nothing else asked."""
-    own = content(tokenize(question))
+    own = content(tokens)
     return question.strip().lower().startswith(EN_OPENINGS) and len(own) <= MIN_OWN_TERMS
 
 

@@ -19,8 +19,6 @@ _LATIN = {**{c: c for c in "bdfghjklmnprstz"}, "c": "k", "q": "k", **{c: c for c
 _PERSIAN = {"ب": "b", "پ": "p", "ت": "t", "ط": "t", "ث": "s", "س": "s", "ص": "s", "ج": "j", "چ": "C", "ح": "h",
             "ه": "h", "خ": "X", "د": "d", "ذ": "z", "ز": "z", "ض": "z", "ظ": "z", "ر": "r", "ژ": "Z", "ش": "S",
             "غ": "G", "ق": "k", "ف": "f", "ک": "k", "گ": "g", "ل": "l", "م": "m", "ن": "n"}
-MIN_SKELETON = 4  # shorter skeletons match too many unrelated words
-MAX_MATCHES = 3  # a skeleton shared by more Persian words is ambiguous: no bridge
 
 
 def latin_skeleton(word: str) -> str:
@@ -37,11 +35,16 @@ def persian_skeleton(word: str) -> str:
 
 
 class NameBridge:
-    def __init__(self, persian_words: list[str]) -> None:
+    """The index's Persian words by consonant skeleton. ``min_skeleton``: shorter skeletons are not trusted;
+    ``max_matches``: a skeleton shared by more words is ambiguous (settings ``name_min_skeleton``,
+    ``name_max_matches``)."""
+
+    def __init__(self, persian_words: list[str], *, min_skeleton: int, max_matches: int) -> None:
+        self.max_matches = max_matches
         self.by_skeleton: dict[str, list[str]] = {}
         for w in persian_words:
             k = persian_skeleton(w)
-            if len(k) >= MIN_SKELETON:
+            if len(k) >= min_skeleton:
                 self.by_skeleton.setdefault(k, []).append(w)
 
     def bridge(self, question: str, in_latin_index) -> list[str]:
@@ -51,13 +54,11 @@ class NameBridge:
             if not w[0].isupper():
                 continue
             matches = self.by_skeleton.get(latin_skeleton(w), [])
-            if 0 < len(matches) <= MAX_MATCHES and not in_latin_index(w):
+            if 0 < len(matches) <= self.max_matches and not in_latin_index(w):
                 out += [m for m in matches if m not in out]
         return out
 
 
-# "Uzbekistan's" ~ "Uzbek", "Chinese" ~ "China": an English name is mentioned by a word sharing its first letters
-NAME_STEM = 4
 _NAME_RUN = re.compile(r"\b(?:[A-Z][A-Za-z]*|[A-Z]{2,})(?:[ -](?:[A-Z][A-Za-z]*|of|the|and|\d+))*")
 _NOT_NAMES = frozenset("i persian farsi english".split())
 _ADJECTIVE = re.compile(r"(?:ian|ean|ern|ese|ish)$")
@@ -83,25 +84,25 @@ def question_names(question: str) -> list[list[str]]:
 
 
 def unmentioned(question: str, quotes: list[list[str]], bridge: NameBridge | None,
-                names: list[list[str]] | None = None) -> list[str]:
+                names: list[list[str]] | None = None, *, stem: int) -> list[str]:
     """The question's names that no quote mentions. ``quotes``: each quote's search-form tokens (with its
     document's title and file name: a paper mentions its author "Rezapour" there). A name is mentioned by a
-    word of any of its words (its first letters, ``NAME_STEM``), in Persian by a word of the same consonant
+    word of any of its words (its first ``stem`` letters), in Persian by a word of the same consonant
     skeleton; where the index spells no word so (``bridge``), a Persian quote cannot be read for it and counts
     as mentioning it. ``names``: ``question_names(question)`` when the caller has it already."""
     return [" ".join(w.lower() for w in words) for words in (question_names(question) if names is None else names)
-            if not any(_mentions(quote, words, bridge) for quote in quotes)]
+            if not any(_mentions(quote, words, bridge, stem) for quote in quotes)]
 
 
-def _mentions(quote: list[str], words: list[str], bridge: NameBridge | None) -> bool:
-    latin = {t[:NAME_STEM] for t in quote if t.isascii()}
-    if any(w.lower()[:NAME_STEM] in latin or w.isupper() and _initials(w.lower(), quote) for w in words):
+def _mentions(quote: list[str], words: list[str], bridge: NameBridge | None, stem: int) -> bool:
+    latin = {t[:stem] for t in quote if t.isascii()}
+    if any(w.lower()[:stem] in latin or w.isupper() and _initials(w.lower(), quote) for w in words):
         return True
     persian = [t for t in quote if not t.isascii()]
     if not persian:
         return False
     known = [w.lower() for w in words if bridge is not None
-             and 0 < len(bridge.by_skeleton.get(latin_skeleton(w), ())) <= MAX_MATCHES]
+             and 0 < len(bridge.by_skeleton.get(latin_skeleton(w), ())) <= bridge.max_matches]
     if not known:
         return True  # cannot tell
     skeletons = {persian_skeleton(t) for t in persian}
@@ -113,16 +114,16 @@ _STOP_NAMES = frozenset("the a an this that these those its his her their our in
                         "before during since when while if".split())
 
 
-def swapped(question: str, name: str, quote: str, own: set[str] | None = None) -> str | None:
+def swapped(question: str, name: str, quote: str, own: set[str] | None = None, *, stem: int) -> str | None:
     """Another name where the question has ``name`` (lower case, as ``unmentioned`` gives it): "Uzbekistan's
     public debt" asked, "Kyrgyzstan’s debt" quoted. Slots: the name's possessive ("X's [..] debt"), the noun
     before its preposition ("debt of X"), the noun it modifies ("Uzbek government"). Returns the other name.
-    ``own``: the first letters (``NAME_STEM``) of the question's names' words, when the caller has them."""
+    ``own``: the first ``stem`` letters of the question's names' words, when the caller has them."""
     asked = re.search(r"\b" + r"[\s-]+".join(re.escape(w) for w in name.split()) + r"\b", question, re.IGNORECASE)
     if not asked:
         return None
     if own is None:
-        own = {w.lower()[:NAME_STEM] for words in question_names(question) for w in words}
+        own = {w.lower()[:stem] for words in question_names(question) for w in words}
     after = re.findall(r"[^\W\d_]+", question[asked.end():])[:4]
     before = re.findall(r"[^\W\d_]+", question[:asked.start()])[-3:]
     patterns = []
@@ -139,7 +140,7 @@ def swapped(question: str, name: str, quote: str, own: set[str] | None = None) -
     for rx in patterns:
         for m in re.finditer(rx, quote, re.IGNORECASE):
             other = m.group(1)
-            if other[0].isupper() and other.lower() not in _STOP_NAMES and other.lower()[:NAME_STEM] not in own:
+            if other[0].isupper() and other.lower() not in _STOP_NAMES and other.lower()[:stem] not in own:
                 return other
     return None
 

@@ -1,7 +1,8 @@
-"""A question analysed once: every reader of it (the retriever, each answerer) takes this, none re-derives it.
+"""A question analysed once (qa/analyzer.py): every reader of it (the retriever, each answerer) takes this, none
+re-derives it.
 
 Analysis costs one e5 encoding (the largest per-question cost after the searches) plus language detection,
-tokenizing, the Persian pseudo-query and the ordinal; before this object each was done up to three times.
+tokenizing, the history resolution, the Persian pseudo-query and the ordinal, each done once per question.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ class Query:
     translation: str = ""  # terms of the index's other languages for the question's words (qa/crosslingual.py)
     names: tuple[str, ...] = ()  # Persian spellings of the question's names the index never spells in Latin
     ordinal: int | None = None  # "the third goal" -> 3 (None when ordinals are off or there is none)
-    history: tuple[str, ...] = ()  # earlier questions of the conversation, oldest first (follow-up questions)
     search: str = ""  # the standalone search text (qa/history.py); '' = the question itself
     # a follow-up searched with earlier terms: its own content terms (and their Persian terms), what it asks anew
     focus: frozenset[str] = frozenset()

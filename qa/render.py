@@ -1,13 +1,18 @@
-"""Answers rendered for people: terminal (rich) and briefing-ready Markdown with footnotes."""
+"""Answers rendered for people, from the Answer value (never from its text): footnoted Markdown, plain footnotes.
+
+The contract's plain text with ``[n]`` markers is ``Answer.text()`` (qa/answer.py); these renderers write the
+same parts with other markers and add where each quote is.
+"""
 
 from __future__ import annotations
 
-import re
+from verbatim_qa.text.markdown import escape_html
+from verbatim_qa.types import Citation
 
 from .answer import Answer
 
 
-def where(c) -> str:
+def where(c: Citation) -> str:
     parts = [c.title]
     if c.section and c.section != c.title:
         parts.append(c.section)
@@ -17,16 +22,14 @@ def where(c) -> str:
 
 
 def to_markdown(answer: Answer, heading: bool = True) -> str:
-    """Footnoted Markdown: markers become [^n], each footnote holds the verbatim quote and where it is."""
-    body = re.sub(r"\[(\d+)\]", r"[^\1]", answer.answer)
+    """Footnoted Markdown: markers are [^n], each footnote holds the verbatim quote and where it is."""
     lines = [f"**Q:** {answer.question}", ""] if heading else []
-    lines.append(body)
+    lines.append(answer.text(mark="[^{}]".format))
     if answer.citations:
         lines.append("")
         for c in answer.citations:
-            quote = " ".join(c.quote.split())
-            lines.append(f"[^{c.n}]: “{quote}” — {where(c)}")
-    return "\n".join(lines) + "\n"
+            lines.append(f"[^{c.n}]: “{flat(c.quote)}” — {where(c)}")
+    return escape_html("\n".join(lines)) + "\n"
 
 
 def footnotes(answer: Answer) -> str:
@@ -35,10 +38,15 @@ def footnotes(answer: Answer) -> str:
     Plain ``[n]``, not Markdown's ``[^n]`` or ``[n]: ...`` (a link definition, which renderers hide): chat
     clients that ignore extra response fields still show every quote and its source.
     """
-    return "\n\n".join(f"[{c.n}] “{' '.join(c.quote.split())}” — {where(c)}" for c in answer.citations)
+    return "\n\n".join(f"[{c.n}] “{flat(c.quote)}” — {where(c)}" for c in answer.citations)
 
 
 def with_footnotes(answer: Answer) -> str:
     """The answer text with its ``[n]`` markers, then its footnotes."""
     notes = footnotes(answer)
     return f"{answer.answer}\n\n{notes}" if notes else answer.answer
+
+
+def flat(text: str) -> str:
+    """Runs of whitespace (newlines included) as one space: a quote inside one line of a footnote."""
+    return " ".join(text.split())

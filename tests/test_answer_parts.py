@@ -32,12 +32,14 @@ def sentences(corpus_store) -> list[tuple[str, str, str]]:
 
 
 # ---------------------------------------------------------------- roles stored at ingest
+@pytest.mark.integration
 def test_every_kind_of_non_body_sentence_is_found_in_the_corpus(sentences):
     roles = Counter(role for _, role, _ in sentences)
     assert {"body", "heading", "caption", "attribution", "reference"} <= set(roles)
     assert roles["body"] > 3 * sum(n for r, n in roles.items() if r != "body")  # measured: 365 body, 106 other
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("source, start, role", [
     (PAPER, "شکل ۱", "caption"),  # a figure caption of the Persian body
     (ARTICLE, "Aruuke Uran Kyzy, “Why is anti-Chinese sentiment", "attribution"),  # a source credit line
@@ -47,6 +49,7 @@ def test_known_sentences_have_their_role(sentences, source, start, role):
     assert found and set(found) == {role}, (start, found)
 
 
+@pytest.mark.integration
 def test_the_papers_reference_list_is_reference_entries(sentences):
     refs = [t for src, r, t in sentences if src == PAPER and r == "reference"]
     assert len(refs) >= 20
@@ -55,6 +58,7 @@ def test_the_papers_reference_list_is_reference_entries(sentences):
     assert not any(t.startswith(("Hoagland, ", "Kassenova, ")) for t in body)
 
 
+@pytest.mark.integration
 def test_dev_answers_quote_body_sentences_only(bot, corpus_store):
     """0 quotes from reference lists, captions or headings unless the question asks for them."""
     role_of = {(c.source, s.char_start): s.role for c in corpus_store.all_chunks() for s in c.sentences}
@@ -69,6 +73,7 @@ def test_dev_answers_quote_body_sentences_only(bot, corpus_store):
     assert quoted["body"] > 100
 
 
+@pytest.mark.integration
 def test_who_wrote_quotes_the_byline_and_marks_the_name(bot):
     a = bot.answer("Who wrote the article about anti-Chinese sentiment in Central Asia?")
     assert a.citations[0].quote.startswith("Aruuke Uran Kyzy")
@@ -149,6 +154,7 @@ def test_a_reading_never_invents_words():
 
 
 # ---------------------------------------------------------------- the key fact and the caveat, end to end
+@pytest.mark.integration
 def test_persian_figure_for_an_english_question_is_marked_and_read(bot):
     a = bot.answer("How much natural gas has the Central Asia–China pipeline delivered to China?")
     span = a.answer_span
@@ -161,6 +167,7 @@ def test_persian_figure_for_an_english_question_is_marked_and_read(bot):
     assert a.to_dict()["answer_span"] == span.to_dict()
 
 
+@pytest.mark.integration
 def test_english_figure_has_no_reading(bot):
     a = bot.answer("How many cameras are there in Nur-Sultan?")
     assert a.answer_span is not None and a.answer_span.reading is None
@@ -168,6 +175,7 @@ def test_english_figure_has_no_reading(bot):
     assert TEXTS[a.answer_span.source][a.answer_span.char_start : a.answer_span.char_end] == a.answer_span.text
 
 
+@pytest.mark.integration
 def test_a_concept_the_documents_never_mention_is_caveated_not_refused(bot):
     a = bot.answer("What is Kyrgyzstan's GDP?")
     assert not a.refused and a.citations  # the nearest quotes are still listed
@@ -176,6 +184,7 @@ def test_a_concept_the_documents_never_mention_is_caveated_not_refused(bot):
     assert a.to_dict()["caveat"] == a.caveat
 
 
+@pytest.mark.integration
 def test_a_name_no_quote_mentions_is_caveated(bot):
     """Uzbekistan's debt asked, Kyrgyzstan's and Tajikistan's quoted (in English and in Persian)."""
     a = bot.answer("What percentage of Uzbekistan's public debt is owed to Chinese lenders?")
@@ -185,17 +194,20 @@ def test_a_name_no_quote_mentions_is_caveated(bot):
     assert told.caveat is None and "41%" in " ".join(c.quote for c in told.citations)
 
 
+@pytest.mark.integration
 def test_a_figure_in_another_unit_is_caveated(bot):
     a = bot.answer("How long, in kilometres, is the Central Asia–China gas pipeline?")
     assert a.caveat is not None and "kilometres" in a.caveat  # the quotes give its volume, in cubic metres
 
 
+@pytest.mark.integration
 def test_answered_dev_questions_are_rarely_caveated(bot):
     caveated = [it.id for it in DEV if it.answerable and bot.answer(it.question).caveat]
     answerable = sum(it.answerable for it in DEV)
     assert len(caveated) <= 0.10 * answerable, caveated
 
 
+@pytest.mark.integration
 def test_question_type_does_not_leak_a_question_word_as_span(bot):
     """The span is never one of the question's own words ("Huawei" for "When did Huawei …")."""
     a = bot.answer("Where and when did Huawei hold its first Central Asia Innovation Day?")

@@ -9,12 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from verbatim_qa.contract import ANSWER_KEYS, CITATION_KEYS, RETRIEVED_KEYS, SPAN_KEYS
 from verbatim_qa.evals.dataset import load_items, read_corpus
 from verbatim_qa.qa.answer import REFUSAL, Answer
 from verbatim_qa.qa.chain import build_answerer, build_chain
-from verbatim_qa.qa.ordinals import question_ordinal, sentence_ordinal
+from verbatim_qa.qa.events import Done, Retrieved
 from verbatim_qa.qa.render import to_markdown
 from verbatim_qa.text.lang import detect_lang
+from verbatim_qa.text.markdown import escape_html
+
+pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = {it.id: it for it in load_items(ROOT / "evals" / "datasets" / "dev.jsonl")}
@@ -25,10 +29,6 @@ PAPER = "china-central-asia-ai-rezapour-2024.md"
 ANSWERED = ["en-en-01", "en-fa-19", "en-fa-06", "fa-fa-01", "multi-01"]
 OFF_TOPIC = ["How do I bake sourdough bread?", "Who won the 2018 FIFA World Cup final?"]
 
-TOP_KEYS = {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
-SPAN_KEYS = {"text", "source", "char_start", "char_end", "reading"}
-CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
-RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}
 HEADERS = ("The evidence is in Persian; quoted verbatim, not translated:",
            "Part of the evidence is in Persian; quoted verbatim, not translated:")
 
@@ -147,18 +147,18 @@ def test_off_topic_question_is_refused(bot, question):
     assert a.citations == []
     assert a.answer.startswith(REFUSAL)
     assert "Nearest passages:" in a.answer
-    assert len(a.retrieved) == bot.settings.top_k
+    assert len(a.retrieved) == bot.settings.retrieval.top_k
     for r in a.retrieved[:3]:
         assert r.chunk.source in a.answer
         if r.chunk.section:
             assert f"({r.chunk.section})" in a.answer
     assert "“" not in a.answer and not re.search(r"\[\d+\]", a.answer)
     d = a.to_dict()
-    assert d["refused"] is True and d["citations"] == [] and len(d["retrieved"]) == bot.settings.top_k
+    assert d["refused"] is True and d["citations"] == [] and len(d["retrieved"]) == bot.settings.retrieval.top_k
 
 
 def test_refusal_with_nothing_retrieved_names_no_passages(bot):
-    a = bot.answer_from(bot.retriever.analyze("How do I bake sourdough bread?"), [])
+    a = bot.answer_from(bot.analyze("How do I bake sourdough bread?"), [])
     assert a.refused and a.answer == REFUSAL and a.citations == [] and a.retrieved == []
 
 
@@ -167,7 +167,7 @@ def test_refusal_with_nothing_retrieved_names_no_passages(bot):
 def test_to_dict_contract(bot, corpus_store, k):
     a = bot.answer(ITEMS["en-fa-06"].question, k=k)
     d = a.to_dict()
-    assert set(d) == TOP_KEYS
+    assert set(d) == ANSWER_KEYS
     assert d["caveat"] is None or isinstance(d["caveat"], str)
     if d["answer_span"] is not None:
         sp = d["answer_span"]
@@ -190,39 +190,34 @@ def test_to_dict_contract(bot, corpus_store, k):
                                                                         r.chunk.char_end)
     scores = [row["score"] for row in d["retrieved"]]
     assert scores == sorted(scores, reverse=True)
-    same = bot.retriever.retrieve(ITEMS["en-fa-06"].question, k)
+    same = bot.retriever.retrieve(bot.analyze(ITEMS["en-fa-06"].question), k)
     assert [(r.chunk.source, r.chunk.char_start) for r in same] == [(row["source"], row["char_start"])
                                                                     for row in d["retrieved"]]
 
 
 # ---------------------------------------------------------------- streaming chain
-def test_chain_streams_tokens_then_one_answer(bot):
+def test_chain_sends_an_extractive_answer_as_one_event(bot):
     question = ITEMS["en-fa-19"].question
     events = list(build_chain(bot).stream({"question": question}))
-    types = [e["type"] for e in events]
-    assert types[0] == "retrieved" and types[-1] == "answer"
-    assert types.count("answer") == 1 and types.count("retrieved") == 1
-    assert set(types[1:-1]) == {"token"} and len(types) > 3
-    final: Answer = events[-1]["answer"]
-    assert "".join(e["text"] for e in events if e["type"] == "token") == final.answer
+    assert [type(e) for e in events] == [Retrieved, Done]  # no model text to stream: the answer comes whole
+    final: Answer = events[-1].answer
     assert not final.refused and final.citations
-    assert [r.chunk.chunk_id for r in events[0]["retrieved"]] == [r.chunk.chunk_id for r in final.retrieved]
+    assert [r.chunk.chunk_id for r in events[0].retrieved] == [r.chunk.chunk_id for r in final.retrieved]
     direct = bot.answer(question)
     assert final.answer == direct.answer and final.citations == direct.citations
+    assert events[-1].to_dict() == {"type": "answer", "answer": direct.to_dict()}
 
 
 def test_chain_passes_k_and_sources(bot):
     events = list(build_chain(bot).stream({"question": ITEMS["en-fa-19"].question, "k": 3, "sources": [ARTICLE]}))
-    final: Answer = events[-1]["answer"]
+    final: Answer = events[-1].answer
     assert len(final.retrieved) == 3 and {r.chunk.source for r in final.retrieved} == {ARTICLE}
     assert all(c.source == ARTICLE for c in final.citations)
 
 
 def test_chain_streams_a_refusal(bot):
     events = list(build_chain(bot).stream({"question": OFF_TOPIC[0]}))
-    final: Answer = events[-1]["answer"]
-    assert final.refused
-    assert "".join(e["text"] for e in events if e["type"] == "token") == final.answer
+    assert [type(e) for e in events] == [Retrieved, Done] and events[-1].answer.refused
 
 
 # ---------------------------------------------------------------- Markdown
@@ -239,9 +234,9 @@ def test_markdown_footnotes_match_citations(answers, item_id):
     assert not re.search(r"(?<!\^)\[\d+\]", md)  # no bare [n] markers left
     for c in a.citations:
         note = notes[str(c.n)]
-        assert f"“{' '.join(c.quote.split())}”" in note
+        assert f"“{escape_html(' '.join(c.quote.split()))}”" in note  # a quote's "<sup>" shown, not run
         assert c.source in note and f"chars {c.char_start}–{c.char_end}" in note
-    assert to_markdown(a, heading=False).startswith(a.answer.splitlines()[0].replace("[1]", "[^1]"))
+    assert to_markdown(a, heading=False).startswith(escape_html(a.answer.splitlines()[0].replace("[1]", "[^1]")))
 
 
 def test_markdown_of_a_refusal_has_no_footnotes(bot):
@@ -250,24 +245,6 @@ def test_markdown_of_a_refusal_has_no_footnotes(bot):
 
 
 # ---------------------------------------------------------------- ordinals and documents
-@pytest.mark.parametrize("question, want", [
-    ("What is the third goal?", 3), ("What is Beijing's second goal?", 2), ("its 4th risk", 4),
-    ("دومین پیامد هوش مصنوعی چیست؟", 2), ("خطر سوم چیست؟", 3), ("نخستین هدف", 1),
-    ("When did China first sign it?", None), ("در دهه دوم قرن", None), ("پس از جنگ جهانی دوم", None),
-])
-def test_question_ordinal(question, want):
-    assert question_ordinal(question) == want
-
-
-@pytest.mark.parametrize("text, prefix, want", [
-    ("Second, the state ...", "", 2), ("Thirdly the", "", 3), ("Second-hand goods", "", None),
-    ("دوم این که این فناوری‌ها", "", 2), ("سوم؛ این فناوری‌ها", "", 3), ("نخست آن که", "", 1),
-    ("برقراری استانداردها", "۳. ", 3), ("item", "(2) ", 2), ("اولویت چین", "", None), ("A plain sentence.", "", None),
-])
-def test_sentence_ordinal(text, prefix, want):
-    assert sentence_ordinal(text, prefix) == want
-
-
 def test_ordinal_question_quotes_that_list_item(bot, monkeypatch):
     """The paper lists Beijing's three goals as "۱. … ۲. … ۳. …" after a header sentence that the encoder
     prefers for every one of them; the ordinal picks the item."""
@@ -312,6 +289,6 @@ def test_a_question_is_analysed_and_encoded_once(corpus_store):
     finally:
         corpus_store._embedder = saved
     assert [c for c in calls if question in c] == [[question]]
-    query = retriever.analyze(question)
+    query = retriever.analyzer.analyze(question)
     assert query.lang == "en" and query.translation and query.content_terms
-    assert events[-1]["answer"].to_dict() == bot.answer_from(query, retriever.retrieve(query)).to_dict()
+    assert events[-1].answer.to_dict() == bot.answer_from(query, retriever.retrieve(query)).to_dict()

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from helpers import EN_Q, FA_Q, NOTE, NOTE_Q
 
+from verbatim_qa.contract import ANSWER_KEYS, MAX_K, MAX_QUESTION_CHARS
 from verbatim_qa.settings import Settings
 from verbatim_qa.ui.api import create_app
 from verbatim_qa.ui.server import BackgroundServer
@@ -57,6 +58,7 @@ def state(api) -> tuple[list[dict], list[str]]:
     return api.client.get("/api/sources").json(), files
 
 
+@pytest.mark.integration
 def test_health_openapi_and_page(api):
     assert api.client.get("/api/health").json() == {"status": "ok"}
     spec = api.client.get("/openapi.json").json()
@@ -74,6 +76,7 @@ PAGE_HANDLERS = ("/respond", "/respond_1", "/briefing_files", "/clear", "/ingest
 TRADE = "Which Central Asian country saw the fastest growth in trade with China in 2023?"
 
 
+@pytest.mark.integration
 def test_ask_follow_up_with_history(api):
     r = api.client.post("/api/ask", json={"question": "What about Turkmenistan?", "history": [TRADE]})
     assert r.status_code == 200, r.text
@@ -89,6 +92,7 @@ def test_ask_follow_up_with_history(api):
     assert bad.status_code == 422 and "history" in bad.json()["error"]
 
 
+@pytest.mark.integration
 def test_gradio_api_lists_only_the_client_endpoints(api):
     for query in ("", "?all_endpoints=true"):  # all_endpoints also lists "undocumented" ones, never "private"
         info = api.client.get("/gradio_api/info" + query).json()
@@ -97,6 +101,7 @@ def test_gradio_api_lists_only_the_client_endpoints(api):
     assert paths == {"/gradio_api/upload", "/gradio_api/call/v2/ask", "/gradio_api/call/ask/{event_id}"}
 
 
+@pytest.mark.integration
 def test_gradio_client_asks_and_cannot_call_the_page_handlers(api, monkeypatch):
     from gradio_client import Client
 
@@ -120,6 +125,7 @@ def test_gradio_client_asks_and_cannot_call_the_page_handlers(api, monkeypatch):
         client.close()
 
 
+@pytest.mark.integration  # imports gradio (its theme): seconds of CPU
 def test_page_style_and_script_are_package_data():
     import tomllib
 
@@ -133,9 +139,10 @@ def test_page_style_and_script_are_package_data():
     assert page_theme()._font == [f.strip(" '") for f in H.FONT_STACK.split(",")]
     assert "element.addEventListener('click'" in js and "navigator.clipboard" in js
     pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text("utf-8"))
-    assert "static/*" in pyproject["tool"]["setuptools"]["package-data"]["ui"]
+    assert "static/*" in pyproject["tool"]["setuptools"]["package-data"]["verbatim_qa.ui"]
 
 
+@pytest.mark.integration
 def test_sources_lists_the_corpus(api):
     docs = api.client.get("/api/sources").json()
     assert {d["source"] for d in docs} == {ENGLISH, PERSIAN}
@@ -145,12 +152,12 @@ def test_sources_lists_the_corpus(api):
     assert "fa" in next(d for d in docs if d["source"] == PERSIAN)["langs"]
 
 
+@pytest.mark.integration
 def test_ask_answers_with_verbatim_quotes(api):
     r = api.client.post("/api/ask", json={"question": EN_Q, "k": 3})
     assert r.status_code == 200
     ans = r.json()
-    assert set(ans) == {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span",
-                        "caveat"}
+    assert set(ans) == ANSWER_KEYS
     assert ans["search_query"] == ans["question"]  # no history: the question is searched as asked
     assert not ans["refused"] and ans["citations"] and len(ans["retrieved"]) == 3
     assert "Astana" in ans["citations"][0]["quote"] and ans["citations"][0]["source"] == ENGLISH
@@ -168,12 +175,14 @@ def test_ask_answers_with_verbatim_quotes(api):
     assert off["refused"] and off["citations"] == []
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("body, needle", [
     (b"{not json", "not valid JSON"),
     (b"{}", "question"),
     (b'{"question": "   "}', "question"),
     (b'{"question": "x", "k": 0}', "k"),
-    (b'{"question": "x", "k": 51}', "k"),
+    (json.dumps({"question": "x", "k": MAX_K + 1}).encode(), "k"),
+    (json.dumps({"question": "x" * (MAX_QUESTION_CHARS + 1)}).encode(), "question"),
     (b'{"question": "x", "sources": "a.txt"}', "sources"),
     (b'{"question": "x", "sources": ["missing.txt"]}', "unknown source"),
     (b'{"question": "x", "answerer": "llm"}', "VERBATIM_LLM_BASE_URL"),
@@ -186,24 +195,26 @@ def test_ask_rejects_bad_requests(api, body, needle):
         assert needle in r.json()["error"] and "Traceback" not in r.text
 
 
-def test_stream_yields_tokens_then_the_answer(api):
+@pytest.mark.integration
+def test_stream_sends_the_extractive_answer_as_one_event(api):
     with api.client.stream("POST", "/api/ask/stream", json={"question": EN_Q}) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
         events = [json.loads(line) for line in r.iter_lines() if line]
-    kinds = [e["type"] for e in events]
-    assert kinds[0] == "retrieved" and kinds[-1] == "answer" and kinds.count("answer") == 1
-    assert set(kinds[1:-1]) == {"token"} and len(kinds) > 5
+    assert [e["type"] for e in events] == ["retrieved", "answer"]  # no fake tokens cut from a finished answer
+    assert set(events[0]["retrieved"][0]) == {"source", "section", "char_start", "char_end", "score"}
     final = events[-1]["answer"]
-    assert "".join(e["text"] for e in events if e["type"] == "token") == final["answer"]
     assert final == api.client.post("/api/ask", json={"question": EN_Q}).json()
 
     headers = {"accept": "text/event-stream"}
     with api.client.stream("POST", "/api/ask/stream", json={"question": EN_Q}, headers=headers) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
-        data = [json.loads(line[5:]) for line in r.iter_lines() if line.startswith("data:")]
+        lines = list(r.iter_lines())
+    data = [json.loads(line[5:]) for line in lines if line.startswith("data:")]
+    assert [line for line in lines if line.startswith("event:")] == ["event: retrieved", "event: answer"]
     assert data[-1] == {"type": "answer", "answer": final}
 
 
+@pytest.mark.integration
 def test_upload_ask_delete(api):
     r = upload(api, "glacier notes.txt", NOTE)
     assert r.status_code == 200, r.text
@@ -232,6 +243,7 @@ def test_upload_ask_delete(api):
     assert gone.status_code == 404 and "no document" in gone.json()["error"]
 
 
+@pytest.mark.integration
 def test_delete_keeps_files_outside_uploads(api, tmp_path):
     outside = tmp_path / "kept.txt"
     outside.write_text(NOTE, encoding="utf-8")
@@ -243,6 +255,7 @@ def test_delete_keeps_files_outside_uploads(api, tmp_path):
     assert r.status_code == 200 and r.json()["file_removed"] is False and outside.exists()
 
 
+@pytest.mark.integration
 def test_bad_uploads_change_nothing(api):
     before = state(api)
     limit = api.settings.max_file_bytes
@@ -266,6 +279,7 @@ def test_bad_uploads_change_nothing(api):
     assert not any((api.settings.uploads_dir / ".staging").iterdir())
 
 
+@pytest.mark.integration
 def test_upload_names_are_sanitized(api):
     uploads = api.settings.uploads_dir.resolve()
     long = "x" * 400 + ".txt"
@@ -277,7 +291,7 @@ def test_upload_names_are_sanitized(api):
         assert r.status_code == 200, r.text
         assert r.json()["file"] == expected
         assert (uploads / expected).is_file()
-    home = api.settings.home.resolve()
+    home = api.settings.deployment.home.resolve()
     assert not (home / "evil.txt").exists() and not (home.parent / "evil.txt").exists()
     for expected in names.values():
         doc_id = ids_by_source(api)[expected]
@@ -285,6 +299,7 @@ def test_upload_names_are_sanitized(api):
         assert not (uploads / expected).exists()
 
 
+@pytest.mark.integration
 def test_oversize_upload_without_a_length_is_cut_off_while_streaming(api):
     """Chunked transfer: no Content-Length to check first, so the byte count while receiving must refuse it."""
     before = state(api)
@@ -304,6 +319,7 @@ def test_oversize_upload_without_a_length_is_cut_off_while_streaming(api):
     assert not any((api.settings.uploads_dir / ".staging").iterdir())
 
 
+@pytest.mark.integration
 def test_errors_are_one_line_json(api, monkeypatch):
     def boom(*a, **kw):
         raise RuntimeError("secret detail /etc/shadow")
@@ -315,6 +331,7 @@ def test_errors_are_one_line_json(api, monkeypatch):
     assert api.client.post("/api/ask/typo", json={}).status_code in (404, 405)
 
 
+@pytest.mark.integration
 def test_token_guards_api_and_ui(api):
     settings = api.settings.with_(token="s3cret-token")
     app = create_app(settings, service=api.service)
@@ -331,16 +348,25 @@ def test_token_guards_api_and_ui(api):
         assert c.get("/api/sources", headers=good).status_code == 200
         r = c.post("/api/ask", json={"question": EN_Q}, headers=good)
         assert r.status_code == 200 and not r.json()["refused"]
+        assert c.get("/openapi.json").status_code == 401 and c.get("/openapi.json", headers=good).status_code == 200
         # the UI asks for a login: any user name, the token as password
         assert c.get("/config").status_code == 401
+        assert heartbeat(c) == 401  # Gradio's own routes without its login check need the login too
         assert c.post("/login", data={"username": "me", "password": "wrong"}).status_code == 400
         assert c.post("/login", data={"username": "me", "password": "s3cret-token"}).status_code == 200
         assert c.get("/config").status_code == 200
+        assert heartbeat(c) == 200
 
 
+def heartbeat(c: httpx.Client) -> int:
+    with c.stream("GET", "/gradio_api/heartbeat/abc") as r:  # a stream that never ends: read the status only
+        return r.status_code
+
+
+@pytest.mark.integration
 def test_files_are_stored_only_under_uploads(api):
     uploads = api.settings.uploads_dir.resolve()
-    for p in Path(api.settings.home).rglob("*.txt"):
+    for p in Path(api.settings.deployment.home).rglob("*.txt"):
         assert p.resolve().is_relative_to(uploads), p
 
 
@@ -359,16 +385,18 @@ def test_serve_refuses_a_public_address_without_token():
 
 
 def test_rendering_escapes_and_keeps_source_markers_inside_quotes():
+    from verbatim_qa.qa.answer import Answer
+    from verbatim_qa.types import Chunk, Citation, ScoredChunk
     from verbatim_qa.ui import html as H
 
     quote = 'In 2017[3] <b>Huawei</b> & "partners" opened it.'
-    view = {"question": "<i>q</i>", "answer": f"“{quote}” [1]", "refused": False, "answerer": "extractive",
-            "notes": [], "citations": [{"n": 1, "source": "a<b>.txt", "title": "<script>t</script>", "section": None,
-                                        "page": 3, "quote": quote, "char_start": 10, "char_end": 10 + len(quote),
-                                        "context": "Before. " + quote + " After.", "context_start": 2}]}
-    page = H.conversation([{"question": "<i>q</i>", "status": "done", "answer": view, "markdown": "**md** <x>"}])
+    context = "Before. " + quote + " After."
+    chunk = Chunk("c1", "d1", "a<b>.txt", "<script>t</script>", None, 3, 2, 2 + len(context), context, "en")
+    c = Citation(1, "a<b>.txt", "<script>t</script>", None, 3, quote, 10, 10 + len(quote), doc_id="d1")
+    answer = Answer("<i>q</i>", False, [c], [ScoredChunk(chunk, 1.0)], quoted=(1,))
+    page = H.conversation([{"question": "<i>q</i>", "status": "done", "answer": answer, "markdown": "**md** <x>"}])
     assert "<b>" not in page and "<script>" not in page and "<i>" not in page
     assert "In 2017[3] &lt;b&gt;Huawei&lt;/b&gt; &amp; &quot;partners&quot; opened it." in page
     assert page.count('class="vb-cite"') == 1  # "[3]" inside the quote is the source's, not a marker
-    assert "<mark>In 2017[3] &lt;b&gt;Huawei" in page and "&lt;script&gt;t&lt;/script&gt;" in page
+    assert "Before. <mark>In 2017[3] &lt;b&gt;Huawei" in page and "&lt;script&gt;t&lt;/script&gt;" in page
     assert "**md** &lt;x&gt;</textarea>" in page

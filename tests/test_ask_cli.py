@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from verbatim_qa.cli import app
+from verbatim_qa.contract import ANSWER_KEYS, CITATION_KEYS, RETRIEVED_KEYS
 from verbatim_qa.evals.dataset import read_corpus
 from verbatim_qa.qa.answer import REFUSAL
 
@@ -28,9 +29,6 @@ FA_SOURCES = "داده‌های این پژوهش از چه نوع منابعی 
 BREAD = "How do I bake sourdough bread?"
 TRADE = "Which Central Asian country saw the fastest growth in trade with China in 2023?"
 
-TOP_KEYS = {"question", "search_query", "answer", "refused", "citations", "retrieved", "answer_span", "caveat"}
-CITATION_KEYS = {"n", "source", "title", "section", "page", "quote", "char_start", "char_end"}
-RETRIEVED_KEYS = {"source", "section", "char_start", "char_end", "text", "score"}
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +60,7 @@ def run_ask(args: list, home: Path, cwd: Path, **env: str) -> subprocess.Complet
 
 
 def check_contract(d: dict, k: int) -> None:
-    assert set(d) == TOP_KEYS | {"provenance"}  # ask --json adds what `verbatim verify` re-checks
+    assert set(d) == ANSWER_KEYS | {"provenance"}  # ask --json adds what `verbatim verify` re-checks
     assert isinstance(d["answer"], str) and isinstance(d["refused"], bool)
     for n, c in enumerate(d["citations"], 1):
         assert set(c) == CITATION_KEYS and c["n"] == n
@@ -79,6 +77,7 @@ def check_contract(d: dict, k: int) -> None:
         assert d["citations"] == [] and d["answer"].startswith(REFUSAL)
 
 
+@pytest.mark.integration
 def test_ask_json(home, tmp_path):
     p = run_ask([ARMS, "--json", "-k", "3"], home, tmp_path)
     assert p.returncode == 0, p.stderr
@@ -97,6 +96,7 @@ def test_ask_json(home, tmp_path):
         assert d["answer"].startswith(f"**{span['text']}**") and span["reading"]
 
 
+@pytest.mark.integration
 def test_ask_markdown_has_footnotes(home, tmp_path):
     p = run_ask([HUAWEI, "--markdown"], home, tmp_path)
     assert p.returncode == 0, p.stderr
@@ -116,6 +116,7 @@ def test_ask_markdown_has_footnotes(home, tmp_path):
     assert "Huawei held its inaugural Central Asia Innovation Day" in md
 
 
+@pytest.mark.integration
 def test_ask_questions_file_prints_json_lines_in_order(home, tmp_path):
     qfile = tmp_path / "questions.txt"
     qfile.write_text(
@@ -175,6 +176,7 @@ def test_ask_questions_file_errors(tmp_path):
     assert "history" in result.stderr and result.stdout.strip() == ""
 
 
+@pytest.mark.integration
 def test_ask_llm_without_endpoint_is_a_one_line_usage_error(home, tmp_path):
     p = run_ask([HUAWEI, "--answerer", "llm"], home, tmp_path)
     assert p.returncode == 2

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from verbatim_qa.cli import app
+
+pytestmark = pytest.mark.integration
 
 DOCS = {
     "tea.txt": "Green tea is steamed or pan-fired soon after picking. Black tea is fully oxidised before drying.\n\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 
 import docx
@@ -17,9 +18,12 @@ from verbatim_qa.cli import app
 from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.qa.render import where
 from verbatim_qa.settings import Settings
+from verbatim_qa.text.markdown import escape_html
 from verbatim_qa.types import Citation
 from verbatim_qa.ui.service import index_date
 from verbatim_qa.vectorstore.store import Store
+
+pytestmark = pytest.mark.integration
 
 EN_Q = "Where and when did Huawei hold its first Central Asia Innovation Day?"
 FA_Q = "What share of Central Asian arms imports came from China?"
@@ -74,7 +78,9 @@ def test_markdown_briefing_has_the_answers_of_ask(run):
     md = run["brief"]("b.md").decode("utf-8")
     answers = run["answers"]
     assert [a["question"] for a in answers] == [EN_Q, FA_Q, OFF_Q, HOSTILE_Q]
-    assert md.startswith("# Central Asia <briefing>\n")
+    assert md.startswith("# Central Asia \\<briefing>\n")  # document and user HTML is escaped, not run
+    assert not re.search(r"(?<!\\)<", md)  # every "<" backslash-escaped
+    assert "2004 \\<script>alert(1)\\</script> according to this memo & \\<b>its annex" in md
     assert f"index as of {index_date(run['store'].documents())}" in md
     for k, a in enumerate(answers, 1):
         assert f"## {k}. {a['question']}\n" in md
@@ -85,7 +91,7 @@ def test_markdown_briefing_has_the_answers_of_ask(run):
             num += 1
             text = run["store"].document_text(ids[c["source"]])
             assert text[c["char_start"] : c["char_end"]] == c["quote"]  # verbatim, as ask reported it
-            assert f"[^{num}]: “{flat(c['quote'])}” — {where(Citation(**c))}" in md
+            assert escape_html(f"[^{num}]: “{flat(c['quote'])}” — {where(Citation(**c))}") in md
     assert num == md.count("\n[^") and num >= 4
     assert md.count("_Not answered by the documents._") == sum(a["refused"] for a in answers) == 1
     sources = md.split("## Sources\n", 1)[1]

@@ -20,6 +20,8 @@ from helpers import EN_Q, FA_Q, NOTE, NOTE_Q, stop
 
 from verbatim_qa.ui.server import free_port
 
+pytestmark = pytest.mark.integration
+
 CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"  # make test passes its CHROMIUM
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]

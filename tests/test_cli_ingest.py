@@ -13,10 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import integration_selected
 from helpers import write
 from typer.testing import CliRunner
 
 from verbatim_qa.cli import app
+from verbatim_qa.contract import RETRIEVED_KEYS
 from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.settings import Settings
 from verbatim_qa.vectorstore.store import Store
@@ -24,7 +26,6 @@ from verbatim_qa.vectorstore.store import Store
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 VERBATIM = Path(sys.executable).with_name("verbatim")  # the console script of this venv
 KEYS = {"added", "updated", "skipped", "deleted", "failed"}
-ROW_KEYS = {"source", "section", "char_start", "char_end", "score", "text"}
 
 WATER = (
     "# Water in Central Asia\n\n"
@@ -67,8 +68,11 @@ def clean_env(monkeypatch):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
+def one_torch_thread(request):
     """On 2 cores torch's intra-op threads fight Chroma's own threads: one thread halves these tests' time."""
+    if not integration_selected(request):  # a unit run loads no model: no torch to import
+        yield
+        return
     import torch
 
     before = torch.get_num_threads()
@@ -101,6 +105,7 @@ def run_script(args: list[str], home: Path, cwd: Path, embedder: str = MINILM) -
 
 
 # ---------------------------------------------------------------- 6. exit codes and JSON
+@pytest.mark.integration
 def test_ingest_json_counts_with_persian_names(cli, tmp_path):
     folder = good_dir(tmp_path)
     code, out, _ = cli("ingest", folder, "--json")
@@ -132,6 +137,7 @@ def test_ingest_json_counts_with_persian_names(cli, tmp_path):
     assert code == 0 and FA_NAME in out
 
 
+@pytest.mark.integration
 def test_ingest_prune_and_update_via_cli(cli, tmp_path):
     folder = good_dir(tmp_path)
     assert cli("ingest", folder, "--json")[0] == 0
@@ -142,6 +148,7 @@ def test_ingest_prune_and_update_via_cli(cli, tmp_path):
     assert {r["source"] for r in json.loads(cli("sources", "--json")[1])} == {"water.md", FA_NAME}
 
 
+@pytest.mark.integration
 def test_ingest_partial_failure_exit_1(cli, tmp_path):
     folder = good_dir(tmp_path / ("a-rather-long-folder-name-so-that-any-wrapping-would-show" * 2))
     bad = write(folder, "program.exe", b"MZ\x90\x00")
@@ -181,6 +188,7 @@ def test_unreachable_chroma_server_exit_2(cli):
     assert code == 2 and "Could not connect to a Chroma server" in one_line(err)
 
 
+@pytest.mark.integration
 def test_mismatch_in_process_exit_2(cli, tmp_path):
     assert cli("ingest", good_dir(tmp_path), "--json")[0] == 0
     for command in (["sources", "--json"], ["ingest", str(tmp_path / "docs"), "--json"]):
@@ -190,6 +198,7 @@ def test_mismatch_in_process_exit_2(cli, tmp_path):
         assert line.startswith("error: ") and "re-ingest" in line and MINILM in line
 
 
+@pytest.mark.integration
 def test_search_json_rows_are_exact_slices(cli, tmp_path):
     folder = good_dir(tmp_path)
     assert cli("ingest", folder, "--json")[0] == 0
@@ -198,7 +207,7 @@ def test_search_json_rows_are_exact_slices(cli, tmp_path):
     assert code == 0, err
     rows = json.loads(out)
     assert 1 <= len(rows) <= 3
-    assert all(set(r) == ROW_KEYS for r in rows)
+    assert all(set(r) == RETRIEVED_KEYS for r in rows)
     scores = [r["score"] for r in rows]
     assert scores == sorted(scores, reverse=True)
     assert rows[0]["source"] == "water.md" and "Aral Sea" in rows[0]["text"]
@@ -208,6 +217,7 @@ def test_search_json_rows_are_exact_slices(cli, tmp_path):
 
 
 # ---------------------------------------------------------------- 4. persistence across processes
+@pytest.mark.integration
 def test_state_persists_across_processes(tmp_path):
     folder = good_dir(tmp_path)
     home = tmp_path / "home"
@@ -227,6 +237,7 @@ def test_state_persists_across_processes(tmp_path):
 
 
 # ---------------------------------------------------------------- 5. embedder mismatch, real console script
+@pytest.mark.integration
 def test_mismatch_exit_2_one_line(tmp_path):
     home = tmp_path / "home"
     store = Store(Settings(home=home, embedder=MINILM))

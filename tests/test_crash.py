@@ -1,6 +1,7 @@
-"""Crash safety: ``verbatim ingest`` is SIGKILLed at named points (``VERBATIM_TEST_CRASH_AT``, see
-``Store._crash_point``) on a real embedded Chroma; then the index is checked as readers see it, and again after
-the next run.
+"""Crash safety: ``verbatim ingest`` is SIGKILLed at named points on a real embedded Chroma; then the index is
+checked as readers see it, and again after the next run. The product has no crash hook: ``tests/kill_at.py`` runs
+the real command with Chroma's collection writes patched to SIGKILL the process right after the n-th write of a
+step (chunks, sentences, commit record written; commit record deleted).
 
 After every kill: nothing of a half-written document is visible (readers and BM25 see committed rows only); a
 changed document still reads as its old version until its new commit record is in, and then as the new one
@@ -26,10 +27,11 @@ from verbatim_qa.ingest.doctor import examine
 from verbatim_qa.ingest.pipeline import ingest_paths, load_for_index
 from verbatim_qa.settings import Settings
 from verbatim_qa.vectorstore.lexical import LexicalIndex
-from verbatim_qa.vectorstore.store import CRASH_POINTS, Store
+from verbatim_qa.vectorstore.store import Store
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 VERBATIM = Path(sys.executable).with_name("verbatim")
+KILL_AT = Path(__file__).with_name("kill_at.py")
 CHUNK_CHARS = 120
 TOPICS = ["rivers", "deserts", "bridges", "markets"]
 
@@ -56,12 +58,12 @@ def open_store(home: Path, embedder) -> Store:
 
 
 def killed_ingest(home: Path, point: str, *args: str) -> None:
-    """Run the real console script and assert it died by SIGKILL at ``point``."""
+    """Run the real command under tests/kill_at.py and assert it died by SIGKILL at ``point``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERBATIM_")}
     env.update(VERBATIM_HOME=str(home), VERBATIM_EMBEDDER=MINILM, VERBATIM_CHUNK_CHARS=str(CHUNK_CHARS),
-               VERBATIM_TEST_CRASH_AT=point, OMP_NUM_THREADS="1")
-    proc = subprocess.run([str(VERBATIM), "ingest", *args, "--json"], env=env, capture_output=True, text=True,
-                          timeout=600)
+               OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, str(KILL_AT), point, "ingest", *args, "--json"], env=env,
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stdout, proc.stderr)
     assert not proc.stdout.strip()  # it never got to report
 
@@ -99,6 +101,7 @@ def assert_recovered(store: Store, folder: Path) -> None:
         assert records[name].sha == load_for_index(folder / name, store.settings).sha, f"{name} is stale"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("point, committed_before", [("chunks-written:2", 1), ("sentences-written:3", 2)])
 def test_kill_during_first_ingest(folder, home, minilm, point, committed_before):
     killed_ingest(home, point, str(folder))
@@ -115,6 +118,7 @@ def test_kill_during_first_ingest(folder, home, minilm, point, committed_before)
     assert_recovered(store, folder)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("point", ["chunks-written:1", "sentences-written:1", "committed:1"])
 def test_kill_while_replacing_a_changed_document(folder, home, minilm, point):
     store = open_store(home, minilm)
@@ -144,6 +148,7 @@ def test_kill_while_replacing_a_changed_document(folder, home, minilm, point):
     assert_recovered(store, folder)
 
 
+@pytest.mark.integration
 def test_kill_while_pruning(folder, home, minilm):
     store = open_store(home, minilm)
     assert ingest_paths(store, [folder]).added == len(TOPICS)
@@ -162,6 +167,7 @@ def test_kill_while_pruning(folder, home, minilm):
     assert_recovered(store, folder)
 
 
+@pytest.mark.integration
 def test_next_run_as_a_process_recovers(folder, home, minilm):
     """The recovery above runs in-process for speed; here the next run is the real command too."""
     killed_ingest(home, "sentences-written:2", str(folder))
@@ -174,7 +180,14 @@ def test_next_run_as_a_process_recovers(folder, home, minilm):
     assert_recovered(open_store(home, minilm), folder)
 
 
-def test_crash_points_are_the_documented_ones():
-    assert CRASH_POINTS == ("chunks-written", "sentences-written", "committed", "record-deleted")
-    for point in CRASH_POINTS:
-        assert f'_crash_point("{point}")' in Path(sys.modules[Store.__module__].__file__).read_text()
+def test_the_product_has_no_crash_hook():
+    """The kills come from outside (tests/kill_at.py): no setting and no code path of the product is there for
+    tests."""
+    assert not any(f.startswith("test") for f in Settings().flat())
+    assert "SIGKILL" not in Path(sys.modules[Store.__module__].__file__).read_text()
+
+
+def test_kill_at_refuses_an_unknown_point(tmp_path):
+    proc = subprocess.run([sys.executable, str(KILL_AT), "halfway:1", "sources"], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "VERBATIM_HOME": str(tmp_path)})
+    assert proc.returncode == 1 and "unknown point 'halfway'" in proc.stderr

@@ -81,6 +81,7 @@ def assert_bm25_agrees(store: Store) -> None:
     assert set(LexicalIndex.for_store(store).chunk_ids) == set(store.chunks.get()["ids"])
 
 
+@pytest.mark.integration
 def test_healthy_index(cli, ingested):
     code, out, err = cli("doctor")
     assert code == 0, out + err
@@ -123,6 +124,7 @@ def corrupt(store: Store, folder) -> dict[str, str]:
     return docs
 
 
+@pytest.mark.integration
 def test_corrupted_index_is_reported_then_repaired(cli, ingested):
     docs = corrupt(cli.store(), ingested)
 
@@ -172,6 +174,7 @@ def test_corrupted_index_is_reported_then_repaired(cli, ingested):
     assert lines(out)[-1].startswith("healthy: 4 documents")
 
 
+@pytest.mark.integration
 def test_embedder_mismatch_is_a_problem_repair_cannot_fix(cli, ingested):
     code, out, _ = cli("doctor", VERBATIM_EMBEDDER="e5")
     assert code == 1
@@ -189,6 +192,7 @@ def test_doctor_usage_errors_exit_2(cli):
     assert code == 2 and "unknown embedder" in err
 
 
+@pytest.mark.integration
 def test_delete_by_source_id_or_path(cli, ingested, tmp_path):
     write(tmp_path / "other", "b.txt", "Another b. It has the same file name.\n")
     assert cli("ingest", tmp_path / "other", "--json")[0] == 0

@@ -381,6 +381,7 @@ def squad_eval(tmp_path_factory):
     return result, out, root, root / "tmp"
 
 
+@pytest.mark.integration
 def test_eval_squad_end_to_end(squad_eval):
     result, out, root, _ = squad_eval
     assert result.exit_code == 0, result.stderr
@@ -416,6 +417,7 @@ def test_eval_squad_end_to_end(squad_eval):
     assert not (root / "user-home").exists()  # the user's index is left alone
 
 
+@pytest.mark.integration
 def test_eval_cleans_up_its_temporary_index(squad_eval):
     """The hermetic run ingests into a temporary folder; it should not stay behind after the run."""
     result, _, _, tmp = squad_eval
@@ -474,6 +476,7 @@ def test_swap_questions_keeps_gold_and_names_the_pair(tmp_path):
     assert swapped["en-1"].gold_quotes == original["en-1"].gold_quotes and swapped["en-1"].answers
 
 
+@pytest.mark.integration
 def test_eval_questions_from_reports_per_pair(tmp_path):
     out = tmp_path / "out"
     result = run_cli(["eval", "--squad", squad_file(tmp_path / "tiny.json"), "--questions-from",

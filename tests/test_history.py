@@ -99,12 +99,14 @@ def quotes(answer) -> str:
     return " ".join(c.quote for c in answer.citations)
 
 
+@pytest.mark.integration
 def test_lexical_idf_orders_terms_by_rarity(bot):
     lexical = bot.retriever.lexical
     assert lexical.idf("turkmenistan") > lexical.idf("china") > 0
     assert lexical.idf("zzzunknownzzz") >= lexical.idf("turkmenistan")  # no chunk has it: as rare as can be
 
 
+@pytest.mark.integration
 def test_follow_up_is_answered_from_the_passage_it_means(bot):
     first = "Which Central Asian country saw the fastest growth in trade with China in 2023?"
     a = bot.answer("What about Turkmenistan?", history=[first])
@@ -115,6 +117,7 @@ def test_follow_up_is_answered_from_the_passage_it_means(bot):
     assert alone.search_query == alone.question
 
 
+@pytest.mark.integration
 def test_a_follow_up_late_in_a_chat_means_the_last_question(bot):
     chat = ["Where and when did Huawei hold its first Central Asia Innovation Day?",
             "What share of Central Asian arms imports came from China?",
@@ -125,6 +128,7 @@ def test_a_follow_up_late_in_a_chat_means_the_last_question(bot):
     assert "هوآوی" in quotes(a) and "پلیس" in quotes(a)  # Huawei helped open Bishkek's police command centre
 
 
+@pytest.mark.integration
 def test_pronoun_follow_up_and_persian_follow_up(bot):
     police = "Which country opened a new police centre equipped with facial recognition in its capital?"
     a = bot.answer("Who built it?", history=[police])
@@ -134,15 +138,16 @@ def test_pronoun_follow_up_and_persian_follow_up(bot):
     assert not fa.refused and "ازبکستان" in quotes(fa)
 
 
+@pytest.mark.integration
 def test_topic_shift_is_searched_as_asked(bot):
     q = "Why has the camera maker Hikvision been criticised?"
     a = bot.answer(q, history=["How big was trade between China and Central Asia back in 1992?"])
     assert a.search_query == q and "Hikvision" in quotes(a)
 
 
+@pytest.mark.integration
 def test_one_query_per_question(bot):
     query = bot.analyze("What about Turkmenistan?", ["Which Central Asian country traded most with China in 2023?"])
     assert query.text == "What about Turkmenistan?" and query.search != query.text
-    assert query.history == ("Which Central Asian country traded most with China in 2023?",)
-    assert bot.analyze(query) is query and bot.retriever.analyze(query, ["ignored"]) is query
+    assert {"traded", "country", "2023"} <= set(query.search.split())  # the earlier question's rare terms
     assert "turkmenistan" in query.focus

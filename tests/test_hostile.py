@@ -31,6 +31,8 @@ from reportlab.pdfgen import canvas
 from verbatim_qa.settings import Settings
 from verbatim_qa.vectorstore.store import Store
 
+pytestmark = pytest.mark.integration
+
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py: fast, and embedding is not what is under test
 VERBATIM = Path(sys.executable).with_name("verbatim")
 MAX_MB = 5  # the 10 MB line is refused by this limit (embedding 10 MB would take hours on 2 cores)

@@ -115,12 +115,14 @@ def german_bot(tmp_path_factory):
     return build_answerer(store.settings, store, "extractive")
 
 
+@pytest.mark.integration
 def test_german_document_and_chunks_are_german(german_bot):
     store = german_bot.retriever.store
     assert [d.langs[0] for d in store.documents()] == ["de"]
     assert {c.lang for c in store.all_chunks()} == {"de"}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("question", "needle"), [("When did construction of Cologne Cathedral begin?", "1248"),
                                                   ("Where does the Rhine flow into the sea?", "Nordsee")])
 def test_english_question_over_german_text_is_answered(german_bot, question, needle):
@@ -130,6 +132,7 @@ def test_english_question_over_german_text_is_answered(german_bot, question, nee
     assert a.caveat is None  # "Cathedral", "Rhine": English words a German text cannot be expected to spell
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("question", ["How do I bake sourdough bread?", "Who won the 2018 FIFA World Cup final?"])
 def test_off_topic_question_over_german_text_is_refused(german_bot, question):
     assert german_bot.answer(question).refused
@@ -149,6 +152,7 @@ def test_stopwords_per_language_from_the_library_and_english_persian_by_hand():
 
 
 # ---------------------------------------------------------------- the term bridge into every document language
+@pytest.mark.integration
 def test_bridge_translates_into_the_german_vocabulary(german_bot):
     from verbatim_qa.qa.retriever import HybridRetriever
 
@@ -157,7 +161,7 @@ def test_bridge_translates_into_the_german_vocabulary(german_bot):
     retriever = HybridRetriever.from_store(store, store.settings.with_(bridge_pairs="*-*"))
     assert set(retriever.translator.langs) == {"de"} and retriever.translator.targets("en") == ["de"]
     assert retriever.translator.targets("de") == []  # a German question over German text needs none
-    q = retriever.analyze("When did construction of Cologne Cathedral begin?")
+    q = retriever.analyzer.analyze("When did construction of Cologne Cathedral begin?")
     assert "dom" in q.translation.split() or "kölner" in q.translation.split(), q.translation
 
 
@@ -171,12 +175,13 @@ def test_bridge_pairs_setting():
         Settings(bridge_pairs="german")
 
 
+@pytest.mark.integration
 def test_pair_offset_is_at_least_the_constant_and_calibrated_per_question(german_bot):
     retriever = german_bot.retriever
     s = retriever.settings
-    on = retriever.analyze("When did construction of Cologne Cathedral begin?")
-    off = retriever.analyze("How do I bake sourdough bread?")
+    on = retriever.analyzer.analyze("When did construction of Cologne Cathedral begin?")
+    off = retriever.analyzer.analyze("How do I bake sourdough bread?")
     for q in (on, off):
         offsets = retriever.pair_offsets(q)
-        assert set(offsets) == {"de"} and offsets["de"] >= s.lang_offset
-    assert retriever.pair_offsets(retriever.analyze("Wann begann der Bau des Kölner Doms?")) == {}
+        assert set(offsets) == {"de"} and offsets["de"] >= s.retrieval.lang_offset
+    assert retriever.pair_offsets(retriever.analyzer.analyze("Wann begann der Bau des Kölner Doms?")) == {}

@@ -75,6 +75,82 @@ def test_the_check_sees_imports_against_the_flow(tmp_path):
     assert imported_layers(f, "qa") == [(1, "qa"), (4, "ingest"), (5, "ui"), (6, "bare:qa"), (7, "verbatim_qa")]
 
 
+# The answerers' seam: in qa/, only the retriever side reaches the index (imports vectorstore, reads the store);
+# an answerer gets what it needs of the index as one value (``HybridRetriever.context``, qa/context.py) and never
+# reads the retriever's parts. A typing-only import (under ``if TYPE_CHECKING:``) names a type and reaches nothing.
+RETRIEVER_SIDE = {"retriever.py", "corpus.py", "crosslingual.py", "analyzer.py"}
+INDEX_READS = frozenset({"store", "translator", "calibration", "unmatched_terms"})
+
+
+def _typing_only(tree: ast.AST) -> set[int]:
+    """ids of the nodes inside ``if TYPE_CHECKING:`` blocks."""
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and (getattr(node.test, "id", None) == "TYPE_CHECKING"
+                                         or getattr(node.test, "attr", None) == "TYPE_CHECKING"):
+            out |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    return out
+
+
+def index_reaches(path: Path, package: str) -> list[tuple[int, str]]:
+    """(line, what) of every place the module ``package``.<path> reaches the index: a run-time import of vectorstore
+    (relative ones resolved) or a read of one of the retriever's parts (``INDEX_READS``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    skip = _typing_only(tree)
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, *([node.module] if node.module else [])])
+            names = [base, *(f"{base}.{a.name}" for a in node.names)]
+        elif isinstance(node, ast.Attribute) and node.attr in INDEX_READS:
+            found.append((node.lineno, f"reads .{node.attr}"))
+            continue
+        else:
+            continue
+        hit = next((n for n in names if layer_of(n) == "vectorstore"), None)
+        if hit is not None:
+            found.append((node.lineno, f"imports {hit}"))
+    return found
+
+
+def seam_violations() -> list[str]:
+    out = []
+    qa = ROOT / FOLDERS["qa"]
+    for path in sorted(qa.rglob("*.py")):
+        rel = path.relative_to(qa)
+        if rel.as_posix() in RETRIEVER_SIDE:
+            continue
+        package = ".".join([PACKAGE, "qa", *rel.parts[:-1]])
+        out += [f"qa/{rel.as_posix()}:{line}: {what}" for line, what in index_reaches(path, package)]
+    return out
+
+
+def test_answerers_reach_the_index_only_through_the_retriever():
+    assert seam_violations() == []
+
+
+def test_the_seam_check_sees_an_answerer_reaching_the_index(tmp_path):
+    """The checker itself: imports of vectorstore (absolute, relative, inside a function) and reads of the store or
+    the retriever's parts are caught; a typing-only import and the retriever's public methods are not."""
+    f = tmp_path / "m.py"
+    f.write_text("from typing import TYPE_CHECKING\nfrom verbatim_qa.vectorstore.store import Store\n"
+                 "if TYPE_CHECKING:\n    from verbatim_qa.vectorstore.lexical import LexicalIndex\n"
+                 "def g(r, q):\n    from ...vectorstore import lexical\n    from verbatim_qa import vectorstore\n"
+                 "    r.retriever.context(q, [], [])\n    r.retriever.store.sentence_vectors([])\n"
+                 "    return r.retriever.calibration(q), r.retriever.translator.names, r.retriever.unmatched_terms\n")
+    assert sorted(index_reaches(f, "verbatim_qa.qa.llm")) == [
+        (2, "imports verbatim_qa.vectorstore.store"), (6, "imports verbatim_qa.vectorstore"),
+        (7, "imports verbatim_qa.vectorstore"), (9, "reads .store"), (10, "reads .calibration"),
+        (10, "reads .translator"), (10, "reads .unmatched_terms")]
+
+
 def test_tests_import_layers_by_package():
     """Tests import what users import: ``verbatim_qa.qa``, never the bare folder that only a checkout has."""
     bare = [f"{p.name}:{line}" for p in sorted((ROOT / "tests").glob("*.py"))

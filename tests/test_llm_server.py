@@ -29,7 +29,7 @@ from verbatim_qa.qa.retriever import HybridRetriever
 from verbatim_qa.settings import Settings
 from verbatim_qa.vectorstore.store import Store
 
-pytestmark = pytest.mark.llm_server
+pytestmark = [pytest.mark.llm_server, pytest.mark.integration]
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -19,6 +19,8 @@ from verbatim_qa.settings import Settings
 from verbatim_qa.ui.api import create_app
 from verbatim_qa.ui.server import BackgroundServer
 
+pytestmark = pytest.mark.integration
+
 CLIENTS, REQUESTS = 20, 60
 WEB_CLIENTS, WEB_REQUESTS = 2, 3  # on top: the web chat's Gradio queue shares the same Service
 CORPUS = {"why-china-leans-hard-on-central-asia.txt", "china-central-asia-ai-rezapour-2024.md"}

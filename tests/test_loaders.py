@@ -203,6 +203,7 @@ def test_truncated_pdf(tmp_path):
     assert refusal(path).startswith("corrupt PDF:")
 
 
+@pytest.mark.integration  # Tesseract reads the blank page
 def test_pdf_without_text_layer(tmp_path):
     # a blank page has no text layer: it is read by OCR, which finds nothing
     assert refusal(make_pdf(tmp_path / "scan.pdf", [None])) == \
@@ -370,7 +371,7 @@ def test_corrupt_deflate_in_docx_is_a_load_error(tmp_path):
     data = bytearray(SEEDS[".docx"])
     start = data.index(b"word/document.xml") + len(b"word/document.xml")  # the member's compressed bytes follow
     data[start + 40 : start + 60] = bytes(20)  # zlib.error inside python-docx, not BadZipFile
-    assert refusal(write(tmp_path, "damaged.docx", bytes(data))).startswith("corrupt DOCX: Error -3")
+    assert refusal(write(tmp_path, "damaged.docx", bytes(data))).startswith("corrupt DOCX: word/document.xml: Error -3")
 
 
 @pytest.mark.parametrize("name, data, reason", [

@@ -6,7 +6,16 @@ import pytest
 
 from verbatim_qa.qa.names import NameBridge, latin_skeleton, persian_skeleton, question_names, swapped, unmentioned
 from verbatim_qa.qa.retriever import HybridRetriever
+from verbatim_qa.settings import Settings
 from verbatim_qa.text.normalize import tokenize
+
+settings = Settings()
+
+
+def bridge_of(words: list[str]) -> NameBridge:
+    return NameBridge(
+        words, min_skeleton=settings.retrieval.name_min_skeleton, max_matches=settings.retrieval.name_max_matches
+    )
 
 
 @pytest.mark.parametrize("latin, persian", [
@@ -25,27 +34,28 @@ def test_different_words_differ(latin, persian):
 
 
 def test_bridge_guards():
-    bridge = NameBridge(["مرشایمر", "دوشنبه", "رضاپور", "مرو"])
+    bridge = bridge_of(["مرشایمر", "دوشنبه", "رضاپور", "مرو"])
     never = lambda w: False  # noqa: E731
     assert bridge.bridge("What did Mearsheimer say?", never) == ["مرشایمر"]
     assert bridge.bridge("what did mearsheimer say?", never) == []  # not written as a name
     assert bridge.bridge("Mearsheimer said what?", never) == []  # first word: capitalized anyway
     assert bridge.bridge("Was Dushanbe mentioned?", lambda w: w == "Dushanbe") == []  # spelled in Latin already
     assert bridge.bridge("Did Merv matter?", never) == []  # skeleton too short to trust
-    ambiguous = NameBridge(["مرشایمر", "مرشامر", "مورشیمر", "میرشیمر"])
+    ambiguous = bridge_of(["مرشایمر", "مرشامر", "مورشیمر", "میرشیمر"])
     assert ambiguous.bridge("What did Mearsheimer say?", never) == []
 
 
+@pytest.mark.integration
 def test_retrieval_bridges_a_name_only_the_persian_body_spells(corpus_store):
     retriever = HybridRetriever.from_store(corpus_store)
     q = "What three things make up the latent power that the paper attributes to Mearsheimer?"
-    sig = retriever.signals(q)
-    assert "مرشایمر" in sig["pseudo"].split()
-    top = {cid for cid, _ in sig["bm25_names"][:3]}
+    sig = retriever.signals(retriever.analyzer.analyze(q))
+    assert "مرشایمر" in sig.pseudo.split()
+    top = {cid for cid, _ in sig.bm25_names[:3]}
     texts = [c.text for c in corpus_store.get_chunks(sorted(top))]
     assert texts and all("مرشایمر" in t for t in texts)
     # "China" is spelled in the English text: it is never bridged
-    assert retriever.signals("What does China want from Central Asia?")["bm25_names"] == []
+    assert retriever.signals(retriever.analyzer.analyze("What does China want from Central Asia?")).bm25_names == []
 
 
 def test_question_names_are_runs_of_capitalized_words():
@@ -65,14 +75,15 @@ def test_question_names_are_runs_of_capitalized_words():
     ("What share of Uzbekistan's debt?", "بدهی قرقیزستان به چین", ["uzbekistan"]),
 ])
 def test_names_no_quote_mentions(question, quote, absent):
-    bridge = NameBridge(["ازبکستان", "قرقیزستان"])
-    assert unmentioned(question, [tokenize(quote)], bridge) == absent
+    bridge = bridge_of(["ازبکستان", "قرقیزستان"])
+    assert unmentioned(question, [tokenize(quote)], bridge, stem=settings.answers.name_stem) == absent
 
 
 def test_a_persian_quote_cannot_be_read_for_a_name_the_index_never_spells():
     # "Kyrgyzstan" is written قرقیزستان (q for g): no Persian word of the index has its skeleton, so a Persian
     # quote is taken to mention it rather than caveat an answer that may well be about it
-    assert unmentioned("Kyrgyzstan's debt?", [tokenize("بدهی تاجیکستان")], NameBridge(["قرقیزستان"])) == []
+    assert unmentioned("Kyrgyzstan's debt?", [tokenize("بدهی تاجیکستان")], bridge_of(["قرقیزستان"]),
+                       stem=settings.answers.name_stem) == []
 
 
 @pytest.mark.parametrize("question, name, quote, other", [
@@ -87,4 +98,4 @@ def test_a_persian_quote_cannot_be_read_for_a_name_the_index_never_spells():
     ("What is the debt of Uzbekistan?", "uzbekistan", "The debt of the country is large.", None),
 ])
 def test_another_name_in_the_place_of_the_question_s(question, name, quote, other):
-    assert swapped(question, name, quote) == other
+    assert swapped(question, name, quote, stem=settings.answers.name_stem) == other

@@ -12,6 +12,8 @@ from verbatim_qa.ingest.loaders.ocr import DEBIAN_PACKAGES
 from verbatim_qa.ingest.loaders.pdf import pdf_page
 from verbatim_qa.settings import Settings
 
+pytestmark = pytest.mark.integration
+
 MAX = 50 * 1024 * 1024
 
 

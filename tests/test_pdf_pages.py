@@ -63,6 +63,7 @@ def pdfium_box(pdf, page_no: int, text: str, scale: float):
     return x0 * scale, (height - y1) * scale, x1 * scale, (height - y0) * scale
 
 
+@pytest.mark.integration
 def test_page_image_tints_the_quote_where_the_page_draws_it(api):
     doc_id = api.ids["mixed.pdf"]
     text = api.store.document_text(doc_id)
@@ -70,7 +71,7 @@ def test_page_image_tints_the_quote_where_the_page_draws_it(api):
     r = api.client.get(f"/api/sources/{doc_id}/pages/2.png", params={"start": start, "end": start + len(FIGURE)})
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
     img = Image.open(io.BytesIO(r.content)).convert("RGB")
-    scale = api.settings.page_image_dpi / 72
+    scale = api.settings.documents.page_image_dpi / 72
     assert img.size == (round(612 * scale), round(792 * scale))
     x0, top, x1, bottom = pdfium_box(api.pdf, 2, "۴۲۳,۲", scale)
     inside = [img.getpixel((x, y)) for x in range(int(x0) + 1, int(x1)) for y in range(int(top) + 1, int(bottom))]
@@ -82,6 +83,7 @@ def test_page_image_tints_the_quote_where_the_page_draws_it(api):
     assert not any(tinted(plain.getpixel(p)) for p in tints)
 
 
+@pytest.mark.integration
 def test_page_image_of_a_scan(api):
     doc_id = api.ids["scan.pdf"]
     text = api.store.document_text(doc_id)
@@ -92,6 +94,7 @@ def test_page_image_of_a_scan(api):
     assert r.status_code == 200 and 0 < len(tints) < 2000  # one word
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("path, params, status, reason", [
     ("/api/sources/nope/pages/1.png", {}, 404, "no document nope"),
     ("/api/sources/{pdf}/pages/3.png", {}, 404, "mixed.pdf has no page 3 (pages 1-2)"),
@@ -108,6 +111,20 @@ def test_page_image_errors(api, path, params, status, reason):
     assert r.status_code == status and r.json()["error"].startswith(reason), r.text
 
 
+@pytest.mark.integration
+def test_a_gone_file_is_a_404_that_names_no_server_path(api):
+    moved = api.pdf.with_name("moved.pdf")
+    api.pdf.rename(moved)
+    try:
+        r = api.client.get(f"/api/sources/{api.ids['mixed.pdf']}/pages/1.png")
+    finally:
+        moved.rename(api.pdf)
+    assert r.status_code == 404
+    assert r.json() == {"error": "mixed.pdf: the ingested file is gone (No such file or directory); ingest it again"}
+    assert str(api.pdf.parent) not in r.text
+
+
+@pytest.mark.integration
 def test_page_image_needs_the_token(api):
     app = create_app(api.settings.with_(token="s3cret"), service=api.app.state.service, ui=False)
     with BackgroundServer(app) as url:
@@ -123,14 +140,14 @@ def test_page_image_needs_the_token(api):
         assert httpx.get(f"{url}/api/sources?sig=" + signed.split("sig=")[1]).status_code == 401
 
 
+@pytest.mark.integration
 def test_source_panel_shows_the_page_and_says_ocr(api):
     service = api.app.state.service
     answer = service.ask("How many cameras are there in Nur-Sultan?", sources=["scan.pdf"])
-    view = H.answer_view(answer, service.records())
-    c = view["citations"][0]
-    assert c["page"] == 1 and c["doc_id"] == api.ids["scan.pdf"]
-    panel = H.source_html(0, c)
-    url = f'/api/sources/{c["doc_id"]}/pages/1.png?start={c["char_start"]}&amp;end={c["char_end"]}'
+    c = answer.citations[0]
+    assert c.page == 1 and c.doc_id == api.ids["scan.pdf"] and c.ocr  # the service says how the text was read
+    panel = H.source_html(0, c, H.context_of(answer, c), H.page_link(c))
+    url = f'/api/sources/{c.doc_id}/pages/1.png?start={c.char_start}&amp;end={c.char_end}'
     assert f'<img class="vb-page" loading="lazy" src="{url}"' in panel and "read by OCR" in panel
     assert api.client.get(url.replace("&amp;", "&")).status_code == 200
 

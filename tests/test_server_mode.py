@@ -31,6 +31,8 @@ from verbatim_qa.settings import Settings
 from verbatim_qa.vectorstore.lexical import LexicalIndex
 from verbatim_qa.vectorstore.store import SERVER_SWEEP_GRACE, Store
 
+pytestmark = pytest.mark.integration
+
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 BIN = Path(sys.executable).parent
 WATER = ("Water notes\n\nThe Amu Darya and the Syr Darya feed the Aral Sea basin. Irrigation for cotton drained "

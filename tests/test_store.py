@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import integration_selected
 from helpers import write
 
 from verbatim_qa.ingest.pipeline import ingest_paths
@@ -119,8 +120,11 @@ def minilm() -> VerbatimEmbeddings:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
+def one_torch_thread(request):
     """On 2 cores torch's intra-op threads fight Chroma's own threads: one thread halves these tests' time."""
+    if not integration_selected(request):  # a unit run loads no model: no torch to import
+        yield
+        return
     import torch
 
     before = torch.get_num_threads()
@@ -130,6 +134,7 @@ def one_torch_thread():
 
 
 # ---------------------------------------------------------------- 1. idempotent, incremental, honest counts
+@pytest.mark.integration
 def test_incremental_ingest_counts(make_settings, tmp_path, minilm):
     folder = good_folder(tmp_path)
     embedder = CountingEmbedder(minilm)
@@ -192,6 +197,7 @@ def test_incremental_ingest_counts(make_settings, tmp_path, minilm):
     assert_consistent(store)
 
 
+@pytest.mark.integration
 def test_derived_chunk_vectors_embed_each_sentence_once(make_settings, tmp_path, minilm):
     folder = good_folder(tmp_path)
     embedder = CountingEmbedder(minilm)
@@ -223,6 +229,7 @@ def test_unknown_chunk_vectors_is_a_value_error(make_settings):
         make_settings(chunk_vectors="pooled")
 
 
+@pytest.mark.integration
 def test_state_persists_across_store_instances(make_settings, tmp_path, minilm):
     folder = good_folder(tmp_path)
     report = ingest_paths(Store(make_settings(), embedder=minilm), [folder])
@@ -234,6 +241,7 @@ def test_state_persists_across_store_instances(make_settings, tmp_path, minilm):
     assert_consistent(reopened)
 
 
+@pytest.mark.integration
 def test_chunk_size_change_reindexes(make_settings, tmp_path, minilm):
     folder = good_folder(tmp_path)
     big = Store(make_settings(chunk_chars=2000), embedder=minilm)
@@ -252,6 +260,7 @@ def test_chunk_size_change_reindexes(make_settings, tmp_path, minilm):
 
 
 # ---------------------------------------------------------------- 2. offsets on the e5-ingested corpus
+@pytest.mark.integration
 def test_corpus_chunks_are_exact_slices(corpus_store):
     docs = corpus_store.documents()
     assert len(docs) == 2 and any("fa" in d.langs for d in docs)
@@ -278,6 +287,7 @@ BAD = {
 }
 
 
+@pytest.mark.integration
 def test_bad_files_are_reported_and_good_ones_ingested(make_settings, tmp_path, minilm):
     old = tmp_path / "old"
     write(old, "kept.txt", "An earlier document. It was ingested before the bad batch arrived.\n" * 30)
@@ -320,6 +330,7 @@ def test_bad_files_are_reported_and_good_ones_ingested(make_settings, tmp_path, 
     assert "later-broken.txt" in by_source(small)
 
 
+@pytest.mark.integration
 def test_missing_explicit_path_is_a_failure(make_settings, tmp_path, minilm):
     store = Store(make_settings(), embedder=minilm)
     report = ingest_paths(store, [tmp_path / "nope.txt"])
@@ -328,6 +339,7 @@ def test_missing_explicit_path_is_a_failure(make_settings, tmp_path, minilm):
 
 
 # ---------------------------------------------------------------- 5. embedder mismatch
+@pytest.mark.integration
 def test_embedder_mismatch_says_reingest(make_settings, tmp_path, minilm):
     ingest_paths(Store(make_settings(), embedder=minilm), [good_folder(tmp_path)])
     started = time.perf_counter()
@@ -339,6 +351,7 @@ def test_embedder_mismatch_says_reingest(make_settings, tmp_path, minilm):
     assert len(Store(make_settings()).documents()) == 3  # the index itself is untouched
 
 
+@pytest.mark.integration
 def test_empty_index_adopts_any_embedder(make_settings, minilm):
     assert Store(make_settings(embedder="e5")).documents() == []  # e.g. `verbatim sources` on a fresh home
     store = Store(make_settings(), embedder=minilm)
@@ -352,6 +365,7 @@ def test_unknown_embedder_is_a_value_error(make_settings):
 
 
 # ---------------------------------------------------------------- 7. delete and sweep
+@pytest.mark.integration
 def test_delete_document(make_settings, tmp_path, minilm):
     store = Store(make_settings(), embedder=minilm)
     ingest_paths(store, [good_folder(tmp_path)])
@@ -389,6 +403,7 @@ def _fake_chunk(store: Store, doc_id: str, doc_sha: str, text: str) -> tuple[Chu
     return chunk, 1 + len(sents)
 
 
+@pytest.mark.integration
 def test_sweep_removes_exactly_the_orphans(make_settings, tmp_path, minilm):
     folder = good_folder(tmp_path)
     store = Store(make_settings(), embedder=minilm)
@@ -425,6 +440,7 @@ def test_sweep_removes_exactly_the_orphans(make_settings, tmp_path, minilm):
     assert_consistent(store)
 
 
+@pytest.mark.integration
 def test_write_document_commit_record(make_settings, tmp_path, minilm):
     store = Store(make_settings(), embedder=minilm)
     ingest_paths(store, [good_folder(tmp_path)])
@@ -455,6 +471,7 @@ def test_reopening_a_store_writes_nothing(make_settings, monkeypatch):
     Store(make_settings())
 
 
+@pytest.mark.integration
 def test_queries_never_count_the_collection(make_settings, tmp_path, minilm, monkeypatch):
     """``count()`` scans the collection (40 ms per query at 293k sentences, against 2.5 ms for the search):
     queries ask Chroma for n and take what it has, on an empty store too."""
@@ -477,6 +494,7 @@ def test_queries_never_count_the_collection(make_settings, tmp_path, minilm, mon
     assert len({c for c, _ in chunks}) == n_chunks and all(-1.0 <= s <= 1.0001 for _, s in sents)
 
 
+@pytest.mark.integration
 def test_store_use_raises_no_deprecation_warning(make_settings, minilm, tmp_path):
     """Creating, reopening, writing, reading, querying and deleting: none of it may warn (Chroma's "legacy
     embedding function config" came from reading ``collection.configuration``)."""
@@ -492,6 +510,7 @@ def test_store_use_raises_no_deprecation_warning(make_settings, minilm, tmp_path
         assert again.delete_document(again.documents()[0].doc_id)
 
 
+@pytest.mark.integration
 def test_opening_to_read_writes_nothing(make_settings, minilm, tmp_path):
     """A reader (sources, search, ask, brief) creates no folder, database or collection, and leaves an
     existing index's files as they were; it refuses to write."""
@@ -499,7 +518,7 @@ def test_opening_to_read_writes_nothing(make_settings, minilm, tmp_path):
     empty = Store(settings, embedder=minilm, read_only=True)
     assert empty.documents() == [] and empty.all_chunks() == [] and empty.committed() == {}
     assert empty.query_chunks(minilm.encode_queries(["trade"])[0], 3) == []
-    assert not settings.home.exists()
+    assert not settings.deployment.home.exists()
     with pytest.raises(RuntimeError, match="read-only"):
         empty.sweep()
     doc = write(tmp_path, "a.md", "# Trade\n\nCaravans carried silk and tea. The oasis towns grew rich on the trade.\n")

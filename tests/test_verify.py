@@ -23,6 +23,8 @@ from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.settings import Settings
 from verbatim_qa.vectorstore.store import Store
 
+pytestmark = pytest.mark.integration
+
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 NOTE_FILE = "glacier-notes.txt"
 NOTE_BYTES = codecs.BOM_UTF8 + NOTE.replace("\n", "\r\n").encode("utf-8")

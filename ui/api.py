@@ -3,7 +3,8 @@
     POST   /api/ask          {"question", "k"?, "sources"?, "answerer"?, "history"?} -> the answer contract
                              (Answer.to_dict); history: earlier questions or {"question", "answer"?}, oldest first
     POST   /api/ask/stream   same body -> NDJSON events (or SSE with ``Accept: text/event-stream``):
-                             {"type": "retrieved"}, {"type": "token", "text"}..., {"type": "answer", "answer"}
+                             {"type": "retrieved"}, on the LLM path {"type": "token", "text"}... (the model's
+                             draft as it arrives), then {"type": "answer", "answer"} (verified; qa/events.py)
     GET    /api/sources      documents: id, title, source, langs, chunks, ingested_at
     POST   /api/ingest       multipart, one file in field ``file`` -> ingest counts, file name, document
     DELETE /api/sources/{id} removes the document (and its stored upload)
@@ -12,10 +13,11 @@
     GET    /v1/models, POST /v1/chat/completions   OpenAI-compatible chat (ui/openai_api.py)
     POST   /mcp              MCP over Streamable HTTP: tools search, ask, sources (ui/mcp_server.py)
 
-With ``VERBATIM_TOKEN`` set, every ``/api/*`` route but health, ``/v1/*`` and ``/mcp`` need
+With ``VERBATIM_TOKEN`` set, every ``/api/*`` route but health, ``/v1/*``, ``/mcp`` and ``/openapi.json`` need
 ``Authorization: Bearer <token>`` (a page image may instead carry ``sig``, the HMAC of its address under the
 token, which the signed-in UI puts in its ``<img>`` links: ui/pages.py) and the UI asks for a login (any user
-name, the token as password). Errors are ``{"error": "one line"}`` (under ``/v1``: OpenAI's
+name, the token as password; Gradio's session heartbeat needs that login too). Wrong tokens are counted per client
+address: too many within a minute get 429 (``Lockout``). Errors are ``{"error": "one line"}`` (under ``/v1``: OpenAI's
 ``{"error": {"message": "one line", ...}}``).
 The OpenAPI schema is at ``/openapi.json``; the Swagger/ReDoc pages are off because they load from a CDN.
 """
@@ -25,8 +27,11 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable
 from contextlib import asynccontextmanager
-from typing import Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -34,11 +39,13 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount
 
-from verbatim_qa.qa.chain import answer_events
+from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, VERSION, AnswererName
 from verbatim_qa.settings import Settings
 from verbatim_qa.text.lines import one_line
 from verbatim_qa.vectorstore.store import Store
+from verbatim_qa.vectorstore.writer import WriterBusy
 
 from . import openai_api
 from .mcp_server import build_mcp, http_routes
@@ -52,17 +59,17 @@ log = logging.getLogger(__name__)
 class Turn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=4000)
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     answer: str | None = Field(None, max_length=20000)
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=4000)
-    k: int | None = Field(None, ge=1, le=50)
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    k: int | None = Field(None, ge=1, le=MAX_K)
     sources: list[str] | None = Field(None, description="Restrict to these file names (as listed by /api/sources).")
-    answerer: Literal["auto", "extractive", "llm"] | None = None  # None: the VERBATIM_ANSWERER setting
+    answerer: AnswererName | None = None  # None: the VERBATIM_ANSWERER setting
     history: list[str | Turn] = Field(default_factory=list, max_length=100, description=(
         "Earlier turns of the conversation, oldest first: questions, or {question, answer?} objects. A follow-up "
         "question (\"What about Turkmenistan?\") is searched with them; see search_query in the answer."))
@@ -89,34 +96,91 @@ def error_at(path: str, status: int, message: str, headers: dict | None = None) 
     return error(status, message, headers)
 
 
+# Gradio answers these without its login (no login_check on them in gradio/routes.py): with a token they need it,
+# or the session cookie of a signed-in chat.
+UI_SESSION_PATHS = ("/gradio_api/heartbeat/",)
+
+
 def needs_token(path: str) -> bool:
-    return (path.startswith(("/api/", "/v1/")) and path != "/api/health") or path == "/mcp" or \
+    return (path.startswith(("/api/", "/v1/")) and path != "/api/health") or path in ("/mcp", "/openapi.json") or \
         path.startswith("/mcp/")
 
 
-class BearerToken:
-    """Pure ASGI middleware: ``/api/*`` (except ``/api/health``), ``/v1/*`` and ``/mcp`` need the bearer token;
-    checked before the body."""
+class Lockout:
+    """Wrong tokens per client address in a sliding window: ``failures`` of them within ``window`` seconds lock the
+    address out until the oldest expires. At most ``MAX_CLIENTS`` addresses are remembered (the oldest go)."""
 
-    def __init__(self, app, token: str) -> None:
+    MAX_CLIENTS = 10_000
+
+    def __init__(self, failures: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.failures, self.window, self.clock = failures, window, clock
+        self._seen: dict[str, deque[float]] = {}
+
+    def retry_after(self, client: str) -> float:
+        """Seconds until ``client`` may try again; 0 when it is not locked out."""
+        times = self._seen.get(client)
+        if times is None:
+            return 0.0
+        now = self.clock()
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if not times:
+            del self._seen[client]
+            return 0.0
+        return times[-self.failures] + self.window - now if len(times) >= self.failures else 0.0
+
+    def fail(self, client: str) -> None:
+        if client not in self._seen and len(self._seen) >= self.MAX_CLIENTS:
+            del self._seen[next(iter(self._seen))]
+        self._seen.setdefault(client, deque()).append(self.clock())
+
+
+class BearerToken:
+    """Pure ASGI middleware: ``/api/*`` (except ``/api/health``), ``/v1/*``, ``/mcp`` and ``/openapi.json`` need the
+    bearer token, checked before the body; Gradio's session routes (``UI_SESSION_PATHS``) need it or the chat's
+    login cookie. Wrong tokens are counted per client address (``Lockout``): a request without any credential is
+    not a guess and is not counted."""
+
+    def __init__(self, app, token: str, failures: int = 10, lockout_s: float = 60.0) -> None:
         self.app = app
         self.token = token.encode("utf-8")
+        self.lockout = Lockout(failures, lockout_s)
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "")
-        if scope["type"] == "http" and needs_token(path):
-            given = b""
-            for name, value in scope.get("headers", []):
-                if name == b"authorization":
-                    scheme, _, rest = value.partition(b" ")
-                    given = rest.strip() if scheme.lower() == b"bearer" else b""
-            if not hmac.compare_digest(given, self.token) and not (
-                    scope.get("method") == "GET"
-                    and signed(self.token.decode("utf-8"), path, scope.get("query_string", b"").decode("latin-1"))):
-                response = error_at(path, 401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        ui_session = path.startswith(UI_SESSION_PATHS)
+        if scope["type"] != "http" or not (needs_token(path) or ui_session):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("",))[0]
+        wait = self.lockout.retry_after(client)
+        if wait > 0:
+            seconds = str(math.ceil(wait))
+            response = error_at(path, 429, f"too many wrong tokens from this address: try again in {seconds} s",
+                                {"Retry-After": seconds})
+            await response(scope, receive, send)
+            return
+        given = b""
+        for name, value in scope.get("headers", []):
+            if name == b"authorization":
+                scheme, _, rest = value.partition(b" ")
+                given = rest.strip() if scheme.lower() == b"bearer" else b""
+        query = scope.get("query_string", b"").decode("latin-1")
+        if hmac.compare_digest(given, self.token) or (
+                scope.get("method") == "GET" and signed(self.token.decode("utf-8"), path, query)) or (
+                ui_session and _signed_in(scope)):
+            await self.app(scope, receive, send)
+            return
+        if given or "sig=" in query:
+            self.lockout.fail(client)
+        response = error_at(path, 401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+        await response(scope, receive, send)
+
+
+def _signed_in(scope) -> bool:
+    """Whether the request carries the session cookie of a chat signed in with the token (``_mount_ui``)."""
+    check = getattr(getattr(scope.get("app"), "state", None), "ui_signed_in", None)
+    return check is not None and check(Request(scope).cookies)
 
 
 class CatchAll:
@@ -157,14 +221,16 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     """
     service = service or Service(settings, store)
     mcp = build_mcp(service)
-    mcp_routes = http_routes(mcp, token=bool(settings.token))  # before the lifespan: it makes the session manager
+    mcp_routes = http_routes(
+        mcp, token=bool(settings.deployment.token)
+    )  # before the lifespan: it makes the session manager
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         async with mcp.session_manager.run():
             yield
 
-    app = FastAPI(title="Verbatim", version="0.1.0", summary="Document-grounded answers with verbatim quotes.",
+    app = FastAPI(title="Verbatim", version=VERSION, summary="Document-grounded answers with verbatim quotes.",
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan)
     app.state.service = service
     _handlers(app)
@@ -172,8 +238,9 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     app.include_router(openai_api.router(service))
     app.router.routes.extend(mcp_routes)  # before the UI's mount at "/", which would take every path
     app.add_middleware(CatchAll)
-    if settings.token:
-        app.add_middleware(BearerToken, token=settings.token)
+    if settings.deployment.token:
+        app.add_middleware(BearerToken, token=settings.deployment.token, failures=settings.limits.token_failures,
+                           lockout_s=settings.limits.token_lockout_s)
     if ui:
         _mount_ui(app, service, settings)
     return app
@@ -206,17 +273,17 @@ def _routes(app: FastAPI, service: Service) -> None:
     def ask(req: AskRequest) -> dict:
         """The answer contract: answer text with [n] markers, refused, citations (exact spans), retrieved."""
         try:
-            bot, sources = service.prepare(req.k, req.sources, req.answerer)
+            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns())
         except ValueError as exc:
             return error(422, one_line(exc))
-        events = list(answer_events(bot, req.question, req.k, sources, req.turns()))
-        return events[-1]["answer"].to_dict()
+        *_, done = events
+        return done.answer.to_dict()
 
     @app.post("/api/ask/stream", tags=["answers"], response_class=StreamingResponse)
     def ask_stream(req: AskRequest, request: Request):
-        """NDJSON (default) or server-sent events: retrieved, token..., answer (or error)."""
+        """NDJSON (default) or server-sent events: retrieved, token... (the LLM's draft), answer (or error)."""
         try:
-            bot, sources = service.prepare(req.k, req.sources, req.answerer)
+            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns())
         except ValueError as exc:
             return error(422, one_line(exc))
         sse = "text/event-stream" in request.headers.get("accept", "")
@@ -227,8 +294,8 @@ def _routes(app: FastAPI, service: Service) -> None:
 
         def stream():
             try:
-                for ev in answer_events(bot, req.question, req.k, sources, req.turns()):
-                    yield encode(_event_json(ev))
+                for ev in events:
+                    yield encode(ev.to_dict())
             except Exception as exc:  # headers are sent: the error becomes the last event
                 log.error("stream for %r failed", req.question, exc_info=exc)
                 yield encode({"type": "error", "error": f"internal error ({type(exc).__name__})"})
@@ -242,7 +309,10 @@ def _routes(app: FastAPI, service: Service) -> None:
 
     @app.delete("/api/sources/{doc_id}", tags=["library"])
     def delete(doc_id: str) -> dict:
-        result = service.delete(doc_id)
+        try:
+            result = service.delete(doc_id)
+        except WriterBusy as exc:
+            return error(503, str(exc))
         if result is None:
             return error(404, f"no document {doc_id}")
         return result
@@ -276,31 +346,36 @@ def _routes(app: FastAPI, service: Service) -> None:
             return error(exc.status, exc.reason)
 
 
-def _event_json(ev: dict) -> dict:
-    if ev["type"] == "retrieved":
-        return {"type": "retrieved", "retrieved": [
-            {"source": r.chunk.source, "section": r.chunk.section, "char_start": r.chunk.char_start,
-             "char_end": r.chunk.char_end, "score": round(float(r.score), 6)} for r in ev["retrieved"]]}
-    if ev["type"] == "answer":
-        return {"type": "answer", "answer": ev["answer"].to_dict()}
-    return ev
-
-
 def _mount_ui(app: FastAPI, service: Service, settings: Settings) -> None:
     import gradio as gr
 
     from .web import build_ui, page_css, page_theme
 
-    token = settings.token.encode("utf-8")
+    token = settings.deployment.token.encode("utf-8")
 
     def login(username: str, password: str) -> bool:
         return hmac.compare_digest((password or "").encode("utf-8"), token)
 
     gr.mount_gradio_app(
-        app, build_ui(service), path="/",
-        auth=login if settings.token else None,
+        app,
+        build_ui(service),
+        path="/",
+        auth=login if settings.deployment.token else None,
         auth_message="Verbatim: sign in with any user name and the server's token (VERBATIM_TOKEN) as password."
-        if settings.token else None,
-        theme=page_theme(), css=page_css(), footer_links=[], run_history=False, ssr_mode=False, mcp_server=False,
-        pwa=False, show_error=False, max_file_size=settings.max_file_bytes, blocked_paths=[str(settings.home)],
+        if settings.deployment.token
+        else None,
+        theme=page_theme(),
+        css=page_css(),
+        footer_links=[],
+        run_history=False,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        show_error=False,
+        max_file_size=settings.max_file_bytes,
+        blocked_paths=[str(settings.deployment.home)],
     )
+    if settings.deployment.token:  # the login's cookie names and sessions, for BearerToken on Gradio's unguarded routes
+        ui = next(r.app for r in app.routes if isinstance(r, Mount) and r.path == "")
+        names = (f"access-token-{ui.cookie_id}", f"access-token-unsecure-{ui.cookie_id}")
+        app.state.ui_signed_in = lambda cookies: any(cookies.get(n) in ui.tokens for n in names if cookies.get(n))

@@ -14,16 +14,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from verbatim_qa.qa.answer import Answer
-from verbatim_qa.qa.render import where
-from verbatim_qa.types import AnswerSpan, Citation
+from verbatim_qa.qa.answer import UNSUPPORTED, Answer
+from verbatim_qa.qa.render import flat, where
+from verbatim_qa.text.markdown import escape_html
+from verbatim_qa.types import Citation
 
-from .html import FONT_STACK, e
+from .html import FONT_STACK, e, said_paragraphs
 from .pages import page_url
 from .provenance import HEADING, INTRO, Origins, Record
-from .text import Segment, direction, is_rtl, paragraphs, segments
+from .text import direction, is_rtl
 
 FORMATS = (".md", ".html", ".docx")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of a briefing paragraph."""
+
+    kind: str  # "text" | "quote" | "marker" | "key" (the answer's key fact, bold)
+    text: str
+    n: int | None = None  # the footnote number of a marker or a quote
 
 
 @dataclass
@@ -71,23 +81,45 @@ def build(answers: list[Answer], title: str = "Briefing", date: str | None = Non
           origins: Origins | None = None) -> Briefing:
     items, num = [], 0
     for a in answers:
-        local: dict[int, int] = {}
         notes = []
         for c in a.citations:
             num += 1
-            local[c.n] = num
             notes.append(Note(num, c, origins.record(num, c) if origins is not None else None))
-        quotes = {c.n: c.quote for c in a.citations}
-        paras = []
-        for i, p in enumerate(paragraphs(a.answer)):
-            key = f"**{a.answer_span.text}**" if a.answer_span is not None else None
-            if i == 0 and key and p.startswith(key):  # the key fact: bold in every format
-                paras.append([Segment("key", a.answer_span.text), Segment("text", p[len(key) :])])
-                continue
-            segs = [Segment(s.kind, s.text, local.get(s.n) if s.n is not None else None) for s in segments(p, quotes)]
-            paras.append(segs)
-        items.append(Item(a.question, a.refused, paras, notes, list(a.notes)))
+        items.append(Item(a.question, a.refused, answer_paragraphs(a, {c.n: note.num for c, note in
+                                                                      zip(a.citations, notes)}),
+                          notes, list(a.notes)))
     return Briefing(title, date, items)
+
+
+def answer_paragraphs(a: Answer, footnote: dict[int, int]) -> list[list[Segment]]:
+    """The answer's parts as paragraphs of segments (``footnote``: citation number -> footnote number): the key
+    fact (bold in every format), the caveat, the language note, the model's sentences, the quotes."""
+    if a.refused:
+        return [[Segment("text", a.answer)]]
+    paras = []
+    if a.answer_span is not None:
+        span = a.answer_span
+        paras.append([Segment("key", span.text), Segment("text", f" (reading: {span.reading})" if span.reading
+                                                          else "")])
+    paras += [[Segment("text", x)] for x in (a.caveat, a.language_note) if x]
+    for para in said_paragraphs(a.sentences):
+        segs = []
+        for s in para:
+            if s is not para[0]:
+                segs.append(Segment("text", s.gap))
+            for piece in s.pieces:
+                if isinstance(piece, str):
+                    segs.append(Segment("text", piece))
+                elif piece.n is None:
+                    segs.append(Segment("text", UNSUPPORTED))
+                else:
+                    segs.append(Segment("marker", f"[{piece.n}]", footnote[piece.n]))
+        paras.append(segs)
+    by_n = {c.n: c for c in a.citations}
+    for n in a.quoted:
+        paras.append([Segment("text", "“"), Segment("quote", by_n[n].quote, footnote[n]), Segment("text", "” "),
+                      Segment("marker", f"[{n}]", footnote[n])])
+    return paras
 
 
 def _summary(b: Briefing) -> str:
@@ -97,31 +129,27 @@ def _summary(b: Briefing) -> str:
     return s + (f"; index as of {b.date}" if b.date else "")
 
 
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
 # ---- Markdown ---------------------------------------------------------------------------------------------
 def to_markdown(b: Briefing) -> str:
-    lines = [f"# {_flat(b.title)}", "", f"_{_summary(b)}._", ""]
+    lines = [f"# {flat(b.title)}", "", f"_{_summary(b)}._", ""]
     for k, item in enumerate(b.items, 1):
-        lines += [f"## {k}. {_flat(item.question)}", ""]
+        lines += [f"## {k}. {flat(item.question)}", ""]
         if item.refused:
             lines += ["_Not answered by the documents._", ""]
         for segs in item.paragraphs:
             lines += ["".join(f"[^{s.n}]" if s.kind == "marker" else f"**{s.text}**" if s.kind == "key" else s.text
                               for s in segs), ""]
-        lines += [f"> Note: {_flat(x)}" for x in item.extra] + ([""] if item.extra else [])
+        lines += [f"> Note: {flat(x)}" for x in item.extra] + ([""] if item.extra else [])
         for note in item.notes:
-            lines.append(f"[^{note.num}]: “{_flat(note.citation.quote)}” — {where(note.citation)}")
+            lines.append(f"[^{note.num}]: “{flat(note.citation.quote)}” — {where(note.citation)}")
         if item.notes:
             lines.append("")
     lines += ["## Sources", ""]
     srcs = b.sources()
-    lines += [f"- **{_flat(t)}** ({s})" + (f": {'; '.join(p)}" if p else "") for t, s, p in srcs] or ["- none cited"]
+    lines += [f"- **{flat(t)}** ({s})" + (f": {'; '.join(p)}" if p else "") for t, s, p in srcs] or ["- none cited"]
     if records := b.records():
         lines += ["", f"## {HEADING}", "", INTRO, ""] + [f"- {r.line()}" for r in records]
-    return "\n".join(lines) + "\n"
+    return escape_html("\n".join(lines)) + "\n"
 
 
 # ---- HTML -------------------------------------------------------------------------------------------------
@@ -202,7 +230,7 @@ def to_docx(b: Briefing) -> bytes:
     d.add_heading(b.title, 0)
     d.add_paragraph(_summary(b) + ".").runs[0].italic = True
     for k, item in enumerate(b.items, 1):
-        _bidi(d.add_heading(f"{k}. {_flat(item.question)}", 1), item.question)
+        _bidi(d.add_heading(f"{k}. {flat(item.question)}", 1), item.question)
         if item.refused:
             d.add_paragraph().add_run("Not answered by the documents.").italic = True
         for segs in item.paragraphs:
@@ -225,7 +253,7 @@ def to_docx(b: Briefing) -> bytes:
             p.paragraph_format.left_indent = Pt(12)
             num = p.add_run(f"{note.num}. ")
             num.bold = True
-            q = p.add_run(f"“{_flat(c.quote)}”")
+            q = p.add_run(f"“{flat(c.quote)}”")
             _rtl_run(q, c.quote)
             p.add_run(f" — {where(c)}").font.size = Pt(9)
     d.add_heading("Sources", 1)
@@ -297,12 +325,3 @@ def write(b: Briefing, out: Path) -> None:
     data = render(b, out.suffix.lower())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
-
-
-def answer_from_view(view: dict) -> Answer:
-    """An Answer rebuilt from the web UI's view dict (what a conversation briefing needs)."""
-    fields = ("n", "source", "title", "section", "page", "quote", "char_start", "char_end")
-    cits = [Citation(**{k: c[k] for k in fields}) for c in view["citations"]]
-    span = AnswerSpan.from_dict(view["answer_span"]) if view.get("answer_span") else None
-    return Answer(view["question"], view["answer"], view["refused"], cits, [], view.get("answerer", "extractive"),
-                  list(view.get("notes", [])), answer_span=span, caveat=view.get("caveat"))

@@ -65,7 +65,7 @@ def read_claims(path: Path) -> list[Claim]:
 
 
 def _markdown(text: str) -> tuple[dict[int, str], list[Record], str]:
-    return {int(m[1]): m[2] for m in _MD_NOTE.finditer(text)}, parse_lines(text), unescape(text)
+    return {int(m[1]): unescape(m[2]) for m in _MD_NOTE.finditer(text)}, parse_lines(text), unescape(text)
 
 
 def _html(text: str) -> tuple[dict[int, str], list[Record], str]:

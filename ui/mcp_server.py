@@ -24,6 +24,7 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 from starlette.routing import BaseRoute
 
+from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, VERSION
 from verbatim_qa.text.lines import one_line
 
 from .service import Service
@@ -34,26 +35,27 @@ INSTRUCTIONS = ("Answers and passages from the user's own documents. Every quote
                 "true when the documents do not answer), `search` for ranked passages, `sources` for the documents.")
 READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
 
-K = Annotated[int, Field(ge=1, le=50, description="Passages retrieved (1-50).")]
+K = Annotated[int, Field(ge=1, le=MAX_K, description=f"Passages retrieved (1-{MAX_K}).")]
+QUESTION = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
 SOURCES = Annotated[list[str] | None, Field(description="Restrict to these file names (as `sources` lists them).")]
 
 
 def build_mcp(service: Service) -> MCPServer:
     # log_level: the SDK configures the root logger when it builds a server; at its default (INFO) every
     # httpx request of the process was logged (158 lines in one `verbatim bench`)
-    mcp = MCPServer("verbatim", title="Verbatim", version="0.1.0", instructions=INSTRUCTIONS, log_level="WARNING")
+    mcp = MCPServer("verbatim", title="Verbatim", version=VERSION, instructions=INSTRUCTIONS, log_level="WARNING")
 
     @mcp.tool(annotations=READ_ONLY)
-    def search(query: Annotated[str, Field(min_length=1, max_length=4000)], k: K = 5,
+    def search(query: QUESTION, k: K = 5,
                sources: SOURCES = None) -> dict[str, Any]:
         """Ranked passages for a query (retrieval only), each with its file and character offsets."""
         with tool_errors():
             retriever = service.answerer("extractive").retriever
-            hits = retriever.retrieve(retriever.analyze(query), k, service.check_sources(sources))
+            hits = retriever.retrieve(retriever.analyzer.analyze(query), k, service.check_sources(sources))
         return {"query": query, "passages": [{"rank": i, **h.to_dict()} for i, h in enumerate(hits, 1)]}
 
     @mcp.tool(annotations=READ_ONLY)
-    def ask(question: Annotated[str, Field(min_length=1, max_length=4000)], k: K | None = None,
+    def ask(question: QUESTION, k: K | None = None,
             sources: SOURCES = None,
             history: Annotated[list[str] | None, Field(description="Earlier questions of the conversation, "
                                                        "oldest first, for a follow-up question.")] = None,

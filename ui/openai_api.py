@@ -11,8 +11,9 @@ chars a–b)``), so clients that show only the content still show every quote an
 ``choices`` the response carries the rest of the answer object (``Answer.to_dict()`` without ``answer``:
 ``citations`` with their offsets, ``refused``, ``retrieved``, and whatever fields the contract gains); a
 stream carries them on its last chunk, the one with ``finish_reason``. Streams are server-sent events of
-``chat.completion.chunk`` objects ending with ``data: [DONE]``. Errors are OpenAI's shape:
-``{"error": {"message": "one line", "type", "param", "code"}}``.
+``chat.completion.chunk`` objects ending with ``data: [DONE]``: on the LLM path the model's draft token by token as
+``reasoning_content`` (unchecked text, which clients show as thinking), then the verified content in one chunk.
+Errors are OpenAI's shape: ``{"error": {"message": "one line", "type", "param", "code"}}``.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from verbatim_qa.contract import MAX_K, AnswererName
 from verbatim_qa.qa.answer import Answer
-from verbatim_qa.qa.render import footnotes, with_footnotes
+from verbatim_qa.qa.events import Done, Event, Token
+from verbatim_qa.qa.render import with_footnotes
 from verbatim_qa.text.lines import one_line
 
 from .service import Service
@@ -83,9 +86,9 @@ class ChatRequest(BaseModel):
     model: str
     messages: list[Message] = Field(min_length=1)
     stream: bool = False
-    k: int | None = Field(None, ge=1, le=50)
+    k: int | None = Field(None, ge=1, le=MAX_K)
     sources: list[str] | None = Field(None, description="Restrict to these file names (as listed by /api/sources).")
-    answerer: Literal["auto", "extractive", "llm"] | None = None
+    answerer: AnswererName | None = None
 
     def question_and_history(self) -> tuple[str, list[dict]]:
         """The last message's text (it must be the user's) and the earlier turns, oldest first: each user message
@@ -129,8 +132,8 @@ def router(service: Service) -> APIRouter:
         if req.stream:
             return StreamingResponse(reply.stream(first, events), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        answer = next(ev["answer"] for ev in events if ev["type"] == "answer")
-        return reply.completion(answer)
+        *_, done = itertools.chain([first], events)
+        return reply.completion(done.answer)
 
     return api
 
@@ -156,19 +159,18 @@ class Reply:
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **more}
         return sse(body)
 
-    def stream(self, first: dict, events: Iterator[dict]) -> Iterator[bytes]:
-        """The role, the answer's text as it comes (one chunk per token event), its footnotes, then the end."""
+    def stream(self, first: Event, events: Iterator[Event]) -> Iterator[bytes]:
+        """The role; on the LLM path the model's draft as it arrives, as ``reasoning_content`` (what clients show
+        as the model's thinking: it is not yet checked); then the verified answer as the content, its footnotes,
+        and the end."""
         yield self.chunk({"role": "assistant", "content": ""})
         try:
             for ev in itertools.chain([first], events):
-                if ev["type"] == "token":
-                    yield self.chunk({"content": ev["text"]})
-                elif ev["type"] == "answer":
-                    answer: Answer = ev["answer"]
-                    notes = footnotes(answer)
-                    if notes:
-                        yield self.chunk({"content": "\n\n" + notes})
-                    yield self.chunk({}, "stop", **extras(answer))
+                if isinstance(ev, Token):
+                    yield self.chunk({"reasoning_content": ev.text})
+                elif isinstance(ev, Done):
+                    yield self.chunk({"content": with_footnotes(ev.answer)})
+                    yield self.chunk({}, "stop", **extras(ev.answer))
         except Exception as exc:  # the headers are sent: the error becomes the last event, as OpenAI streams it
             log.error("chat completion stream failed", exc_info=exc)
             yield sse({"error": {"message": f"internal error ({type(exc).__name__}); see the server log",

@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, urlencode
 
 from verbatim_qa.ingest.loaders.errors import LoadError
 from verbatim_qa.ingest.loaders.ocr import render
-from verbatim_qa.ingest.loaders.pdf import Box, pdf_page
+from verbatim_qa.ingest.loaders.page import Box
+from verbatim_qa.ingest.loaders.pdf import pdf_page
 from verbatim_qa.settings import Settings
 from verbatim_qa.vectorstore.store import Store
 
@@ -89,7 +90,8 @@ def highlight_boxes(store: Store, settings: Settings, doc_id: str, number: int, 
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise PageError(404, f"{doc.source}: the ingested file is gone from {path} ({exc.strerror})") from exc
+        # the reason names no server path: it goes to HTTP clients
+        raise PageError(404, f"{doc.source}: the ingested file is gone ({exc.strerror}); ingest it again") from exc
     try:
         page = pdf_page(path, data, number, settings)
     except LoadError as exc:
@@ -121,9 +123,9 @@ def page_png(store: Store, settings: Settings, doc_id: str, number: int, start: 
     from PIL import Image, ImageDraw
 
     doc, _, data, boxes = highlight_boxes(store, settings, doc_id, number, start, end)
-    image, _, _ = render(Path(doc.path), data, number, settings.page_image_dpi)
+    image, _, _ = render(Path(doc.path), data, number, settings.documents.page_image_dpi)
     image = image.convert("RGBA")
-    scale = settings.page_image_dpi / 72
+    scale = settings.documents.page_image_dpi / 72
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     for x0, top, x1, bottom in boxes:

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
+from verbatim_qa.qa.answer import Answer
 from verbatim_qa.types import Citation
 
 HEADING = "Provenance"
@@ -76,27 +77,34 @@ def parse_lines(text: str) -> list[Record]:
 
 
 class Origins:
-    """Which stored document a citation quotes. A citation names its file, not its document, and two folders
-    may hold files of one name: the document is the one whose text has the quote at the citation's offsets."""
+    """The provenance of citations: each names its document (``doc_id``), whose text is read once and hashed."""
 
     def __init__(self, store) -> None:
         self.store = store
-        self._by_source: dict[str, list[str]] | None = None
-        self._texts: dict[str, str] = {}
+        self._texts: dict[str, str | None] = {}
 
     def record(self, n: int, c: Citation) -> Record | None:
-        if self._by_source is None:
-            self._by_source = {}
-            for r in self.store.documents():
-                self._by_source.setdefault(r.source, []).append(r.doc_id)
-        for doc_id in self._by_source.get(c.source, []):
-            if doc_id not in self._texts:
-                self._texts[doc_id] = self.store.document_text(doc_id)
-            text = self._texts[doc_id]
-            if text[c.char_start : c.char_end] == c.quote:
-                return Record(n, c.source, doc_id, text_sha256(text), c.char_start, c.char_end)
-        return None  # the document changed or went since the answer was made
+        """None when the citation names no document, or its document changed or went since the answer was made."""
+        if not c.doc_id:
+            return None
+        if c.doc_id not in self._texts:
+            doc = self.store.load(c.doc_id)
+            self._texts[c.doc_id] = doc.text if doc is not None else None
+        text = self._texts[c.doc_id]
+        if text is None or text[c.char_start : c.char_end] != c.quote:
+            return None
+        return Record(n, c.source, c.doc_id, text_sha256(text), c.char_start, c.char_end)
 
     def records(self, citations: list[Citation]) -> list[dict]:
         """The ``provenance`` list of an answer object (``ask --json``)."""
         return [r.to_dict() for c in citations if (r := self.record(c.n, c)) is not None]
+
+
+def with_extraction(answer: Answer, store) -> Answer:
+    """``answer`` with each citation's ``extracted_by`` read from its document's record (text layer or OCR)."""
+    kinds = {}
+    for doc_id in dict.fromkeys(c.doc_id for c in answer.citations if c.doc_id):
+        record = store.document(doc_id)
+        kinds[doc_id] = record.extracted_by if record is not None else ""
+    return replace(answer, citations=[replace(c, extracted_by=kinds.get(c.doc_id, c.extracted_by))
+                                      for c in answer.citations])

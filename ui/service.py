@@ -1,10 +1,11 @@
 """What a server shares between its HTTP API and its web UI: one store, its answerers, one write lock.
 
 Answerers are built once (the extractive one at start-up, the LLM one on first use) and rebuilt after every
-ingest or delete, so BM25 and the Persian term vocabulary always cover what is stored. With a shared Chroma
-server other instances write too, so there the store's version is checked (at most every ``FOLLOW_EVERY``
-seconds) and the answerers are rebuilt when it moved. Readers take the current answerer without locking (a
-dict swap is atomic); writers serialize on ``_write``.
+ingest or delete, so BM25 and the Persian term vocabulary always cover what is stored. Other processes write
+too (a CLI ``ingest``, other instances on a Chroma server), so the answerers are rebuilt when they did: embedded,
+the home's write count is read on each question (a file read) and the index loaded again when it moved; with a
+Chroma server the store's version is checked at most every ``FOLLOW_EVERY`` seconds. Readers take the current
+answerer without locking (a dict swap is atomic); writers serialize on ``_write`` and on the home's writer lock.
 """
 
 from __future__ import annotations
@@ -18,19 +19,31 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS
 from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.qa.answer import Answer, Answerer
 from verbatim_qa.qa.chain import answer_events, build_answerer
+from verbatim_qa.qa.events import Done, Event
 from verbatim_qa.qa.retriever import HybridRetriever
 from verbatim_qa.settings import Settings
 from verbatim_qa.types import DocRecord
 from verbatim_qa.vectorstore.embeddings import get_embedder
 from verbatim_qa.vectorstore.store import Store
+from verbatim_qa.vectorstore.writer import WriterBusy
 
+from .provenance import with_extraction
 from .uploads import STAGING, StagedFile, UploadError
 
 log = logging.getLogger(__name__)
 FOLLOW_EVERY = 2.0  # seconds between version checks of a shared Chroma server
+
+
+def check_question(question: str) -> str:
+    """The question, or ValueError (a 4xx on every route) when it is over ``MAX_QUESTION_CHARS``: /api/ask and
+    MCP check it in their schemas, /v1 and the web chat here (a 100 KB question used to hold the encoder 81 s)."""
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"the question is {len(question):,} characters, over the {MAX_QUESTION_CHARS:,} limit")
+    return question
 
 
 def index_date(records: list[DocRecord]) -> str | None:
@@ -43,7 +56,7 @@ def index_date(records: list[DocRecord]) -> str | None:
 
 def serving_store(settings: Settings) -> Store:
     """The store a server uses: the configured embedder, loaded now rather than on the first question."""
-    return Store(settings, embedder=get_embedder(settings.embedder))
+    return Store(settings, embedder=get_embedder(settings.deployment.embedder))
 
 
 class Service:
@@ -57,12 +70,12 @@ class Service:
         self.sweep_staging()
         bot = self.answerer("extractive")
         if warm:  # load the embedding model now, not on the first user's question
-            bot.retriever.retrieve("warm-up", 1)
+            bot.retriever.retrieve(bot.analyze("warm-up"), 1)
 
     # ---- answering -------------------------------------------------------------------------------------
     @property
     def llm_configured(self) -> bool:
-        return bool(self.settings.llm_base_url)
+        return bool(self.settings.llm.llm_base_url)
 
     def resolve(self, kind: str | None) -> str:
         return self.settings.resolve_answerer(kind)
@@ -92,20 +105,28 @@ class Service:
 
     def prepare(self, k: int | None, sources: list[str] | None, answerer: str):
         """Validate a request before answering (ValueError -> 422), so a stream never starts in error."""
-        if k is not None and not 1 <= k <= 50:
-            raise ValueError("k must be between 1 and 50")
+        if k is not None and not 1 <= k <= MAX_K:
+            raise ValueError(f"k must be between 1 and {MAX_K}")
         return self.answerer(answerer), self.check_sources(sources)
 
     def ask(self, question: str, k: int | None = None, sources: list[str] | None = None,
             answerer: str | None = None, history: Sequence = ()) -> Answer:
-        events = list(self.events(question, k, sources, answerer, history=history))
-        return events[-1]["answer"]
+        *_, done = self.events(question, k, sources, answerer, history=history)
+        return done.answer
 
     def events(self, question: str, k: int | None = None, sources: list[str] | None = None,
-               answerer: str | None = None, history: Sequence = ()) -> Iterator[dict]:
-        """The chain's events: ``retrieved``, ``token``..., ``answer`` (see qa/chain.py)."""
+               answerer: str | None = None, history: Sequence = ()) -> Iterator[Event]:
+        """The chain's events (qa/events.py: ``Retrieved``, the LLM's ``Token``..., ``Done``); the request is
+        validated now (ValueError), answered as the events are read. The answer's citations say how their
+        document's text was extracted (``with_extraction``)."""
+        check_question(question)
         bot, sources = self.prepare(k, sources, answerer)
-        yield from answer_events(bot, question, k, sources, history)
+        return self._events(bot, question, k, sources, history)
+
+    def _events(self, bot: Answerer, question: str, k: int | None, sources: list[str] | None,
+                history: Sequence) -> Iterator[Event]:
+        for ev in answer_events(bot, question, k, sources, history):
+            yield Done(with_extraction(ev.answer, self.store)) if isinstance(ev, Done) else ev
 
     # ---- the library -----------------------------------------------------------------------------------
     def records(self) -> list[DocRecord]:
@@ -118,8 +139,10 @@ class Service:
         """Validate a staged upload, move it to ``uploads_dir`` and ingest it; UploadError leaves all as it was."""
         try:
             chunks = staged.validate(self.settings)
-            with self._write:
+            with self._write, self.store.writing():  # the file move and its ingest: one write of the home
                 result = self._commit(staged)
+        except WriterBusy as exc:
+            raise UploadError(503, str(exc)) from exc
         finally:
             staged.discard()
         result["chunks"] = chunks
@@ -151,8 +174,9 @@ class Service:
             os.replace(backup, final)
 
     def delete(self, doc_id: str) -> dict | None:
-        """Delete a document (and its stored upload, if it is one); None when there is no such document."""
-        with self._write:
+        """Delete a document (and its stored upload, if it is one); None when there is no such document.
+        WriterBusy when another process keeps the home's writer lock."""
+        with self._write, self.store.writing():
             record = self.store.document(doc_id)
             if record is None:
                 return None
@@ -174,8 +198,12 @@ class Service:
         return False
 
     def _follow(self) -> None:
-        """Server mode: rebuild when another instance changed the store (an embedded store has one writer)."""
-        if not self.settings.chroma_url or time.monotonic() - self._checked < FOLLOW_EVERY:
+        """Rebuild when another process changed the store: embedded, once it loaded the index again."""
+        if not self.settings.deployment.chroma_url:
+            if self.store.follow():
+                self._refresh()
+            return
+        if time.monotonic() - self._checked < FOLLOW_EVERY:
             return
         self._checked = time.monotonic()
         if self.store.version() != self._version:

@@ -139,7 +139,7 @@ class StagedFile:
         self.close()
         try:
             doc = load_document(self.path, settings.max_file_bytes, settings)
-            chunks = chunk_document(doc, settings.chunk_chars)
+            chunks = chunk_document(doc, settings.deployment.chunk_chars, settings.deployment.max_sentence_chars)
         except LoadError as exc:
             raise UploadError(400, exc.reason) from exc
         except Exception as exc:  # a loader bug on one odd file is this file's problem, reported, not a crash

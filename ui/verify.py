@@ -101,6 +101,8 @@ def check(claim: Claim, sources) -> Result:
     if not found:
         return Result(claim, MISSING, why)
     r = claim.record
+    if not 0 <= r.char_start <= r.char_end:  # Python would slice from the end: "ok" for a quote nowhere claimed
+        return Result(claim, DIFFERS, f"chars {r.char_start}–{r.char_end} are not a span of a text")
     doc = _pick(claim, found)
     span = doc.text[r.char_start : r.char_end] if r.char_end <= len(doc.text) else None
     shows = claim.quote is not None and span is not None and _same(claim, span)

@@ -23,13 +23,16 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
 
+from verbatim_qa.contract import MAX_QUESTION_CHARS  # noqa: E402
+from verbatim_qa.qa.events import Done, Token  # noqa: E402
 from verbatim_qa.qa.render import to_markdown  # noqa: E402
 from verbatim_qa.text.lines import one_line  # noqa: E402
+from verbatim_qa.vectorstore.writer import WriterBusy  # noqa: E402
 
 from . import briefing  # noqa: E402
 from . import html as H  # noqa: E402
 from .provenance import Origins  # noqa: E402
-from .service import Service, index_date  # noqa: E402
+from .service import Service, check_question, index_date  # noqa: E402
 from .uploads import UploadError, allowed_types, size_text, stage_file  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -79,26 +82,29 @@ def build_ui(service: Service) -> gr.Blocks:
     # ---- chat ---------------------------------------------------------------------------------------------
     def respond(question: str, turns: list[dict], k: float, sources: list[str] | None, answerer: str):
         question = (question or "").strip()
+        token = settings.deployment.token
         if not question:
-            yield H.conversation(turns), turns, gr.update()
+            yield H.conversation(turns, token), turns, gr.update()
             return
+        try:
+            check_question(question)
+        except ValueError as exc:  # before the turn is shown: the client gets an error event, the page a toast
+            raise gr.Error(one_line(exc)) from exc
         # This conversation's earlier turns (answered ones): a follow-up ("Who built it?") is searched with them.
         history = [{"question": t["question"], "answer": t.get("text", "")} for t in turns if t.get("status") == "done"]
         turn = {"question": question, "status": "streaming", "text": ""}
         turns = [*turns, turn]
-        yield H.conversation(turns), turns, ""
+        yield H.conversation(turns, token), turns, ""
         last = time.monotonic()
         try:
             for ev in service.events(question, int(k), sources or None, answerer, history=history):
-                if ev["type"] == "token":
-                    turn["text"] += ev["text"]
+                if isinstance(ev, Token):  # the language model's draft, shown until the verified answer replaces it
+                    turn["text"] += ev.text
                     if time.monotonic() - last >= STREAM_EVERY:
                         last = time.monotonic()
-                        yield H.conversation(turns), turns, gr.update()
-                elif ev["type"] == "answer":
-                    answer = ev["answer"]
-                    turn.update(status="done", answer=H.answer_view(answer, service.records(), service.settings.token),
-                                markdown=to_markdown(answer))
+                        yield H.conversation(turns, token), turns, gr.update()
+                elif isinstance(ev, Done):
+                    turn.update(status="done", answer=ev.answer, text=ev.answer.answer, markdown=to_markdown(ev.answer))
         except ValueError as exc:  # a bad setting (unknown source, unconfigured answerer)
             turn.update(status="error", error=one_line(exc))
         except Exception as exc:  # never a stack trace on the page
@@ -106,10 +112,10 @@ def build_ui(service: Service) -> gr.Blocks:
             turn.update(status="error", error=f"internal error ({type(exc).__name__}); see the server log")
         if turn["status"] == "streaming":
             turn.update(status="error", error="no answer was produced")
-        yield H.conversation(turns), turns, gr.update()
+        yield H.conversation(turns, token), turns, gr.update()
 
     def briefing_files(turns: list[dict]):
-        answers = [briefing.answer_from_view(t["answer"]) for t in turns if t.get("status") == "done"]
+        answers = [t["answer"] for t in turns if t.get("status") == "done"]  # the Answer values themselves
         if not answers:
             return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
         b = briefing.build(answers, "Verbatim briefing", index_date(service.records()), Origins(service.store))
@@ -157,7 +163,10 @@ def build_ui(service: Service) -> gr.Blocks:
         if not doc_id:
             return H.notice(False, "Choose a document to delete."), *refresh()
         record = service.store.document(doc_id)
-        result = service.delete(doc_id)
+        try:
+            result = service.delete(doc_id)
+        except WriterBusy as exc:
+            return H.notice(False, str(exc)), *refresh()
         if result is None:
             return H.notice(False, "That document is no longer in the library."), *refresh()
         title = record.title if record else result["source"]
@@ -178,19 +187,20 @@ def build_ui(service: Service) -> gr.Blocks:
                         with gr.Row(equal_height=True):
                             question = gr.Textbox(show_label=False, placeholder="Ask a question (English or فارسی)",
                                                   lines=1, max_lines=4, scale=6, elem_id="vb-question",
+                                                  max_length=MAX_QUESTION_CHARS,
                                                   autofocus=True)
                             ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="vb-ask")
                         gr.Examples(list(EXAMPLES), inputs=question, label="Example questions", elem_id="vb-examples",
                                     api_visibility="private")
                         with gr.Accordion("Settings", open=False, elem_id="vb-settings"):
-                            k = gr.Slider(1, 20, value=min(settings.top_k, 20), step=1,
+                            k = gr.Slider(1, 20, value=min(settings.retrieval.top_k, 20), step=1,
                                           label="Passages retrieved", elem_id="vb-k")
                             sources = gr.Dropdown(source_choices(), value=[], multiselect=True,
                                                   label="Restrict to documents (none = all)", elem_id="vb-sources")
                             llm = service.llm_configured
                             choices = [("Extractive: verbatim sentences, no model", "extractive")]
                             if llm:
-                                choices.append((f"LLM: {settings.llm_model or 'configured model'}, quotes verified",
+                                choices.append((f"LLM: {settings.llm.llm_model or 'configured model'}, quotes verified",
                                                 "llm"))
                             answerer = gr.Radio(choices, value="llm" if llm else "extractive", label="Answerer",
                                                 interactive=llm, elem_id="vb-answerer",

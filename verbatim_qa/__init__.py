@@ -1,3 +1,3 @@
 """Verbatim: document-grounded QA whose every quote is an exact span of a source."""
 
-__version__ = "0.1.0"
+from .contract import VERSION as __version__  # noqa: F401  (package metadata)

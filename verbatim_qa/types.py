@@ -25,12 +25,6 @@ def _known(cls, data: dict) -> dict:
 
 
 @dataclass(frozen=True)
-class Span:
-    char_start: int
-    char_end: int
-
-
-@dataclass(frozen=True)
 class Sentence:
     char_start: int
     char_end: int
@@ -45,6 +39,14 @@ class Sentence:
     @classmethod
     def from_dict(cls, data: dict) -> Sentence:
         return cls(**_known(cls, data))
+
+
+@dataclass(frozen=True)
+class Section:
+    """Consecutive sentences under one heading path ("Title > Chapter"; None before the first heading)."""
+
+    path: str | None
+    sentences: tuple[Sentence, ...]
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,12 @@ class DocRecord:
 
 @dataclass(frozen=True)
 class Citation:
+    """One verbatim quote of an answer: ``document_text[char_start:char_end] == quote`` in document ``doc_id``.
+
+    ``doc_id`` names the document (two folders may hold files of one name); ``extracted_by`` says how its text
+    was read ("" a text format's own text; PDFs "text", "ocr" or "text+ocr", as ``DocRecord.extracted_by``), ""
+    when the writer did not know it."""
+
     n: int
     source: str
     title: str
@@ -163,6 +171,12 @@ class Citation:
     quote: str
     char_start: int
     char_end: int
+    doc_id: str = ""
+    extracted_by: str = ""
+
+    @property
+    def ocr(self) -> bool:
+        return "ocr" in self.extracted_by
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -54,7 +54,7 @@ def load_document(path: Path, max_bytes: int, settings: Settings | None = None) 
         except ValueError as exc:
             raise LoadError(path, str(exc)) from exc
         if suffix in _HTML:
-            text, meta_title = html_text(text)
+            text, meta_title = html_text(text, (settings or Settings()).documents.html_min_main_chars)
     if not text.strip():
         raise LoadError(path, "empty file (no visible text)" if suffix in _HTML else "empty file")
 

@@ -1,4 +1,5 @@
-"""HTML -> visible text, with paragraph breaks and '#' headings, and the <title>."""
+"""HTML -> text and the <title>: the page's main content (``html_main``, trafilatura) when it finds enough of it,
+otherwise all visible text, with paragraph breaks and '#' headings."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import re
 
 from bs4 import BeautifulSoup, NavigableString
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
+
+from .html_main import main_text
 
 _DROP = {"script", "style", "noscript", "template", "title", "iframe", "object"}  # <title> -> Document.title
 _BLOCKS = set(
@@ -20,7 +23,15 @@ _SPACES = re.compile(r"[^\S\n]+")
 _EMPTY_HEADING = re.compile(r"#+")
 
 
-def html_text(markup: str) -> tuple[str, str]:
+def html_text(markup: str, min_main_chars: int = 250) -> tuple[str, str]:
+    """(text, title): the main content (``html_main``), or all visible text when trafilatura finds less than
+    ``min_main_chars`` characters of it."""
+    text, title = visible_text(markup)
+    main = main_text(markup, text, min_main_chars)
+    return (text if main is None else main), title
+
+
+def visible_text(markup: str) -> tuple[str, str]:
     """Visible text with paragraph breaks and '#' headings. Iterative walk: deep nesting can't recurse."""
     soup = BeautifulSoup(markup, "html.parser")
     title_tag = soup.find("title")

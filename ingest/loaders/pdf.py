@@ -22,10 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import threading
 import unicodedata
-from collections import OrderedDict
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bidi import algorithm as uba
@@ -34,40 +31,22 @@ from pdfminer.layout import LAParams, LTAnno, LTChar, LTPage, LTTextBox, LTTextL
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from verbatim_qa.cache import LruCache
 from verbatim_qa.settings import Settings
 
 from .decode import normalize_newlines
 from .errors import LoadError, one_line
 from .logical import logical
+from .ocr import ocr_page
+from .page import Box, PageText
+from .textcheck import check_page
 
 # pypdf logs every repair it attempts on a damaged file; the outcome is our LoadError reason, not their log lines.
 logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
-Box = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points from the page's top-left corner
 _RTL = {"R", "AL"}
-_PAGES: OrderedDict[tuple[str, int], PageText] = OrderedDict()
-_PAGES_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class PageText:
-    """One page as loaded: ``text`` is the page's slice of the document text; ``boxes[i]`` is where character i
-    is drawn (None for characters the page does not draw: inserted spaces)."""
-
-    number: int
-    text: str
-    boxes: tuple[Box | None, ...]
-    width: float
-    height: float
-    extracted_by: str  # "text" (the PDF's text layer) or "ocr:<tesseract language>"
-
-    @property
-    def ocr(self) -> bool:
-        return self.extracted_by.startswith("ocr")
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "boxes": [list(b) if b else None for b in self.boxes], "ocr": self.ocr}
+_PAGES: LruCache[tuple[str, int], PageText] = LruCache(0)  # bounded by settings.ocr_cache_pages at each write
 
 
 def pdf_text(path: Path, data: bytes, settings: Settings | None = None
@@ -120,9 +99,9 @@ def pdf_pages(path: Path, data: bytes, settings: Settings, n_pages: int | None =
     for number, layout in zip(wanted, layouts):
         page = layout_text(layout, number)
         if page is None:  # no text layer on this page: a scan
-            from .ocr import ocr_page
-
             page = ocr_page(path, data, number, settings)
+        else:  # a text layer that is not language (glyph soup) is read by OCR instead (textcheck.py)
+            page = check_page(path, data, page, settings)
         out.append(page)
     return out
 
@@ -131,15 +110,10 @@ def pdf_page(path: Path, data: bytes, number: int, settings: Settings) -> PageTe
     """One page, exactly as ``pdf_text`` loaded it (the same code on the same bytes). Kept in memory per (file
     content, page): laying out one page of the 20-page bench PDF again took ~150 ms of the endpoint's ~200."""
     key = (hashlib.sha256(data).hexdigest(), number)
-    with _PAGES_LOCK:
-        if key in _PAGES:
-            _PAGES.move_to_end(key)
-            return _PAGES[key]
-    page = pdf_pages(path, data, settings, numbers=[number])[0]
-    with _PAGES_LOCK:
-        _PAGES[key] = page
-        while len(_PAGES) > settings.ocr_cache_pages:
-            _PAGES.popitem(last=False)
+    page = _PAGES.get(key)
+    if page is None:
+        page = pdf_pages(path, data, settings, numbers=[number])[0]
+        _PAGES.put(key, page, settings.documents.ocr_cache_pages)
     return page
 
 

