@@ -35,9 +35,11 @@ def eval_cmd(
     html: Path = typer.Option(None, "--html", help="A folder of saved web pages, each beside NAME.paragraphs.txt "
                               "(its article) and NAME.boilerplate.txt: article kept and boilerplate leaked, main "
                               "content beside all visible text."),
+    index: Path = typer.Option(None, help="Keep the eval's index in this folder and reuse it on the next run "
+                                          "(unchanged documents are not ingested again: books take minutes)."),
 ) -> None:
-    """Evaluate retrieval (and answers) on a temporary index: the user's index is left alone. With --pdf or --html,
-    the fidelity of PDF or web page text extraction instead."""
+    """Evaluate retrieval (and answers) on a temporary index (or --index): the user's index is left alone. With
+    --pdf or --html, the fidelity of PDF or web page text extraction instead."""
     if pdf is not None:
         _pdf_eval(pdf, out)
         return
@@ -56,6 +58,10 @@ def eval_cmd(
     if bad:
         choices = ", ".join(ALL_SYSTEMS)
         raise fail(f"unknown system(s) {', '.join(bad)}; choose from {choices}")
+    if index is not None:
+        index.mkdir(parents=True, exist_ok=True)
+        _eval_in(index, dataset, corpus, squad, limit, names, out, answers, questions_from)
+        return
     work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
     try:
         _eval_in(work, dataset, corpus, squad, limit, names, out, answers, questions_from)

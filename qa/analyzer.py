@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from verbatim_qa.settings import Settings
+from verbatim_qa.text.identifiers import identifiers
 from verbatim_qa.text.lang import detect_lang
 from verbatim_qa.text.normalize import tokenize
 from verbatim_qa.vectorstore.lexical import LexicalIndex
@@ -72,7 +73,7 @@ class Analyzer:
                      tokens=tokens, translation=translation, names=names,
                      ordinal=question_ordinal(question) if s.retrieval.use_ordinals else None,
                      answer_type=answer_type, roles=requested_roles(question), search=search,
-                     focus=focus, evidence_lang=requested_lang(question))
+                     focus=focus, evidence_lang=requested_lang(question), identifiers=identifiers(search))
 
     def _carried(self, question: str, earlier: Sequence[str], lang: str, tokens: Sequence[str]) -> str:
         """The offline standalone search text of a follow-up (qa/history.py), with the index's BM25 idf."""

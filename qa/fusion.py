@@ -28,6 +28,7 @@ class Signals:
     bm25: Scored | None = None  # BM25 on the question's tokens
     bm25_x: Scored | None = None  # BM25 on the pseudo-query (None: the question is translated into no language)
     bm25_names: Scored | None = None  # BM25 on the bridged Persian names alone
+    ident: Scored | None = None  # chunks holding the question's code terms exactly: the share of them held
 
     def ranked(self) -> dict[str, Scored]:
         """The components that rank candidates (the name search only adds weight), by name, those switched on."""
@@ -35,7 +36,8 @@ class Signals:
         return {name: pairs for name, pairs in lists.items() if pairs is not None}
 
     def candidates(self) -> set[str]:
-        return {cid for pairs in self.ranked().values() for cid, _ in pairs}
+        """Every ranked chunk, and those holding the question's code terms (which the others may have missed)."""
+        return {cid for pairs in [*self.ranked().values(), self.ident or []] for cid, _ in pairs}
 
 
 def fuse(sig: Signals, langs: dict[str, str], s: Settings, penalty: dict[str, float] | None = None,
@@ -52,16 +54,17 @@ def fuse(sig: Signals, langs: dict[str, str], s: Settings, penalty: dict[str, fl
     bm25 = normalized(sig.bm25 or [])
     bm25_x = normalized(sig.bm25_x or [])
     names = normalized(sig.bm25_names or [])
+    ident = dict(sig.ident or [])
     has_sent, has_chunk = sig.sent is not None, sig.chunk is not None
     scores: dict[str, float] = {}
-    for cid in set(sent) | set(chunk) | set(bm25) | set(bm25_x):
+    for cid in set(sent) | set(chunk) | set(bm25) | set(bm25_x) | set(ident):
         dense_w = (1.0 if has_sent else 0.0) + (s.retrieval.w_chunk if has_chunk else 0.0)
         v = sent.get(cid, s.retrieval.floor) if has_sent else 0.0
         v += s.retrieval.w_chunk * chunk.get(cid, s.retrieval.floor) if has_chunk else 0.0
         if langs.get(cid) != sig.lang:
             v += dense_w * offsets.get(langs.get(cid), s.retrieval.lang_offset)
         v += s.retrieval.w_bm25 * bm25.get(cid, 0.0) + s.retrieval.w_bm25_crosslingual * bm25_x.get(cid, 0.0)
-        v += s.retrieval.w_names * names.get(cid, 0.0)
+        v += s.retrieval.w_names * names.get(cid, 0.0) + s.retrieval.w_identifier * ident.get(cid, 0.0)
         scores[cid] = v - s.retrieval.w_reference * penalty.get(cid, 0.0)
     return scores
 

@@ -30,6 +30,7 @@ class Query:
     evidence_lang: str | None = None  # the language of evidence asked for ("And in Persian sources?" -> "fa")
     answer_type: str | None = None  # the kind of answer the wording asks for (qa/answertype.py)
     roles: frozenset[str] = frozenset()  # non-body sentences the question asks for (bylines, references, ...)
+    identifiers: tuple[str, ...] = ()  # code terms of the search text, search form (verbatim_qa/text/identifiers.py)
     content_terms: frozenset[str] = field(init=False)  # content words of the question and its translation
 
     def __post_init__(self) -> None:

@@ -16,10 +16,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from verbatim_qa.settings import Settings
+from verbatim_qa.text.identifiers import holds
 from verbatim_qa.text.normalize import tokenize
 from verbatim_qa.types import ScoredChunk, sentence_id
 from verbatim_qa.vectorstore.lexical import LexicalIndex
-from verbatim_qa.vectorstore.store import Store
+from verbatim_qa.vectorstore.store import Store, embed_text
 
 from .analyzer import Analyzer
 from .context import IndexContext
@@ -161,7 +162,24 @@ class HybridRetriever:
                 out.bm25_names = (
                     self.lexical.search(tokenize(" ".join(query.names)), s.retrieval.pool) if query.names else []
                 )
+            if query.identifiers and s.retrieval.w_identifier:
+                out.ident = self.holding(query.identifiers)
         return out
+
+    def holding(self, terms: Sequence[str]) -> list[tuple[str, float]]:
+        """(chunk id, share of ``terms`` it holds exactly), by id: the chunks that hold any of the question's code
+        terms whole (verbatim_qa/text/identifiers.py ``holds``), looked for among BM25's hits on each term's words.
+        A term held by a whole BM25 pool is everywhere (``\\begin`` in a LaTeX book) and says nothing about where:
+        it counts for no chunk."""
+        pool = self.settings.retrieval.pool
+        held: dict[str, int] = {}
+        for term in terms:
+            ids = [cid for cid, _ in self.lexical.search(tokenize(term), pool)] if self.lexical is not None else []
+            hits = [c.chunk_id for c in self.store.get_chunks(ids) if holds(embed_text(c), term)]
+            if len(hits) < pool:
+                for cid in hits:
+                    held[cid] = held.get(cid, 0) + 1
+        return [(cid, held[cid] / len(terms)) for cid in sorted(held)]
 
     def pair_offsets(self, query: Query) -> dict[str, float]:
         """Per document language, the cosine credit of a cross-language match for this question: what lifts a

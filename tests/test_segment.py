@@ -75,6 +75,15 @@ def test_english_abbreviations_and_decimals_do_not_split():
                    "Because."]
 
 
+def test_dot_leaders_end_the_sentence_before_them():
+    """A table of contents' leaders are no sentence of their own: thousands of identical rows (one vector) made the
+    dense pools' cut an arbitrary, per-process pick among them."""
+    text = "Introduction. . . . . . . . . 5\nHello world. ... Next one!"
+    got = [s.text for s in sentences(text)]
+    assert got == ["Introduction. . . . . . . . .", "5\nHello world. ...", "Next one!"]
+    assert all(any(ch.isalnum() for ch in s) for s in got)
+
+
 def test_persian_punctuation():
     text = "چین در آسیای مرکزی فعال است، اما روسیه نگران است؛ چرا؟ پاسخ روشن است. پایان"
     got = [s.text for s in sentences(text)]

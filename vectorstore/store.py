@@ -40,6 +40,9 @@ DOCS_HNSW = {"sync_threshold": 100}  # batch_size stays at its default, 100 (Chr
 # gave different candidate pools (and so different rankings) in different processes. 400 keeps them exact at
 # this scale for ~1 ms.
 SEARCH_HNSW = {"ef_search": 400}
+# A tie at a pool's cut is widened up to this many times the pool: a book's running head repeated a few dozen
+# times is found whole; thousands of copies of one vector are beyond what HNSW enumerates reliably (or cheaply).
+TIE_WIDENING = 8
 ROW_CACHE = 4096  # chunk rows kept in memory by get_chunks (~5 MB)
 FILTER_LIMIT = 5000  # commit records up to which the sweep lets the database filter (query size stays modest)
 KINDS = ("chunks", "sentences", "docs")
@@ -438,10 +441,25 @@ def derive_chunk_vectors(chunks: list[Chunk], sent_vecs: np.ndarray) -> np.ndarr
 
 
 def _query(col, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
-    """Chroma returns fewer than ``n`` when the collection has fewer (none when empty), so no ``count()`` first:
+    """The ``n`` nearest rows, the same in every process: rows equally near (identical sentences: a book's running
+    heads, repeated code lines, its table of contents) are ordered by id, and the cut at ``n`` takes the tied rows
+    of smallest id. The index returns an arbitrary subset of a tie at its cut, one that differs per process (on
+    three long documents: 7 of 17 rankings changed between two processes), so the search widens until the row
+    after the cut is strictly farther than the ``n``-th, or the collection is exhausted.
+
+    Chroma returns fewer than asked when the collection has fewer (none when empty), so no ``count()`` first:
     it scans the collection (measured 40 ms per query at 293k sentences; the search itself takes 2.5 ms)."""
     if n <= 0:
         return []
+    want = n + 1
+    got = _nearest(col, vector, want, where)
+    while len(got) == want and got[-1][1] == got[n - 1][1] and want <= TIE_WIDENING * n:
+        want *= 2
+        got = _nearest(col, vector, want, where)
+    return sorted(got, key=lambda hit: (-hit[1], hit[0]))[:n]
+
+
+def _nearest(col, vector: np.ndarray, n: int, where: dict | None) -> list[tuple[str, float]]:
     r = col.query(query_embeddings=[vector.tolist()], n_results=n, where=where, include=["distances"])
     return [(i, 1.0 - d) for i, d in zip(r["ids"][0], r["distances"][0])]
 

@@ -160,6 +160,10 @@ class Retrieval:
     w_bm25: float = setting(0.05, "weight of BM25 (normalized to the top hit) on the question")
     w_bm25_crosslingual: float = setting(0.05, "weight of BM25 on the translated pseudo-query")
     w_names: float = setting(0.05, "weight of BM25 on the bridged Persian names alone")
+    # a code term names one thing; its words and its embedding match every sibling (other functions' signatures):
+    # see docs/measurements.md#identifiers
+    w_identifier: float = setting(0.10,
+        "added for holding the question's identifiers and code terms exactly (share of them held; qa/retriever.py)")
     w_ordinal: float = setting(0.05, "added to the cosine of a sentence starting with the question's ordinal")
     w_reference: float = setting(0.05, "subtracted per share of reference-list sentences in a chunk (unless asked for)")
     # (question language, document language) pairs the term bridge translates: "*" any, "!" leaves one out, the last
@@ -396,7 +400,7 @@ class Settings:
             if not 0.0 <= getattr(v, name) <= 1.0:
                 raise bad(name, f"{getattr(v, name)} must be between 0 and 1")
         for name in ("w_chunk", "lang_offset", "w_bm25", "w_bm25_crosslingual", "w_names", "w_ordinal", "w_reference",
-                     "w_lexical", "w_answer_type", "refusal_lift",
+                     "w_identifier", "w_lexical", "w_answer_type", "refusal_lift",
                      "quote_margin", "w_answer_ordinal", "doc_margin", "history_min_idf", "w_focus"):
             if getattr(v, name) < 0:
                 raise bad(name, f"{getattr(v, name)} must not be negative")
