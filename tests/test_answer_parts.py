@@ -141,6 +141,9 @@ def test_a_sentence_without_the_type_has_no_span():
     ("۲۰۱۳", "2013"),
     ("۱۲٬۰۰۰ نفر", "12,000 people"),
     ("۵ مارس ۲۰۲۰", "5 March 2020"),
+    ("هشت سال", "eight years"),  # number words are read as digits are
+    ("بیست و پنج نفر", "twenty-five people"),
+    ("سه میلیارد دلار", "three billion dollars"),
 ])
 def test_reading_of_persian_figures(span, want):
     assert needs_reading(span, "en")
