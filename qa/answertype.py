@@ -101,6 +101,22 @@ _SPANS = {
 _SPANS["person"] = _SPANS["name"]
 
 
+def asked_first(question: str, lang: str) -> bool:
+    """Is the type's wording the question's first question word? "What has Tajikistan had to give China when it
+    could not repay?" asks what, not when: its "when" opens a clause. Persian puts its question word anywhere: yes."""
+    if lang == "fa":
+        return True
+    found = [m for _, rx in _EN if (m := rx.search(question))]
+    first = _WH.search(question)
+    if not found or first is None:
+        return bool(found)
+    m = min(found, key=lambda m: m.start())
+    return m.start() <= first.start() < m.end()
+
+
+_WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+
+
 def expected_type(question: str, lang: str) -> str | None:
     """The type whose wording comes first ("How much time remained … when …" asks for a number); at the same
     place the first listed wins ("how many years" is a number)."""
