@@ -123,7 +123,7 @@ def placed_spans(query: Query, r: Read, s: Settings) -> list[Placed]:
     if kind == "person":  # a person is mostly named with two words or more ("Chinese" is not one)
         spans = [sp for sp in spans if " " in quote[sp[0] : sp[1]]] or spans
     hints = unit_hints(query.text) if kind == "number" else ()
-    placed = [Placed(a, b, _coverage((a, b), r.anchors, s.answers.span_window),
+    placed = [Placed(a, b, _coverage((a, b), _same_sentence(quote, (a, b), r.anchors), s.answers.span_window),
                      _hinted(quote, (a, b), hints, s.answers.span_hint_before), False,
                      min((abs(a - x) for x, _ in r.anchors), default=0)) for a, b in spans]
     nouns = counted(query.text) if kind == "number" else ()
@@ -133,6 +133,18 @@ def placed_spans(query: Query, r: Read, s: Settings) -> list[Placed]:
     if units:  # "how much … in dollars" by a sum ("۴۱ میلیارد دلار"), a "what percentage" by a percentage
         placed = [p for p in placed if _hinted(quote, (p.start, p.end), tuple(units), 0)]
     return placed
+
+
+def _same_sentence(quote: str, span: tuple[int, int], anchors: tuple[tuple[int, str], ...]) -> list[tuple[int, str]]:
+    """The anchors in the span's own sentence: a quote joining the next sentence ("China’s current relationship …"
+    after "Kyrgyzstan … opened a new police center …") does not lend it the first one's words."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(quote)]
+    start = max((e for e in ends if e <= span[0]), default=0)
+    end = min((e for e in ends if e > span[1]), default=len(quote))
+    return [(x, t) for x, t in anchors if start <= x < end]
+
+
+_SENTENCE_END = re.compile(r"[.!?؟。！？](?=\s)|\n")
 
 
 def _names_in(query: Query, r: Read, bridge: NameBridge | None, s: Settings) -> bool:

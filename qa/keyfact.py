@@ -56,7 +56,10 @@ class Placed:
 
 def own_words(span: str, asked: set[str]) -> bool:
     """Does the span hold one of the question's words (a possessive's "s" aside: "China's" is "China")?"""
-    return bool({w for w in tokenize(span) if len(w) > 1} & asked)
+    return bool({w for w in tokenize(_POSSESSIVE.sub("", span)) if len(w) > 1} & asked)
+
+
+_POSSESSIVE = re.compile(r"['’]s\b")
 
 
 def multi_part(question: str) -> bool:

@@ -69,3 +69,36 @@ def test_close_enough_needs_question_terms_near():
     assert close_enough(2, 5, 2) and not close_enough(1, 5, 2)
     assert close_enough(1, 1, 2)  # a question of one content word: that word is enough
     assert not close_enough(0, 0, 2)  # no question word near: never
+
+
+# ---------------------------------------------------------------- the issue's examples, over the bundled corpus
+@pytest.mark.integration
+def test_the_police_centre_question_does_not_show_chinas(bot):
+    """The chat's example question: the quote says Kyrgyzstan; "China's" (a word of the question) is no answer."""
+    a = bot.answer("Which country opened a new police centre equipped with facial recognition in its capital?")
+    assert not a.refused and any("Kyrgyzstan" in c.quote for c in a.citations)
+    assert a.answer_span is None or a.answer_span.text == "Kyrgyzstan"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("question", [
+    "How much uranium did Kazakhstan export to China in 2023?",  # not in the documents
+    "Who runs Huawei's regional operations in Central Asia?",
+    "In what year did Turkmenistan become a member of the Shanghai Cooperation Organization?",
+    "How many Central Asian military officers have been trained at Chinese universities so far?",
+])
+def test_an_unanswerable_question_shows_no_key_fact(bot, question):
+    a = bot.answer(question)
+    assert a.answer_span is None and not a.answer.startswith("**")
+
+
+@pytest.mark.integration
+def test_a_question_of_two_parts_shows_no_half_answer(bot):
+    a = bot.answer("Where and when did Huawei hold its first Central Asia Innovation Day?")
+    assert not a.refused and a.answer_span is None  # "Kazakhstan" alone answered where, not when
+
+
+@pytest.mark.integration
+def test_a_figure_beside_the_question_words_is_still_the_key_fact(bot):
+    a = bot.answer("After the 2011 border settlement, how many Chinese farmers were given land in Tajikistan?")
+    assert a.answer_span is not None and a.answer_span.text == "1,500" and a.answer.startswith("**1,500**")
