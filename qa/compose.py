@@ -19,7 +19,17 @@ from verbatim_qa.types import AnswerSpan, Citation, ScoredChunk
 from .answer import Answer, citation_for
 from .answertype import asked_first, asked_unit, counted, typed_spans, unit_hints
 from .candidate import Candidate
-from .keyfact import SPAN_TYPES, Placed, close_enough, function_word, multi_part, own_words, script_fits, unambiguous
+from .keyfact import (
+    SPAN_TYPES,
+    Placed,
+    close_enough,
+    function_word,
+    multi_part,
+    ordinal,
+    own_words,
+    script_fits,
+    unambiguous,
+)
 from .names import NameBridge, question_names, swapped, unmentioned
 from .query import Query
 
@@ -91,9 +101,11 @@ def key_span(query: Query, reads: list[Read], s: Settings, bridge: NameBridge | 
     """The key fact (qa/keyfact.py): the best placed typed span of the first quote that has one, when every rule
     holds; else None, and the answer leads with its best quote."""
     kind = query.answer_type
-    if kind not in SPAN_TYPES or multi_part(query.text) or not asked_first(query.text, query.lang):
+    if kind not in s.answers.span_types.split(",") or multi_part(query.text) or not asked_first(query.text, query.lang):
         return None
     for r in reads[: s.answers.span_quotes]:
+        if not r.readable:  # a German or Chinese quote of an English question shares only its names: unsure
+            return None
         placed = placed_spans(query, r, s)
         if not placed:
             continue
@@ -127,8 +139,11 @@ def placed_spans(query: Query, r: Read, s: Settings) -> list[Placed]:
                      _hinted(quote, (a, b), hints, s.answers.span_hint_before), False,
                      min((abs(a - x) for x, _ in r.anchors), default=0)) for a, b in spans]
     nouns = counted(query.text) if kind == "number" else ()
-    if nouns and r.same_lang:  # "how many officers" is answered by a count of officers
-        placed = [p for p in placed if _hinted(quote, (p.start, p.end), nouns, s.answers.span_hint_before)]
+    if nouns:  # "how many officers" is answered by a count of officers, told only in the question's language
+        placed = [p for p in placed if r.same_lang and _hinted(quote, (p.start, p.end), nouns,
+                                                                s.answers.span_hint_before)]
+    if _HOW_MANY.search(query.text):  # a count is a cardinal: "ششمین" (sixth) does not say how many
+        placed = [p for p in placed if not ordinal(quote[p.start:p.end])]
     units = [h for h in hints if h not in nouns]
     if units:  # "how much … in dollars" by a sum ("۴۱ میلیارد دلار"), a "what percentage" by a percentage
         placed = [p for p in placed if _hinted(quote, (p.start, p.end), tuple(units), 0)]
@@ -144,6 +159,7 @@ def _same_sentence(quote: str, span: tuple[int, int], anchors: tuple[tuple[int, 
     return [(x, t) for x, t in anchors if start <= x < end]
 
 
+_HOW_MANY = re.compile(r"\bhow (?:many|much)\b|چند(?!مین)|چقدر|چه\s*تعداد", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?؟。！？](?=\s)|\n")
 
 

@@ -62,6 +62,15 @@ def own_words(span: str, asked: set[str]) -> bool:
 _POSSESSIVE = re.compile(r"['’]s\b")
 
 
+def ordinal(span: str) -> bool:
+    """An ordinal ("third", "20th", "سومین"): a rank, not a count."""
+    return bool(_ORDINAL.fullmatch(span.strip()))
+
+
+_ORDINAL = re.compile(r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+                      r"\d+(?:st|nd|rd|th)|\S{2,8}مین)", re.IGNORECASE)
+
+
 def multi_part(question: str) -> bool:
     """Does the question ask several things ("Where and when …", "… and how many …")?"""
     return bool(_MULTI_PART.search(question))
