@@ -139,9 +139,8 @@ def placed_spans(query: Query, r: Read, s: Settings) -> list[Placed]:
                      _hinted(quote, (a, b), hints, s.answers.span_hint_before), False,
                      min((abs(a - x) for x, _ in r.anchors), default=0)) for a, b in spans]
     nouns = counted(query.text) if kind == "number" else ()
-    if nouns:  # "how many officers" is answered by a count of officers, told only in the question's language
-        placed = [p for p in placed if r.same_lang and _hinted(quote, (p.start, p.end), nouns,
-                                                                s.answers.span_hint_before)]
+    if nouns and r.same_lang:  # "how many officers" is answered by a count of officers (told in its language)
+        placed = [p for p in placed if _hinted(quote, (p.start, p.end), nouns, s.answers.span_hint_before)]
     if _HOW_MANY.search(query.text):  # a count is a cardinal: "ششمین" (sixth) does not say how many
         placed = [p for p in placed if not ordinal(quote[p.start:p.end])]
     units = [h for h in hints if h not in nouns]
