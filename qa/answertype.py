@@ -101,6 +101,25 @@ _SPANS = {
 _SPANS["person"] = _SPANS["name"]
 
 
+def asked_first(question: str, lang: str) -> bool:
+    """Is the type's wording the question's first question word? "What has Tajikistan had to give China when it
+    could not repay?" asks what, not when: its "when" opens a clause. Persian puts its question word anywhere: yes."""
+    if lang == "fa":  # a bare colloquial "کی" is "who" as often as "when": the type is a guess
+        return not (expected_type(question, lang) == "date" and _FA_WHEN_OR_WHO.search(question)
+                    and not _FA_WHEN.search(question))
+    found = [m for _, rx in _EN if (m := rx.search(question))]
+    first = _WH.search(question)
+    if not found or first is None:
+        return bool(found)
+    m = min(found, key=lambda m: m.start())
+    return m.start() <= first.start() < m.end()
+
+
+_FA_WHEN_OR_WHO = re.compile(r"(?<!\S)کی(?!\S)")
+_FA_WHEN = re.compile(dict(_FA_TYPE)["date"].replace(r"\bکی\b|", ""))
+_WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+
+
 def expected_type(question: str, lang: str) -> str | None:
     """The type whose wording comes first ("How much time remained … when …" asks for a number); at the same
     place the first listed wins ("how many years" is a number)."""

@@ -17,14 +17,24 @@ from verbatim_qa.text.reading import needs_reading, reading
 from verbatim_qa.types import AnswerSpan, Citation, ScoredChunk
 
 from .answer import Answer, citation_for
-from .answertype import asked_unit, counted, typed_spans, unit_hints
+from .answertype import asked_first, asked_unit, counted, typed_spans, unit_hints
 from .candidate import Candidate
+from .keyfact import (
+    SPAN_TYPES,
+    Placed,
+    close_enough,
+    function_word,
+    multi_part,
+    ordinal,
+    own_words,
+    script_fits,
+    unambiguous,
+)
 from .names import NameBridge, question_names, swapped, unmentioned
 from .query import Query
 
 _WHAT = {"number": "the figure asked for", "date": "the date asked for", "person": "who it was",
          "name": "the name asked for", "reason": "the reason asked for"}
-_SPAN_TYPES = ("number", "date", "person", "name")
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class Read:
     spans: tuple[tuple[int, int], ...]  # typed_spans of the question's answer type ((): none asked or none there)
     anchors: tuple[tuple[int, str], ...]  # _anchors of the question's content terms
     same_lang: bool  # in the question's language
+    lang: str  # the quote's language
     readable: bool  # the question's words can be looked for in it: its language, or Persian through the term bridge
 
     @property
@@ -50,9 +61,9 @@ def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk],
     citations = [citation_for(n, g[0].chunk, g[0].sentence.char_start, g[-1].sentence.char_end)
                  for n, g in enumerate(groups, 1)]
     reads = [read(query, c, g[0].chunk.lang) for c, g in zip(citations, groups)]
-    span = key_span(query, reads, s)
+    span = key_span(query, reads, s, bridge)
     caveat = not_stated(query, reads, s, unmatched, bridge) or off_subject(query, reads, span, bridge, s)
-    return Answer(query.text, False, citations, retrieved, answer_span=span, caveat=caveat,
+    return Answer(query.text, False, citations, retrieved, answer_span=None if caveat else span, caveat=caveat,
                   language_note=language_note(query.lang, {g[0].chunk.lang for g in groups}),
                   quoted=tuple(c.n for c in citations))
 
@@ -81,30 +92,28 @@ def language_note(question_lang: str, evidence_langs: set[str]) -> str | None:
 
 def read(query: Query, c: Citation, lang: str) -> Read:
     kind = query.answer_type
-    return Read(c, tuple(typed_spans(c.quote, kind)) if kind in _SPAN_TYPES else (),
-                tuple(_anchors(c.quote, query.content_terms)), lang == query.lang,
+    return Read(c, tuple(typed_spans(c.quote, kind)) if kind in SPAN_TYPES else (),
+                tuple(_anchors(c.quote, query.content_terms)), lang == query.lang, lang,
                 lang == query.lang or lang == "fa" and bool(query.translation))
 
 
-def key_span(query: Query, reads: list[Read], s: Settings) -> AnswerSpan | None:
+def key_span(query: Query, reads: list[Read], s: Settings, bridge: NameBridge | None = None) -> AnswerSpan | None:
+    """The key fact (qa/keyfact.py): the best placed typed span of the first quote that has one, when every rule
+    holds; else None, and the answer leads with its best quote."""
     kind = query.answer_type
-    if kind not in _SPAN_TYPES:
+    if kind not in s.answers.span_types.split(",") or multi_part(query.text) or not asked_first(query.text, query.lang):
         return None
-    asked = set(query.tokens)
-    hints = unit_hints(query.text) if kind == "number" else ()
-    for r in reads:
-        c, anchors = r.citation, r.anchors
-        spans = [(a, b) for a, b in r.spans if not set(tokenize(c.quote[a:b])) <= asked]
-        if kind == "person":  # a person is mostly named with two words or more ("Chinese" is not one)
-            spans = [sp for sp in spans if " " in c.quote[sp[0] : sp[1]]] or spans
-        if not spans:
+    for r in reads[: s.answers.span_quotes]:
+        if not r.readable:  # a German or Chinese quote of an English question shares only its names: unsure
+            return None
+        placed = placed_spans(query, r, s)
+        if not placed:
             continue
-        # a span sharing a word with the question rarely answers it ("Super Bowl XXXIII" for "Who sang at Super
-        # Bowl 50?"): see docs/measurements.md#key-span-shares-no-question-word
-        a, b = min(spans, key=lambda sp: (not _hinted(c.quote, sp, hints, s.answers.span_hint_before),
-                                          bool(set(tokenize(c.quote[sp[0]:sp[1]])) & asked),
-                                          -_coverage(sp, anchors, s.answers.span_window),
-                                          min((abs(sp[0] - x) for x, _ in anchors), default=0), sp[0]))
+        best = min(placed, key=lambda p: (p.key(), p.dist, p.start))
+        if not (close_enough(best.near, len(query.content_terms), s.answers.span_min_near)
+                and unambiguous(best, placed) and _names_in(query, r, bridge, s)):
+            return None
+        c, a, b = r.citation, best.start, best.end
         if kind == "date" and _YEAR_ASKED.search(query.text):  # "what year": the year, not the full date
             year = _YEAR.search(c.quote, a, b)
             if year is not None:
@@ -113,6 +122,51 @@ def key_span(query: Query, reads: list[Read], s: Settings) -> AnswerSpan | None:
         return AnswerSpan(text, c.source, c.char_start + a, c.char_start + b,
                           reading(text) if needs_reading(text, query.lang) else None)
     return None
+
+
+def placed_spans(query: Query, r: Read, s: Settings) -> list[Placed]:
+    """The quote's spans of the kind asked for that could be the key fact, each with its place among the question's
+    words: none of the question's own words ("Super Bowl XXXIII" for "Who sang at Super Bowl 50?", see
+    docs/measurements.md#key-span-shares-no-question-word), in a script that fits, not a function word in capitals,
+    and beside the unit or counted noun the question asks for when it names one the quote's language can have."""
+    kind, quote, asked = query.answer_type, r.quote, set(query.tokens)
+    spans = [(a, b) for a, b in r.spans if not own_words(quote[a:b], asked)
+             and script_fits(quote[a:b], quote, r.lang, kind) and not function_word(quote[a:b], r.lang)]
+    if kind == "person":  # a person is mostly named with two words or more ("Chinese" is not one)
+        spans = [sp for sp in spans if " " in quote[sp[0] : sp[1]]] or spans
+    hints = unit_hints(query.text) if kind == "number" else ()
+    placed = [Placed(a, b, _coverage((a, b), _same_sentence(quote, (a, b), r.anchors), s.answers.span_window),
+                     _hinted(quote, (a, b), hints, s.answers.span_hint_before), False,
+                     min((abs(a - x) for x, _ in r.anchors), default=0)) for a, b in spans]
+    nouns = counted(query.text) if kind == "number" else ()
+    if nouns and r.same_lang:  # "how many officers" is answered by a count of officers (told in its language)
+        placed = [p for p in placed if _hinted(quote, (p.start, p.end), nouns, s.answers.span_hint_before)]
+    if _HOW_MANY.search(query.text):  # a count is a cardinal: "ششمین" (sixth) does not say how many
+        placed = [p for p in placed if not ordinal(quote[p.start:p.end])]
+    units = [h for h in hints if h not in nouns]
+    if units:  # "how much … in dollars" by a sum ("۴۱ میلیارد دلار"), a "what percentage" by a percentage
+        placed = [p for p in placed if _hinted(quote, (p.start, p.end), tuple(units), 0)]
+    return placed
+
+
+def _same_sentence(quote: str, span: tuple[int, int], anchors: tuple[tuple[int, str], ...]) -> list[tuple[int, str]]:
+    """The anchors in the span's own sentence: a quote joining the next sentence ("China’s current relationship …"
+    after "Kyrgyzstan … opened a new police center …") does not lend it the first one's words."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(quote)]
+    start = max((e for e in ends if e <= span[0]), default=0)
+    end = min((e for e in ends if e > span[1]), default=len(quote))
+    return [(x, t) for x, t in anchors if start <= x < end]
+
+
+_HOW_MANY = re.compile(r"\bhow (?:many|much)\b|چند(?!مین)|چقدر|چه\s*تعداد", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?؟。！？](?=\s)|\n")
+
+
+def _names_in(query: Query, r: Read, bridge: NameBridge | None, s: Settings) -> bool:
+    """The quote holding the key fact mentions every name of the question (its title and file name count): a year
+    of the SCO is not the year Turkmenistan joined it."""
+    words = tokenize(" ".join([r.quote, r.citation.title or "", r.citation.source]))
+    return not unmentioned(query.text, [words], bridge, stem=s.answers.name_stem)
 
 
 def _hinted(text: str, span: tuple[int, int], hints: tuple[str, ...], before: int) -> bool:
@@ -159,7 +213,7 @@ def not_stated(query: Query, reads: list[Read], s: Settings, unmatched: tuple[st
 def off_subject(query: Query, reads: list[Read], span: AnswerSpan | None,
                 bridge: NameBridge | None, s: Settings) -> str | None:
     """A caveat when the quote holding the key fact has another name where the question has one of its own."""
-    if span is None or _MULTI_PART.search(query.text):
+    if span is None or multi_part(query.text):
         return None  # a question of several parts: the key fact answers one of them
     (holder,) = [r for r in reads
                  if r.citation.source == span.source and r.citation.char_start <= span.char_start < r.citation.char_end]
@@ -207,10 +261,6 @@ def refusal(question: str, retrieved: list[ScoredChunk]) -> Answer:
 
 _YEAR_ASKED = re.compile(r"\b(?:what|which|in what|what) year\b|چه\s*سالی|در\s*چه\s*سال|سال\s*چند", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![0-9۰-۹])(?:[1۱][0-9۰-۹]|[2۲][0۰])[0-9۰-۹]{2}(?![0-9۰-۹])")
-_MULTI_PART = re.compile(r"\b(?:and|or)\s+(?:how|when|what|who|whom|where|which|why|whose|by whom|in what)\b"
-                         r"|,\s*and\b", re.IGNORECASE)
-
-
 def _coverage(span: tuple[int, int], anchors: list[tuple[int, str]], window: int) -> int:
     """How many distinct question terms occur within ``window`` characters of the span: the sliding-window idea
     of the SQuAD baselines."""

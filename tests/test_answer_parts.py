@@ -77,7 +77,9 @@ def test_dev_answers_quote_body_sentences_only(bot, corpus_store):
 def test_who_wrote_quotes_the_byline_and_marks_the_name(bot):
     a = bot.answer("Who wrote the article about anti-Chinese sentiment in Central Asia?")
     assert a.citations[0].quote.startswith("Aruuke Uran Kyzy")
-    assert a.answer_span is not None and a.answer_span.text == "Aruuke Uran Kyzy"
+    # no key fact for "who": names told from capitals were right 0.48 of the time (docs/measurements.md#key-fact);
+    # the answer leads with the byline's quote
+    assert a.answer_span is None and not a.answer.startswith("**")
 
 
 # ---------------------------------------------------------------- what a question asks for
@@ -141,6 +143,9 @@ def test_a_sentence_without_the_type_has_no_span():
     ("۲۰۱۳", "2013"),
     ("۱۲٬۰۰۰ نفر", "12,000 people"),
     ("۵ مارس ۲۰۲۰", "5 March 2020"),
+    ("هشت سال", "eight years"),  # number words are read as digits are
+    ("بیست و پنج نفر", "twenty-five people"),
+    ("سه میلیارد دلار", "three billion dollars"),
 ])
 def test_reading_of_persian_figures(span, want):
     assert needs_reading(span, "en")

@@ -228,6 +228,14 @@ class Answers:
     span_unit_near: int = setting(24,
         'characters after a figure where its unit is written ("423.2 billion cubic metres")')
     span_window: int = setting(100, "characters either side of a span in which the question's words are counted")
+    # a key fact is shown only when right (qa/keyfact.py): see docs/measurements.md#key-fact
+    span_quotes: int = setting(1, "the key fact is looked for in this many quotes, best first")
+    # names are told from capitals alone, and a sentence often names several: right 0.48 (who) and 0.64 (which,
+    # where) of the time on XQuAD English even under the rules of qa/keyfact.py (docs/measurements.md#key-fact)
+    span_types: str = setting("number,date",
+        "the kinds of answer a key fact is shown for, comma-separated (of number, date, person, name)")
+    span_min_near: int = setting(2,
+        "question terms that must be near a span for it to be the key fact (all of a question with fewer)")
     # "Uzbekistan's" ~ "Uzbek", "Chinese" ~ "China": an English name is mentioned by a word sharing its first letters
     name_stem: int = setting(4,
         "\"Uzbekistan's\" ~ \"Uzbek\": a name is mentioned by a word sharing this many first letters")

@@ -15,6 +15,9 @@ KINDS = {"en-en", "en-fa", "fa-fa", "multi", "unanswerable"}
 LANGS = {"en", "fa"}
 FIELDS = {"id": str, "question": str, "lang": str, "kind": str,
           "answerable": bool, "gold_quotes": list, "quote_docs": list}
+# the short answer (SQuAD-style "answers"): the shortest text of a gold quote holding every part asked for (a
+# question of two parts gets one text holding both), so a key fact giving one part does not count as right
+OPTIONAL = {"answers": list}
 ID_PREFIX = {"en-en": "en-en-", "en-fa": "en-fa-", "fa-fa": "fa-fa-",
              "multi": "multi-", "unanswerable": "unans-"}
 
@@ -45,8 +48,8 @@ def main():
     seen = set()
     for n, it in items:
         where = f"line {n} ({it.get('id', '?')})"
-        if set(it) != set(FIELDS):
-            errors.append(f"{where}: keys {sorted(it)} != {sorted(FIELDS)}")
+        if set(it) - set(OPTIONAL) != set(FIELDS):
+            errors.append(f"{where}: keys {sorted(it)} != {sorted(FIELDS)} (+ optional {sorted(OPTIONAL)})")
             continue
         for k, typ in FIELDS.items():
             if type(it[k]) is not typ:
@@ -94,6 +97,9 @@ def main():
                 errors.append(f"{where}: quote not found in {d}: {q[:60]!r}...")
             if "\n\n" in q:
                 errors.append(f"{where}: quote spans a paragraph break")
+        for a in it.get("answers", []):
+            if not isinstance(a, str) or not any(a in q for q in gq):
+                errors.append(f"{where}: answer {a!r} is not inside a gold quote")
 
     counts = Counter(it["kind"] for _, it in items)
     langs = Counter((it["kind"], it["lang"]) for _, it in items)

@@ -25,6 +25,20 @@ _WORDS = {
     "شهریور": "Shahrivar", "مهر": "Mehr", "آبان": "Aban", "آذر": "Azar", "دی": "Dey", "بهمن": "Bahman",
     "اسفند": "Esfand",
 }
+# number words, read as digits are: "هشت سال" reads "eight years", not "هشت years"
+_NUMBER_WORDS = {
+    "یک": "one", "دو": "two", "سه": "three", "چهار": "four", "پنج": "five", "شش": "six", "هفت": "seven",
+    "هشت": "eight", "نه": "nine", "ده": "ten", "یازده": "eleven", "دوازده": "twelve", "سیزده": "thirteen",
+    "چهارده": "fourteen", "پانزده": "fifteen", "شانزده": "sixteen", "هفده": "seventeen", "هجده": "eighteen",
+    "هیجده": "eighteen", "نوزده": "nineteen", "بیست": "twenty", "سی": "thirty", "چهل": "forty", "پنجاه": "fifty",
+    "شصت": "sixty", "هفتاد": "seventy", "هشتاد": "eighty", "نود": "ninety", "دویست": "two hundred",
+    "سیصد": "three hundred", "چهارصد": "four hundred", "پانصد": "five hundred", "ششصد": "six hundred",
+    "هفتصد": "seven hundred", "هشتصد": "eight hundred", "نهصد": "nine hundred", "نیم": "half",
+}
+_WORDS |= _NUMBER_WORDS
+_TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_UNITS_1 = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_COMPOUND = re.compile(rf"\b({'|'.join(_TENS)}) and ({'|'.join(_UNITS_1)})\b")
 _PHRASES = sorted((w for w in _WORDS if " " in w), key=len, reverse=True)
 _ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF]")
 _NUMBER = re.compile(r"[0-9]+(?:[,.٫٬][0-9]+)*")
@@ -49,7 +63,8 @@ def reading(span: str) -> str:
             out.append(_WORDS[bare])
         else:
             out.append(word)
-    return re.sub(r"\s+%", "%", " ".join(out))
+    text = _COMPOUND.sub(r"\1-\2", " ".join(out))  # "بیست و پنج": "twenty-five", as English writes it
+    return re.sub(r"\s+%", "%", text)
 
 
 def _number(s: str) -> str:
