@@ -1,7 +1,8 @@
 """The HTTP API (FastAPI) with the web UI (Gradio) mounted at ``/``.
 
-    POST   /api/ask          {"question", "k"?, "sources"?, "answerer"?, "history"?} -> the answer contract
-                             (Answer.to_dict); history: earlier questions or {"question", "answer"?}, oldest first
+    POST   /api/ask          {"question", "k"?, "sources"?, "answerer"?, "history"?, "quotes_only"?} -> the answer
+                             contract (Answer.to_dict); history: earlier questions or {"question", "answer"?},
+                             oldest first; quotes_only: an LLM answer's verified quotes only, none of its own words
     POST   /api/ask/stream   same body -> NDJSON events (or SSE with ``Accept: text/event-stream``):
                              {"type": "retrieved"}, on the LLM path {"type": "token", "text"}... (the model's
                              draft as it arrives), then {"type": "answer", "answer"} (verified; qa/events.py)
@@ -41,7 +42,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Mount
 
-from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, VERSION, AnswererName
+from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, QUOTES_ONLY_DOC, VERSION, AnswererName
 from verbatim_qa.settings import Settings
 from verbatim_qa.text.lines import one_line
 from verbatim_qa.vectorstore.store import Store
@@ -54,6 +55,7 @@ from .service import Service
 from .uploads import UploadError, receive_upload
 
 log = logging.getLogger(__name__)
+QUOTES_ONLY = Field(False, description=QUOTES_ONLY_DOC)
 
 
 class Turn(BaseModel):
@@ -73,6 +75,7 @@ class AskRequest(BaseModel):
     history: list[str | Turn] = Field(default_factory=list, max_length=100, description=(
         "Earlier turns of the conversation, oldest first: questions, or {question, answer?} objects. A follow-up "
         "question (\"What about Turkmenistan?\") is searched with them; see search_query in the answer."))
+    quotes_only: bool = QUOTES_ONLY
 
     def turns(self) -> list:
         return [h if isinstance(h, str) else h.model_dump(exclude_none=True) for h in self.history]
@@ -273,7 +276,7 @@ def _routes(app: FastAPI, service: Service) -> None:
     def ask(req: AskRequest) -> dict:
         """The answer contract: answer text with [n] markers, refused, citations (exact spans), retrieved."""
         try:
-            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns())
+            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns(), req.quotes_only)
         except ValueError as exc:
             return error(422, one_line(exc))
         *_, done = events
@@ -283,7 +286,7 @@ def _routes(app: FastAPI, service: Service) -> None:
     def ask_stream(req: AskRequest, request: Request):
         """NDJSON (default) or server-sent events: retrieved, token... (the LLM's draft), answer (or error)."""
         try:
-            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns())
+            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns(), req.quotes_only)
         except ValueError as exc:
             return error(422, one_line(exc))
         sse = "text/event-stream" in request.headers.get("accept", "")

@@ -1,8 +1,9 @@
 """Verbatim as an MCP server (the official ``mcp`` SDK): tools for agents, editors and desktop clients.
 
     search(query, k=5, sources?)        ranked passages: rank, source, section, char_start, char_end, text, score
-    ask(question, k?, sources?, history?)  the answer object (``Answer.to_dict()``: answer with [n] markers,
-                                        refused, citations with verbatim offsets, retrieved, and any newer fields)
+    ask(question, k?, sources?, history?, quotes_only?)
+                                        the answer object (``Answer.to_dict()``: answer with [n] markers, refused,
+                                        citations with verbatim offsets, retrieved, and any newer fields)
     sources()                           the documents: id, title, source, langs, chunks, ingested_at
 
 Two transports, one server definition: stdio (``verbatim mcp``, what desktop clients spawn) and Streamable
@@ -24,7 +25,7 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 from starlette.routing import BaseRoute
 
-from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, VERSION
+from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, QUOTES_ONLY_DOC, VERSION
 from verbatim_qa.text.lines import one_line
 
 from .service import Service
@@ -59,13 +60,14 @@ def build_mcp(service: Service) -> MCPServer:
             sources: SOURCES = None,
             history: Annotated[list[str] | None, Field(description="Earlier questions of the conversation, "
                                                        "oldest first, for a follow-up question.")] = None,
+            quotes_only: Annotated[bool, Field(description=QUOTES_ONLY_DOC)] = False,
             ) -> dict[str, Any]:
         """Answer from the documents with verbatim, cited quotes: `answer` has [n] markers, each citation holds
         the quote, its file, section, page and offsets; `refused` is true when the documents do not answer."""
         with tool_errors():
             if not question.strip():
                 raise ValueError("question is empty")
-            return service.ask(question.strip(), k, sources, history=history or ()).to_dict()
+            return service.ask(question.strip(), k, sources, history=history or (), quotes_only=quotes_only).to_dict()
 
     @mcp.tool(annotations=READ_ONLY)
     def sources() -> dict[str, Any]:

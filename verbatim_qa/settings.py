@@ -210,6 +210,9 @@ class Llm:
     llm_max_tokens: int = setting(768, "cap on the reply (JSON mode on small models can pad with whitespace forever)")
     llm_max_source_chars: int = setting(6000, "sources beyond this many characters are not shown to the model")
     llm_min_quote_chars: int = setting(8, 'a verified "quote" shorter than this (normalized) is a word, not evidence')
+    # the model's own sentences can carry instructions injected by a document (issue #26): this shows none of them
+    llm_quotes_only: bool = setting(False,
+        "LLM answers show only their verified quotes, never the model's own sentences (a request may ask for it too)")
 
 
 @dataclass(frozen=True)
