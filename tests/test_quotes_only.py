@@ -71,6 +71,9 @@ def test_api_ask_quotes_only_on_request_and_by_setting(urls):
     url, strict_url = urls
     mixed = ask(url)
     assert mixed["model_sentences"] and mixed["answer"].startswith(MODEL_WORDS)
+    # the sentence obeying the injection cites a real quote that does not back it: left out (qa/llm/support.py)
+    assert [s["text"] for s in mixed["model_sentences"]] == [f"{OWN_WORDS} [1]."]
+    assert "password" not in mixed["answer"]
     only_quotes(ask(url, quotes_only=True))
     only_quotes(ask(strict_url))
     only_quotes(ask(strict_url, quotes_only=False))  # a request can turn it on, never off
