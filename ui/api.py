@@ -33,6 +33,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,7 +45,7 @@ from starlette.routing import Mount
 
 from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, QUOTES_ONLY_DOC, VERSION, AnswererName
 from verbatim_qa.settings import Settings
-from verbatim_qa.text.lines import one_line
+from verbatim_qa.text.lines import field_problems, one_line
 from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import WriterBusy
 
@@ -72,7 +73,9 @@ class AskRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=MAX_K)
     sources: list[str] | None = Field(None, description="Restrict to these file names (as listed by /api/sources).")
     answerer: AnswererName | None = None  # None: the VERBATIM_ANSWERER setting
-    history: list[str | Turn] = Field(default_factory=list, max_length=100, description=(
+    # an earlier question is bounded like the question (contract.MAX_QUESTION_CHARS), as a string or in a Turn
+    history: list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS)] | Turn] = Field(
+        default_factory=list, max_length=100, description=(
         "Earlier turns of the conversation, oldest first: questions, or {question, answer?} objects. A follow-up "
         "question (\"What about Turkmenistan?\") is searched with them; see search_query in the answer."))
     quotes_only: bool = QUOTES_ONLY
@@ -256,13 +259,9 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
-        problems = []
-        for err in exc.errors():
-            if err.get("type") == "json_invalid":
-                return error_at(request.url.path, 422, "invalid request: the body is not valid JSON")
-            where = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
-            problems.append(f"{where}: {err.get('msg', 'invalid')}")
-        return error_at(request.url.path, 422, "invalid request: " + "; ".join(problems))
+        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+            return error_at(request.url.path, 422, "invalid request: the body is not valid JSON")
+        return error_at(request.url.path, 422, "invalid request: " + one_line(field_problems(exc.errors()), 1000))
 
 
 def _routes(app: FastAPI, service: Service) -> None:
