@@ -19,7 +19,7 @@ def chunk_document(doc: Document, max_chars: int,
     """Consecutive whole sentences of one section, up to ``max_chars`` (a longer sentence stands alone); a
     sentence over ``max_sentence_chars`` is cut into pieces first (``split_long``)."""
     chunks: list[Chunk] = []
-    for sec in assign_roles(doc.text, segment(doc.text), doc.title):
+    for sec in assign_roles(doc.text, segment(doc.text, doc.layout), doc.title, doc.layout):
         group: list[Sentence] = []
         for sent in (p for s in sec.sentences for p in split_long(doc.text, s, max_sentence_chars)):
             if group and sent.char_end - group[0].char_start > max_chars:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from chromadb.errors import ChromaError
 
-from verbatim_qa.types import Chunk
+from verbatim_qa.types import Chunk, sentence_id
 from verbatim_qa.vectorstore.lexical import LexicalIndex
 from verbatim_qa.vectorstore.store import Store
 
@@ -159,7 +159,7 @@ def _check_document(meta: dict, text: str, chunks: list, sents: list) -> list[Fi
     bad_text = sum(t != text[m["char_start"] : m["char_end"]] for _, t, m in chunks + sents)
     if bad_text:
         add("offsets", f"{bad_text} chunks or sentences whose text is not document[char_start:char_end]")
-    expected = {f"{i}:{n}" for i, _, m in chunks for n in range(len(json.loads(m["sentences"])))}
+    expected = {sentence_id(i, n) for i, _, m in chunks for n in range(len(json.loads(m["sentences"])))}
     actual = {i for i, _, _ in sents}
     chunk_of = {i: m for i, _, m in chunks}
     outside = sum(not (m["chunk_id"] in chunk_of and chunk_of[m["chunk_id"]]["char_start"] <= m["char_start"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from verbatim_qa.types import sentence_id
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -29,8 +31,3 @@ class IndexContext:
 
     def vector(self, chunk_id: str, index: int) -> np.ndarray | None:
         return self.vectors.get(sentence_id(chunk_id, index))
-
-
-def sentence_id(chunk_id: str, index: int) -> str:
-    """The store's id of a chunk's ``index``-th sentence."""
-    return f"{chunk_id}:{index}"

@@ -16,13 +16,13 @@ import numpy as np
 from verbatim_qa.settings import Settings
 from verbatim_qa.text.lang import is_caseless
 from verbatim_qa.text.normalize import tokenize
-from verbatim_qa.types import Chunk, ScoredChunk, Sentence
+from verbatim_qa.types import Chunk, ScoredChunk, Sentence, sentence_id
 
 from .answer import Answer, AnswererBase
 from .answertype import carries
 from .candidate import Candidate
 from .compose import compose, refusal
-from .context import IndexContext, sentence_id
+from .context import IndexContext
 from .names import NameBridge
 from .ordinals import sentence_ordinal
 from .query import Query, content

@@ -17,12 +17,12 @@ import numpy as np
 
 from verbatim_qa.settings import Settings
 from verbatim_qa.text.normalize import tokenize
-from verbatim_qa.types import ScoredChunk
+from verbatim_qa.types import ScoredChunk, sentence_id
 from verbatim_qa.vectorstore.lexical import LexicalIndex
 from verbatim_qa.vectorstore.store import Store
 
 from .analyzer import Analyzer
-from .context import IndexContext, sentence_id
+from .context import IndexContext
 from .corpus import ChunkMeta, CorpusView
 from .crosslingual import TermTranslator
 from .fusion import Signals, best, fuse

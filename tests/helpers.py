@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,6 +11,10 @@ FA_Q = "What share of Central Asian arms imports came from China?"  # answered o
 NOTE = ("Glacier notes\n\nThe Wakhan corridor bridge at Ishkashim was rebuilt in 2003 with funding from the Aga Khan "
         "Foundation. Traders cross it every Saturday.\n")
 NOTE_Q = "When was the Wakhan corridor bridge at Ishkashim rebuilt?"
+
+CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"  # Debian's; make test passes its CHROMIUM
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def write(folder: Path, name: str, data: str | bytes) -> Path:

@@ -16,15 +16,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import EN_Q, FA_Q, NOTE, NOTE_Q, stop
+from helpers import CHROMIUM, CHROMIUM_ARGS, EN_Q, FA_Q, NOTE, NOTE_Q, stop
 
 from verbatim_qa.ui.server import free_port
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"  # make test passes its CHROMIUM
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "artifacts" / "browser"
 VERBATIM = Path(sys.executable).with_name("verbatim")
@@ -86,7 +83,7 @@ def session(server):
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1360, "height": 1000},
                                       permissions=["clipboard-read", "clipboard-write"])
         page = context.new_page()

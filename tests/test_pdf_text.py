@@ -102,8 +102,9 @@ def test_ingested_pdf_answers_with_the_logical_quote(mixed, tmp_path):
 
 def test_all_plain_persian_paragraphs_of_the_corpus(tmp_path):
     """Every plain Persian paragraph of the corpus printed (7 pages): combining marks stay on their letters and
-    every sentence reads in logical order: 183/183, the Latin citations broken across lines ("(Leksyutina," /
-    "2024: 4-13).") and a paragraph opening with a number ("9: Janbaz, 2016).") included (loaders/logical.py)."""
+    every sentence reads in logical order: 183/183, the Latin citations broken across lines ("(Shafiei and Komai"
+    / "Zadeh, 2011: 6).") and a paragraph opening with a number ("9: Janbaz, 2016).") included (pdf_lines.py,
+    logical.py)."""
     from pdfs import ROOT
 
     md = (ROOT / "corpus" / "china-central-asia-ai-rezapour-2024.md").read_text("utf-8").split("\n")

@@ -20,6 +20,9 @@ token, which the signed-in UI puts in its ``<img>`` links: ui/pages.py) and the 
 name, the token as password; Gradio's session heartbeat needs that login too). Wrong tokens are counted per client
 address: too many within a minute get 429 (``Lockout``). Errors are ``{"error": "one line"}`` (under ``/v1``: OpenAI's
 ``{"error": {"message": "one line", ...}}``).
+Outermost, one guard for every route (ui/crosssite.py): without a token only loopback Host names are served
+(421), and a request from another origin (a foreign ``Origin``, or ``Sec-Fetch-Site: cross-site`` on a write)
+is refused (403), token or not.
 The OpenAPI schema is at ``/openapi.json``; the Swagger/ReDoc pages are off because they load from a CDN.
 """
 
@@ -37,10 +40,11 @@ from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 from starlette.routing import Mount
 
 from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, QUOTES_ONLY_DOC, VERSION, AnswererName
@@ -50,6 +54,8 @@ from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import WriterBusy
 
 from . import openai_api
+from .crosssite import SameOrigin
+from .errors import error, error_at, refuse
 from .mcp_server import build_mcp, http_routes
 from .pages import PageError, page_png, signed
 from .service import Service
@@ -91,25 +97,23 @@ class AskRequest(BaseModel):
         return v.strip()
 
 
-def error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
-
-
-def error_at(path: str, status: int, message: str, headers: dict | None = None) -> JSONResponse:
-    """The error in the shape the route's clients read: OpenAI's under ``/v1``, ``{"error": ...}`` elsewhere."""
-    if path.startswith("/v1/"):
-        return openai_api.openai_error(status, message, headers)
-    return error(status, message, headers)
-
-
-# Gradio answers these without its login (no login_check on them in gradio/routes.py): with a token they need it,
-# or the session cookie of a signed-in chat.
-UI_SESSION_PATHS = ("/gradio_api/heartbeat/",)
+# With a token, what the web chat's login page loads (the page, its scripts, styles and the login form's POST) is
+# open, so that the login can be shown. Every other route of the UI (Gradio's, whether or not Gradio checks its
+# login there: heartbeat, reset, cancel, stream, app_id, startup-events, monitoring, ...) needs the login's session
+# cookie or the bearer token.
+LOGIN_PAGE = ("/", "/login", "/login/", "/logout", "/theme.css", "/favicon.ico", "/robots.txt")
+LOGIN_ASSETS = ("/assets/", "/static/")  # Gradio's built frontend: the same files for everyone, no user data
 
 
 def needs_token(path: str) -> bool:
+    """An API route: the bearer token (or a page image's signature) only."""
     return (path.startswith(("/api/", "/v1/")) and path != "/api/health") or path in ("/mcp", "/openapi.json") or \
         path.startswith("/mcp/")
+
+
+def open_path(path: str) -> bool:
+    """A route that never needs the token: health, and the login page with its assets."""
+    return path == "/api/health" or path in LOGIN_PAGE or path.startswith(LOGIN_ASSETS)
 
 
 class Lockout:
@@ -143,8 +147,8 @@ class Lockout:
 
 class BearerToken:
     """Pure ASGI middleware: ``/api/*`` (except ``/api/health``), ``/v1/*``, ``/mcp`` and ``/openapi.json`` need the
-    bearer token, checked before the body; Gradio's session routes (``UI_SESSION_PATHS``) need it or the chat's
-    login cookie. Wrong tokens are counted per client address (``Lockout``): a request without any credential is
+    bearer token, checked before the body; every other route but the login page (``open_path``) needs it or the
+    chat's login cookie. Wrong tokens are counted per client address (``Lockout``): a request without any credential is
     not a guess and is not counted."""
 
     def __init__(self, app, token: str, failures: int = 10, lockout_s: float = 60.0) -> None:
@@ -154,17 +158,16 @@ class BearerToken:
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "")
-        ui_session = path.startswith(UI_SESSION_PATHS)
-        if scope["type"] != "http" or not (needs_token(path) or ui_session):
+        if scope["type"] not in ("http", "websocket") or open_path(path):
             await self.app(scope, receive, send)
             return
+        ui_session = not needs_token(path)
         client = (scope.get("client") or ("",))[0]
         wait = self.lockout.retry_after(client)
         if wait > 0:
             seconds = str(math.ceil(wait))
-            response = error_at(path, 429, f"too many wrong tokens from this address: try again in {seconds} s",
-                                {"Retry-After": seconds})
-            await response(scope, receive, send)
+            await refuse(scope, receive, send, 429,
+                         f"too many wrong tokens from this address: try again in {seconds} s", {"Retry-After": seconds})
             return
         given = b""
         for name, value in scope.get("headers", []):
@@ -179,14 +182,13 @@ class BearerToken:
             return
         if given or "sig=" in query:
             self.lockout.fail(client)
-        response = error_at(path, 401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
-        await response(scope, receive, send)
+        await refuse(scope, receive, send, 401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
 
 
 def _signed_in(scope) -> bool:
     """Whether the request carries the session cookie of a chat signed in with the token (``_mount_ui``)."""
     check = getattr(getattr(scope.get("app"), "state", None), "ui_signed_in", None)
-    return check is not None and check(Request(scope).cookies)
+    return check is not None and check(HTTPConnection(scope).cookies)
 
 
 class CatchAll:
@@ -227,9 +229,7 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     """
     service = service or Service(settings, store)
     mcp = build_mcp(service)
-    mcp_routes = http_routes(
-        mcp, token=bool(settings.deployment.token)
-    )  # before the lifespan: it makes the session manager
+    mcp_routes = http_routes(mcp)  # before the lifespan: it makes the session manager
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -247,6 +247,7 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     if settings.deployment.token:
         app.add_middleware(BearerToken, token=settings.deployment.token, failures=settings.limits.token_failures,
                            lockout_s=settings.limits.token_lockout_s)
+    app.add_middleware(SameOrigin, settings=settings)  # added last: the outermost layer, before the token check
     if ui:
         _mount_ui(app, service, settings)
     return app

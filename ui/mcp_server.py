@@ -102,15 +102,14 @@ def tool_errors() -> Iterator[None]:
         raise ToolError(one_line(exc)) from exc
 
 
-def http_routes(mcp: MCPServer, token: bool) -> list[BaseRoute]:
+def http_routes(mcp: MCPServer) -> list[BaseRoute]:
     """The Streamable HTTP endpoint at ``/mcp``, for the app's own router (its lifespan must enter
     ``mcp.session_manager.run()``). Stateless: any worker answers any request, no session to lose.
 
-    Without a token the server is loopback-only (``verbatim serve`` refuses otherwise), so the SDK's DNS
-    rebinding check (Host and Origin must be loopback) stays on; with a token the bearer check guards it and the
-    server may be reached by any host name.
+    The SDK's own DNS rebinding check is off: the app's one Host and Origin guard (ui/crosssite.py) covers
+    ``/mcp`` as every other route, with the same settings (a proxy's name in VERBATIM_ALLOWED_HOSTS).
     """
-    security = TransportSecuritySettings(enable_dns_rebinding_protection=False) if token else None
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
     app = mcp.streamable_http_app(streamable_http_path=PATH, stateless_http=True, json_response=True,
                                   transport_security=security, host="127.0.0.1")
     return list(app.routes)

@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 
 MODEL = "verbatim"
 CREATED = 1_767_225_600  # 2026-01-01: the model's fixed "created" date in /v1/models
-ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
+ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "invalid_request_error",
+               404: "invalid_request_error", 421: "invalid_request_error",
                413: "invalid_request_error", 422: "invalid_request_error", 429: "rate_limit_error"}
 ERROR_CODES = {401: "invalid_api_key"}
 

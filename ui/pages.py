@@ -123,9 +123,10 @@ def page_png(store: Store, settings: Settings, doc_id: str, number: int, start: 
     from PIL import Image, ImageDraw
 
     doc, _, data, boxes = highlight_boxes(store, settings, doc_id, number, start, end)
-    image, _, _ = render(Path(doc.path), data, number, settings.documents.page_image_dpi)
+    # pixels per point: below page_image_dpi on a page over render_max_pixels
+    image, _, _, scale = render(Path(doc.path), data, number, settings.documents.page_image_dpi,
+                                settings.documents.render_max_pixels)
     image = image.convert("RGBA")
-    scale = settings.documents.page_image_dpi / 72
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     for x0, top, x1, bottom in boxes:

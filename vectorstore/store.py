@@ -22,7 +22,7 @@ from chromadb.errors import NotFoundError
 
 from verbatim_qa.cache import LruCache
 from verbatim_qa.settings import Settings
-from verbatim_qa.types import Chunk, DocRecord, Document, Sentence, content_hash
+from verbatim_qa.types import Chunk, DocRecord, Document, Sentence, content_hash, sentence_id
 
 from .embeddings import VerbatimEmbeddings, get_embedder
 from .view import Gate, GuardedCollection
@@ -343,7 +343,7 @@ class Store:
         )
         self._upsert(
             self.sentences,
-            [f"{c.chunk_id}:{i}" for c, i, _ in sents],
+            [sentence_id(c.chunk_id, i) for c, i, _ in sents],
             sent_vecs,
             [s.text for _, _, s in sents],
             [{"doc_id": c.doc_id, "doc_sha": c.doc_sha, "chunk_id": c.chunk_id, "source": c.source,

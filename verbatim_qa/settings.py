@@ -15,6 +15,7 @@ docs/measurements.md, linked by section. "dev" is the corpus dev set (evals/data
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -35,6 +36,28 @@ def _bool(value: str) -> bool:
     if v in {"0", "false", "no", "off", ""}:
         return False
     raise ValueError(f"expected a boolean, got {value!r}")
+
+
+def parse_hosts(spec: str) -> tuple[str, ...]:
+    """``"a.example.org, B.example.org"`` -> ("a.example.org", "b.example.org"): host names without port or scheme;
+    ValueError for anything else."""
+    out = []
+    for item in (x.strip().lower() for x in spec.split(",") if x.strip()):
+        if not re.fullmatch(r"[a-z0-9._-]+|\[[0-9a-f:.]+\]", item):
+            raise ValueError(f"bad host {item!r}: give a host name such as verbatim.example.org (no scheme, no port)")
+        out.append(item)
+    return tuple(out)
+
+
+def parse_origins(spec: str) -> tuple[str, ...]:
+    """``"https://a.example.org, http://b:8080/"`` -> ("https://a.example.org", "http://b:8080"): web origins as a
+    browser's ``Origin`` header spells them; ValueError for anything else."""
+    out = []
+    for item in (x.strip().lower().rstrip("/") for x in spec.split(",") if x.strip()):
+        if not re.fullmatch(r"https?://([a-z0-9._-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?", item):
+            raise ValueError(f"bad origin {item!r}: give scheme://host[:port] such as https://verbatim.example.org")
+        out.append(item)
+    return tuple(out)
 
 
 def check_embedder(spec: str) -> str:
@@ -97,6 +120,14 @@ class Deployment:
     chroma_token: str = setting("", "sent to the Chroma server as `Authorization: Bearer`")
     token: str = setting("", "bearer token of the API and login of the web UI; required when serving beyond loopback")
     token_min_chars: int = setting(16, "`serve` refuses a shorter token: 16 random URL-safe characters are 96 bits")
+    # Behind a reverse proxy the browser's Host and Origin are the proxy's: name them here, or the cross-site
+    # guard (ui/crosssite.py) refuses them. Comma-separated; empty: loopback names only.
+    allowed_hosts: str = setting("",
+        "extra `Host` names served without a token, comma-separated (e.g. a reverse proxy's `verbatim.example.org` "
+        "that keeps the browser's Host); without a token only loopback names are served (DNS rebinding)")
+    allowed_origins: str = setting("",
+        "extra origins (`https://verbatim.example.org`) allowed to send requests, comma-separated; besides these only "
+        "the server's own origin (the Host it was reached by) may POST, PUT, PATCH or DELETE")
 
 
 @dataclass(frozen=True)
@@ -269,6 +300,14 @@ class Documents:
     ocr_cache_pages: int = setting(64,
         "pages (OCR results, reloaded layouts) kept in memory for the page-image endpoint")
     page_image_dpi: int = setting(100, "resolution of a citation's page image (100: 850 px wide for A4/Letter)")
+    # A PDF page may be 14,400 pt square (200 in): at 300 dpi that is 3.6 Gpx, ~11 GB of RGB. A3 at 300 dpi is
+    # 17.4 Mpx, so 20 Mpx leaves every paper size its resolution and caps a render at ~60 MB of RGB.
+    render_max_pixels: int = setting(20_000_000,
+        "a PDF page is rendered (OCR, page images) at a lower resolution when it would have more pixels")
+    pdf_max_pages: int = setting(5000, "PDFs with more pages are refused")
+    # Tesseract reads a scanned page in ~10.5 s on these 2 cores (README, pdf_bench): 600 s is ~60 pages
+    ocr_budget_s: float = setting(600.0,
+        "seconds of OCR one PDF may take; a PDF needing more is refused at the page where it runs out")
 
 
 SECTIONS: dict[str, type] = {
@@ -333,6 +372,11 @@ class Settings:
         for name in ("ocr_lang", "ocr_lang_arabic"):
             if not getattr(v, name).replace("_", "").replace("+", "").isalnum():
                 raise bad(name, f"{getattr(v, name)!r} is not a Tesseract language (e.g. eng, fas)")
+        for name, parse in (("allowed_hosts", parse_hosts), ("allowed_origins", parse_origins)):
+            try:
+                parse(getattr(v, name))
+            except ValueError as exc:
+                raise bad(name, str(exc)) from None
         if v.chroma_url and not v.chroma_url.startswith(("http://", "https://")):
             raise bad("chroma_url", f"{v.chroma_url!r} is not an http:// or https:// URL")
         ranges = {"top_k": (1, MAX_K), "chunk_chars": (1, 1_000_000), "max_quotes": (1, 20), "rrf_k": (1, 10_000),
@@ -342,7 +386,8 @@ class Settings:
                   "history_terms": (0, 100), "ocr_dpi": (50, 1200),
                   "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600), "token_min_chars": (1, 4096),
                   "token_failures": (1, 10**6), "html_min_main_chars": (0, 10**7), "textcheck_min_words": (1, 10**6),
-                  "max_sentence_chars": (50, 1_000_000)}
+                  "max_sentence_chars": (50, 1_000_000), "render_max_pixels": (10_000, 10**9),
+                  "pdf_max_pages": (1, 10**7)}
         for name, (lo, hi) in ranges.items():
             if not lo <= getattr(v, name) <= hi:
                 raise bad(name, f"{getattr(v, name)} is out of range ({lo}..{hi})")
@@ -350,7 +395,7 @@ class Settings:
             raise bad("writer_wait", f"{v.writer_wait} must not be negative")
         if not 0 <= v.ocr_region_conf <= 100:
             raise bad("ocr_region_conf", f"{v.ocr_region_conf} must be between 0 and 100 (Tesseract confidence)")
-        for name in ("max_file_mb", "llm_timeout", "token_lockout_s"):
+        for name in ("max_file_mb", "llm_timeout", "token_lockout_s", "ocr_budget_s"):
             if getattr(v, name) <= 0:
                 raise bad(name, f"{getattr(v, name)} must be positive")
         for name in ("mmr_lambda", "llm_min_support",

@@ -18,6 +18,11 @@ def content_hash(*parts: str) -> str:
     return h.hexdigest()
 
 
+def sentence_id(chunk_id: str, index: int) -> str:
+    """The store's id of a chunk's ``index``-th sentence: written by the store, read by the retriever and the doctor."""
+    return f"{chunk_id}:{index}"
+
+
 def _known(cls, data: dict) -> dict:
     """The fields of ``cls`` found in ``data`` (unknown keys ignored: newer writers may add some)."""
     names = {f.name for f in fields(cls)}
@@ -63,6 +68,9 @@ class Document:
     pages: tuple[tuple[int, int, int], ...] = ()  # (char_start, char_end, page number) for paged formats
     # where the text came from: "" (the file's own text), PDFs "text" (text layer), "ocr" (Tesseract), "text+ocr"
     extracted_by: str = ""
+    # (char_start, char_end, role) of each paragraph the loader read from the page layout (PDF text layers):
+    # body, h1-h6 (a heading and its level), header, footer, toc, index, code, th (a table's header row), row
+    layout: tuple[tuple[int, int, str], ...] = ()
 
     def page_at(self, offset: int) -> int | None:
         for start, end, page in self.pages:
@@ -71,12 +79,14 @@ class Document:
         return None
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "langs": list(self.langs), "pages": [list(p) for p in self.pages]}
+        return {**asdict(self), "langs": list(self.langs), "pages": [list(p) for p in self.pages],
+                "layout": [list(b) for b in self.layout]}
 
     @classmethod
     def from_dict(cls, data: dict) -> Document:
         d = _known(cls, data)
-        return cls(**{**d, "langs": tuple(d.get("langs", ())), "pages": tuple(tuple(p) for p in d.get("pages", ()))})
+        return cls(**{**d, "langs": tuple(d.get("langs", ())), "pages": tuple(tuple(p) for p in d.get("pages", ())),
+                      "layout": tuple(tuple(b) for b in d.get("layout", ()))})
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from .decode import check_kind, decode_text, normalize_newlines
 from .docx import docx_text
 from .errors import LoadError, human_size, one_line
 from .html import html_text
-from .pdf import pdf_text
+from .pdf import pdf_document
 
 SUPPORTED = {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"}
 _HTML = {".html", ".htm"}
@@ -43,9 +43,11 @@ def load_document(path: Path, max_bytes: int, settings: Settings | None = None) 
 
     check_kind(path, data, suffix)
     pages: tuple[tuple[int, int, int], ...] = ()
+    layout: tuple[tuple[int, int, str], ...] = ()
     meta_title = extracted_by = ""
     if suffix == ".pdf":
-        text, pages, extracted_by = pdf_text(path, data, settings)
+        pdf = pdf_document(path, data, settings)
+        text, pages, extracted_by, layout = pdf.text, pdf.pages, pdf.extracted_by, pdf.layout
     elif suffix == ".docx":
         text, meta_title = docx_text(path, data, max_bytes)
     else:
@@ -63,12 +65,13 @@ def load_document(path: Path, max_bytes: int, settings: Settings | None = None) 
         doc_id=content_hash(resolved)[:16],
         source=path.name,
         path=resolved,
-        title=_title(text, suffix, meta_title, path.stem),
+        title=_title(text, suffix, meta_title, path.stem, layout),
         text=text,
         langs=detect_langs(text),
         sha=content_hash(text),
         pages=pages,
         extracted_by=extracted_by,
+        layout=layout,
     )
 
 
@@ -82,19 +85,20 @@ def _clean_title(s: str) -> str:
     return " ".join(s.split())
 
 
-def _first_heading(text: str) -> str:
+def _first_heading(text: str, layout: tuple[tuple[int, int, str], ...] = ()) -> str:
     """First markdown heading or heading-like line, as the chunker sees section structure."""
     from verbatim_qa.text.segment import segment
 
-    for sec in segment(text[:20000]):
+    head = tuple(b for b in layout if b[1] <= 20000)
+    for sec in segment(text[:20000], head):
         if sec.path:
             return sec.path.split(" > ")[0]
     return ""
 
 
-def _title(text: str, suffix: str, meta_title: str, stem: str) -> str:
+def _title(text: str, suffix: str, meta_title: str, stem: str, layout: tuple = ()) -> str:
     # HTML: <title>, else the first heading; elsewhere the first heading beats (often stale) metadata.
-    heading = _clean_title(_first_heading(text))
+    heading = _clean_title(_first_heading(text, layout))
     candidates = [meta_title, heading] if suffix in _HTML else [heading, meta_title]
     if suffix in _SHORT_LINE_TITLE:
         short = next((s for line in text.split("\n") if (s := line.strip())), "")

@@ -17,6 +17,7 @@ binary, and the page-image endpoint asks for the same pages again.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import shutil
 import unicodedata
@@ -53,7 +54,8 @@ def ocr_page(path: Path, data: bytes, number: int, settings: Settings) -> PageTe
         hashlib.sha256(data).hexdigest(),
         number,
         f"{settings.documents.ocr_dpi}:{settings.documents.ocr_lang}:"
-        f"{settings.documents.ocr_lang_arabic}:{settings.documents.ocr_region_conf}",
+        f"{settings.documents.ocr_lang_arabic}:{settings.documents.ocr_region_conf}:"
+        f"{settings.documents.render_max_pixels}",
     )
     page = _CACHE.get(key)
     if page is None:
@@ -65,8 +67,9 @@ def ocr_page(path: Path, data: bytes, number: int, settings: Settings) -> PageTe
     return page
 
 
-def render(path: Path, data: bytes, number: int, dpi: float):
-    """Page ``number`` as a PIL image at ``dpi``, and the page size in points (pypdfium2)."""
+def render(path: Path, data: bytes, number: int, dpi: float, max_pixels: int):
+    """Page ``number`` as a PIL image at ``dpi``, lowered so it has at most ``max_pixels`` (a 14,400 pt page at
+    100 dpi would be 400 Mpx); the page size in points; pixels per point (pypdfium2)."""
     import pypdfium2 as pdfium
 
     try:
@@ -74,12 +77,20 @@ def render(path: Path, data: bytes, number: int, dpi: float):
         try:
             page = doc[number - 1]
             width, height = page.get_size()
-            image = page.render(scale=dpi / 72).to_pil()
+            scale = min(dpi / 72, _fitting(width, height, max_pixels))
+            image = page.render(scale=scale).to_pil()
         finally:
             doc.close()
     except pdfium.PdfiumError as exc:
         raise LoadError(path, f"corrupt PDF: {one_line(exc)}") from exc
-    return image, width, height
+    return image, width, height, scale
+
+
+def _fitting(width: float, height: float, max_pixels: int) -> float:
+    """The largest scale whose image, rounded up to whole pixels as pdfium does, has at most ``max_pixels``."""
+    across = max(1, math.floor((max_pixels * width / max(height, 1e-6)) ** 0.5))
+    down = max(1, max_pixels // across)
+    return min(across / max(width, 1e-6), down / max(height, 1e-6)) * (1 - 1e-9)
 
 
 def _script(image, settings: Settings) -> str:
@@ -156,7 +167,8 @@ def _read(path: Path, data: bytes, number: int, settings: Settings) -> PageText:
     alone in the other language, and the better reading is kept."""
     import pytesseract
 
-    image, width, height = render(path, data, number, settings.documents.ocr_dpi)
+    image, width, height, pixels = render(path, data, number, settings.documents.ocr_dpi,
+                                          settings.documents.render_max_pixels)
     image = image.convert("L")
     try:
         lang = _script(image, settings)
@@ -177,7 +189,7 @@ def _read(path: Path, data: bytes, number: int, settings: Settings) -> PageText:
             words += region
     except pytesseract.TesseractError as exc:
         raise LoadError(path, f"OCR of page {number} failed: {one_line(exc)}") from exc
-    scale = 72 / settings.documents.ocr_dpi
+    scale = 1 / pixels  # points per pixel (below ocr_dpi on a page over render_max_pixels)
     chars: list[str] = []
     boxes: list = []
     last: _Word | None = None

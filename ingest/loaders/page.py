@@ -11,7 +11,8 @@ Box = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points fro
 @dataclass(frozen=True)
 class PageText:
     """One page as loaded: ``text`` is the page's slice of the document text; ``boxes[i]`` is where character i
-    is drawn (None for characters the page does not draw: inserted spaces)."""
+    is drawn (None for characters the page does not draw: inserted spaces); ``blocks``: (start, end, role) of
+    each paragraph of a text layer in ``text`` (empty for OCR pages)."""
 
     number: int
     text: str
@@ -19,10 +20,12 @@ class PageText:
     width: float
     height: float
     extracted_by: str  # "text" (the PDF's text layer) or "ocr:<tesseract language>"
+    blocks: tuple[tuple[int, int, str], ...] = ()
 
     @property
     def ocr(self) -> bool:
         return self.extracted_by.startswith("ocr")
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "boxes": [list(b) if b else None for b in self.boxes], "ocr": self.ocr}
+        return {**asdict(self), "boxes": [list(b) if b else None for b in self.boxes], "ocr": self.ocr,
+                "blocks": [list(b) for b in self.blocks]}

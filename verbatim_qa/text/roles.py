@@ -17,7 +17,10 @@ from dataclasses import replace
 
 from verbatim_qa.types import Section
 
-ROLES = ("body", "heading", "title", "caption", "attribution", "reference", "footnote", "link")
+ROLES = ("body", "heading", "title", "caption", "attribution", "reference", "footnote", "link", "header", "footer",
+         "toc", "index", "code")
+# roles the loader reads from a page's layout (a PDF's running header, table of contents, ...) that no shape shows
+LAYOUT_ROLES = frozenset({"header", "footer", "toc", "index", "code"})
 
 # the section headings a reference list sits under (English and Persian), matched on the heading's own text
 _REFERENCE_HEADINGS = re.compile(
@@ -54,10 +57,15 @@ _NAME_WORD = re.compile(r"^[A-Z][a-z'’\-]+\.?$|^[A-Z]\.$")
 _MARKED_NAME = re.compile(r"^[^\W\d_][^\n.!?؟:]{1,60}<sup>[^<]{1,8}</sup>\s*$")  # "دانیال رضاپور<sup>۱</sup>"
 
 
-def assign_roles(text: str, sections: list[Section], title: str | None = None) -> list[Section]:
-    """``sections`` (from ``segment``) with each sentence's role set; spans untouched."""
+def assign_roles(text: str, sections: list[Section], title: str | None = None,
+                 layout: tuple[tuple[int, int, str], ...] = ()) -> list[Section]:
+    """``sections`` (from ``segment``) with each sentence's role set; spans untouched. ``layout``: the loader's
+    paragraphs with their roles; a sentence in a running header, a table of contents, an index or a code listing
+    gets that role."""
     blocks = block_spans(text)
     starts = [b[0] for b in blocks]
+    marked = sorted((s, e, r) for s, e, r in layout if r in LAYOUT_ROLES)
+    marked_starts = [m[0] for m in marked]
     memo: dict[tuple[int, bool], str] = {}
 
     def role_of_block(i: int, in_refs: bool) -> str:
@@ -80,6 +88,9 @@ def assign_roles(text: str, sections: list[Section], title: str | None = None) -
                     role = shaped if shaped != "body" else heading_role(sent.text, title)
             else:
                 role = role_of_block(i, in_refs) if i >= 0 else "body"
+            j = bisect_right(marked_starts, sent.char_start) - 1
+            if j >= 0 and sent.char_end <= marked[j][1]:
+                role = marked[j][2]
             sents.append(sent if role == sent.role else replace(sent, role=role))
         out.append(replace(sec, sentences=tuple(sents)))
     return out

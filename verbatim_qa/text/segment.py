@@ -48,6 +48,34 @@ class Block:
     start: int
     end: int
     heading_level: int = 0  # 0 = not a heading
+    role: str = ""  # the loader's role from the page layout ("" when the text's shape decides)
+
+
+Layout = tuple[tuple[int, int, str], ...]
+_FLOW = ("", "body")  # roles of running text: a paragraph may run on into the next one (across a page break)
+_TABLE_LEVEL = 8  # a table's header row: a section below every heading, closed by the first non-row block
+
+
+def _layout_blocks(text: str, layout: Layout) -> list[Block]:
+    """The loader's paragraphs as blocks (a heading's level from its role "h1".."h6"); text outside them (pages
+    read by OCR) split as plain text."""
+    blocks: list[Block] = []
+    pos = 0
+    for start, end, role in sorted(layout):
+        if start > pos:
+            blocks += _shift(_blocks(text[pos:start]), pos)
+        level = int(role[1]) if len(role) == 2 and role[0] == "h" and role[1].isdigit() else 0
+        if role == "th":
+            level = _TABLE_LEVEL
+        blocks.append(Block(start, end, level, role or "body"))
+        pos = max(pos, end)
+    if pos < len(text):
+        blocks += _shift(_blocks(text[pos:]), pos)
+    return blocks
+
+
+def _shift(blocks: list[Block], by: int) -> list[Block]:
+    return [Block(b.start + by, b.end + by, b.heading_level, b.role) for b in blocks]
 
 
 def _blocks(text: str) -> list[Block]:
@@ -116,7 +144,8 @@ def _runs_on(text: str, block: Block, nxt: Block) -> bool:
     body = text[block.start : block.end].rstrip(_CLOSERS)
     following = text[nxt.start : nxt.end]
     return (
-        block.heading_level == 0
+        block.role in _FLOW and nxt.role in _FLOW
+        and block.heading_level == 0
         and nxt.heading_level == 0
         and len(body) > 80
         and body[-1] not in _TERMINALS + ":"
@@ -197,13 +226,14 @@ def _append(out: list[Sentence], text: str, s: int, e: int) -> None:
         out.append(Sentence(s, e, text[s:e]))
 
 
-def segment(text: str) -> list[Section]:
-    """Sentences grouped by section; each heading is the first sentence of its section."""
-    blocks = _blocks(text)
+def segment(text: str, layout: Layout = ()) -> list[Section]:
+    """Sentences grouped by section; each heading is the first sentence of its section. ``layout``: the loader's
+    paragraphs and their roles (PDF text layers), which replace the text's shape where given."""
+    blocks = _layout_blocks(text, layout) if layout else _blocks(text)
     merged: list[Block] = []
     for b in blocks:
         if merged and _runs_on(text, merged[-1], b):
-            merged[-1] = Block(merged[-1].start, b.end)
+            merged[-1] = Block(merged[-1].start, b.end, 0, merged[-1].role)
         else:
             merged.append(b)
     sections: list[Section] = []
@@ -214,6 +244,11 @@ def segment(text: str) -> list[Section]:
         return " > ".join(t for _, t in stack) or None
 
     for b in merged:
+        if stack and stack[-1][0] == _TABLE_LEVEL and b.role not in ("row", "th", "header", "footer"):
+            if current:
+                sections.append(Section(path(), tuple(current)))
+                current = []
+            stack = stack[:-1]  # the table ended: its header row no longer heads what follows
         if b.heading_level:
             if current:
                 sections.append(Section(path(), tuple(current)))

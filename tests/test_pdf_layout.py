@@ -1,0 +1,111 @@
+"""PDF layout from pypdfium2's characters on real PDFs other producers made (/work/shared/pdf, issue #24): a table
+row quotable with its header, a hyphenated word found by its search form while the quote stays what the page
+draws, XeTeX's ZWNJ words whole, and running heads, contents and index lines under their own roles."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from verbatim_qa.ingest.chunking import chunk_document
+from verbatim_qa.ingest.loaders import load_document
+from verbatim_qa.ingest.loaders.pdf import pdf_pages
+from verbatim_qa.settings import Settings
+from verbatim_qa.text.normalize import find_span, normalize
+from verbatim_qa.text.roles import assign_roles
+from verbatim_qa.text.segment import segment
+from verbatim_qa.types import Document
+
+SHARED = Path("/work/shared/pdf")
+FIXTURES = Path(__file__).resolve().parent.parent / "evals" / "pdfs"
+MAX = 50 * 1024 * 1024
+
+
+def _load(name: str) -> Document:
+    path = SHARED / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing (the shared real-PDF set of issue #24)")
+    return load_document(path, MAX)
+
+
+@pytest.fixture(scope="module")
+def lshort() -> Document:
+    return _load("lshort-english.pdf")
+
+
+def _roles(doc: Document) -> dict[tuple[int, int], str]:
+    """(char_start, char_end) -> role of every sentence, as the chunker sees them."""
+    secs = assign_roles(doc.text, segment(doc.text, doc.layout), doc.title, doc.layout)
+    return {(s.char_start, s.char_end): s.role for sec in secs for s in sec.sentences}
+
+
+def test_table_row_quotable_with_its_header():
+    doc = _load("briefing-libreoffice.pdf")
+    row = "Uzbekistan | $14 billion | +45%"
+    spans = [(s, e) for s, e, role in doc.layout if role == "row" and doc.text[s:e] == row]
+    assert spans, [doc.text[s:e] for s, e, r in doc.layout if r == "row"]
+    (chunk,) = [c for c in chunk_document(doc, 1200) if row in c.text]
+    assert "Country | Trade with China, 2023 | Change" in (chunk.section or "")
+    start = doc.text.index(row)
+    assert doc.text[start:start + len(row)] == row  # the quote is the document's own characters
+
+
+def test_hyphenated_word_found_by_search_form_quote_exact(lshort):
+    at = lshort.text.index("docu-\nment")
+    assert "document" in normalize(lshort.text[at - 40:at + 40])
+    span = find_span(lshort.text, "the document")
+    assert span is not None
+    quote = lshort.text[span[0]:span[1]]
+    assert normalize(quote) == "the document"
+    hyphenated = find_span(lshort.text[at - 4:at + 20], "document")
+    assert hyphenated is not None
+    s, e = hyphenated
+    assert lshort.text[at - 4:at + 20][s:e] == "docu-\nment"  # the quote is what the page draws
+
+
+def test_xetex_zwnj_words_whole():
+    """The XeTeX Persian book loads (main's pdfminer loader crashed on it: python-bidi's AssertionError "not
+    allowed here" on a line with a boundary-neutral character), every page from its text layer."""
+    doc = _load("alpha-persian-guide-fa.pdf")
+    assert doc.extracted_by == "text" and len(doc.pages) == 27
+    assert "می\u200cشود" in doc.text
+    for split in ("م یکند", "م یشود", "می کند", "می شود"):
+        assert split not in doc.text, split
+    assert "نگه\u200cدارنده" in doc.text
+
+
+def test_running_heads_contents_and_index_have_their_roles(lshort):
+    by_role: dict[str, list[str]] = {}
+    for s, e, role in lshort.layout:
+        by_role.setdefault(role, []).append(lshort.text[s:e])
+    assert "2 Things You Need to Know" in by_role["header"]
+    assert any(re.fullmatch(r"1\.2 Basics \d+", t) for t in by_role["header"])
+    assert "1 Things You Need to Know | 1" in by_role["toc"]
+    assert sum(bool(re.fullmatch(r"\\\w+, \d+(, \d+)*", t)) for t in by_role["index"]) >= 20
+    assert not any(re.fullmatch(r"\\\w+, \d+(, \d+)*", t) for t in by_role["body"])
+    roles = _roles(lshort)
+    for s, e, role in lshort.layout:
+        if role in ("header", "toc", "index"):
+            inside = [r for (a, b), r in roles.items() if s <= a and b <= e]
+            assert inside and set(inside) == {role}, (lshort.text[s:e], inside)
+
+
+def test_blank_pages_are_not_sent_to_ocr(lshort):
+    """lshort's empty versos draw nothing: empty pages of the text layer, not scans to OCR (on main each was
+    rendered and read by Tesseract)."""
+    assert lshort.extracted_by == "text"
+    assert len(lshort.pages) == 153
+    path = SHARED / "lshort-english.pdf"
+    pages = pdf_pages(path, path.read_bytes(), Settings())  # the laid-out file, kept in memory by the load above
+    blank = [p.number for p in pages if not p.text]
+    assert len(blank) >= 3, blank
+    assert not [p.number for p in pages if p.ocr]
+
+
+def test_word_spaces_drawn_as_gaps():
+    """groff via Ghostscript draws word spaces as gaps, with no space character: "China’srelationship" before."""
+    doc = load_document(FIXTURES / "groff-ms.pdf", MAX)
+    assert "China’s relationship with Tajikistan" in doc.text
+    assert "easy terms for lending money comes" in doc.text
