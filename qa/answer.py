@@ -8,7 +8,7 @@ original span; otherwise rejected.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from verbatim_qa.text.normalize import find_span
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 REFUSAL = "The documents do not answer this question."
 UNSUPPORTED = "[unsupported]"  # a marker of the model's whose quotes all failed verification
+# The label over a language model's own sentences in every rendering: they are its words, not the documents'
+# (they may be wrong, or steered by an instruction injected into a document), unlike the verified quotes.
+MODEL_WORDS = "Model's words (not a quote):"
+QUOTES_ONLY_NOTE = "Quotes only: the language model's own sentences are not shown, only its verified quotes."
 
 
 def key_fact_text(span: AnswerSpan) -> str:
@@ -85,8 +89,9 @@ class Answer:
 
     def text(self, mark: Callable[[int], str] = "[{}]".format) -> str:
         """The answer as text, each citation marker written by ``mark``: paragraphs (blank-line separated) of the
-        key fact in bold (with its reading), the caveat, the language note, the model's sentences, then one
-        ``“quote” [n]`` line per quoted citation; a refusal says so and names the nearest passages."""
+        key fact in bold (with its reading), the caveat, the language note, the model's sentences under the
+        ``MODEL_WORDS`` label, then one ``“quote” [n]`` line per quoted citation; a refusal says so and names the
+        nearest passages."""
         if self.refused:
             nearest = "; ".join(source + (f" ({section})" if section else "") for source, section in self.nearest)
             return REFUSAL + (f" Nearest passages: {nearest}." if nearest else "")
@@ -95,10 +100,19 @@ class Answer:
             lines.append(key_fact_text(self.answer_span))
         lines += [x for x in (self.caveat, self.language_note) if x]
         if self.sentences:
-            lines.append("".join(s.gap + s.text(mark) for s in self.sentences))
+            lines += [MODEL_WORDS, "".join(s.gap + s.text(mark) for s in self.sentences)]
         by_n = {c.n: c for c in self.citations}
         lines += [f"“{by_n[n].quote}” {mark(n)}" for n in self.quoted]
         return "\n\n".join(lines)
+
+    def only_quotes(self) -> Answer:
+        """This answer without the model's own sentences: every citation shown as its verbatim quote line (the
+        quotes-only mode: no words of the model, which a document's injected instructions could steer, reach the
+        reader). An answer without such sentences is returned as it is."""
+        if not self.sentences:
+            return self
+        return replace(self, sentences=(), quoted=tuple(c.n for c in self.citations),
+                       notes=[*self.notes, QUOTES_ONLY_NOTE])
 
     def to_dict(self) -> dict:
         return {

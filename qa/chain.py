@@ -35,26 +35,34 @@ def build_answerer(settings: Settings, store: Store | None = None, answerer: str
         return extractive
     from .llm import LLMAnswerer, make_chat_model  # only when an LLM is configured
 
-    return LLMAnswerer(make_chat_model(settings), retriever, extractive)
+    return LLMAnswerer(make_chat_model(settings), retriever, extractive, quotes_only=settings.llm.llm_quotes_only)
 
 
 def answer_events(answerer: Answerer, question: str, k: int | None = None,
-                  sources: list[str] | None = None, history: Sequence = ()) -> Iterator[Event]:
-    """``history``: the earlier turns of the conversation (questions, or {"question", "answer"?} objects)."""
+                  sources: list[str] | None = None, history: Sequence = (),
+                  quotes_only: bool = False) -> Iterator[Event]:
+    """``history``: the earlier turns of the conversation (questions, or {"question", "answer"?} objects).
+    ``quotes_only`` (or the ``llm_quotes_only`` setting): no word of the model's own is sent, neither its draft
+    (no ``Token``) nor its sentences (``Answer.only_quotes``); a request may turn it on, never off."""
+    quotes_only = quotes_only or answerer.settings.llm.llm_quotes_only
     query = answerer.analyze(question, history)  # once: retrieval and the answer read the same analysis
     retrieved = answerer.retriever.retrieve(query, k or answerer.settings.retrieval.top_k, sources)
     yield Retrieved(retrieved)
     for item in answerer.stream_from(query, retrieved):
-        yield Token(item) if isinstance(item, str) else Done(item)
+        if isinstance(item, str):
+            if not quotes_only:
+                yield Token(item)
+        else:
+            yield Done(item.only_quotes() if quotes_only else item)
 
 
 def build_chain(answerer) -> Runnable:
-    """Input: {"question": str, "k"?: int, "sources"?: [file names], "history"?: [earlier turns]}. ``.stream``
-    yields the events."""
+    """Input: {"question": str, "k"?: int, "sources"?: [file names], "history"?: [earlier turns], "quotes_only"?:
+    bool}. ``.stream`` yields the events."""
 
     def transform(inputs: Iterator[dict]) -> Iterator[Event]:
         for inp in inputs:
             yield from answer_events(answerer, inp["question"], inp.get("k"), inp.get("sources"),
-                                     inp.get("history") or ())
+                                     inp.get("history") or (), bool(inp.get("quotes_only")))
 
     return RunnableGenerator(transform)

@@ -187,6 +187,7 @@ def test_ask_answers_with_verbatim_quotes(api):
     (b'{"question": "x", "sources": ["missing.txt"]}', "unknown source"),
     (b'{"question": "x", "answerer": "llm"}', "VERBATIM_LLM_BASE_URL"),
     (b'{"question": "x", "colour": "red"}', "colour"),
+    (json.dumps({"question": "x", "history": ["x" * (MAX_QUESTION_CHARS + 1)]}).encode(), "history.0"),
 ])
 def test_ask_rejects_bad_requests(api, body, needle):
     for path in ("/api/ask", "/api/ask/stream"):

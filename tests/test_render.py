@@ -10,7 +10,7 @@ import json
 import docx
 import pytest
 
-from verbatim_qa.qa.answer import REFUSAL, Answer, Marker, ModelSentence
+from verbatim_qa.qa.answer import MODEL_WORDS, QUOTES_ONLY_NOTE, REFUSAL, Answer, Marker, ModelSentence
 from verbatim_qa.qa.events import Done, Retrieved, Token
 from verbatim_qa.qa.llm.markers import cited_text
 from verbatim_qa.qa.llm.reply import AnswerStream
@@ -58,8 +58,8 @@ def test_text_is_the_parts_in_order():
         "**1,200**\n\nThe passages below give figures, but none counts officers.\n\n"
         "Part of the evidence is in Persian; quoted verbatim, not translated:\n\n"
         f"“{Q1}” [1]\n\n“{Q2}” [2]")
-    assert llm().answer == ("The city has 1,200 cameras [1]. Dragons guard them [unsupported].\n\n"
-                            "China put them up [2][1].")
+    assert llm().answer == (f"{MODEL_WORDS}\n\nThe city has 1,200 cameras [1]. Dragons guard them [unsupported]."
+                            "\n\nChina put them up [2][1].")
     refused = Answer("q", True, nearest=(("a.txt", "Intro"), ("b.md", None)))
     assert refused.answer == f"{REFUSAL} Nearest passages: a.txt (Intro); b.md."
 
@@ -85,8 +85,8 @@ def test_markdown_writes_markers_from_the_value_not_from_the_text():
     assert f"“{Q1}” [^1]" in md and "2019[3]" in md  # the document's own "[3]" stays as it is
     assert f"[^1]: “{Q1}” — Cameras, City, p. 4 (cams.pdf, chars 8–52)" in md
     body = to_markdown(llm(), heading=False)
-    assert body.startswith("The city has 1,200 cameras [^1]. Dragons guard them [unsupported].\n\n"
-                           "China put them up [^2][^1].\n")
+    assert body.startswith(f"{MODEL_WORDS}\n\nThe city has 1,200 cameras [^1]. Dragons guard them [unsupported]."
+                           "\n\nChina put them up [^2][^1].\n")
 
 
 def test_footnotes_for_chat_clients():
@@ -113,6 +113,8 @@ def test_chat_html_renders_each_part():
 def test_chat_html_marks_the_models_own_sentences():
     page = H.answer_html(0, llm(), "md")
     assert page.count('<p class="vb-said"') == 2  # two paragraphs of the model's words
+    assert page.count(f'<p class="vb-said-tag">{H.e(MODEL_WORDS)}</p>') == 1  # under one label
+    assert "vb-said-tag" not in H.answer_html(0, extractive(), "md")
     assert '<span class="vb-unsupported" title="no verified quote backs this claim">[unsupported]</span>' in page
     assert 'China put them up <button type="button" class="vb-cite" data-src="vb-src-0-2"' in page
     assert "vb-quote" not in page.split('<div class="vb-cards">')[0]  # no quote lines: every quote is cited
@@ -130,14 +132,18 @@ def test_briefing_numbers_footnotes_across_answers_and_keeps_the_key_fact_bold()
     b = briefing.build([extractive(), llm()], "B")
     md = briefing.to_markdown(b)
     assert "**1,200**" in md and f"“{Q1}” [^1]" in md and f"“{Q2}” [^2]" in md
-    assert "The city has 1,200 cameras [^3]. Dragons guard them [unsupported].\n\nChina put them up [^4][^3]." in md
+    assert (f"_{MODEL_WORDS}_\n\nThe city has 1,200 cameras [^3]. Dragons guard them [unsupported].\n\n"
+            "China put them up [^4][^3].") in md and md.count(MODEL_WORDS) == 1
     assert md.count("[^3]: “") == 1 and md.count("[^4]: “") == 1 and "2019[3]" in md
     page = briefing.to_html(b)
     assert '<b class="key" dir="auto">1,200</b>' in page and '<sup><a href="#fn-4" id="ref-4">4</a></sup>' in page
+    assert page.count(f'<i class="said-tag">{briefing.e(MODEL_WORDS)}</i>') == 1
     doc = docx.Document(io.BytesIO(briefing.to_docx(b)))
     key = next(p for p in doc.paragraphs if p.text == "1,200")
     assert key.runs[0].bold
     assert any(p.text == "China put them up 43." for p in doc.paragraphs)  # markers are superscript numbers
+    label = next(p for p in doc.paragraphs if p.text == MODEL_WORDS)
+    assert label.runs[0].italic
 
 
 # ---- the LLM reply as typed sentences ------------------------------------------------------------------------
@@ -195,3 +201,10 @@ def test_events_as_the_http_stream_sends_them():
         {"source": "cams.pdf", "section": "City", "char_start": 0, "char_end": len(TEXT), "score": 0.123457}]}
     assert Token("The ").to_dict() == {"type": "token", "text": "The "}
     assert Done(llm()).to_dict() == {"type": "answer", "answer": llm().to_dict()}
+
+
+def test_only_quotes_drops_the_models_sentences_and_quotes_every_citation():
+    strict = llm().only_quotes()
+    assert strict.sentences == () and strict.quoted == (1, 2) and strict.notes[-1] == QUOTES_ONLY_NOTE
+    assert strict.answer == f"“{Q1}” [1]\n\n“{Q2}” [2]" and MODEL_WORDS not in to_markdown(strict)
+    assert extractive().only_quotes() is not None and extractive().only_quotes().answer == extractive().answer

@@ -1,7 +1,8 @@
 """The HTTP API (FastAPI) with the web UI (Gradio) mounted at ``/``.
 
-    POST   /api/ask          {"question", "k"?, "sources"?, "answerer"?, "history"?} -> the answer contract
-                             (Answer.to_dict); history: earlier questions or {"question", "answer"?}, oldest first
+    POST   /api/ask          {"question", "k"?, "sources"?, "answerer"?, "history"?, "quotes_only"?} -> the answer
+                             contract (Answer.to_dict); history: earlier questions or {"question", "answer"?},
+                             oldest first; quotes_only: an LLM answer's verified quotes only, none of its own words
     POST   /api/ask/stream   same body -> NDJSON events (or SSE with ``Accept: text/event-stream``):
                              {"type": "retrieved"}, on the LLM path {"type": "token", "text"}... (the model's
                              draft as it arrives), then {"type": "answer", "answer"} (verified; qa/events.py)
@@ -35,6 +36,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -45,9 +47,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from starlette.routing import Mount
 
-from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, VERSION, AnswererName
+from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, QUOTES_ONLY_DOC, VERSION, AnswererName
 from verbatim_qa.settings import Settings
-from verbatim_qa.text.lines import one_line
+from verbatim_qa.text.lines import field_problems, one_line
 from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import WriterBusy
 
@@ -60,6 +62,7 @@ from .service import Service
 from .uploads import UploadError, receive_upload
 
 log = logging.getLogger(__name__)
+QUOTES_ONLY = Field(False, description=QUOTES_ONLY_DOC)
 
 
 class Turn(BaseModel):
@@ -76,9 +79,12 @@ class AskRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=MAX_K)
     sources: list[str] | None = Field(None, description="Restrict to these file names (as listed by /api/sources).")
     answerer: AnswererName | None = None  # None: the VERBATIM_ANSWERER setting
-    history: list[str | Turn] = Field(default_factory=list, max_length=100, description=(
+    # an earlier question is bounded like the question (contract.MAX_QUESTION_CHARS), as a string or in a Turn
+    history: list[Annotated[str, Field(max_length=MAX_QUESTION_CHARS)] | Turn] = Field(
+        default_factory=list, max_length=100, description=(
         "Earlier turns of the conversation, oldest first: questions, or {question, answer?} objects. A follow-up "
         "question (\"What about Turkmenistan?\") is searched with them; see search_query in the answer."))
+    quotes_only: bool = QUOTES_ONLY
 
     def turns(self) -> list:
         return [h if isinstance(h, str) else h.model_dump(exclude_none=True) for h in self.history]
@@ -254,13 +260,9 @@ def _handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
-        problems = []
-        for err in exc.errors():
-            if err.get("type") == "json_invalid":
-                return error_at(request.url.path, 422, "invalid request: the body is not valid JSON")
-            where = ".".join(str(x) for x in err.get("loc", ()) if x != "body") or "body"
-            problems.append(f"{where}: {err.get('msg', 'invalid')}")
-        return error_at(request.url.path, 422, "invalid request: " + "; ".join(problems))
+        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+            return error_at(request.url.path, 422, "invalid request: the body is not valid JSON")
+        return error_at(request.url.path, 422, "invalid request: " + one_line(field_problems(exc.errors()), 1000))
 
 
 def _routes(app: FastAPI, service: Service) -> None:
@@ -274,7 +276,7 @@ def _routes(app: FastAPI, service: Service) -> None:
     def ask(req: AskRequest) -> dict:
         """The answer contract: answer text with [n] markers, refused, citations (exact spans), retrieved."""
         try:
-            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns())
+            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns(), req.quotes_only)
         except ValueError as exc:
             return error(422, one_line(exc))
         *_, done = events
@@ -284,7 +286,7 @@ def _routes(app: FastAPI, service: Service) -> None:
     def ask_stream(req: AskRequest, request: Request):
         """NDJSON (default) or server-sent events: retrieved, token... (the LLM's draft), answer (or error)."""
         try:
-            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns())
+            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns(), req.quotes_only)
         except ValueError as exc:
             return error(422, one_line(exc))
         sse = "text/event-stream" in request.headers.get("accept", "")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from verbatim_qa.qa.answer import UNSUPPORTED, Answer
+from verbatim_qa.qa.answer import MODEL_WORDS, UNSUPPORTED, Answer
 from verbatim_qa.qa.render import flat, where
 from verbatim_qa.text.markdown import escape_html
 from verbatim_qa.types import Citation
@@ -31,7 +31,7 @@ FORMATS = (".md", ".html", ".docx")
 class Segment:
     """A run of a briefing paragraph."""
 
-    kind: str  # "text" | "quote" | "marker" | "key" (the answer's key fact, bold)
+    kind: str  # "text" | "quote" | "marker" | "key" (the answer's key fact, bold) | "label" (MODEL_WORDS, italic)
     text: str
     n: int | None = None  # the footnote number of a marker or a quote
 
@@ -102,6 +102,8 @@ def answer_paragraphs(a: Answer, footnote: dict[int, int]) -> list[list[Segment]
         paras.append([Segment("key", span.text), Segment("text", f" (reading: {span.reading})" if span.reading
                                                           else "")])
     paras += [[Segment("text", x)] for x in (a.caveat, a.language_note) if x]
+    if a.sentences:
+        paras.append([Segment("label", MODEL_WORDS)])
     for para in said_paragraphs(a.sentences):
         segs = []
         for s in para:
@@ -137,8 +139,8 @@ def to_markdown(b: Briefing) -> str:
         if item.refused:
             lines += ["_Not answered by the documents._", ""]
         for segs in item.paragraphs:
-            lines += ["".join(f"[^{s.n}]" if s.kind == "marker" else f"**{s.text}**" if s.kind == "key" else s.text
-                              for s in segs), ""]
+            lines += ["".join(f"[^{s.n}]" if s.kind == "marker" else f"**{s.text}**" if s.kind == "key" else
+                              f"_{s.text}_" if s.kind == "label" else s.text for s in segs), ""]
         lines += [f"> Note: {flat(x)}" for x in item.extra] + ([""] if item.extra else [])
         for note in item.notes:
             lines.append(f"[^{note.num}]: “{flat(note.citation.quote)}” — {where(note.citation)}")
@@ -158,7 +160,7 @@ body {{ font-family: {FONT_STACK}; max-width: 48rem; margin: 2rem auto; padding:
        color: #1f2937; }}
 h1 {{ font-size: 1.7rem; }} h2 {{ font-size: 1.2rem; margin-top: 2rem; }}
 .summary {{ color: #6b7280; }} .refused {{ color: #92400e; font-style: italic; }}
-.quote {{ background: #f3f4f6; }} sup a {{ text-decoration: none; }}
+.quote {{ background: #f3f4f6; }} .said-tag {{ color: #6b7280; }} sup a {{ text-decoration: none; }}
 ol.notes {{ font-size: .92rem; color: #374151; }} .where {{ color: #6b7280; }}
 .provenance li {{ font-size: .8rem; overflow-wrap: anywhere; }}
 """
@@ -183,6 +185,8 @@ def to_html(b: Briefing) -> str:
                     html_segs.append(f'<span class="quote" dir="auto">{e(s.text)}</span>')
                 elif s.kind == "key":
                     html_segs.append(f'<b class="key" dir="auto">{e(s.text)}</b>')
+                elif s.kind == "label":
+                    html_segs.append(f'<i class="said-tag">{e(s.text)}</i>')
                 else:
                     html_segs.append(e(s.text))
             out.append(f'<p dir="{direction(text) or "auto"}">{"".join(html_segs)}</p>')
@@ -242,7 +246,7 @@ def to_docx(b: Briefing) -> bytes:
                     run.font.superscript = True
                 else:
                     run = p.add_run(s.text)
-                    run.italic = s.kind == "quote"
+                    run.italic = s.kind in ("quote", "label")
                     run.bold = s.kind == "key"
                 _rtl_run(run, s.text)
         for x in item.extra:

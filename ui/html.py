@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 
-from verbatim_qa.qa.answer import UNSUPPORTED, Answer, Marker, ModelSentence
+from verbatim_qa.qa.answer import MODEL_WORDS, UNSUPPORTED, Answer, Marker, ModelSentence
 from verbatim_qa.types import Chunk, Citation
 
 from .pages import page_url
@@ -90,6 +90,8 @@ def answer_html(i: int, answer: Answer, markdown: str, token: str = "") -> str:
     if answer.language_note:
         body.append(f'<p class="vb-lang-note" dir="{direction(answer.language_note) or "auto"}">'
                     f"{e(answer.language_note)}</p>")
+    if answer.sentences:  # the model's own words, set apart from the verified quotes (a label, and vb-said's style)
+        body.append(f'<p class="vb-said-tag">{e(MODEL_WORDS)}</p>')
     for para in said_paragraphs(answer.sentences):
         text = "".join(s.text() for s in para)
         pieces = "".join(_said_html(i, piece, by_n) for s in para for piece in s.pieces)

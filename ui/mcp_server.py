@@ -1,8 +1,9 @@
 """Verbatim as an MCP server (the official ``mcp`` SDK): tools for agents, editors and desktop clients.
 
     search(query, k=5, sources?)        ranked passages: rank, source, section, char_start, char_end, text, score
-    ask(question, k?, sources?, history?)  the answer object (``Answer.to_dict()``: answer with [n] markers,
-                                        refused, citations with verbatim offsets, retrieved, and any newer fields)
+    ask(question, k?, sources?, history?, quotes_only?)
+                                        the answer object (``Answer.to_dict()``: answer with [n] markers, refused,
+                                        citations with verbatim offsets, retrieved, and any newer fields)
     sources()                           the documents: id, title, source, langs, chunks, ingested_at
 
 Two transports, one server definition: stdio (``verbatim mcp``, what desktop clients spawn) and Streamable
@@ -18,14 +19,14 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 from starlette.routing import BaseRoute
 
-from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, VERSION
-from verbatim_qa.text.lines import one_line
+from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, QUOTES_ONLY_DOC, VERSION
+from verbatim_qa.text.lines import field_problems, one_line
 
 from .service import Service
 
@@ -40,10 +41,25 @@ QUESTION = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
 SOURCES = Annotated[list[str] | None, Field(description="Restrict to these file names (as `sources` lists them).")]
 
 
+class OneLineErrors(MCPServer):
+    """Arguments that fail the tool's schema are a one-line tool error, ``field: reason; ...`` (the SDK's own is
+    pydantic's multi-line report with a help URL, found by tests/test_fuzz.py)."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context=None):
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            cause = exc.__cause__
+            if isinstance(exc, UnexpectedToolError) or not isinstance(cause, ValidationError):
+                raise
+            raise ToolError(f"Error executing tool {name}: invalid arguments: "
+                            f"{one_line(field_problems(cause.errors()), 1000)}") from cause
+
+
 def build_mcp(service: Service) -> MCPServer:
     # log_level: the SDK configures the root logger when it builds a server; at its default (INFO) every
     # httpx request of the process was logged (158 lines in one `verbatim bench`)
-    mcp = MCPServer("verbatim", title="Verbatim", version=VERSION, instructions=INSTRUCTIONS, log_level="WARNING")
+    mcp = OneLineErrors("verbatim", title="Verbatim", version=VERSION, instructions=INSTRUCTIONS, log_level="WARNING")
 
     @mcp.tool(annotations=READ_ONLY)
     def search(query: QUESTION, k: K = 5,
@@ -57,15 +73,16 @@ def build_mcp(service: Service) -> MCPServer:
     @mcp.tool(annotations=READ_ONLY)
     def ask(question: QUESTION, k: K | None = None,
             sources: SOURCES = None,
-            history: Annotated[list[str] | None, Field(description="Earlier questions of the conversation, "
-                                                       "oldest first, for a follow-up question.")] = None,
+            history: Annotated[list[QUESTION] | None, Field(max_length=100, description=(
+                "Earlier questions of the conversation, oldest first, for a follow-up question."))] = None,
+            quotes_only: Annotated[bool, Field(description=QUOTES_ONLY_DOC)] = False,
             ) -> dict[str, Any]:
         """Answer from the documents with verbatim, cited quotes: `answer` has [n] markers, each citation holds
         the quote, its file, section, page and offsets; `refused` is true when the documents do not answer."""
         with tool_errors():
             if not question.strip():
                 raise ValueError("question is empty")
-            return service.ask(question.strip(), k, sources, history=history or ()).to_dict()
+            return service.ask(question.strip(), k, sources, history=history or (), quotes_only=quotes_only).to_dict()
 
     @mcp.tool(annotations=READ_ONLY)
     def sources() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
     GET  /v1/models             one model, ``verbatim``
     POST /v1/chat/completions   {"model": "verbatim", "messages": [...], "stream"?: bool,
-                                 "k"?, "sources"?, "answerer"? (as /api/ask)}
+                                 "k"?, "sources"?, "answerer"?, "quotes_only"? (as /api/ask)}
 
 The last user message is the question; the earlier user messages (with the replies that followed) are its
 history: a follow-up is searched with them (``search_query`` in the answer object). The message content is the
@@ -30,7 +30,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from verbatim_qa.contract import MAX_K, AnswererName
+from verbatim_qa.contract import MAX_K, QUOTES_ONLY_DOC, AnswererName
 from verbatim_qa.qa.answer import Answer
 from verbatim_qa.qa.events import Done, Event, Token
 from verbatim_qa.qa.render import with_footnotes
@@ -90,6 +90,7 @@ class ChatRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=MAX_K)
     sources: list[str] | None = Field(None, description="Restrict to these file names (as listed by /api/sources).")
     answerer: AnswererName | None = None
+    quotes_only: bool = Field(False, description=QUOTES_ONLY_DOC)
 
     def question_and_history(self) -> tuple[str, list[dict]]:
         """The last message's text (it must be the user's) and the earlier turns, oldest first: each user message
@@ -125,7 +126,8 @@ def router(service: Service) -> APIRouter:
                                 code="model_not_found")
         try:
             question, history = req.question_and_history()
-            events = service.events(question, req.k, req.sources, req.answerer, history=history)
+            events = service.events(question, req.k, req.sources, req.answerer, history=history,
+                                    quotes_only=req.quotes_only)
             first = next(events)  # validation and retrieval happen here: a bad request is an error, not a stream
         except ValueError as exc:
             return openai_error(400, one_line(exc))

@@ -110,22 +110,23 @@ class Service:
         return self.answerer(answerer), self.check_sources(sources)
 
     def ask(self, question: str, k: int | None = None, sources: list[str] | None = None,
-            answerer: str | None = None, history: Sequence = ()) -> Answer:
-        *_, done = self.events(question, k, sources, answerer, history=history)
+            answerer: str | None = None, history: Sequence = (), quotes_only: bool = False) -> Answer:
+        *_, done = self.events(question, k, sources, answerer, history=history, quotes_only=quotes_only)
         return done.answer
 
     def events(self, question: str, k: int | None = None, sources: list[str] | None = None,
-               answerer: str | None = None, history: Sequence = ()) -> Iterator[Event]:
+               answerer: str | None = None, history: Sequence = (), quotes_only: bool = False) -> Iterator[Event]:
         """The chain's events (qa/events.py: ``Retrieved``, the LLM's ``Token``..., ``Done``); the request is
         validated now (ValueError), answered as the events are read. The answer's citations say how their
-        document's text was extracted (``with_extraction``)."""
+        document's text was extracted (``with_extraction``). ``quotes_only``: no word of the model's own
+        (qa/chain.py ``answer_events``)."""
         check_question(question)
         bot, sources = self.prepare(k, sources, answerer)
-        return self._events(bot, question, k, sources, history)
+        return self._events(bot, question, k, sources, history, quotes_only)
 
     def _events(self, bot: Answerer, question: str, k: int | None, sources: list[str] | None,
-                history: Sequence) -> Iterator[Event]:
-        for ev in answer_events(bot, question, k, sources, history):
+                history: Sequence, quotes_only: bool) -> Iterator[Event]:
+        for ev in answer_events(bot, question, k, sources, history, quotes_only):
             yield Done(with_extraction(ev.answer, self.store)) if isinstance(ev, Done) else ev
 
     # ---- the library -----------------------------------------------------------------------------------

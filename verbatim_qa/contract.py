@@ -15,6 +15,11 @@ MAX_K = 50
 # Characters of a question (and of an earlier turn's question): longer is a pasted document, not a question.
 MAX_QUESTION_CHARS = 4000
 
+# The quotes-only switch of every door (/api/ask, /v1/chat/completions, MCP `ask`); VERBATIM_LLM_QUOTES_ONLY makes
+# it always on, a request can only turn it on.
+QUOTES_ONLY_DOC = ("Show only verified quotes: none of the language model's own sentences (nor its draft). "
+                   "Always on when the server sets VERBATIM_LLM_QUOTES_ONLY.")
+
 # Who writes the answer: "auto" is the LLM when an endpoint is configured, else the extractive answerer.
 AnswererName = Literal["auto", "extractive", "llm"]
 ANSWERERS: tuple[str, ...] = get_args(AnswererName)

@@ -253,6 +253,13 @@ class Llm:
     llm_max_tokens: int = setting(768, "cap on the reply (JSON mode on small models can pad with whitespace forever)")
     llm_max_source_chars: int = setting(6000, "sources beyond this many characters are not shown to the model")
     llm_min_quote_chars: int = setting(8, 'a verified "quote" shorter than this (normalized) is a word, not evidence')
+    # a verified quote proves its own words, not the sentence citing it: see docs/measurements.md#model-sentence-support
+    llm_min_support: float = setting(0.5,
+        "a model sentence is shown only when this share of its content words is in the quotes it cites (its numbers "
+        "all are; 0: off)")
+    # the model's own sentences can carry instructions injected by a document (issue #26): this shows none of them
+    llm_quotes_only: bool = setting(False,
+        "LLM answers show only their verified quotes, never the model's own sentences (a request may ask for it too)")
 
 
 @dataclass(frozen=True)
@@ -403,7 +410,8 @@ class Settings:
         for name in ("max_file_mb", "llm_timeout", "token_lockout_s", "ocr_budget_s"):
             if getattr(v, name) <= 0:
                 raise bad(name, f"{getattr(v, name)} must be positive")
-        for name in ("mmr_lambda", "term_threshold", "term_max_df", "near_duplicate", "history_decay", "textcheck_soup",
+        for name in ("mmr_lambda", "llm_min_support",
+                     "term_threshold", "term_max_df", "near_duplicate", "history_decay", "textcheck_soup",
                      "textcheck_unmapped", "textcheck_lang_score"):
             if not 0.0 <= getattr(v, name) <= 1.0:
                 raise bad(name, f"{getattr(v, name)} must be between 0 and 1")

@@ -90,7 +90,7 @@ class LLMAnswerer(AnswererBase):
         if not found.spans:
             why = "none of its quotes could be verified in the sources" if parsed.quotes else "it quoted nothing"
             return self._fallback(query, retrieved, why, found.notes)
-        cited = cited_text(parsed.answer, found, self.quotes_only)
+        cited = cited_text(parsed.answer, found, self.quotes_only, self.settings.llm.llm_min_support)
         return Answer(query.text, False, cited.citations, retrieved, answerer=self.name,
                       notes=[*found.notes, *cited.notes], sentences=cited.sentences, quoted=cited.quoted,
                       search_query=query.search)

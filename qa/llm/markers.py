@@ -16,7 +16,8 @@ from verbatim_qa.text.segment import sentences
 from verbatim_qa.types import Citation
 
 from ..answer import UNSUPPORTED, Marker, ModelSentence, citation_for
-from .verify import Key, VerifiedQuotes
+from .support import support
+from .verify import Key, VerifiedQuotes, clip
 
 _MARKER_RE = re.compile(r"\[\s*(?:sources?\s*)?(\d+(?:\s*[,;]\s*(?:sources?\s*)?\d+)*)\s*\]", re.I)
 _LEADING_MARKERS_RE = re.compile(rf"(?:\s*(?:{_MARKER_RE.pattern})[.,;:!?؟،؛]*)+", re.I)
@@ -33,12 +34,16 @@ class Cited:
     notes: list[str] = field(default_factory=list)
 
 
-def cited_text(answer: str, found: VerifiedQuotes, quotes_only: bool) -> Cited:
+def cited_text(answer: str, found: VerifiedQuotes, quotes_only: bool, min_support: float = 0.0) -> Cited:
     """The model's ``answer`` and its ``found`` quotes as shown: its cited sentences, the citations, the quote lines
-    and notes on what was left out or marked unsupported."""
+    and notes on what was left out or marked unsupported. A sentence whose verified quotes do not back it
+    (``support`` under ``min_support``) is left out, noted."""
     notes: list[str] = []
-    # Number citations in order of first mention in the answer text, then the unmentioned ones.
     kept, dropped = _cited_sentences(answer)
+    kept, unbacked = _backed(kept, found, min_support)
+    notes += [f"A sentence of the model's was not backed by the quote it cites and was left out: {clip(text)!r}"
+              for text in unbacked]
+    # Number citations in order of first mention in the answer text, then the unmentioned ones.
     order: list[Key] = []
     for _, text in kept:
         for m in _MARKER_RE.finditer(text):
@@ -81,6 +86,32 @@ def cited_text(answer: str, found: VerifiedQuotes, quotes_only: bool) -> Cited:
         notes.append(f"The claim marked [{n}] had no verified quote: marked {UNSUPPORTED}.")
     # verified quotes the text never points to are shown as quotes
     return Cited(tuple(said), citations, tuple(c.n for c in citations[mentioned:]), notes)
+
+
+def without_markers(text: str) -> str:
+    """``text`` without its citation markers (``[1]``, ``[2, 3]``, ``[source 1]``)."""
+    return _MARKER_RE.sub("", text)
+
+
+def _backed(kept: list[tuple[str, str]], found: VerifiedQuotes,
+            min_support: float) -> tuple[list[tuple[str, str]], list[str]]:
+    """The sentences whose verified quotes back them (qa/llm/support.py), and the text of those left out. A sentence
+    none of whose markers has a verified quote stays (it is marked ``[unsupported]``); a paragraph break before a
+    left-out sentence moves to the next one kept."""
+    out: list[tuple[str, str]] = []
+    unbacked: list[str] = []
+    carry = ""
+    for gap, text in kept:
+        keys = [k for m in _MARKER_RE.finditer(text) for n in _numbers(m.group(1)) for k in found.by_n.get(n, [])]
+        quotes = [found.spans[k].quote for k in dict.fromkeys(keys)]
+        if quotes and support(without_markers(text), quotes) < min_support:
+            unbacked.append(text)
+            carry = max(carry, gap, key=len)
+            continue
+        gap = max(gap, carry, key=len)
+        out.append(("" if not out else gap, text))
+        carry = ""
+    return out, unbacked
 
 
 def _cited_sentences(prose: str) -> tuple[list[tuple[str, str]], int]:

@@ -28,6 +28,10 @@ class Verified:
     start: int
     end: int
 
+    @property
+    def quote(self) -> str:
+        return self.chunk.text[self.start - self.chunk.char_start : self.end - self.chunk.char_start]
+
 
 @dataclass
 class VerifiedQuotes:
