@@ -91,12 +91,17 @@ def read_asks(path: Path) -> list[tuple[str, list[str]]]:
 
 
 def main() -> None:  # pragma: no cover - console entry
+    from verbatim_qa.vectorstore.embeddings import EmbedderMismatch
+    from verbatim_qa.vectorstore.remote import EmbedderUnavailable
     from verbatim_qa.vectorstore.writer import WriterBusy
 
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-    except WriterBusy as exc:  # another process kept the home's writer lock: one line naming it
-        err.print(f"error: {exc}", soft_wrap=True, markup=False, highlight=False)
+    except (WriterBusy, EmbedderUnavailable) as exc:  # another process kept the home's writer lock: one line naming
+        err.print(f"error: {exc}", soft_wrap=True, markup=False, highlight=False)  # it; a remote embedder failed
         sys.exit(1)
+    except EmbedderMismatch as exc:  # a remote embedder computes another model than the one named
+        err.print(f"error: {exc}", soft_wrap=True, markup=False, highlight=False)
+        sys.exit(2)

@@ -18,7 +18,7 @@ from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.qa.corpus import CorpusView, DocPart
 from verbatim_qa.qa.retriever import HybridRetriever
 from verbatim_qa.settings import Settings
-from verbatim_qa.vectorstore.embeddings import get_embedder
+from verbatim_qa.vectorstore.embedder import get_embedder
 from verbatim_qa.vectorstore.lexical import LexicalIndex
 from verbatim_qa.vectorstore.store import Store, embed_text
 

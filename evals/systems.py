@@ -58,7 +58,7 @@ class LangChainRecipe:
         from langchain_core.documents import Document
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        from verbatim_qa.vectorstore.embeddings import get_embedder
+        from verbatim_qa.vectorstore.embedder import get_embedder
 
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
         docs = splitter.split_documents(

@@ -160,7 +160,7 @@ def minilm():
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)  # 2 cores: torch threads fight Chroma's
-    from verbatim_qa.vectorstore.embeddings import get_embedder
+    from verbatim_qa.vectorstore.embedder import get_embedder
 
     yield get_embedder(MINILM)
     torch.set_num_threads(before)

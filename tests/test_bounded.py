@@ -16,7 +16,8 @@ from verbatim_qa.ingest.chunking import chunk_document, split_long
 from verbatim_qa.ingest.loaders import load_document
 from verbatim_qa.settings import Settings
 from verbatim_qa.types import Document, Sentence
-from verbatim_qa.vectorstore.embeddings import BATCH_CHARS, batches, get_embedder
+from verbatim_qa.vectorstore.embedder import get_embedder
+from verbatim_qa.vectorstore.embeddings import BATCH_CHARS, batches
 
 ROOT = Path(__file__).resolve().parent.parent
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py

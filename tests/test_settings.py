@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from verbatim_qa.settings import Settings
+from verbatim_qa.settings import E5_MODEL, Settings, embedder_identity, embedder_urls
 from verbatim_qa.types import Chunk, Citation, DocRecord, Document, ScoredChunk, Sentence
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
     ("VERBATIM_MMR_LAMBDA", "1.5", "between 0 and 1"),
     ("VERBATIM_USE_BM25", "perhaps", "expected a boolean"),
     ("VERBATIM_CHROMA_URL", "localhost:8000", "not an http"),
+    ("VERBATIM_EMBEDDER", "e5@gpu1:8001/v1", "'gpu1:8001/v1' is not an http"),
+    ("VERBATIM_EMBEDDER", "openai:http://gpu1:8001/v1", "names no model"),
+    ("VERBATIM_EMBEDDER_PREFIX", "passage", "unknown embedder_prefix 'passage'"),
+    ("VERBATIM_EMBEDDER_TIMEOUT", "0", "must be positive"),
 ])
 def test_a_bad_setting_is_one_line_naming_its_variable(var, value, words, monkeypatch):
     monkeypatch.setenv(var, value)
@@ -41,6 +45,13 @@ def test_the_command_exits_2_with_that_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == ["configuration error: VERBATIM_FUSION: unknown fusion 'borda': use "
                                                 "score or rrf"]
+
+
+def test_remote_embedders_are_named_by_model_not_address():
+    assert embedder_identity("e5@http://a:1/v1,https://b/v1") == embedder_identity("e5") == ("e5", E5_MODEL)
+    assert embedder_identity("openai:http://a:1/v1#bge-m3") == ("openai:bge-m3", "bge-m3")
+    assert embedder_urls("openai:http://a:1/v1/, https://b/v1#bge-m3") == ("http://a:1/v1", "https://b/v1")
+    assert embedder_urls("e5") == () and embedder_identity("st:minilm") == ("st:minilm", "minilm")
 
 
 def test_answerer_resolution():

@@ -18,7 +18,8 @@ from helpers import write
 
 from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.types import Chunk, Sentence
-from verbatim_qa.vectorstore.embeddings import VerbatimEmbeddings, get_embedder
+from verbatim_qa.vectorstore.embedder import get_embedder
+from verbatim_qa.vectorstore.embeddings import VerbatimEmbeddings
 from verbatim_qa.vectorstore.store import EmbedderMismatch, Store, chunk_metadata, embed_text
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py

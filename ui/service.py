@@ -27,7 +27,7 @@ from verbatim_qa.qa.events import Done, Event
 from verbatim_qa.qa.retriever import HybridRetriever
 from verbatim_qa.settings import Settings
 from verbatim_qa.types import DocRecord
-from verbatim_qa.vectorstore.embeddings import get_embedder
+from verbatim_qa.vectorstore.embedder import get_embedder
 from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import WriterBusy
 

