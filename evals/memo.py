@@ -65,7 +65,7 @@ class BenchEmbeddings(VerbatimEmbeddings):
 
     def __init__(self, base: VerbatimEmbeddings, memo: VectorMemo, cached: bool) -> None:
         self.base, self.memo, self.cached = base, memo, cached
-        self.name, self.dim = base.name, base.dim
+        self.name, self.model, self.dim = base.name, base.model, base.dim
         self.stats = dict.fromkeys(["passage_calls_s", "real_passages", "real_passage_s", "memo_hits",
                                     "composed", "query_items", "query_s"], 0.0)
 

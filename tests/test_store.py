@@ -102,7 +102,7 @@ class CountingEmbedder(VerbatimEmbeddings):
 
     def __init__(self, inner: VerbatimEmbeddings) -> None:
         self.inner = inner
-        self.name = inner.name
+        self.name, self.model = inner.name, inner.model
         self.passages = 0
         self.texts: list[str] = []
 
