@@ -84,6 +84,17 @@ def _marked_as_a_whole(path: Path) -> bool:
     return False
 
 
+# The longest test files (minutes each: an index of their own, servers, racing processes), run first so that
+# ``make test``'s two workers (a file each at a time, in collection order) do not end with one of them alone.
+LONGEST_FIRST = ("test_determinism.py", "test_remote_embedder.py", "test_writers.py", "test_server_mode.py",
+                 "test_browser.py", "test_crosssite.py", "test_soak.py", "test_scale.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     _running.append(item)
