@@ -51,6 +51,13 @@ _ROLE_REQUESTS = [
                   r"\bbibliograph|\breferences?\b|منبع|منابع|مقاله .{0,20}کدام|کتابنامه|ارجاع"),
     ("caption", r"\b(?:figure|fig\.|table|chart|diagram|map)\b|شکل|جدول|نمودار"),
     ("title", r"\btitle\b|\bheadline\b|\bcalled\b|\bheading\b|عنوان"),
+    # navigation text (qa/retriever.py ``demotion``): quoted and ranked as evidence only when asked for
+    ("toc", r"\btable of contents\b|\b(?:which|what) (?:chapters?|sections?|parts?)\b|"
+            r"\blist of (?:chapters|sections)\b|فهرست\s*(?:مطالب|مندرجات)|(?<!\S)(?:کدام|چه)\s+(?:فصل|بخش)"),
+    ("index", r"\b(?:in|from) the index\b|\bindex (?:entry|entries|page)\b|(?<!\S)نمایه(?!\S)"),
+    ("code", r"\b(?:code|listing|snippet|example|syntax)s?\b|(?<!\S)کد(?:ها|ی)?(?!\S)"),
+    ("header", r"\brunning (?:head|header)s?\b|\bpage headers?\b|سرصفحه"),
+    ("footer", r"\bfooters?\b|\bpage numbers?\b|پاصفحه"),
 ]
 _ROLES = [(r, re.compile(p, re.IGNORECASE)) for r, p in _ROLE_REQUESTS]
 

@@ -109,6 +109,12 @@ def test_requested_roles_and_counted_nouns():
     assert "reference" in requested_roles("Which journal published Hoagland's paper?")
     assert "caption" in requested_roles("What does figure 1 show?")
     assert requested_roles("How much gas flows to China?") == frozenset()
+    # navigation text is asked for by name; an ordinary manual question asks for none of it
+    assert "toc" in requested_roles("Which chapter covers tables?")
+    assert "index" in requested_roles("What does the index entry for fonts point to?")
+    assert "code" in requested_roles("Show an example of a canvas call")
+    assert requested_roles("What does asn1_get_length_der return?") == frozenset()
+    assert requested_roles("کدام شرکت آن را ساخت؟") == frozenset()  # "کدام" (which) is not "کد" (code)
     assert counted("How many cameras are in Nur-Sultan?")[0] == "cameras"
     assert counted("How much did Tajikistan pay for it?") == ()  # nothing is counted
 

@@ -220,6 +220,9 @@ class Retrieval:
         "added for holding the question's identifiers and code terms exactly (share of them held; qa/retriever.py)")
     w_ordinal: float = setting(0.05, "added to the cosine of a sentence starting with the question's ordinal")
     w_reference: float = setting(0.05, "subtracted per share of reference-list sentences in a chunk (unless asked for)")
+    w_navigation: float = setting(0.10,
+        "subtracted per share of table-of-contents, index, running-head and code-listing sentences in a chunk (unless "
+        "asked for)")
     # (question language, document language) pairs the term bridge translates: "*" any, "!" leaves one out, the last
     # entry that matches decides (qa/crosslingual.py). fa-en and en-de off: see docs/measurements.md#term-bridge-pairs
     bridge_pairs: str = setting("*-*,!fa-en,!en-de",
@@ -474,7 +477,7 @@ class Settings:
             if not 0.0 <= getattr(v, name) <= 1.0:
                 raise bad(name, f"{getattr(v, name)} must be between 0 and 1")
         for name in ("w_chunk", "lang_offset", "w_bm25", "w_bm25_crosslingual", "w_names", "w_ordinal", "w_reference",
-                     "w_identifier", "w_lexical", "w_answer_type", "refusal_lift",
+                     "w_navigation", "w_identifier", "w_lexical", "w_answer_type", "refusal_lift",
                      "quote_margin", "w_answer_ordinal", "doc_margin", "history_min_idf", "w_focus"):
             if getattr(v, name) < 0:
                 raise bad(name, f"{getattr(v, name)} must not be negative")
