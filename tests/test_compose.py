@@ -10,7 +10,7 @@ import numpy as np
 from verbatim_qa.qa.answer import REFUSAL, Answer
 from verbatim_qa.qa.answertype import expected_type
 from verbatim_qa.qa.compose import compose, language_note, quote_groups, refusal
-from verbatim_qa.qa.extractive import Candidate
+from verbatim_qa.qa.extractive import Candidate, select, typed_value
 from verbatim_qa.qa.query import Query
 from verbatim_qa.settings import Settings
 from verbatim_qa.text.normalize import tokenize
@@ -127,3 +127,42 @@ def test_a_refusal_names_the_nearest_passages():
     assert a.refused and a.citations == [] and a.nearest == (("a.txt", "Section"), ("b.txt", "Section"))
     assert a.answer == f"{REFUSAL} Nearest passages: a.txt (Section); b.txt (Section)."
     assert refusal("q", []).answer == REFUSAL
+
+
+# ---- quotes that earn their place (qa/extractive.py select) ---------------------------------------------------
+def ranked(q: Query, c: Chunk, picks: list[tuple[int, float, float]]) -> list[Candidate]:
+    """Candidates of ``c``'s sentences: (index, score, lexical share), each with its own direction (no duplicates)."""
+    out = []
+    for i, score, lexical in picks:
+        v = np.zeros(8)
+        v[i] = 1.0
+        out.append(Candidate(c, i, c.sentences[i], v, score, False, lexical, False,
+                             typed_value(q, c, c.sentences[i].text), score=score, relevance=score))
+    return out
+
+
+def test_a_quote_sharing_only_the_topic_is_dropped():
+    c = chunk(CITY)
+    q = query("Which city installed the cameras?")
+    # sentence 3 (the pipeline) scores within the margin but holds none of the question's words: not quoted
+    picked = select(ranked(q, c, [(1, 0.90, 0.5), (3, 0.89, 0.0)]), q, Settings())
+    assert [p.index for p in picked] == [1]
+    # the sentence before the best continues it: kept; with quote_min_lexical 0 every near one is quoted
+    picked = select(ranked(q, c, [(1, 0.90, 0.5), (0, 0.88, 0.0), (3, 0.89, 0.0)]), q, Settings())
+    assert sorted(p.index for p in picked) == [0, 1]
+    picked = select(ranked(q, c, [(1, 0.90, 0.5), (3, 0.89, 0.0)]), q, Settings(quote_min_lexical=0.0))
+    assert sorted(p.index for p in picked) == [1, 3]
+
+
+def test_a_quote_with_the_kind_of_answer_asked_for_earns_its_place():
+    c = chunk(CITY)
+    q = query("How many cameras does the city have?")
+    picked = select(ranked(q, c, [(1, 0.90, 0.3), (3, 0.89, 0.0)]), q, Settings())
+    assert sorted(p.index for p in picked) == [1, 3]  # "1,800 tonnes" is a figure: it may be the one asked for
+
+
+def test_quotes_unreadable_for_the_question_are_kept_as_before():
+    c = chunk(CITY)
+    q = query("Wer beobachtet die Kameras?", "de")  # no question word can be found in the quotes: no filter
+    picked = select(ranked(q, c, [(2, 0.90, 0.0), (0, 0.88, 0.0)]), q, Settings())
+    assert sorted(p.index for p in picked) == [0, 2]

@@ -267,6 +267,9 @@ class Answers:
     min_quote_chars: int = setting(25, 'shorter "sentences" are headings, bylines, footnote markers: not answers')
     # quotes beyond the first must score within this of the best: see docs/measurements.md#quote-margin
     quote_margin: float = setting(0.05, "quotes beyond the first must score within this of the best")
+    quote_min_lexical: float = setting(0.01,
+        "a quote beyond the first holds this share of the question's content terms (or the kind of answer asked for, "
+        "or continues a quote); 0 keeps quotes that only share the topic")
     # a sentence carrying the kind of answer asked for (a number): see docs/measurements.md#answer-type-weight
     w_answer_type: float = setting(0.04,
         'credit for a sentence carrying the kind of answer asked for (a number for "how much")')
@@ -471,7 +474,7 @@ class Settings:
         for name in ("max_file_mb", "llm_timeout", "token_lockout_s", "ocr_budget_s", "embedder_timeout"):
             if getattr(v, name) <= 0:
                 raise bad(name, f"{getattr(v, name)} must be positive")
-        for name in ("mmr_lambda", "llm_min_support",
+        for name in ("mmr_lambda", "llm_min_support", "quote_min_lexical",
                      "term_threshold", "term_max_df", "near_duplicate", "history_decay", "textcheck_soup",
                      "textcheck_unmapped", "textcheck_lang_score"):
             if not 0.0 <= getattr(v, name) <= 1.0:
