@@ -135,7 +135,8 @@ def expected_type(question: str, lang: str) -> str | None:
     return min(found)[2] if found else None
 
 
-_COUNTED = re.compile(r"\bhow (?:many|much)\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)|چند\s+(?:تا\s+)?(\S+)", re.IGNORECASE)
+_COUNTED = re.compile(r"\bhow (?:many|much)\s+(?:\d+\s+)?([^\W\d_]+(?:\s+[^\W\d_]+){0,2})|چند\s+(?:تا\s+)?(\S+)",
+                      re.IGNORECASE)
 _HINTS = [
     (re.compile(r"percent|percentage|proportion|share of|درصد", re.IGNORECASE), ("%", "percent", "درصد", "٪")),
     (re.compile(r"\b(?:cost|costs|worth|price|paid|pay|spend|spent|dollars?|value)\b|هزینه|ارزش|دلار|قیمت|بها",
@@ -177,7 +178,15 @@ def counted(question: str) -> tuple[str, ...]:
     words = (m.group(1) or m.group(2) or "").split()
     if words and words[0].lower() in _AUXILIARIES:  # "How much did Tajikistan pay": nothing is counted
         return ()
-    return tuple(w.lower().strip("؟?") for w in words if w.lower() not in _NOT_NOUNS)[:2]
+    nouns = []
+    for w in words:
+        if w.lower() in _AUXILIARIES or w.lower() in ("and", "or"):  # the noun phrase ends at its verb ("how many
+            break  # … players were selected") or at a second noun phrase
+        if w.lower() not in _NOT_NOUNS:
+            nouns.append(w.lower().strip("؟?"))
+    # its head, the last noun: "how many Panthers defense players" counts players, not the Panthers' defense,
+    # "how many 2015 season interceptions" counts interceptions
+    return tuple(nouns[-1:])
 
 
 def unit_hints(question: str) -> tuple[str, ...]:

@@ -78,10 +78,14 @@ def test_what_year_gives_the_year_alone():
 
 def test_a_persian_figure_has_a_reading_for_an_english_question():
     # the question's words in Persian (the analyzer's term bridge) are what place the year among them
-    a = answer("In what year were the cameras put up in Dushanbe?", [cand(chunk(PERSIAN, "fa"), 0, 0.9)],
-               translation="دوربین‌ها دوشنبه")
+    q = query("In what year were the cameras put up in Dushanbe?", translation="دوربین‌ها دوشنبه")
+    c = chunk(PERSIAN, "fa")
+    a = compose(q, [cand(c, 0, 0.9)], [ScoredChunk(c, 1.0)], Settings(span_cross_lang=True))
     assert a.answer_span.text == "۲۰۱۳" and a.answer_span.reading == "2013"
     assert a.answer.startswith("**۲۰۱۳** (reading: 2013)\n\n")
+    # by default a quote in another language gives no key fact: the answer leads with the quote
+    a = compose(q, [cand(c, 0, 0.9)], [ScoredChunk(c, 1.0)], Settings())
+    assert a.answer_span is None and not a.answer.startswith("**")
 
 
 def test_no_key_fact_when_the_question_asks_for_none():

@@ -289,6 +289,8 @@ class Answers:
         'characters after a figure where its unit is written ("423.2 billion cubic metres")')
     span_window: int = setting(100, "characters either side of a span in which the question's words are counted")
     # a key fact is shown only when right (qa/keyfact.py): see docs/measurements.md#key-fact
+    span_cross_lang: bool = setting(False,
+        "a key fact from a quote in another language than the question's (placed through the term bridge)")
     span_quotes: int = setting(1, "the key fact is looked for in this many quotes, best first")
     # names are told from capitals alone, and a sentence often names several: right 0.48 (who) and 0.64 (which,
     # where) of the time on XQuAD English even under the rules of qa/keyfact.py (docs/measurements.md#key-fact)
