@@ -51,6 +51,13 @@ _ROLE_REQUESTS = [
                   r"\bbibliograph|\breferences?\b|منبع|منابع|مقاله .{0,20}کدام|کتابنامه|ارجاع"),
     ("caption", r"\b(?:figure|fig\.|table|chart|diagram|map)\b|شکل|جدول|نمودار"),
     ("title", r"\btitle\b|\bheadline\b|\bcalled\b|\bheading\b|عنوان"),
+    # navigation text (qa/retriever.py ``demotion``): quoted and ranked as evidence only when asked for
+    ("toc", r"\btable of contents\b|\b(?:which|what) (?:chapters?|sections?|parts?)\b|"
+            r"\blist of (?:chapters|sections)\b|فهرست\s*(?:مطالب|مندرجات)|(?<!\S)(?:کدام|چه)\s+(?:فصل|بخش)"),
+    ("index", r"\b(?:in|from) the index\b|\bindex (?:entry|entries|page)\b|(?<!\S)نمایه(?!\S)"),
+    ("code", r"\b(?:code|listing|snippet|example|syntax)s?\b|(?<!\S)کد(?:ها|ی)?(?!\S)"),
+    ("header", r"\brunning (?:head|header)s?\b|\bpage headers?\b|سرصفحه"),
+    ("footer", r"\bfooters?\b|\bpage numbers?\b|پاصفحه"),
 ]
 _ROLES = [(r, re.compile(p, re.IGNORECASE)) for r, p in _ROLE_REQUESTS]
 
@@ -128,7 +135,8 @@ def expected_type(question: str, lang: str) -> str | None:
     return min(found)[2] if found else None
 
 
-_COUNTED = re.compile(r"\bhow (?:many|much)\s+([^\W\d_]+(?:\s+[^\W\d_]+)?)|چند\s+(?:تا\s+)?(\S+)", re.IGNORECASE)
+_COUNTED = re.compile(r"\bhow (?:many|much)\s+(?:\d+\s+)?([^\W\d_]+(?:\s+[^\W\d_]+){0,2})|چند\s+(?:تا\s+)?(\S+)",
+                      re.IGNORECASE)
 _HINTS = [
     (re.compile(r"percent|percentage|proportion|share of|درصد", re.IGNORECASE), ("%", "percent", "درصد", "٪")),
     (re.compile(r"\b(?:cost|costs|worth|price|paid|pay|spend|spent|dollars?|value)\b|هزینه|ارزش|دلار|قیمت|بها",
@@ -170,7 +178,15 @@ def counted(question: str) -> tuple[str, ...]:
     words = (m.group(1) or m.group(2) or "").split()
     if words and words[0].lower() in _AUXILIARIES:  # "How much did Tajikistan pay": nothing is counted
         return ()
-    return tuple(w.lower().strip("؟?") for w in words if w.lower() not in _NOT_NOUNS)[:2]
+    nouns = []
+    for w in words:
+        if w.lower() in _AUXILIARIES or w.lower() in ("and", "or"):  # the noun phrase ends at its verb ("how many
+            break  # … players were selected") or at a second noun phrase
+        if w.lower() not in _NOT_NOUNS:
+            nouns.append(w.lower().strip("؟?"))
+    # its head, the last noun: "how many Panthers defense players" counts players, not the Panthers' defense,
+    # "how many 2015 season interceptions" counts interceptions
+    return tuple(nouns[-1:])
 
 
 def unit_hints(question: str) -> tuple[str, ...]:

@@ -106,6 +106,8 @@ def key_span(query: Query, reads: list[Read], s: Settings, bridge: NameBridge | 
     for r in reads[: s.answers.span_quotes]:
         if not r.readable:  # a German or Chinese quote of an English question shares only its names: unsure
             return None
+        if not r.same_lang and not s.answers.span_cross_lang:  # placed through the term bridge: often another
+            return None  # figure of the sentence (docs/measurements.md#key-fact-across-languages)
         placed = placed_spans(query, r, s)
         if not placed:
             continue

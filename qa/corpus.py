@@ -17,11 +17,13 @@ from typing import NamedTuple
 
 from verbatim_qa.text.lang import detect_lang, script_of_lang
 from verbatim_qa.text.normalize import tokenize
+from verbatim_qa.text.roles import LAYOUT_ROLES
 from verbatim_qa.text.stopwords import EN_STOP, stopwords
 from verbatim_qa.types import Chunk
 from verbatim_qa.vectorstore.store import Store
 
 UNSPACED = ("han", "kana")  # scripts whose tokens are characters and character pairs: no word pairs on top
+DEMOTED = ("reference", *sorted(LAYOUT_ROLES))  # roles that are not evidence unless a question asks for them
 
 
 class ChunkMeta(NamedTuple):
@@ -29,11 +31,14 @@ class ChunkMeta(NamedTuple):
 
     lang: str
     source: str
-    reference: float  # share of its sentences that are reference-list entries (down-weighted by fusion)
+    # (role, share of its sentences) of the roles retrieval demotes (``DEMOTED``): a reference list, a table of
+    # contents, an index, running heads, code listings match every topic's words; fusion subtracts them
+    demoted: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def of(cls, c: Chunk) -> ChunkMeta:
-        return cls(c.lang, c.source, c.share("reference"))
+        shares = ((role, c.share(role)) for role in DEMOTED)
+        return cls(c.lang, c.source, tuple((role, sh) for role, sh in shares if sh))
 
 
 @dataclass

@@ -132,6 +132,9 @@ def select(ranked: list[Candidate], query: Query, s: Settings) -> list[Candidate
     if follow is not None:
         picked.append(follow)
     pool = [c for c in ranked[1:] if c.score >= best.score - s.answers.quote_margin and c is not follow]
+    # the question's words can be looked for in the evidence (the best quote has some): then a further quote must
+    # hold some too, or the kind of answer asked for, or continue a quote; one that only shares the topic is dropped
+    readable = best.lexical > 0
     while pool and len(picked) < s.answers.max_quotes:
         def mmr(c: Candidate) -> float:
             return s.answers.mmr_lambda * c.score - (1 - s.answers.mmr_lambda) * max(
@@ -140,17 +143,26 @@ def select(ranked: list[Candidate], query: Query, s: Settings) -> list[Candidate
 
         nxt = max(pool, key=mmr)
         pool.remove(nxt)
-        if max(float(nxt.vector @ p.vector) for p in picked) < s.answers.near_duplicate:
+        if max(float(nxt.vector @ p.vector) for p in picked) < s.answers.near_duplicate and (
+                not readable or earns_place(nxt, picked, query, s)):
             picked.append(nxt)
     sources = {c.chunk.source for c in picked}
-    other = next((c for c in ranked if c.chunk.source not in sources and c.score >= best.score - s.answers.doc_margin),
-                 None)
+    other = next((c for c in ranked if c.chunk.source not in sources and c.score >= best.score - s.answers.doc_margin
+                  and (not readable or earns_place(c, picked, query, s))), None)
     if other is not None:  # questions often span documents: show the other one's best evidence too
         if len(picked) < s.answers.max_quotes:
             picked.append(other)
         elif other.relevance > picked[-1].relevance and picked[-1] is not follow:  # never displace better evidence
             picked[-1] = other
     return picked
+
+
+def earns_place(c: Candidate, picked: list[Candidate], query: Query, s: Settings) -> bool:
+    """A quote beyond the first holds at least ``quote_min_lexical`` of the question's content terms, or the kind of
+    answer the question asks for, or continues a picked quote (the sentence next to it in its chunk)."""
+    if c.lexical >= s.answers.quote_min_lexical or (query.answer_type is not None and c.typed == 1.0):
+        return True
+    return any(p.chunk.chunk_id == c.chunk.chunk_id and abs(p.index - c.index) == 1 for p in picked)
 
 
 def _continuation(best: Candidate, ranked: list[Candidate], query: Query) -> Candidate | None:

@@ -42,9 +42,9 @@ class Signals:
 
 def fuse(sig: Signals, langs: dict[str, str], s: Settings, penalty: dict[str, float] | None = None,
          offsets: dict[str, float] | None = None) -> dict[str, float]:
-    """Fused score per chunk id; ``langs``: chunk id -> its language; ``penalty`` (chunk id -> share of
-    reference-list sentences) is subtracted, weighted by ``w_reference``; ``offsets``: the cross-language credit per
-    document language (``HybridRetriever.pair_offsets``; ``lang_offset`` for any other)."""
+    """Fused score per chunk id; ``langs``: chunk id -> its language; ``penalty`` (chunk id -> its demotion for
+    sentences that are not evidence, qa/retriever.py ``demotion``) is subtracted; ``offsets``: the cross-language
+    credit per document language (``HybridRetriever.pair_offsets``; ``lang_offset`` for any other)."""
     penalty = penalty or {}
     offsets = offsets or {}
     if s.retrieval.fusion == "rrf":
@@ -65,7 +65,7 @@ def fuse(sig: Signals, langs: dict[str, str], s: Settings, penalty: dict[str, fl
             v += dense_w * offsets.get(langs.get(cid), s.retrieval.lang_offset)
         v += s.retrieval.w_bm25 * bm25.get(cid, 0.0) + s.retrieval.w_bm25_crosslingual * bm25_x.get(cid, 0.0)
         v += s.retrieval.w_names * names.get(cid, 0.0) + s.retrieval.w_identifier * ident.get(cid, 0.0)
-        scores[cid] = v - s.retrieval.w_reference * penalty.get(cid, 0.0)
+        scores[cid] = v - penalty.get(cid, 0.0)
     return scores
 
 

@@ -34,6 +34,7 @@ NOUNS_CAPITALIZED = frozenset({"de", "lb"})
 _FA_ASK = r"(?<!\S)(?:چه|چند|چقدر|کدام|کجا|چرا|چگونه)(?!\S)"
 _MULTI_PART = re.compile(
     r"\b(?:and|or)\s+(?:how|when|what|who|whom|where|which|why|whose|by whom|in what|to what)\b|,\s*and\b"
+    r"|\bhow (?:many|much)\s+(?:[^\W\d_]+\s+){1,3}and\s+[^\W\d_]+"  # "how many ethnic Kyrgyz and Kazakhs": two counts
     rf"|{_FA_ASK}.*\sو\s.*{_FA_ASK}",
     re.IGNORECASE)
 

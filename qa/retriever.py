@@ -32,6 +32,14 @@ from .ordinals import sentence_ordinal
 from .query import Query
 
 
+def demotion(meta: ChunkMeta, asked: frozenset[str], s: Settings) -> float:
+    """What fusion subtracts from a chunk for its sentences that are not evidence unless asked for: a reference
+    list matches its own topic's words (``w_reference`` per share), a table of contents, an index, running heads
+    and code listings repeat every heading's and name's words (``w_navigation`` per share)."""
+    return sum((s.retrieval.w_reference if role == "reference" else s.retrieval.w_navigation) * share
+               for role, share in meta.demoted if role not in asked)
+
+
 class HybridRetriever:
     def __init__(self, store: Store, settings: Settings, lexical: LexicalIndex | None = None,
                  translator: TermTranslator | None = None, k: int = 5, reranker=None) -> None:
@@ -203,8 +211,7 @@ class HybridRetriever:
         meta = {cid: known[cid] for cid in candidates if cid in known}
         if sources:
             meta = {cid: m for cid, m in meta.items() if m.source in sources}
-        # a reference list matches its own topic's words; down-weighted unless the question asks for sources
-        penalty = {} if "reference" in query.roles else {cid: m.reference for cid, m in meta.items() if m.reference}
+        penalty = {cid: p for cid, m in meta.items() if (p := demotion(m, query.roles, s))}
         offsets = self.pair_offsets(query) if s.retrieval.calibrated_fusion else None
         fused = fuse(sig, {cid: m.lang for cid, m in meta.items()}, s, penalty, offsets)
         # ties broken by id, not by set (hash) order: the same index gives the same ranking in every process

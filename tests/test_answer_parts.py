@@ -109,6 +109,12 @@ def test_requested_roles_and_counted_nouns():
     assert "reference" in requested_roles("Which journal published Hoagland's paper?")
     assert "caption" in requested_roles("What does figure 1 show?")
     assert requested_roles("How much gas flows to China?") == frozenset()
+    # navigation text is asked for by name; an ordinary manual question asks for none of it
+    assert "toc" in requested_roles("Which chapter covers tables?")
+    assert "index" in requested_roles("What does the index entry for fonts point to?")
+    assert "code" in requested_roles("Show an example of a canvas call")
+    assert requested_roles("What does asn1_get_length_der return?") == frozenset()
+    assert requested_roles("کدام شرکت آن را ساخت؟") == frozenset()  # "کدام" (which) is not "کد" (code)
     assert counted("How many cameras are in Nur-Sultan?")[0] == "cameras"
     assert counted("How much did Tajikistan pay for it?") == ()  # nothing is counted
 
@@ -160,16 +166,12 @@ def test_a_reading_never_invents_words():
 
 # ---------------------------------------------------------------- the key fact and the caveat, end to end
 @pytest.mark.integration
-def test_persian_figure_for_an_english_question_is_marked_and_read(bot):
+def test_persian_figure_for_an_english_question_is_quoted_without_a_key_fact(bot):
+    """A key fact placed through the term bridge was right for 6 of 18 shown over three English-over-Persian sets
+    (docs/measurements.md#key-fact-across-languages): the answer leads with the quote holding the figure."""
     a = bot.answer("How much natural gas has the Central Asia–China pipeline delivered to China?")
-    span = a.answer_span
-    assert span is not None and span.source == PAPER
-    assert TEXTS[span.source][span.char_start : span.char_end] == span.text == "۴۲۳,۲ میلیارد مترمکعب"
-    assert span.reading == "423.2 billion cubic metres"
-    assert any(c.source == span.source and c.char_start <= span.char_start < span.char_end <= c.char_end
-               for c in a.citations)  # inside one of the cited quotes
-    assert a.answer.startswith(f"**{span.text}** (reading: {span.reading})\n\n")
-    assert a.to_dict()["answer_span"] == span.to_dict()
+    assert not a.refused and a.answer_span is None and not a.answer.startswith("**")
+    assert any("۴۲۳,۲ میلیارد مترمکعب" in c.quote for c in a.citations if c.source == PAPER)
 
 
 @pytest.mark.integration

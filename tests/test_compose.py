@@ -10,7 +10,7 @@ import numpy as np
 from verbatim_qa.qa.answer import REFUSAL, Answer
 from verbatim_qa.qa.answertype import expected_type
 from verbatim_qa.qa.compose import compose, language_note, quote_groups, refusal
-from verbatim_qa.qa.extractive import Candidate
+from verbatim_qa.qa.extractive import Candidate, select, typed_value
 from verbatim_qa.qa.query import Query
 from verbatim_qa.settings import Settings
 from verbatim_qa.text.normalize import tokenize
@@ -78,10 +78,14 @@ def test_what_year_gives_the_year_alone():
 
 def test_a_persian_figure_has_a_reading_for_an_english_question():
     # the question's words in Persian (the analyzer's term bridge) are what place the year among them
-    a = answer("In what year were the cameras put up in Dushanbe?", [cand(chunk(PERSIAN, "fa"), 0, 0.9)],
-               translation="دوربین‌ها دوشنبه")
+    q = query("In what year were the cameras put up in Dushanbe?", translation="دوربین‌ها دوشنبه")
+    c = chunk(PERSIAN, "fa")
+    a = compose(q, [cand(c, 0, 0.9)], [ScoredChunk(c, 1.0)], Settings(span_cross_lang=True))
     assert a.answer_span.text == "۲۰۱۳" and a.answer_span.reading == "2013"
     assert a.answer.startswith("**۲۰۱۳** (reading: 2013)\n\n")
+    # by default a quote in another language gives no key fact: the answer leads with the quote
+    a = compose(q, [cand(c, 0, 0.9)], [ScoredChunk(c, 1.0)], Settings())
+    assert a.answer_span is None and not a.answer.startswith("**")
 
 
 def test_no_key_fact_when_the_question_asks_for_none():
@@ -127,3 +131,42 @@ def test_a_refusal_names_the_nearest_passages():
     assert a.refused and a.citations == [] and a.nearest == (("a.txt", "Section"), ("b.txt", "Section"))
     assert a.answer == f"{REFUSAL} Nearest passages: a.txt (Section); b.txt (Section)."
     assert refusal("q", []).answer == REFUSAL
+
+
+# ---- quotes that earn their place (qa/extractive.py select) ---------------------------------------------------
+def ranked(q: Query, c: Chunk, picks: list[tuple[int, float, float]]) -> list[Candidate]:
+    """Candidates of ``c``'s sentences: (index, score, lexical share), each with its own direction (no duplicates)."""
+    out = []
+    for i, score, lexical in picks:
+        v = np.zeros(8)
+        v[i] = 1.0
+        out.append(Candidate(c, i, c.sentences[i], v, score, False, lexical, False,
+                             typed_value(q, c, c.sentences[i].text), score=score, relevance=score))
+    return out
+
+
+def test_a_quote_sharing_only_the_topic_is_dropped():
+    c = chunk(CITY)
+    q = query("Which city installed the cameras?")
+    # sentence 3 (the pipeline) scores within the margin but holds none of the question's words: not quoted
+    picked = select(ranked(q, c, [(1, 0.90, 0.5), (3, 0.89, 0.0)]), q, Settings())
+    assert [p.index for p in picked] == [1]
+    # the sentence before the best continues it: kept; with quote_min_lexical 0 every near one is quoted
+    picked = select(ranked(q, c, [(1, 0.90, 0.5), (0, 0.88, 0.0), (3, 0.89, 0.0)]), q, Settings())
+    assert sorted(p.index for p in picked) == [0, 1]
+    picked = select(ranked(q, c, [(1, 0.90, 0.5), (3, 0.89, 0.0)]), q, Settings(quote_min_lexical=0.0))
+    assert sorted(p.index for p in picked) == [1, 3]
+
+
+def test_a_quote_with_the_kind_of_answer_asked_for_earns_its_place():
+    c = chunk(CITY)
+    q = query("How many cameras does the city have?")
+    picked = select(ranked(q, c, [(1, 0.90, 0.3), (3, 0.89, 0.0)]), q, Settings())
+    assert sorted(p.index for p in picked) == [1, 3]  # "1,800 tonnes" is a figure: it may be the one asked for
+
+
+def test_quotes_unreadable_for_the_question_are_kept_as_before():
+    c = chunk(CITY)
+    q = query("Wer beobachtet die Kameras?", "de")  # no question word can be found in the quotes: no filter
+    picked = select(ranked(q, c, [(2, 0.90, 0.0), (0, 0.88, 0.0)]), q, Settings())
+    assert sorted(p.index for p in picked) == [0, 2]

@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 
 from verbatim_qa.qa import fusion
+from verbatim_qa.qa.corpus import ChunkMeta
 from verbatim_qa.qa.fusion import Signals, best_per_group, rrf
+from verbatim_qa.qa.retriever import demotion
 from verbatim_qa.settings import Settings
+from verbatim_qa.types import Chunk, Sentence
 
 
 # ---------------------------------------------------------------- rrf
@@ -59,7 +62,7 @@ def test_score_fusion_by_hand():
            "bm25_names": [("b", 1.0)]}
     got = fuse(SETTINGS, sig, {"a": "en", "b": "fa", "c": "en"}, penalty={"a": 0.2})
     assert got == pytest.approx({
-        "a": 0.90 + 0.5 * 0.82 + 0.1 * 0.5 - 0.5 * 0.2,
+        "a": 0.90 + 0.5 * 0.82 + 0.1 * 0.5 - 0.2,
         "b": 0.85 + 0.5 * 0.70 + 1.5 * 0.04 + 0.2 * 1.0 + 0.3 * 1.0,  # cross-language: the offset per dense weight
         "c": 0.70 + 0.5 * 0.70 + 0.1 * 1.0,  # found by BM25 only: both dense scores at the floor
     })
@@ -77,3 +80,19 @@ def test_rrf_fusion_ranks_each_signal_by_chunk():
            "bm25_names": [("z", 9.0)]}  # names take part in score fusion only
     got = fuse(SETTINGS.with_(fusion="rrf", rrf_k=10), sig, {})
     assert got == pytest.approx({"a": 1 / 11, "b": 1 / 12 + 1 / 11})
+
+
+# ---------------------------------------------------------------- demotion
+def test_navigation_and_references_are_demoted_unless_asked_for():
+    s = Settings(w_reference=0.05, w_navigation=0.2)
+    meta = ChunkMeta("en", "book.pdf", (("index", 0.5), ("reference", 1.0), ("toc", 0.25)))
+    assert demotion(meta, frozenset(), s) == pytest.approx(0.2 * 0.5 + 0.05 * 1.0 + 0.2 * 0.25)
+    assert demotion(meta, frozenset({"toc", "reference"}), s) == pytest.approx(0.2 * 0.5)  # asked: not demoted
+    assert demotion(ChunkMeta("en", "book.pdf"), frozenset(), s) == 0
+
+
+def test_chunk_meta_keeps_the_share_of_each_demoted_role():
+    sents = (Sentence(0, 10, "a" * 10), Sentence(11, 20, "b" * 9, "toc"), Sentence(21, 30, "c" * 9, "toc"),
+             Sentence(31, 40, "d" * 9, "code"))
+    chunk = Chunk("id", "doc", "book.pdf", "Book", None, None, 0, 40, "x" * 40, "en", sents)
+    assert ChunkMeta.of(chunk).demoted == (("code", 0.25), ("toc", 0.5))

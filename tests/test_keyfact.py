@@ -102,3 +102,13 @@ def test_a_question_of_two_parts_shows_no_half_answer(bot):
 def test_a_figure_beside_the_question_words_is_still_the_key_fact(bot):
     a = bot.answer("After the 2011 border settlement, how many Chinese farmers were given land in Tajikistan?")
     assert a.answer_span is not None and a.answer_span.text == "1,500" and a.answer.startswith("**1,500**")
+
+
+def test_the_counted_noun_is_the_head_of_its_phrase():
+    from verbatim_qa.qa.answertype import counted
+
+    assert counted("How many Panthers defense players were selected for the Pro Bowl?") == ("players",)
+    assert counted("How many 2015 season interceptions did the Panthers defense get?") == ("interceptions",)
+    assert counted("How much did Tajikistan pay for it?") == ()
+    assert multi_part("How many ethnic Kyrgyz and Kazakhs are held in the camps?")  # two counts: no key fact
+    assert not multi_part("How many points did the Broncos score?")

@@ -37,6 +37,10 @@ TITLE = "Water in Asia"
     ("Doe, Jane. Water. Available at: https://x.org doi: 10.1/2", "reference"),
     ("https://example.org/aral", "link"), ("[link](https://x.org)", "body"),  # a link with words is text
     ("<sup>1</sup> A footnote.", "footnote"), ("¹ note", "footnote"), ("* a starred note", "footnote"),
+    # a table of contents' line in a book's text version: dot leaders to the end, with or without its page number
+    ("1.2 Basics . . . . . . . . . . . . 12", "toc"), ("Things you need to know ........ xii", "toc"),
+    ("مزیتهای لاتک در مقایسه با حروفچینهای دیگر . . . . . . . . . . .", "toc"),
+    ("He waited... and waited.... Then he left.", "body"),  # an ellipsis is not a leader
 ])
 def test_block_role_from_its_shape(block, role):
     assert block_role(block, TITLE) == role

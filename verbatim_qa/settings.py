@@ -220,6 +220,9 @@ class Retrieval:
         "added for holding the question's identifiers and code terms exactly (share of them held; qa/retriever.py)")
     w_ordinal: float = setting(0.05, "added to the cosine of a sentence starting with the question's ordinal")
     w_reference: float = setting(0.05, "subtracted per share of reference-list sentences in a chunk (unless asked for)")
+    w_navigation: float = setting(0.10,
+        "subtracted per share of table-of-contents, index, running-head and code-listing sentences in a chunk (unless "
+        "asked for)")
     # (question language, document language) pairs the term bridge translates: "*" any, "!" leaves one out, the last
     # entry that matches decides (qa/crosslingual.py). fa-en and en-de off: see docs/measurements.md#term-bridge-pairs
     bridge_pairs: str = setting("*-*,!fa-en,!en-de",
@@ -264,6 +267,9 @@ class Answers:
     min_quote_chars: int = setting(25, 'shorter "sentences" are headings, bylines, footnote markers: not answers')
     # quotes beyond the first must score within this of the best: see docs/measurements.md#quote-margin
     quote_margin: float = setting(0.05, "quotes beyond the first must score within this of the best")
+    quote_min_lexical: float = setting(0.01,
+        "a quote beyond the first holds this share of the question's content terms (or the kind of answer asked for, "
+        "or continues a quote); 0 keeps quotes that only share the topic")
     # a sentence carrying the kind of answer asked for (a number): see docs/measurements.md#answer-type-weight
     w_answer_type: float = setting(0.04,
         'credit for a sentence carrying the kind of answer asked for (a number for "how much")')
@@ -283,6 +289,8 @@ class Answers:
         'characters after a figure where its unit is written ("423.2 billion cubic metres")')
     span_window: int = setting(100, "characters either side of a span in which the question's words are counted")
     # a key fact is shown only when right (qa/keyfact.py): see docs/measurements.md#key-fact
+    span_cross_lang: bool = setting(False,
+        "a key fact from a quote in another language than the question's (placed through the term bridge)")
     span_quotes: int = setting(1, "the key fact is looked for in this many quotes, best first")
     # names are told from capitals alone, and a sentence often names several: right 0.48 (who) and 0.64 (which,
     # where) of the time on XQuAD English even under the rules of qa/keyfact.py (docs/measurements.md#key-fact)
@@ -468,13 +476,13 @@ class Settings:
         for name in ("max_file_mb", "llm_timeout", "token_lockout_s", "ocr_budget_s", "embedder_timeout"):
             if getattr(v, name) <= 0:
                 raise bad(name, f"{getattr(v, name)} must be positive")
-        for name in ("mmr_lambda", "llm_min_support",
+        for name in ("mmr_lambda", "llm_min_support", "quote_min_lexical",
                      "term_threshold", "term_max_df", "near_duplicate", "history_decay", "textcheck_soup",
                      "textcheck_unmapped", "textcheck_lang_score"):
             if not 0.0 <= getattr(v, name) <= 1.0:
                 raise bad(name, f"{getattr(v, name)} must be between 0 and 1")
         for name in ("w_chunk", "lang_offset", "w_bm25", "w_bm25_crosslingual", "w_names", "w_ordinal", "w_reference",
-                     "w_identifier", "w_lexical", "w_answer_type", "refusal_lift",
+                     "w_navigation", "w_identifier", "w_lexical", "w_answer_type", "refusal_lift",
                      "quote_margin", "w_answer_ordinal", "doc_margin", "history_min_idf", "w_focus"):
             if getattr(v, name) < 0:
                 raise bad(name, f"{getattr(v, name)} must not be negative")

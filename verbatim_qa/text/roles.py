@@ -53,6 +53,8 @@ _BYLINE = re.compile(
 )
 # "Aruuke Uran Kyzy, “Why is anti-Chinese sentiment on the rise …?” at The Diplomat": a cited article's line
 _ARTICLE_CREDIT = re.compile(r"^[^\W\d_][\w.\-]+(?:\s[\w.\-]+){0,4},\s*[“\"«].{5,200}[”\"»]\s*(?:at|in|,|—|-)\s*\S")
+# a table of contents' line: dot leaders to its end (". . . . . 12"), as a text version of a book keeps them
+_LEADERS = re.compile(rf"(?:\.[ \t]*){{5,}}[{_DIGITS}ivxlc]*[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _NAME_WORD = re.compile(r"^[A-Z][a-z'’\-]+\.?$|^[A-Z]\.$")
 _MARKED_NAME = re.compile(r"^[^\W\d_][^\n.!?؟:]{1,60}<sup>[^<]{1,8}</sup>\s*$")  # "دانیال رضاپور<sup>۱</sup>"
 
@@ -129,6 +131,8 @@ def block_role(block: str, title: str | None = None, in_references: bool = False
         return "caption"  # "(The panorama above is of Khiva, Uzbekistan)": a picture's note
     if in_references or _is_citation(plain):
         return "reference"
+    if _LEADERS.search(block):
+        return "toc"
     if "\n" not in block and (_BYLINE.match(plain) or _ARTICLE_CREDIT.match(plain) or _is_name_line(plain)
                                or _MARKED_NAME.match(block.strip())):
         return "attribution"
