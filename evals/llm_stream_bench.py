@@ -28,7 +28,7 @@ from .load import dev_questions
 
 
 def run(settings: Settings, questions: list[str], seconds_per_token: float = 0.03, llm_url: str = "",
-        llm_model: str = "") -> dict:
+        llm_model: str = "", timeout: float = 120.0) -> dict:
     """Serve ``settings``' index with the LLM answerer on ``llm_url`` (default: a paced fake model) and measure."""
     from verbatim_qa.ui.api import create_app
     from verbatim_qa.ui.server import BackgroundServer
@@ -37,10 +37,10 @@ def run(settings: Settings, questions: list[str], seconds_per_token: float = 0.0
         if not llm_url:
             llm_url = stack.enter_context(BackgroundServer(fake_openai_app(seconds_per_token=seconds_per_token)))
             llm_url, llm_model = llm_url + "/v1", "fake"
-        served = settings.with_(token="", llm_base_url=llm_url, llm_model=llm_model)
+        served = settings.with_(token="", llm_base_url=llm_url, llm_model=llm_model, llm_timeout=timeout)
         url = stack.enter_context(BackgroundServer(create_app(served, ui=False)))
         return {"llm": llm_model, "seconds_per_token": seconds_per_token if llm_model == "fake" else None,
-                "questions": len(questions), **http_latency(url, questions, answerer="llm")}
+                "questions": len(questions), **http_latency(url, questions, answerer="llm", timeout=timeout)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", type=int, default=20, help="the first N dev-set questions")
     p.add_argument("--llm-url", default="", help="a real OpenAI-compatible server's /v1 URL instead of the fake")
     p.add_argument("--llm-model", default="", help="its model name")
+    p.add_argument("--timeout", type=float, default=120.0,
+                   help="seconds per answer (a small CPU model reads a 6,000-character prompt for a minute when busy)")
     a = p.parse_args(argv)
     questions = dev_questions()[: a.questions]
     with tempfile.TemporaryDirectory(prefix="verbatim-llm-bench-") as tmp:
@@ -60,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
             home = Path(tmp)
             ingest_paths(Store(Settings(home=home)), [Path(__file__).resolve().parent.parent / "corpus"])
-        print(json.dumps(run(Settings(home=home), questions, a.seconds_per_token, a.llm_url, a.llm_model),
+        print(json.dumps(run(Settings(home=home), questions, a.seconds_per_token, a.llm_url, a.llm_model,
+                             a.timeout),
                          indent=1))
     return 0
 
