@@ -8,19 +8,20 @@ import typer
 
 from verbatim_qa.contract import MAX_K
 
-from .app import ANSWERER_HELP, app, env_settings, err, fail, open_store, read_asks
+from .app import ANSWERER_HELP, COLLECTION, app, env_settings, err, fail, open_store, read_asks
 
 
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to bind. Anything but loopback needs VERBATIM_TOKEN."),
     port: int = typer.Option(7860, min=1, max=65535),
+    collection: str = COLLECTION,
 ) -> None:
     """Web chat and HTTP API (uvicorn): the chat at /, the API under /api, OpenAPI at /openapi.json."""
 
     from verbatim_qa.ui.server import is_loopback
 
-    settings = env_settings()
+    settings = env_settings(collection)
     if not is_loopback(host) and not settings.deployment.token:
         raise fail(f"refusing to serve on {host} (not loopback) without a token: set VERBATIM_TOKEN, or bind "
                    "127.0.0.1")
@@ -39,12 +40,12 @@ def serve(
 
 
 @app.command()
-def mcp() -> None:
+def mcp(collection: str = COLLECTION) -> None:
     """MCP server over stdio (tools search, ask, sources), for desktop clients that spawn it; logs on stderr."""
     import contextlib
     import sys
 
-    settings = env_settings()
+    settings = env_settings(collection)
     open_store(settings, read_only=True)  # a mismatched or unreachable index: exit 2 with one line, at once
     # stdout is the protocol's wire: anything printed while the models load goes to stderr instead.
     with contextlib.redirect_stdout(sys.stderr):
@@ -62,6 +63,7 @@ def brief(
     k: int = typer.Option(5, "-k", min=1, max=MAX_K, help="Passages retrieved per question (as `ask`)."),
     answerer: str = typer.Option(None, help=ANSWERER_HELP),
     title: str = typer.Option("Briefing", help="Title of the briefing."),
+    collection: str = COLLECTION,
 ) -> None:
     """A briefing: each question, its answer, footnoted verbatim quotes and a source list."""
     from rich.markup import escape
@@ -76,7 +78,7 @@ def brief(
     questions = read_asks(questions_file)  # a line may carry its 'history': a follow-up of the brief
     if not questions:
         raise fail(f"{questions_file}: no questions")
-    settings = env_settings()
+    settings = env_settings(collection)
     store = open_store(settings, read_only=True)
     try:
         bot = build_answerer(settings, store, answerer)

@@ -156,7 +156,7 @@ async def mcp_session(target, token: str | None) -> dict:
 
 
 def check_mcp(server, r: dict) -> None:
-    assert r["tools"] == {"search", "ask", "sources"}
+    assert r["tools"] == {"search", "ask", "sources", "collections"}
     answer = r["ask"].structured_content
     assert not r["ask"].is_error and answer["refused"] is False and "Innovation Day" in answer["answer"]
     assert_verbatim(server, answer["citations"])
