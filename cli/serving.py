@@ -13,18 +13,24 @@ from .app import ANSWERER_HELP, COLLECTION, app, env_settings, err, fail, open_s
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Address to bind. Anything but loopback needs VERBATIM_TOKEN."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind. Anything but loopback needs VERBATIM_TOKEN or "
+                                               "VERBATIM_TOKENS_FILE."),
     port: int = typer.Option(7860, min=1, max=65535),
     collection: str = COLLECTION,
 ) -> None:
     """Web chat and HTTP API (uvicorn): the chat at /, the API under /api, OpenAPI at /openapi.json."""
 
+    from verbatim_qa.ui.access import Access
     from verbatim_qa.ui.server import is_loopback
 
     settings = env_settings(collection)
-    if not is_loopback(host) and not settings.deployment.token:
-        raise fail(f"refusing to serve on {host} (not loopback) without a token: set VERBATIM_TOKEN, or bind "
-                   "127.0.0.1")
+    if not is_loopback(host) and not (settings.deployment.token or settings.deployment.tokens_file):
+        raise fail(f"refusing to serve on {host} (not loopback) without a token: set VERBATIM_TOKEN (or "
+                   "VERBATIM_TOKENS_FILE), or bind 127.0.0.1")
+    try:
+        Access.from_settings(settings)  # a tokens file that does not parse: exit 2 with one line naming it
+    except ValueError as exc:
+        raise fail(exc) from exc
     if settings.deployment.token and len(settings.deployment.token) < settings.deployment.token_min_chars:
         raise fail(
             f"VERBATIM_TOKEN has {len(settings.deployment.token)} characters, fewer than "
@@ -49,10 +55,12 @@ def mcp(collection: str = COLLECTION) -> None:
     open_store(settings, read_only=True)  # a mismatched or unreachable index: exit 2 with one line, at once
     # stdout is the protocol's wire: anything printed while the models load goes to stderr instead.
     with contextlib.redirect_stdout(sys.stderr):
+        from verbatim_qa.ui.access import Access
         from verbatim_qa.ui.mcp_server import build_mcp
         from verbatim_qa.ui.service import Service
 
-        server = build_mcp(Service(settings))
+        # spawned by the user's own client, on the user's own home: no token to check, every collection readable
+        server = build_mcp(Service(settings, access=Access()))
     server.run("stdio")
 
 
