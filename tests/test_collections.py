@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -287,6 +289,26 @@ def test_the_tokens_file_is_read_again_when_it_changes(team):
         assert alice.get("/api/sources", params={"collection": "beta"}).status_code == 404
     with client(team, ADMIN) as admin:  # the server token works whatever the file holds
         assert admin.get("/api/collections").status_code == 200
+
+
+def test_the_command_line_names_collections(team):
+    """``verbatim collections`` lists them with their documents; ``--collection`` picks one; a bad name is a usage
+    error in one line (exit 2)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VERBATIM_")}
+    env.update(VERBATIM_HOME=str(team.settings.deployment.home), VERBATIM_EMBEDDER=MINILM)
+    exe = str(Path(sys.executable).parent / "verbatim")
+
+    def run(*args):
+        return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=600)
+
+    listed = run("collections", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == [{"name": "alpha", "documents": 1, "default": False},
+                                         {"name": "beta", "documents": 2, "default": False}]
+    beta = run("sources", "--json", "--collection", "beta")
+    assert {d["source"] for d in json.loads(beta.stdout)} == set(team.beta_ids)
+    bad = run("sources", "--collection", "no/such")
+    assert bad.returncode == 2 and "VERBATIM_COLLECTION" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_an_index_made_before_collections_answers_as_before(tmp_path, minilm):

@@ -10,11 +10,16 @@
     POST   /api/ingest       multipart, one file in field ``file`` -> ingest counts, file name, document
     DELETE /api/sources/{id} removes the document (and its stored upload)
     GET    /api/sources/{id}/pages/{n}.png?start=&end=   page n of a PDF as PNG, characters start:end highlighted
+    GET    /api/collections  the collections the token may read: name, documents, default
     GET    /api/health       {"status": "ok"}; never needs the token
+
+Every route of a collection's documents takes ``collection`` (in the body of /api/ask*, ``?collection=`` on the
+others; none: the default collection) and reads it only with the right (ui/access.py, ``Service.library``).
     GET    /v1/models, POST /v1/chat/completions   OpenAI-compatible chat (ui/openai_api.py)
     POST   /mcp              MCP over Streamable HTTP: tools search, ask, sources (ui/mcp_server.py)
 
-With ``VERBATIM_TOKEN`` set, every ``/api/*`` route but health, ``/v1/*``, ``/mcp`` and ``/openapi.json`` need
+With ``VERBATIM_TOKEN`` (or ``VERBATIM_TOKENS_FILE``) set, every ``/api/*`` route but health, ``/v1/*``, ``/mcp``
+and ``/openapi.json`` need
 ``Authorization: Bearer <token>`` (a page image may instead carry ``sig``, the HMAC of its address under the
 token, which the signed-in UI puts in its ``<img>`` links: ui/pages.py) and the UI asks for a login (any user
 name, the token as password; Gradio's session heartbeat needs that login too). Wrong tokens are counted per client
