@@ -59,7 +59,7 @@ from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import WriterBusy
 
 from . import openai_api
-from .access import READ, WRITE, Access, Grant, NoAccess, acting_as
+from .access import EVERYTHING, READ, WRITE, Access, Grant, Logins, NoAccess, acting_as
 from .crosssite import SameOrigin
 from .errors import error, error_at, refuse
 from .mcp_server import build_mcp, http_routes
@@ -203,6 +203,17 @@ class BearerToken:
         await refuse(scope, receive, send, 401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
 
 
+class Open:
+    """An app without a token (loopback only, ui/crosssite.py): every request may read and write every collection."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        with acting_as(EVERYTHING):
+            await self.app(scope, receive, send)
+
+
 def _signed_in(scope) -> bool:
     """Whether the request carries the session cookie of a chat signed in with the token (``_mount_ui``)."""
     check = getattr(getattr(scope.get("app"), "state", None), "ui_signed_in", None)
@@ -246,7 +257,8 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     answerers) between apps, e.g. the same index served with and without a token.
     """
     service = service or Service(settings, store)
-    access = service.access
+    # the app's tokens are its settings' (a service shared with an app of other tokens keeps its own)
+    access = service.access if service.settings.deployment == settings.deployment else Access.from_settings(settings)
     mcp = build_mcp(service)
     mcp_routes = http_routes(mcp)  # before the lifespan: it makes the session manager
 
@@ -266,9 +278,11 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     if access.guarded:
         app.add_middleware(BearerToken, token=access, failures=settings.limits.token_failures,
                            lockout_s=settings.limits.token_lockout_s)
+    else:
+        app.add_middleware(Open)
     app.add_middleware(SameOrigin, settings=settings)  # added last: the outermost layer, before the token check
     if ui:
-        _mount_ui(app, service, settings)
+        _mount_ui(app, service, settings, Logins(access))
     return app
 
 
@@ -392,17 +406,17 @@ def _routes(app: FastAPI, service: Service) -> None:
             return error(exc.status, exc.reason)
 
 
-def _mount_ui(app: FastAPI, service: Service, settings: Settings) -> None:
+def _mount_ui(app: FastAPI, service: Service, settings: Settings, logins: Logins) -> None:
     import gradio as gr
 
     from .web import build_ui, page_css, page_theme
 
-    guarded = service.access.guarded
+    guarded = logins.access.guarded
     gr.mount_gradio_app(
         app,
-        build_ui(service),
+        build_ui(service, logins),
         path="/",
-        auth=service.logins.login if guarded else None,
+        auth=logins.login if guarded else None,
         auth_message="Verbatim: sign in with your token as password and its holder's name as user name (with the "
                      "server's VERBATIM_TOKEN: any other user name)." if guarded else None,
         theme=page_theme(),

@@ -32,7 +32,7 @@ from verbatim_qa.vectorstore.embedder import get_embedder
 from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import WriterBusy
 
-from .access import ADMIN, READ, WRITE, Access, Logins, NoAccess
+from .access import ADMIN, READ, WRITE, Access, NoAccess
 from .provenance import with_extraction
 from .uploads import STAGING, StagedFile, UploadError
 
@@ -230,8 +230,7 @@ class Service:
                  access: Access | None = None) -> None:
         self.settings = settings
         self.default = settings.deployment.collection
-        self.access = access or Access.from_settings(settings)
-        self.logins = Logins(self.access)  # the chat's sign-in, on the same tokens
+        self.access = access or Access.from_settings(settings)  # who asks, when no app's token check said
         self._write = threading.Lock()
         self._opening = threading.Lock()
         self.sweep_staging()

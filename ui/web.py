@@ -31,7 +31,7 @@ from verbatim_qa.vectorstore.writer import WriterBusy  # noqa: E402
 
 from . import briefing  # noqa: E402
 from . import html as H  # noqa: E402
-from .access import WRITE, Grant, NoAccess, acting_as  # noqa: E402
+from .access import WRITE, Grant, Logins, NoAccess, acting_as  # noqa: E402
 from .provenance import Origins  # noqa: E402
 from .service import Service, check_question, index_date  # noqa: E402
 from .uploads import UploadError, allowed_types, size_text, stage_file  # noqa: E402
@@ -65,15 +65,17 @@ def page_css() -> str:
     return f".gradio-container {{ --vb-font-stack: {H.FONT_STACK}; }}\n" + static_text("chat.css")
 
 
-def build_ui(service: Service) -> gr.Blocks:
+def build_ui(service: Service, logins: Logins | None = None) -> gr.Blocks:
+    """The page over ``service``; ``logins``: the app's sign-in (ui/access.py), whose user every handler acts as."""
     settings = service.settings
     max_size = size_text(settings.max_file_bytes)
     briefing_dir = BriefingFolder()
-    page_key = service.access.page_key if service.access.guarded else ""
+    logins = logins or Logins(service.access)
+    page_key = logins.access.page_key if logins.access.guarded else ""
 
     def user(request: gr.Request | None) -> Grant:
-        """The signed-in user's grant (ui/access.py ``Logins``): every handler reads the library as that user."""
-        return service.logins.grant(getattr(request, "username", None))
+        """The signed-in user's grant: every handler reads the library as that user."""
+        return logins.grant(getattr(request, "username", None))
 
     def shown(collection: str | None) -> str:
         """The collection as page links carry it: empty for the default."""
