@@ -325,7 +325,7 @@ def test_errors_are_one_line_json(api, monkeypatch):
     def boom(*a, **kw):
         raise RuntimeError("secret detail /etc/shadow")
 
-    monkeypatch.setattr(api.service, "prepare", boom)
+    monkeypatch.setattr(api.service.library(), "prepare", boom)
     r = api.client.post("/api/ask", json={"question": EN_Q})
     assert r.status_code == 500
     assert r.json() == {"error": "internal error (RuntimeError); see the server log"}
