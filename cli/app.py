@@ -30,10 +30,15 @@ console = Console()
 err = Console(stderr=True)
 
 
-def env_settings() -> Settings:
-    """The settings from the environment, or exit 2 with one line naming the variable."""
+COLLECTION = typer.Option(None, "--collection", help="The collection (default: VERBATIM_COLLECTION, else verbatim; "
+                                                      "see `verbatim collections`).")
+
+
+def env_settings(collection: str | None = None) -> Settings:
+    """The settings from the environment (``collection``: the ``--collection`` given), or exit 2 with one line
+    naming the variable."""
     try:
-        return Settings.from_env()
+        return Settings.from_env(**({"collection": collection} if collection is not None else {}))
     except ValueError as exc:
         raise fail(exc, label="configuration error") from exc
 

@@ -9,7 +9,7 @@ import typer
 
 from verbatim_qa.contract import MAX_K
 
-from .app import ANSWERER_HELP, app, console, env_settings, fail, open_store, read_asks
+from .app import ANSWERER_HELP, COLLECTION, app, console, env_settings, fail, open_store, read_asks
 
 
 @app.command()
@@ -17,11 +17,12 @@ def search(
     question: str,
     k: int = typer.Option(5, "-k", min=1, max=MAX_K, help="Passages retrieved."),
     as_json: bool = typer.Option(False, "--json"),
+    collection: str = COLLECTION,
 ) -> None:
     """Ranked chunks for a question (retrieval only)."""
     from verbatim_qa.qa.retriever import HybridRetriever
 
-    settings = env_settings()
+    settings = env_settings(collection)
     retriever = HybridRetriever.from_store(open_store(settings, read_only=True))
     hits = retriever.retrieve(retriever.analyzer.analyze(question), k=k)
     rows = [h.to_dict() for h in hits]
@@ -44,6 +45,7 @@ def ask(
     questions: Path = typer.Option(None, help="JSONL with a 'question' field (and optionally 'history': the earlier "
                                               "questions of a conversation), or one question per line."),
     answerer: str = typer.Option(None, help=ANSWERER_HELP),
+    collection: str = COLLECTION,
 ) -> None:
     """Answer with verbatim, cited quotes (or say the documents do not answer)."""
     from verbatim_qa.qa.chain import build_answerer
@@ -53,7 +55,7 @@ def ask(
     if (question is None) == (questions is None):
         raise fail("give a QUESTION or --questions FILE (not both)")
     batch = read_asks(questions) if questions is not None else [(question, [])]
-    settings = env_settings()
+    settings = env_settings(collection)
     store = open_store(settings, read_only=True)
     try:
         bot = build_answerer(settings, store, answerer)

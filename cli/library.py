@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from .app import announce_waits, app, console, env_settings, err, fail, open_store
+from .app import COLLECTION, announce_waits, app, console, env_settings, err, fail, open_store
 
 
 @app.command()
@@ -17,6 +17,7 @@ def ingest(
     paths: list[Path] = typer.Argument(None, help="Files or folders (recursive). Default: corpus/"),
     prune: bool = typer.Option(False, help="Remove documents whose files are gone."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+    collection: str = COLLECTION,
 ) -> None:
     """Ingest documents: unchanged ones are skipped, changed ones replaced."""
     from rich.markup import escape
@@ -27,7 +28,7 @@ def ingest(
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise fail(f"no such file or folder: {', '.join(map(str, missing))}")
-    store = open_store(env_settings())
+    store = open_store(env_settings(collection))
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   console=err, transient=True, disable=as_json or not err.is_terminal) as bar:
         task = bar.add_task("ingesting", total=count_files(paths))
@@ -50,11 +51,11 @@ def ingest(
 
 
 @app.command()
-def sources(as_json: bool = typer.Option(False, "--json")) -> None:
+def sources(as_json: bool = typer.Option(False, "--json"), collection: str = COLLECTION) -> None:
     """List ingested documents."""
     from rich.markup import escape
 
-    records = open_store(env_settings(), read_only=True).documents()
+    records = open_store(env_settings(collection), read_only=True).documents()
     rows = [r.to_dict() for r in records]
     if as_json:
         print(json.dumps(rows, ensure_ascii=False))
@@ -69,11 +70,12 @@ def sources(as_json: bool = typer.Option(False, "--json")) -> None:
 def delete(
     target: str = typer.Argument(..., help="Document id, file name or path (see `verbatim sources`)."),
     as_json: bool = typer.Option(False, "--json"),
+    collection: str = COLLECTION,
 ) -> None:
     """Remove a document from the index (its file is left alone). Exit 2 if no or several documents match."""
 
 
-    store = open_store(env_settings())
+    store = open_store(env_settings(collection))
     records = store.documents()
     matches = ([r for r in records if r.doc_id == target]
                or [r for r in records if r.path == str(Path(target).expanduser().resolve())]
@@ -94,12 +96,13 @@ def delete(
 def doctor(
     fix: bool = typer.Option(False, "--repair", help="Sweep orphans, re-ingest inconsistent documents, rebuild BM25."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object instead of lines."),
+    collection: str = COLLECTION,
 ) -> None:
     """Check the index against its commit records and documents; one line per problem. Exit 0 healthy, 1 not."""
 
     from verbatim_qa.ingest.doctor import checkup
 
-    settings = env_settings()
+    settings = env_settings(collection)
     store, extra = _open_for_doctor(settings)
     if store is not None:
         announce_waits(store)
@@ -148,3 +151,19 @@ def _print_checkup(result, fix: bool) -> None:
         print(f"{len(result.remaining)} problems remain: {size}")
     else:
         print(f"{len(result.problems)} problems found (`verbatim doctor --repair` fixes what it can): {size}")
+
+
+@app.command()
+def collections(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the collections of the home (or Chroma server) with their documents; * marks the default."""
+    settings = env_settings()
+    found = open_store(settings, read_only=True).collections()
+    default = settings.deployment.collection
+    if as_json:
+        print(json.dumps([{"name": n, "documents": c, "default": n == default} for n, c in found.items()],
+                         ensure_ascii=False))
+        return
+    table = Table("collection", "documents")
+    for name, count in found.items():
+        table.add_row(name + (" *" if name == default else ""), str(count))
+    console.print(table)

@@ -11,7 +11,7 @@ import typer
 
 from verbatim_qa.evals.systems import ALL_SYSTEMS
 
-from .app import app, env_settings, err, fail
+from .app import COLLECTION, app, env_settings, err, fail
 
 DEFAULT_SYSTEMS = ",".join(ALL_SYSTEMS)
 
@@ -37,19 +37,21 @@ def eval_cmd(
                               "content beside all visible text."),
     index: Path = typer.Option(None, help="Keep the eval's index in this folder and reuse it on the next run "
                                           "(unchanged documents are not ingested again: books take minutes)."),
+    collection: str = COLLECTION,
 ) -> None:
     """Evaluate retrieval (and answers) on a temporary index (or --index): the user's index is left alone. With
     --pdf or --html, the fidelity of PDF or web page text extraction instead."""
+    settings = env_settings(collection)  # the collection of the eval's own index (a kept --index holds several)
     if pdf is not None:
-        _pdf_eval(pdf, out)
+        _pdf_eval(pdf, out, settings)
         return
     if html is not None:
-        _html_eval(html, out)
+        _html_eval(html, out, settings)
         return
     if followups is not None:
         work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
         try:
-            _followups_in(work, followups, corpus, out)
+            _followups_in(work, followups, corpus, out, settings)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return
@@ -60,16 +62,17 @@ def eval_cmd(
         raise fail(f"unknown system(s) {', '.join(bad)}; choose from {choices}")
     if index is not None:
         index.mkdir(parents=True, exist_ok=True)
-        _eval_in(index, dataset, corpus, squad, limit, names, out, answers, questions_from)
+        _eval_in(index, dataset, corpus, squad, limit, names, out, answers, settings, questions_from)
         return
     work = Path(tempfile.mkdtemp(prefix="verbatim-eval-"))
     try:
-        _eval_in(work, dataset, corpus, squad, limit, names, out, answers, questions_from)
+        _eval_in(work, dataset, corpus, squad, limit, names, out, answers, settings, questions_from)
     finally:
         shutil.rmtree(work, ignore_errors=True)  # the temporary index is the run's, not the user's
 
 
-def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, questions_from=None) -> None:
+def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, settings,
+             questions_from=None) -> None:
 
     from verbatim_qa.evals.dataset import DatasetError, load_items
     from verbatim_qa.evals.runner import run_retrieval_eval, write_report
@@ -98,7 +101,6 @@ def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, que
             title = f"Verbatim eval: {dataset.name}"
     except DatasetError as exc:
         raise fail(exc) from exc
-    settings = env_settings()
     result = run_retrieval_eval(items, corpus, names, settings, home=work / "home")
     if answers:
         from verbatim_qa.evals.answers import run_answer_eval
@@ -112,7 +114,7 @@ def _eval_in(work: Path, dataset, corpus, squad, limit, names, out, answers, que
         raise typer.Exit(1)  # measured over the documents that loaded: a partial result
 
 
-def _pdf_eval(folder: Path, out: Path) -> None:
+def _pdf_eval(folder: Path, out: Path, settings) -> None:
     from verbatim_qa.evals.pdf_eval import find_pdfs, pdf_report, run_pdf_eval
 
     if not folder.is_dir():
@@ -121,7 +123,7 @@ def _pdf_eval(folder: Path, out: Path) -> None:
         raise fail(f"--pdf {folder}: no PDF with its source text beside it (NAME.paragraphs.txt, NAME.tex.gz or "
                    "NAME.src.tar.gz)")
     try:
-        result = run_pdf_eval(folder, env_settings(), log=lambda m: err.print(m, soft_wrap=True, highlight=False))
+        result = run_pdf_eval(folder, settings, log=lambda m: err.print(m, soft_wrap=True, highlight=False))
     except RuntimeError as exc:  # pdftotext missing or failing
         raise fail(exc, code=1) from exc
     _write_report(out, "pdf", pdf_report(result), result)
@@ -135,16 +137,16 @@ def _write_report(out: Path, kind: str, text: str, result: dict) -> None:
     err.print(f"wrote {out / f'{kind}_report.md'}, {out / f'{kind}_results.json'}")
 
 
-def _html_eval(folder: Path, out: Path) -> None:
+def _html_eval(folder: Path, out: Path, settings) -> None:
     from verbatim_qa.evals.html_eval import html_pages, html_report, run_html_eval
 
     if not folder.is_dir() or not html_pages(folder):
         raise fail(f"--html {folder}: no NAME.html beside its NAME.paragraphs.txt")
-    result = run_html_eval(folder, env_settings())
+    result = run_html_eval(folder, settings)
     _write_report(out, "html", html_report(result), result)
 
 
-def _followups_in(work: Path, dataset: Path, corpus: Path, out: Path) -> None:
+def _followups_in(work: Path, dataset: Path, corpus: Path, out: Path, settings) -> None:
     from verbatim_qa.evals.dataset import DatasetError, load_items
     from verbatim_qa.evals.followups import followup_report, run_followup_eval
 
@@ -156,7 +158,7 @@ def _followups_in(work: Path, dataset: Path, corpus: Path, out: Path) -> None:
         raise fail(exc) from exc
     if not all(it.history for it in items):
         raise fail(f"{dataset}: every follow-up item needs a 'history'")
-    result = run_followup_eval(items, corpus, env_settings(), home=work / "home")
+    result = run_followup_eval(items, corpus, settings, home=work / "home")
     text = followup_report(result, f"Verbatim follow-ups: {dataset.name}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "followups.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -183,19 +185,20 @@ def bench_cmd(
     out: Path = typer.Option(Path("out/scale"), help="With --scale: folder for results.json, table.md, scale.png."),
     keep: bool = typer.Option(False, "--keep", help="With --scale: keep each size's corpus and index in OUT/size-N "
                               "(to profile it; gigabytes at 100k)."),
+    collection: str = COLLECTION,
 ) -> None:
     """Ingest throughput, warm retrieval latency (p50/p95, Verbatim vs the LangChain recipe), HTTP answer latency;
     with --scale, how ingest, query latency, disk and memory grow with the corpus."""
 
     if scale:
-        _scale(env_settings(), sizes, embed, real_limit, seed, corpus, dataset, out, keep)
+        _scale(env_settings(collection), sizes, embed, real_limit, seed, corpus, dataset, out, keep)
         return
     from verbatim_qa.evals.bench import run_bench
 
     if pdf_dir is not None and (not pdf or not pdf_dir.is_dir()):
         raise fail(f"--pdf-dir {pdf_dir}: needs an existing folder and --pdf")
     try:
-        result = run_bench(env_settings(), corpus, dataset, rounds, pdf=pdf, pdf_dir=pdf_dir)
+        result = run_bench(env_settings(collection), corpus, dataset, rounds, pdf=pdf, pdf_dir=pdf_dir)
     except RuntimeError as exc:
         raise fail(exc, code=1) from exc
     if as_json:

@@ -8,22 +8,29 @@ import typer
 
 from verbatim_qa.contract import MAX_K
 
-from .app import ANSWERER_HELP, app, env_settings, err, fail, open_store, read_asks
+from .app import ANSWERER_HELP, COLLECTION, app, env_settings, err, fail, open_store, read_asks
 
 
 @app.command()
 def serve(
-    host: str = typer.Option("127.0.0.1", help="Address to bind. Anything but loopback needs VERBATIM_TOKEN."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind. Anything but loopback needs VERBATIM_TOKEN or "
+                                               "VERBATIM_TOKENS_FILE."),
     port: int = typer.Option(7860, min=1, max=65535),
+    collection: str = COLLECTION,
 ) -> None:
     """Web chat and HTTP API (uvicorn): the chat at /, the API under /api, OpenAPI at /openapi.json."""
 
+    from verbatim_qa.ui.access import Access
     from verbatim_qa.ui.server import is_loopback
 
-    settings = env_settings()
-    if not is_loopback(host) and not settings.deployment.token:
-        raise fail(f"refusing to serve on {host} (not loopback) without a token: set VERBATIM_TOKEN, or bind "
-                   "127.0.0.1")
+    settings = env_settings(collection)
+    if not is_loopback(host) and not (settings.deployment.token or settings.deployment.tokens_file):
+        raise fail(f"refusing to serve on {host} (not loopback) without a token: set VERBATIM_TOKEN (or "
+                   "VERBATIM_TOKENS_FILE), or bind 127.0.0.1")
+    try:
+        Access.from_settings(settings)  # a tokens file that does not parse: exit 2 with one line naming it
+    except ValueError as exc:
+        raise fail(exc) from exc
     if settings.deployment.token and len(settings.deployment.token) < settings.deployment.token_min_chars:
         raise fail(
             f"VERBATIM_TOKEN has {len(settings.deployment.token)} characters, fewer than "
@@ -39,19 +46,21 @@ def serve(
 
 
 @app.command()
-def mcp() -> None:
+def mcp(collection: str = COLLECTION) -> None:
     """MCP server over stdio (tools search, ask, sources), for desktop clients that spawn it; logs on stderr."""
     import contextlib
     import sys
 
-    settings = env_settings()
+    settings = env_settings(collection)
     open_store(settings, read_only=True)  # a mismatched or unreachable index: exit 2 with one line, at once
     # stdout is the protocol's wire: anything printed while the models load goes to stderr instead.
     with contextlib.redirect_stdout(sys.stderr):
+        from verbatim_qa.ui.access import Access
         from verbatim_qa.ui.mcp_server import build_mcp
         from verbatim_qa.ui.service import Service
 
-        server = build_mcp(Service(settings))
+        # spawned by the user's own client, on the user's own home: no token to check, every collection readable
+        server = build_mcp(Service(settings, access=Access()))
     server.run("stdio")
 
 
@@ -62,6 +71,7 @@ def brief(
     k: int = typer.Option(5, "-k", min=1, max=MAX_K, help="Passages retrieved per question (as `ask`)."),
     answerer: str = typer.Option(None, help=ANSWERER_HELP),
     title: str = typer.Option("Briefing", help="Title of the briefing."),
+    collection: str = COLLECTION,
 ) -> None:
     """A briefing: each question, its answer, footnoted verbatim quotes and a source list."""
     from rich.markup import escape
@@ -76,7 +86,7 @@ def brief(
     questions = read_asks(questions_file)  # a line may carry its 'history': a follow-up of the brief
     if not questions:
         raise fail(f"{questions_file}: no questions")
-    settings = env_settings()
+    settings = env_settings(collection)
     store = open_store(settings, read_only=True)
     try:
         bot = build_answerer(settings, store, answerer)

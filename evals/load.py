@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"no index at {source.deployment.home}: run `verbatim ingest` first")
     with tempfile.TemporaryDirectory(prefix="verbatim-load-") as tmp:
         shutil.copytree(source.deployment.home, Path(tmp) / "home", ignore=shutil.ignore_patterns("uploads"))
-        settings = source.with_(home=Path(tmp) / "home", token="", llm_base_url="")
+        settings = source.with_(home=Path(tmp) / "home", token="", tokens_file="", llm_base_url="")
         service = Service(settings)
         with BackgroundServer(create_app(settings, service=service, ui=args.ui_clients > 0)) as url:
             report = run_load(url, dev_questions() + UPLOAD_QUESTIONS, args.clients, args.requests,

@@ -113,7 +113,8 @@ def test_gradio_client_asks_and_cannot_call_the_page_handlers(api, monkeypatch):
         listed = client.view_api(print_info=False, return_format="dict")
         assert set(listed["named_endpoints"]) == GRADIO_PUBLIC and listed["unnamed_endpoints"] == {}
         ask = listed["named_endpoints"]["/ask"]
-        assert [p["parameter_name"] for p in ask["parameters"]] == ["question", "k", "sources", "answerer"]
+        params = [p["parameter_name"] for p in ask["parameters"]]
+        assert params == ["question", "k", "sources", "answerer", "collection"]
         page = client.predict(EN_Q, 3, [], "extractive", api_name="/ask")[0]  # as evals/load.py asks
         assert "vb-cite" in page and "Innovation Day" in page and "vb-error" not in page
         before = state(api)
@@ -325,7 +326,7 @@ def test_errors_are_one_line_json(api, monkeypatch):
     def boom(*a, **kw):
         raise RuntimeError("secret detail /etc/shadow")
 
-    monkeypatch.setattr(api.service, "prepare", boom)
+    monkeypatch.setattr(api.service.library(), "prepare", boom)
     r = api.client.post("/api/ask", json={"question": EN_Q})
     assert r.status_code == 500
     assert r.json() == {"error": "internal error (RuntimeError); see the server log"}

@@ -108,7 +108,7 @@ def test_openai_errors_are_openai_shaped_one_liners(server):
     client = openai_client(server)
     with pytest.raises(openai.AuthenticationError, match="bearer token"):
         openai_client(server, "wrong").models.list()
-    with pytest.raises(openai.NotFoundError, match="the one model is 'verbatim'"):
+    with pytest.raises(openai.NotFoundError, match="model 'gpt-4o' does not exist"):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": EN_Q}])
     with pytest.raises(openai.BadRequestError, match="last message must be the user's question"):
         client.chat.completions.create(model="verbatim", messages=[{"role": "assistant", "content": "hi"}])
@@ -156,7 +156,7 @@ async def mcp_session(target, token: str | None) -> dict:
 
 
 def check_mcp(server, r: dict) -> None:
-    assert r["tools"] == {"search", "ask", "sources"}
+    assert r["tools"] == {"search", "ask", "sources", "collections"}
     answer = r["ask"].structured_content
     assert not r["ask"].is_error and answer["refused"] is False and "Innovation Day" in answer["answer"]
     assert_verbatim(server, answer["citations"])

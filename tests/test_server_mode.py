@@ -200,6 +200,47 @@ def test_a_running_service_follows_other_instances(chroma_url, collection, tmp_p
     assert_no_local_chroma(tmp_path / "serve")
 
 
+def test_collections_and_their_rights_through_the_server(chroma_url, collection, tmp_path, minilm):
+    """Two collections on one Chroma server, served with a tokens file over real HTTP: each answers from its own
+    documents, and a token that may read one gets nothing of the other (question, sources, listing, counts)."""
+    import httpx
+
+    from verbatim_qa.ui.api import create_app
+    from verbatim_qa.ui.server import BackgroundServer
+    from verbatim_qa.ui.service import Service
+
+    a, b = f"{collection}-a", f"{collection}-b"
+    write(tmp_path / "a", "silk.txt", SILK)
+    write(tmp_path / "b", "quartz.txt", QUARTZ)
+    tokens = tmp_path / "tokens.toml"
+    reader = "reader-token-0123456789"
+    tokens.write_text(f'[[token]]\nholder = "r"\ntoken = "{reader}"\ncollections = {{ "{a}" = "read" }}\n')
+    settings = Settings(home=tmp_path / "serve", embedder=MINILM, chroma_url=chroma_url, collection=a,
+                        token="admin-token-0123456789", tokens_file=str(tokens), use_crosslingual=False,
+                        refusal_threshold=0.0)
+    store = Store(settings, embedder=minilm)
+    assert ingest_paths(store, [tmp_path / "a"]).added == 1
+    assert ingest_paths(store.sibling(b), [tmp_path / "b"]).added == 1
+    question = {"question": "When did the zyxquartz mine near Khorog close?"}
+    app = create_app(settings, service=Service(settings, store=store, warm=False), ui=False)
+    with BackgroundServer(app) as url:
+        admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {settings.deployment.token}"},
+                             timeout=120)
+        own = admin.post("/api/ask", json={**question, "collection": b}).json()
+        assert own["citations"] and {c["source"] for c in own["citations"]} == {"quartz.txt"}
+        listed = {c["name"]: c["documents"] for c in admin.get("/api/collections").json()}
+        assert listed[a] == 1 and listed[b] == 1
+        r = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {reader}"}, timeout=120)
+        replies = [r.post("/api/ask", json=question), r.post("/api/ask", json={**question, "collection": b}),
+                   r.get("/api/sources", params={"collection": b}), r.get("/api/sources"),
+                   r.get("/api/collections"), r.get("/v1/models")]
+        assert [x.status_code for x in replies] == [200, 404, 404, 200, 200, 200]
+        assert [c["name"] for c in replies[4].json()] == [a]
+        for x in replies:  # b's file name and words of b's text that the question does not hold
+            assert not [m for m in ("quartz.txt", "1991", "Dushanbe", "Miners") if m in x.text], x.text[:300]
+    assert_no_local_chroma(tmp_path / "serve")
+
+
 def test_in_flight_rows_are_hidden_not_swept(chroma_url, collection, tmp_path, minilm):
     """Another instance mid-write looks like a crash: readers skip its rows, but only old orphans are swept."""
     folder = tmp_path / "docs"

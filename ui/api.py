@@ -10,11 +10,16 @@
     POST   /api/ingest       multipart, one file in field ``file`` -> ingest counts, file name, document
     DELETE /api/sources/{id} removes the document (and its stored upload)
     GET    /api/sources/{id}/pages/{n}.png?start=&end=   page n of a PDF as PNG, characters start:end highlighted
+    GET    /api/collections  the collections the token may read: name, documents, default
     GET    /api/health       {"status": "ok"}; never needs the token
+
+Every route of a collection's documents takes ``collection`` (in the body of /api/ask*, ``?collection=`` on the
+others; none: the default collection) and reads it only with the right (ui/access.py, ``Service.library``).
     GET    /v1/models, POST /v1/chat/completions   OpenAI-compatible chat (ui/openai_api.py)
     POST   /mcp              MCP over Streamable HTTP: tools search, ask, sources (ui/mcp_server.py)
 
-With ``VERBATIM_TOKEN`` set, every ``/api/*`` route but health, ``/v1/*``, ``/mcp`` and ``/openapi.json`` need
+With ``VERBATIM_TOKEN`` (or ``VERBATIM_TOKENS_FILE``) set, every ``/api/*`` route but health, ``/v1/*``, ``/mcp``
+and ``/openapi.json`` need
 ``Authorization: Bearer <token>`` (a page image may instead carry ``sig``, the HMAC of its address under the
 token, which the signed-in UI puts in its ``<img>`` links: ui/pages.py) and the UI asks for a login (any user
 name, the token as password; Gradio's session heartbeat needs that login too). Wrong tokens are counted per client
@@ -28,7 +33,6 @@ The OpenAPI schema is at ``/openapi.json``; the Swagger/ReDoc pages are off beca
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import math
@@ -37,6 +41,7 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
+from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -54,6 +59,7 @@ from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import WriterBusy
 
 from . import openai_api
+from .access import EVERYTHING, READ, WRITE, Access, Grant, Logins, NoAccess, acting_as
 from .crosssite import SameOrigin
 from .errors import error, error_at, refuse
 from .mcp_server import build_mcp, http_routes
@@ -63,6 +69,9 @@ from .uploads import UploadError, receive_upload
 
 log = logging.getLogger(__name__)
 QUOTES_ONLY = Field(False, description=QUOTES_ONLY_DOC)
+COLLECTION_DOC = "The collection (as /api/collections lists them); none: the default collection."
+COLLECTION_FIELD = Field(None, description=COLLECTION_DOC)
+COLLECTION = Query(None, description=COLLECTION_DOC)
 
 
 class Turn(BaseModel):
@@ -85,6 +94,7 @@ class AskRequest(BaseModel):
         "Earlier turns of the conversation, oldest first: questions, or {question, answer?} objects. A follow-up "
         "question (\"What about Turkmenistan?\") is searched with them; see search_query in the answer."))
     quotes_only: bool = QUOTES_ONLY
+    collection: str | None = COLLECTION_FIELD
 
     def turns(self) -> list:
         return [h if isinstance(h, str) else h.model_dump(exclude_none=True) for h in self.history]
@@ -146,14 +156,15 @@ class Lockout:
 
 
 class BearerToken:
-    """Pure ASGI middleware: ``/api/*`` (except ``/api/health``), ``/v1/*``, ``/mcp`` and ``/openapi.json`` need the
-    bearer token, checked before the body; every other route but the login page (``open_path``) needs it or the
-    chat's login cookie. Wrong tokens are counted per client address (``Lockout``): a request without any credential is
-    not a guess and is not counted."""
+    """Pure ASGI middleware: ``/api/*`` (except ``/api/health``), ``/v1/*``, ``/mcp`` and ``/openapi.json`` need a
+    bearer token (``VERBATIM_TOKEN`` or one of the tokens file), checked before the body; every other route but the
+    login page (``open_path``) needs it or the chat's login cookie. The token's grant (ui/access.py) is the
+    request's: what it may read and write. Wrong tokens are counted per client address (``Lockout``): a request
+    without any credential is not a guess and is not counted."""
 
-    def __init__(self, app, token: str, failures: int = 10, lockout_s: float = 60.0) -> None:
+    def __init__(self, app, token: str | Access, failures: int = 10, lockout_s: float = 60.0) -> None:
         self.app = app
-        self.token = token.encode("utf-8")
+        self.access = token if isinstance(token, Access) else Access(token)
         self.lockout = Lockout(failures, lockout_s)
 
     async def __call__(self, scope, receive, send):
@@ -175,14 +186,32 @@ class BearerToken:
                 scheme, _, rest = value.partition(b" ")
                 given = rest.strip() if scheme.lower() == b"bearer" else b""
         query = scope.get("query_string", b"").decode("latin-1")
-        if hmac.compare_digest(given, self.token) or (
-                scope.get("method") == "GET" and signed(self.token.decode("utf-8"), path, query)) or (
-                ui_session and _signed_in(scope)):
+        grant = self.access.grant_for(given) if given else None
+        if grant is None and scope.get("method") == "GET" and signed(self.access.page_key, path, query):
+            # a link the chat signed for a user who could read it: that page image of that collection only
+            collection = parse_qs(query).get("collection", [self.access.default])[0]
+            grant = Grant("page link", {collection: READ})
+        if grant is not None:
+            with acting_as(grant):
+                await self.app(scope, receive, send)
+            return
+        if ui_session and _signed_in(scope):  # the chat's handlers act as the user signed in (ui/web.py)
             await self.app(scope, receive, send)
             return
         if given or "sig=" in query:
             self.lockout.fail(client)
         await refuse(scope, receive, send, 401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+
+
+class Open:
+    """An app without a token (loopback only, ui/crosssite.py): every request may read and write every collection."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        with acting_as(EVERYTHING):
+            await self.app(scope, receive, send)
 
 
 def _signed_in(scope) -> bool:
@@ -228,6 +257,8 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     answerers) between apps, e.g. the same index served with and without a token.
     """
     service = service or Service(settings, store)
+    # the app's tokens are its settings' (a service shared with an app of other tokens keeps its own)
+    access = service.access if service.settings.deployment == settings.deployment else Access.from_settings(settings)
     mcp = build_mcp(service)
     mcp_routes = http_routes(mcp)  # before the lifespan: it makes the session manager
 
@@ -244,12 +275,14 @@ def create_app(settings: Settings, store: Store | None = None, service: Service 
     app.include_router(openai_api.router(service))
     app.router.routes.extend(mcp_routes)  # before the UI's mount at "/", which would take every path
     app.add_middleware(CatchAll)
-    if settings.deployment.token:
-        app.add_middleware(BearerToken, token=settings.deployment.token, failures=settings.limits.token_failures,
+    if access.guarded:
+        app.add_middleware(BearerToken, token=access, failures=settings.limits.token_failures,
                            lockout_s=settings.limits.token_lockout_s)
+    else:
+        app.add_middleware(Open)
     app.add_middleware(SameOrigin, settings=settings)  # added last: the outermost layer, before the token check
     if ui:
-        _mount_ui(app, service, settings)
+        _mount_ui(app, service, settings, Logins(access))
     return app
 
 
@@ -257,6 +290,10 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         return error_at(request.url.path, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(NoAccess)
+    async def no_access(request: Request, exc: NoAccess):
+        return error_at(request.url.path, exc.status, exc.reason)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -276,7 +313,8 @@ def _routes(app: FastAPI, service: Service) -> None:
     def ask(req: AskRequest) -> dict:
         """The answer contract: answer text with [n] markers, refused, citations (exact spans), retrieved."""
         try:
-            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns(), req.quotes_only)
+            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns(), req.quotes_only,
+                                    req.collection)
         except ValueError as exc:
             return error(422, one_line(exc))
         *_, done = events
@@ -286,7 +324,8 @@ def _routes(app: FastAPI, service: Service) -> None:
     def ask_stream(req: AskRequest, request: Request):
         """NDJSON (default) or server-sent events: retrieved, token... (the LLM's draft), answer (or error)."""
         try:
-            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns(), req.quotes_only)
+            events = service.events(req.question, req.k, req.sources, req.answerer, req.turns(), req.quotes_only,
+                                    req.collection)
         except ValueError as exc:
             return error(422, one_line(exc))
         sse = "text/event-stream" in request.headers.get("accept", "")
@@ -306,14 +345,25 @@ def _routes(app: FastAPI, service: Service) -> None:
         return StreamingResponse(stream(), media_type="text/event-stream" if sse else "application/x-ndjson",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
+    @app.get("/api/collections", tags=["library"])
+    def collections() -> list[dict]:
+        """The collections this token may read: name, documents, and which is the default."""
+        return [{"name": name, "documents": n, "default": name == service.default}
+                for name, n in service.collections().items()]
+
     @app.get("/api/sources", tags=["library"])
-    def sources() -> list[dict]:
-        return service.documents()
+    def sources(collection: str | None = COLLECTION) -> list[dict]:
+        try:
+            return service.documents(collection)
+        except ValueError as exc:
+            return error(422, one_line(exc))
 
     @app.delete("/api/sources/{doc_id}", tags=["library"])
-    def delete(doc_id: str) -> dict:
+    def delete(doc_id: str, collection: str | None = COLLECTION) -> dict:
         try:
-            result = service.delete(doc_id)
+            result = service.delete(doc_id, collection)
+        except ValueError as exc:
+            return error(422, one_line(exc))
         except WriterBusy as exc:
             return error(503, str(exc))
         if result is None:
@@ -323,11 +373,13 @@ def _routes(app: FastAPI, service: Service) -> None:
     @app.get("/api/sources/{doc_id}/pages/{n}.png", tags=["library"], response_class=Response,
              responses={200: {"content": {"image/png": {}}}})
     def page_image(doc_id: str, n: int, start: int | None = Query(None, ge=0),
-                   end: int | None = Query(None, ge=0)):
+                   end: int | None = Query(None, ge=0), collection: str | None = COLLECTION):
         """Page ``n`` (1-based) of a PDF, rendered, with the document's characters ``start:end`` (the offsets of a
         citation) tinted where the page draws them."""
         try:
-            png = page_png(service.store, settings, doc_id, n, start, end)
+            png = page_png(service.library(collection).store, settings, doc_id, n, start, end)
+        except ValueError as exc:
+            return error(422, one_line(exc))
         except PageError as exc:
             return error(exc.status, exc.reason)
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
@@ -337,36 +389,36 @@ def _routes(app: FastAPI, service: Service) -> None:
         "properties": {"file": {"type": "string", "format": "binary"}}}}}}}
 
     @app.post("/api/ingest", tags=["library"], openapi_extra=upload_body)
-    async def ingest(request: Request):
-        """One file in field ``file``: type and size checked while it streams in; refused files change nothing."""
+    async def ingest(request: Request, collection: str | None = COLLECTION):
+        """One file in field ``file``: type and size checked while it streams in; refused files change nothing.
+        Needs the write right on the collection (admin to create one)."""
+        try:
+            service.check(collection, WRITE)  # before the body is read: no right, no upload
+        except ValueError as exc:
+            return error(422, one_line(exc))
         try:
             staged = await receive_upload(request, settings)
         except UploadError as exc:
             return error(exc.status, exc.reason)
         try:
-            return await run_in_threadpool(service.ingest_staged, staged)
+            return await run_in_threadpool(service.ingest_staged, staged, collection)
         except UploadError as exc:
             return error(exc.status, exc.reason)
 
 
-def _mount_ui(app: FastAPI, service: Service, settings: Settings) -> None:
+def _mount_ui(app: FastAPI, service: Service, settings: Settings, logins: Logins) -> None:
     import gradio as gr
 
     from .web import build_ui, page_css, page_theme
 
-    token = settings.deployment.token.encode("utf-8")
-
-    def login(username: str, password: str) -> bool:
-        return hmac.compare_digest((password or "").encode("utf-8"), token)
-
+    guarded = logins.access.guarded
     gr.mount_gradio_app(
         app,
-        build_ui(service),
+        build_ui(service, logins),
         path="/",
-        auth=login if settings.deployment.token else None,
-        auth_message="Verbatim: sign in with any user name and the server's token (VERBATIM_TOKEN) as password."
-        if settings.deployment.token
-        else None,
+        auth=logins.login if guarded else None,
+        auth_message="Verbatim: sign in with your token as password and its holder's name as user name (with the "
+                     "server's VERBATIM_TOKEN: any other user name)." if guarded else None,
         theme=page_theme(),
         css=page_css(),
         footer_links=[],
@@ -378,7 +430,7 @@ def _mount_ui(app: FastAPI, service: Service, settings: Settings) -> None:
         max_file_size=settings.max_file_bytes,
         blocked_paths=[str(settings.deployment.home)],
     )
-    if settings.deployment.token:  # the login's cookie names and sessions, for BearerToken on Gradio's unguarded routes
+    if guarded:  # the login's cookie names and sessions, for BearerToken on Gradio's unguarded routes
         ui = next(r.app for r in app.routes if isinstance(r, Mount) and r.path == "")
         names = (f"access-token-{ui.cookie_id}", f"access-token-unsecure-{ui.cookie_id}")
         app.state.ui_signed_in = lambda cookies: any(cookies.get(n) in ui.tokens for n in names if cookies.get(n))

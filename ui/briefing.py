@@ -198,7 +198,8 @@ def to_html(b: Briefing) -> str:
                 page = ""
                 if note.record is not None and note.record.doc_id and c.page is not None \
                         and c.source.lower().endswith(".pdf"):
-                    url = b.server.rstrip("/") + page_url(note.record.doc_id, c.page, c.char_start, c.char_end)
+                    url = b.server.rstrip("/") + page_url(note.record.doc_id, c.page, c.char_start, c.char_end,
+                                                          collection=note.record.collection)
                     page = f' <a class="page" href="{e(url)}">page {e(c.page)}, quote highlighted</a>'
                 out.append(f'<li id="fn-{note.num}"><span dir="auto">“{e(c.quote)}”</span> '
                            f'<span class="where" dir="auto">— {e(where(c))}</span>{page} '

@@ -114,7 +114,7 @@ def _answers(path: Path, text: str) -> list[Claim]:
                 n = int(c["n"])
                 p = known.get(n)
                 record = Record(n, str(c["source"]), p.doc_id if p else "", p.sha256 if p else "",
-                                int(c["char_start"]), int(c["char_end"]))
+                                int(c["char_start"]), int(c["char_end"]), p.collection if p else "")
                 claims.append(Claim(f"{k}.{n}" if len(objects) > 1 else str(n), record, str(c["quote"]), exact=True))
         except (KeyError, TypeError, ValueError) as exc:
             raise ClaimsError(path, f"answer {k}: a citation or provenance entry lacks {exc}") from exc

@@ -65,7 +65,7 @@ def turn_html(i: int, turn: dict, token: str = "") -> str:
         parts.append('<div class="vb-msg vb-error" role="alert"><b>Could not answer.</b> '
                      f'<span dir="auto">{e(turn.get("error", ""))}</span></div>')
     else:
-        parts.append(answer_html(i, turn["answer"], turn.get("markdown", ""), token))
+        parts.append(answer_html(i, turn["answer"], turn.get("markdown", ""), token, turn.get("collection", "")))
     return f'<div class="vb-turn" id="vb-turn-{i}">' + "".join(parts) + "</div>"
 
 
@@ -73,7 +73,7 @@ def _src_id(i: int, n: int) -> str:
     return f"vb-src-{i}-{n}"
 
 
-def answer_html(i: int, answer: Answer, markdown: str, token: str = "") -> str:
+def answer_html(i: int, answer: Answer, markdown: str, token: str = "", collection: str = "") -> str:
     """One answer, rendered from its parts: the key fact, the caveat, the language note, the model's own sentences
     (LLM answers), the quotes; then the notes, the source cards, the tools and the hidden source panels."""
     by_n = {c.n: c for c in answer.citations}
@@ -113,7 +113,8 @@ def answer_html(i: int, answer: Answer, markdown: str, token: str = "") -> str:
         f'<textarea class="vb-md" hidden readonly>{e(markdown)}</textarea>'
         f'<span class="vb-answerer">{e(answer.answerer)}</span></div>'
     )
-    out.append("".join(source_html(i, c, context_of(answer, c), page_link(c, token)) for c in answer.citations))
+    out.append("".join(source_html(i, c, context_of(answer, c), page_link(c, token, collection))
+               for c in answer.citations))
     out.append("</div>")
     return "".join(out)
 
@@ -147,11 +148,12 @@ def context_of(answer: Answer, c: Citation) -> Chunk | None:
                  and r.chunk.char_start <= c.char_start and c.char_end <= r.chunk.char_end), None)
 
 
-def page_link(c: Citation, token: str = "") -> str | None:
-    """The address of a cited PDF page's image with the quote highlighted (signed with ``token`` when set)."""
+def page_link(c: Citation, token: str = "", collection: str = "") -> str | None:
+    """The address of a cited PDF page's image with the quote highlighted (signed with ``token`` when set);
+    ``collection``: the answer's, when not the default."""
     if c.page is None or not c.doc_id or not c.source.lower().endswith(".pdf"):
         return None
-    return page_url(c.doc_id, c.page, c.char_start, c.char_end, token)
+    return page_url(c.doc_id, c.page, c.char_start, c.char_end, token, collection)
 
 
 def where_html(c: Citation) -> str:

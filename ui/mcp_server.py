@@ -1,10 +1,15 @@
 """Verbatim as an MCP server (the official ``mcp`` SDK): tools for agents, editors and desktop clients.
 
-    search(query, k=5, sources?)        ranked passages: rank, source, section, char_start, char_end, text, score
-    ask(question, k?, sources?, history?, quotes_only?)
+    search(query, k=5, sources?, collection?)   ranked passages: rank, source, section, char_start, char_end,
+                                        text, score
+    ask(question, k?, sources?, history?, quotes_only?, collection?)
                                         the answer object (``Answer.to_dict()``: answer with [n] markers, refused,
                                         citations with verbatim offsets, retrieved, and any newer fields)
-    sources()                           the documents: id, title, source, langs, chunks, ingested_at
+    sources(collection?)                the documents: id, title, source, langs, chunks, ingested_at
+    collections()                       the collections the caller may read, with their documents
+
+``collection``: none is the default collection; over HTTP, a collection the bearer token may not read is a tool
+error, the same whether or not it exists (ui/access.py).
 
 Two transports, one server definition: stdio (``verbatim mcp``, what desktop clients spawn) and Streamable
 HTTP at ``/mcp`` of ``verbatim serve`` (stateless, JSON responses; behind the same bearer token as ``/api/*``).
@@ -28,17 +33,21 @@ from starlette.routing import BaseRoute
 from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, QUOTES_ONLY_DOC, VERSION
 from verbatim_qa.text.lines import field_problems, one_line
 
+from .access import NoAccess
 from .service import Service
 
 PATH = "/mcp"
 INSTRUCTIONS = ("Answers and passages from the user's own documents. Every quote in a citation is verbatim: "
                 "document_text[char_start:char_end] == quote. Use `ask` for an answer with citations (refused is "
-                "true when the documents do not answer), `search` for ranked passages, `sources` for the documents.")
+                "true when the documents do not answer), `search` for ranked passages, `sources` for the documents; "
+                "`collections` lists the libraries you may read, each tool's `collection` picks one.")
 READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
 
 K = Annotated[int, Field(ge=1, le=MAX_K, description=f"Passages retrieved (1-{MAX_K}).")]
 QUESTION = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
 SOURCES = Annotated[list[str] | None, Field(description="Restrict to these file names (as `sources` lists them).")]
+COLLECTION = Annotated[str | None, Field(max_length=63, description=(
+    "The collection (as `collections` lists them); none: the default collection."))]
 
 
 class OneLineErrors(MCPServer):
@@ -63,11 +72,12 @@ def build_mcp(service: Service) -> MCPServer:
 
     @mcp.tool(annotations=READ_ONLY)
     def search(query: QUESTION, k: K = 5,
-               sources: SOURCES = None) -> dict[str, Any]:
+               sources: SOURCES = None, collection: COLLECTION = None) -> dict[str, Any]:
         """Ranked passages for a query (retrieval only), each with its file and character offsets."""
         with tool_errors():
-            retriever = service.answerer("extractive").retriever
-            hits = retriever.retrieve(retriever.analyzer.analyze(query), k, service.check_sources(sources))
+            library = service.library(collection)
+            retriever = library.answerer("extractive").retriever
+            hits = retriever.retrieve(retriever.analyzer.analyze(query), k, library.check_sources(sources))
         return {"query": query, "passages": [{"rank": i, **h.to_dict()} for i, h in enumerate(hits, 1)]}
 
     @mcp.tool(annotations=READ_ONLY)
@@ -76,18 +86,27 @@ def build_mcp(service: Service) -> MCPServer:
             history: Annotated[list[QUESTION] | None, Field(max_length=100, description=(
                 "Earlier questions of the conversation, oldest first, for a follow-up question."))] = None,
             quotes_only: Annotated[bool, Field(description=QUOTES_ONLY_DOC)] = False,
+            collection: COLLECTION = None,
             ) -> dict[str, Any]:
         """Answer from the documents with verbatim, cited quotes: `answer` has [n] markers, each citation holds
         the quote, its file, section, page and offsets; `refused` is true when the documents do not answer."""
         with tool_errors():
             if not question.strip():
                 raise ValueError("question is empty")
-            return service.ask(question.strip(), k, sources, history=history or (), quotes_only=quotes_only).to_dict()
+            return service.ask(question.strip(), k, sources, history=history or (), quotes_only=quotes_only,
+                               collection=collection).to_dict()
 
     @mcp.tool(annotations=READ_ONLY)
-    def sources() -> dict[str, Any]:
+    def sources(collection: COLLECTION = None) -> dict[str, Any]:
         """The documents in the library: id, title, file name (`source`), languages, chunks, ingested_at."""
-        return {"documents": service.documents()}
+        with tool_errors():
+            return {"collection": collection or service.default, "documents": service.documents(collection)}
+
+    @mcp.tool(annotations=READ_ONLY)
+    def collections() -> dict[str, Any]:
+        """The collections you may read: name, documents, and which one is asked when none is named."""
+        return {"default": service.default, "collections": [{"name": name, "documents": n}
+                                                            for name, n in service.collections().items()]}
 
     return mcp
 
@@ -98,7 +117,7 @@ def tool_errors() -> Iterator[None]:
     as a one-line tool error; the SDK hides every other exception's text from the client and logs its traceback."""
     try:
         yield
-    except ValueError as exc:
+    except (ValueError, NoAccess) as exc:
         raise ToolError(one_line(exc)) from exc
 
 

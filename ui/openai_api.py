@@ -1,8 +1,11 @@
 """An OpenAI-compatible chat API, so Open WebUI, AnythingLLM or any OpenAI client can ask Verbatim.
 
-    GET  /v1/models             one model, ``verbatim``
+    GET  /v1/models             one model per collection the key may read: ``verbatim`` (the default collection)
+                                and ``verbatim:<collection>`` for each other
     POST /v1/chat/completions   {"model": "verbatim", "messages": [...], "stream"?: bool,
                                  "k"?, "sources"?, "answerer"?, "quotes_only"? (as /api/ask)}
+
+The model id names the collection asked; a collection the key may not read is a model that does not exist.
 
 The last user message is the question; the earlier user messages (with the replies that followed) are its
 history: a follow-up is searched with them (``search_query`` in the answer object). The message content is the
@@ -36,6 +39,7 @@ from verbatim_qa.qa.events import Done, Event, Token
 from verbatim_qa.qa.render import with_footnotes
 from verbatim_qa.text.lines import one_line
 
+from .access import NoAccess
 from .service import Service
 
 log = logging.getLogger(__name__)
@@ -110,28 +114,44 @@ class ChatRequest(BaseModel):
         return question, history
 
 
+def model_id(collection: str, default: str) -> str:
+    return MODEL if collection == default else f"{MODEL}:{collection}"
+
+
+def collection_of(model: str, default: str) -> str | None:
+    """The collection a model id names (``verbatim``: the default; ``verbatim:<collection>``), or None."""
+    if model == MODEL:
+        return default
+    prefix, _, name = model.partition(":")
+    return name if prefix == MODEL and name else None
+
+
 def router(service: Service) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["openai"])
 
     @api.get("/models")
     def models() -> dict:
-        return {"object": "list", "data": [{"id": MODEL, "object": "model", "created": CREATED,
-                                            "owned_by": "verbatim"}]}
+        return {"object": "list", "data": [{"id": model_id(name, service.default), "object": "model",
+                                            "created": CREATED, "owned_by": "verbatim"}
+                                           for name in service.collections()]}
 
     @api.post("/chat/completions", response_model=None)
     def chat_completions(req: ChatRequest) -> dict | JSONResponse | StreamingResponse:
         """The answer as an OpenAI chat completion (or its chunk stream), with footnoted quotes and ``citations``."""
-        if req.model != MODEL:
-            return openai_error(404, f"model {req.model!r} does not exist; the one model is {MODEL!r}",
-                                code="model_not_found")
+        collection = collection_of(req.model, service.default)
+        missing = openai_error(404, f"model {req.model!r} does not exist; see /v1/models", code="model_not_found")
+        if collection is None:
+            return missing
         try:
             question, history = req.question_and_history()
             events = service.events(question, req.k, req.sources, req.answerer, history=history,
-                                    quotes_only=req.quotes_only)
+                                    quotes_only=req.quotes_only, collection=collection)
             first = next(events)  # validation and retrieval happen here: a bad request is an error, not a stream
+        except NoAccess:  # the same reply whether the collection exists or not
+            return missing
         except ValueError as exc:
             return openai_error(400, one_line(exc))
-        reply = Reply()
+        reply = Reply(req.model)
         if req.stream:
             return StreamingResponse(reply.stream(first, events), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -144,12 +164,13 @@ def router(service: Service) -> APIRouter:
 class Reply:
     """One response: its id and time, shared by every chunk of a stream."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: str = MODEL) -> None:
         self.id = f"chatcmpl-{uuid.uuid4().hex}"
         self.created = int(time.time())
+        self.model = model
 
     def _head(self, kind: str) -> dict:
-        return {"id": self.id, "object": kind, "created": self.created, "model": MODEL}
+        return {"id": self.id, "object": kind, "created": self.created, "model": self.model}
 
     def completion(self, answer: Answer) -> dict:
         message = {"role": "assistant", "content": with_footnotes(answer)}

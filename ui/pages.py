@@ -35,16 +35,17 @@ class PageError(Exception):
 PAGE_PATH = re.compile(r"^/api/sources/([^/]+)/pages/(\d+)\.png$")
 
 
-def signature(token: str, doc_id: str, page: int, start: int | None, end: int | None) -> str:
+def signature(token: str, doc_id: str, page: int, start: int | None, end: int | None, collection: str = "") -> str:
     """An HMAC of one page image's address under the server token: the chat's ``<img>`` cannot send the bearer
     header, so with a token the UI (whose user signed in with it) links each image with its signature, valid
-    for that image only."""
-    message = f"{doc_id}/{page}/{'' if start is None else start}/{'' if end is None else end}".encode()
-    return hmac.new(token.encode("utf-8"), message, hashlib.sha256).hexdigest()[:32]
+    for that image (of that collection: another than the default is part of the address) only."""
+    message = f"{doc_id}/{page}/{'' if start is None else start}/{'' if end is None else end}"
+    message += f"/{collection}" if collection else ""
+    return hmac.new(token.encode("utf-8"), message.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def signed(token: str, path: str, query: str) -> bool:
-    """Whether a GET of ``path?query`` is a page image carrying a valid signature."""
+    """Whether a GET of ``path?query`` is a page image carrying a valid signature (its ``collection`` included)."""
     m = PAGE_PATH.match(path)
     if not m:
         return False
@@ -56,13 +57,18 @@ def signed(token: str, path: str, query: str) -> bool:
     except ValueError:
         return False
     given = one.get("sig", "")
-    return bool(given) and hmac.compare_digest(given, signature(token, m[1], int(m[2]), start, end))
+    return bool(given) and hmac.compare_digest(given, signature(token, m[1], int(m[2]), start, end,
+                                                                one.get("collection", "")))
 
 
-def page_url(doc_id: str, page: int, start: int | None = None, end: int | None = None, token: str = "") -> str:
-    params = {"start": start, "end": end} if start is not None and end is not None else {}
+def page_url(doc_id: str, page: int, start: int | None = None, end: int | None = None, token: str = "",
+             collection: str = "") -> str:
+    """The address of a page image; ``collection``: only for another than the default."""
+    params: dict = {"start": start, "end": end} if start is not None and end is not None else {}
+    if collection:
+        params["collection"] = collection
     if token:
-        params["sig"] = signature(token, doc_id, page, params.get("start"), params.get("end"))
+        params["sig"] = signature(token, doc_id, page, params.get("start"), params.get("end"), collection)
     return f"/api/sources/{doc_id}/pages/{page}.png" + (f"?{urlencode(params)}" if params else "")
 
 

@@ -9,6 +9,8 @@ A briefing carries one record per footnote as a visible line in a "Provenance" a
 
     [3] memo.txt · doc 1f0c2a9b8e7d6c5b · sha256 <64 hex> · chars 120–245
 
+and, for a quote of another collection than ``verbatim`` (the built-in default), `` · collection <name>`` after it.
+
 Visible text, because it is the one form that survived all 16 conversions measured (python-docx open/save;
 LibreOffice docx->docx, docx->odt->docx, docx->txt, html->html, html->docx; pandoc docx->docx, docx->md, md->md,
 gfm->gfm, md->docx, md->html, html->md, html->docx, html->html; markdown-it md->html). A custom XML part was
@@ -25,6 +27,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 
 from verbatim_qa.qa.answer import Answer
+from verbatim_qa.settings import Deployment
 from verbatim_qa.types import Citation
 
 HEADING = "Provenance"
@@ -33,7 +36,8 @@ INTRO = ("One line per quote: the document (file name and id), the SHA-256 of it
          "Re-check them with `verbatim verify FILE`.")
 # Whitespace-tolerant: converters wrap long lines (pandoc at 72 columns) and escape brackets (``\[3\]``).
 _LINE = re.compile(r"\[(\d+)\]\s+(\S(?:.*?\S)?)\s+·\s+doc\s+([0-9a-f]{16})\s+·\s+sha256\s+([0-9a-f]{64})"
-                   r"\s+·\s+chars\s+(\d+)\s*(?:–|--?)\s*(\d+)", re.DOTALL)  # pandoc writes – as --
+                   r"\s+·\s+chars\s+(\d+)\s*(?:–|--?)\s*(\d+)"  # pandoc writes – as --
+                   r"(?:\s+·\s+collection\s+([A-Za-z0-9][A-Za-z0-9_.\\-]*))?", re.DOTALL)
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # Markdown backslash escapes
 
 
@@ -52,18 +56,23 @@ class Record:
     sha256: str
     char_start: int
     char_end: int
+    collection: str = ""  # the quote's collection; empty: the default (``verbatim``), as before collections
 
     def line(self) -> str:
         return (f"[{self.n}] {self.source} · doc {self.doc_id} · sha256 {self.sha256} "
-                f"· chars {self.char_start}–{self.char_end}")
+                f"· chars {self.char_start}–{self.char_end}" + (f" · collection {self.collection}"
+                                                               if self.collection else ""))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not self.collection:
+            del d["collection"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Record:
         return cls(int(d["n"]), str(d["source"]), str(d.get("doc_id") or ""), str(d.get("sha256") or ""),
-                   int(d["char_start"]), int(d["char_end"]))
+                   int(d["char_start"]), int(d["char_end"]), str(d.get("collection") or ""))
 
 
 def unescape(text: str) -> str:
@@ -73,7 +82,8 @@ def unescape(text: str) -> str:
 def parse_lines(text: str) -> list[Record]:
     """Every provenance line in a briefing's text (Markdown escapes undone, wrapped lines joined)."""
     text = unescape(text)
-    return [Record(int(m[1]), " ".join(m[2].split()), m[3], m[4], int(m[5]), int(m[6])) for m in _LINE.finditer(text)]
+    return [Record(int(m[1]), " ".join(m[2].split()), m[3], m[4], int(m[5]), int(m[6]), m[7] or "")
+            for m in _LINE.finditer(text)]
 
 
 class Origins:
@@ -82,6 +92,8 @@ class Origins:
     def __init__(self, store) -> None:
         self.store = store
         self._texts: dict[str, str | None] = {}
+        name = store.settings.deployment.collection
+        self.collection = "" if name == Deployment.collection else name
 
     def record(self, n: int, c: Citation) -> Record | None:
         """None when the citation names no document, or its document changed or went since the answer was made."""
@@ -93,7 +105,7 @@ class Origins:
         text = self._texts[c.doc_id]
         if text is None or text[c.char_start : c.char_end] != c.quote:
             return None
-        return Record(n, c.source, c.doc_id, text_sha256(text), c.char_start, c.char_end)
+        return Record(n, c.source, c.doc_id, text_sha256(text), c.char_start, c.char_end, self.collection)
 
     def records(self, citations: list[Citation]) -> list[dict]:
         """The ``provenance`` list of an answer object (``ask --json``)."""

@@ -1,4 +1,5 @@
-"""What a server shares between its HTTP API and its web UI: one store, its answerers, one write lock.
+"""What a server shares between its HTTP API and its web UI: its collections (a ``Library`` each: a store, its
+answerers), who may read and write them (ui/access.py), one write lock.
 
 Answerers are built once (the extractive one at start-up, the LLM one on first use) and rebuilt after every
 ingest or delete, so BM25 and the Persian term vocabulary always cover what is stored. Other processes write
@@ -25,12 +26,13 @@ from verbatim_qa.qa.answer import Answer, Answerer
 from verbatim_qa.qa.chain import answer_events, build_answerer
 from verbatim_qa.qa.events import Done, Event
 from verbatim_qa.qa.retriever import HybridRetriever
-from verbatim_qa.settings import Settings
+from verbatim_qa.settings import Settings, check_collection
 from verbatim_qa.types import DocRecord
 from verbatim_qa.vectorstore.embedder import get_embedder
 from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import WriterBusy
 
+from .access import ADMIN, READ, WRITE, Access, NoAccess
 from .provenance import with_extraction
 from .uploads import STAGING, StagedFile, UploadError
 
@@ -59,29 +61,25 @@ def serving_store(settings: Settings) -> Store:
     return Store(settings, embedder=get_embedder(settings.deployment.embedder))
 
 
-class Service:
-    def __init__(self, settings: Settings, store: Store | None = None, warm: bool = True) -> None:
+class Library:
+    """One collection as a server serves it: its store, its answerers, following other writers."""
+
+    def __init__(self, settings: Settings, store: Store, write: threading.Lock, warm: bool = True) -> None:
         self.settings = settings
-        self.store = store or serving_store(settings)
-        self._write = threading.Lock()
+        self.store = store
+        self.collection = store.settings.deployment.collection
+        self.uploads_dir = uploads_dir(settings, self.collection)
+        self._write = write  # the service's one write lock: writes of all collections take turns in this process
         self._build = threading.Lock()
         self._answerers: dict[str, Answerer] = {}  # built on one retriever: BM25 and vocabulary prepared once
-        self._version, self._checked = self.store.version(), time.monotonic()
-        self.sweep_staging()
+        self._version, self._checked, self._loads = self.store.version(), time.monotonic(), self.store.loads
         bot = self.answerer("extractive")
         if warm:  # load the embedding model now, not on the first user's question
             bot.retriever.retrieve(bot.analyze("warm-up"), 1)
 
     # ---- answering -------------------------------------------------------------------------------------
-    @property
-    def llm_configured(self) -> bool:
-        return bool(self.settings.llm.llm_base_url)
-
-    def resolve(self, kind: str | None) -> str:
-        return self.settings.resolve_answerer(kind)
-
     def answerer(self, kind: str | None = None) -> Answerer:
-        kind = self.resolve(kind)
+        kind = self.settings.resolve_answerer(kind)
         self._follow()
         bot = self._answerers.get(kind)
         if bot is None:
@@ -108,11 +106,6 @@ class Service:
         if k is not None and not 1 <= k <= MAX_K:
             raise ValueError(f"k must be between 1 and {MAX_K}")
         return self.answerer(answerer), self.check_sources(sources)
-
-    def ask(self, question: str, k: int | None = None, sources: list[str] | None = None,
-            answerer: str | None = None, history: Sequence = (), quotes_only: bool = False) -> Answer:
-        *_, done = self.events(question, k, sources, answerer, history=history, quotes_only=quotes_only)
-        return done.answer
 
     def events(self, question: str, k: int | None = None, sources: list[str] | None = None,
                answerer: str | None = None, history: Sequence = (), quotes_only: bool = False) -> Iterator[Event]:
@@ -150,7 +143,8 @@ class Service:
         return result
 
     def _commit(self, staged: StagedFile) -> dict:
-        final = self.settings.uploads_dir / staged.name
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        final = self.uploads_dir / staged.name
         backup = staged.dir / ".previous"
         had_previous = final.exists()
         if had_previous:
@@ -187,7 +181,7 @@ class Service:
         return {"deleted": doc_id, "source": record.source, "file_removed": removed}
 
     def _remove_upload(self, path: Path) -> bool:
-        uploads = self.settings.uploads_dir.resolve()
+        uploads = self.uploads_dir.resolve()
         try:
             resolved = path.resolve()
         except OSError:
@@ -201,7 +195,8 @@ class Service:
     def _follow(self) -> None:
         """Rebuild when another process changed the store: embedded, once it loaded the index again."""
         if not self.settings.deployment.chroma_url:
-            if self.store.follow():
+            # this store loaded the index again, or a sibling's reload did (vectorstore/store.py ``_reload``)
+            if self.store.follow() or self.store.loads != self._loads:
                 self._refresh()
             return
         if time.monotonic() - self._checked < FOLLOW_EVERY:
@@ -213,6 +208,7 @@ class Service:
     def _refresh(self) -> None:
         """Every answerer built so far, on one retriever over the store as it is now (BM25, Persian vocabulary)."""
         self._version = self.store.version()  # before building: a write in between only costs one more rebuild
+        self._loads = self.store.loads
         with self._build:
             kinds = list(self._answerers) or ["extractive"]
             current = next(iter(self._answerers.values()), None)
@@ -221,9 +217,121 @@ class Service:
                                                                                                   self.settings)
             self._answerers = {kind: build_answerer(self.settings, self.store, kind, retriever) for kind in kinds}
 
+
+class Service:
+    """The collections of one server, each a ``Library`` opened on first use, for an asker with the right.
+
+    Every read and write of a collection goes through ``library``, which asks the grant of the request being
+    served (ui/access.py) first: no route reads a collection its asker may not read. ``store`` is the default
+    collection's store for the process itself (warm-up, tests), never for a request.
+    """
+
+    def __init__(self, settings: Settings, store: Store | None = None, warm: bool = True,
+                 access: Access | None = None) -> None:
+        self.settings = settings
+        self.default = settings.deployment.collection
+        self.access = access or Access.from_settings(settings)  # who asks, when no app's token check said
+        self._write = threading.Lock()
+        self._opening = threading.Lock()
+        self.sweep_staging()
+        first = Library(settings, store or serving_store(settings), self._write, warm)
+        self.store = first.store
+        self._libraries = {self.default: first}
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.settings.llm.llm_base_url)
+
+    def resolve(self, kind: str | None) -> str:
+        return self.settings.resolve_answerer(kind)
+
+    # ---- collections and rights ------------------------------------------------------------------------
+    def collections(self) -> dict[str, int]:
+        """The collections the current grant may read, with their documents (only those: no name or count of
+        another collection is given out)."""
+        grant = self.access.current()
+        return {name: n for name, n in self.store.collections().items() if grant.allows(name, READ)}
+
+    def check(self, collection: str | None, need: str = READ) -> str:
+        """The collection's name when the current grant has the right ``need`` on it; NoAccess (or ValueError for
+        a name that cannot be a collection) otherwise. Opens nothing."""
+        name = self.default if collection is None else check_collection(collection)
+        grant = self.access.current()
+        if not grant.allows(name, READ):
+            raise NoAccess(404, f"no collection {name!r} readable with this token")
+        if not grant.allows(name, need):
+            raise NoAccess(403, f"this token may not {need} collection {name!r}")
+        return name
+
+    def library(self, collection: str | None = None, need: str = READ) -> Library:
+        """The library of ``collection`` (None: the default) when the current grant has the right ``need`` on it;
+        NoAccess otherwise (404 for a collection it may not read, exists or not; 403 for a missing write right).
+        ValueError for a name that cannot be a collection. Creating one (the first upload into a new name) needs
+        admin."""
+        name = self.check(collection, need)
+        grant = self.access.current()
+        lib = self._libraries.get(name)
+        if lib is not None:
+            return lib
+        with self._opening:
+            lib = self._libraries.get(name)
+            if lib is None:
+                if name not in self.store.collections():
+                    if need == READ:
+                        raise NoAccess(404, f"no collection {name!r} readable with this token")
+                    if not grant.allows(name, ADMIN):
+                        raise NoAccess(403, f"no collection {name!r}: creating one needs admin")
+                lib = Library(self.settings, self.store.sibling(name), self._write, warm=False)
+                self._libraries = {**self._libraries, name: lib}
+        return lib
+
+    # ---- what a request does, in the collection it names ---------------------------------------------
+    def answerer(self, kind: str | None = None, collection: str | None = None) -> Answerer:
+        return self.library(collection).answerer(kind)
+
+    def check_sources(self, sources: list[str] | None, collection: str | None = None) -> list[str] | None:
+        return self.library(collection).check_sources(sources)
+
+    def ask(self, question: str, k: int | None = None, sources: list[str] | None = None,
+            answerer: str | None = None, history: Sequence = (), quotes_only: bool = False,
+            collection: str | None = None) -> Answer:
+        *_, done = self.events(question, k, sources, answerer, history, quotes_only, collection)
+        return done.answer
+
+    def events(self, question: str, k: int | None = None, sources: list[str] | None = None,
+               answerer: str | None = None, history: Sequence = (), quotes_only: bool = False,
+               collection: str | None = None) -> Iterator[Event]:
+        """``Library.events`` of the collection (validated now: NoAccess, ValueError)."""
+        return self.library(collection).events(question, k, sources, answerer, history, quotes_only)
+
+    def records(self, collection: str | None = None) -> list[DocRecord]:
+        return self.library(collection).records()
+
+    def documents(self, collection: str | None = None) -> list[dict]:
+        return self.library(collection).documents()
+
+    def ingest_staged(self, staged: StagedFile, collection: str | None = None) -> dict:
+        try:
+            lib = self.library(collection, WRITE)
+        except (NoAccess, ValueError):
+            staged.discard()
+            raise
+        return lib.ingest_staged(staged)
+
+    def delete(self, doc_id: str, collection: str | None = None) -> dict | None:
+        return self.library(collection, WRITE).delete(doc_id)
+
     def sweep_staging(self) -> None:
         """Remove staging leftovers of a crashed upload (called once, when the service starts)."""
         shutil.rmtree(self.settings.uploads_dir / STAGING, ignore_errors=True)
+
+
+def uploads_dir(settings: Settings, collection: str) -> Path:
+    """Where a collection's uploads are kept: the default's where they always were, another's apart (a file of one
+    collection never replaces, nor is deleted with, a file of another)."""
+    if collection == settings.deployment.collection:
+        return settings.uploads_dir
+    return settings.deployment.home / "collections" / collection / "uploads"
 
 
 def _record_for(path: Path, store: Store) -> DocRecord | None:

@@ -8,6 +8,7 @@ from the index (the stored text, ``Store(read_only=True)``) or from a folder rea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,14 +44,22 @@ class Candidate:
 
 
 class IndexSources:
-    """Documents as the index stores them."""
+    """Documents as the index stores them: a quote that records its collection is looked up there (``open_other``:
+    the store of another collection), unless ``pinned`` (``verify --collection``) names the one to read."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store, open_other: Callable[[str], object] | None = None, pinned: bool = False) -> None:
         self.store = store
+        self.open_other, self.pinned = open_other, pinned
+        self._others: dict[str, IndexSources] = {}
         self._names: dict[str, list[str]] | None = None
         self._texts: dict[str, str] = {}
 
     def candidates(self, claim: Claim) -> tuple[list[Candidate], str]:
+        other = claim.record.collection or self.store.settings.deployment.collection
+        if not self.pinned and self.open_other is not None and other != self.store.settings.deployment.collection:
+            if other not in self._others:
+                self._others[other] = IndexSources(self.open_other(other))
+            return self._others[other].candidates(claim)
         if self._names is None:
             self._names = {}
             for r in self.store.documents():

@@ -31,6 +31,7 @@ from verbatim_qa.vectorstore.writer import WriterBusy  # noqa: E402
 
 from . import briefing  # noqa: E402
 from . import html as H  # noqa: E402
+from .access import WRITE, Grant, Logins, NoAccess, acting_as  # noqa: E402
 from .provenance import Origins  # noqa: E402
 from .service import Service, check_question, index_date  # noqa: E402
 from .uploads import UploadError, allowed_types, size_text, stage_file  # noqa: E402
@@ -64,27 +65,55 @@ def page_css() -> str:
     return f".gradio-container {{ --vb-font-stack: {H.FONT_STACK}; }}\n" + static_text("chat.css")
 
 
-def build_ui(service: Service) -> gr.Blocks:
+def build_ui(service: Service, logins: Logins | None = None) -> gr.Blocks:
+    """The page over ``service``; ``logins``: the app's sign-in (ui/access.py), whose user every handler acts as."""
     settings = service.settings
     max_size = size_text(settings.max_file_bytes)
     briefing_dir = BriefingFolder()
+    logins = logins or Logins(service.access)
+    page_key = logins.access.page_key if logins.access.guarded else ""
 
-    def source_choices() -> list[str]:
-        return sorted({r.source for r in service.records()})
+    def user(request: gr.Request | None) -> Grant:
+        """The signed-in user's grant: every handler reads the library as that user."""
+        return logins.grant(getattr(request, "username", None))
 
-    def delete_choices() -> list[tuple[str, str]]:
-        return [(f"{r.title} — {r.source}", r.doc_id) for r in service.records()]
+    def shown(collection: str | None) -> str:
+        """The collection as page links carry it: empty for the default."""
+        return "" if not collection or collection == service.default else collection
 
-    def refresh():
-        return (H.library(service.documents()), gr.update(choices=delete_choices(), value=None),
-                gr.update(choices=source_choices()))
+    def source_choices(collection: str | None) -> list[str]:
+        return sorted({r.source for r in service.records(collection)})
+
+    def delete_choices(collection: str | None) -> list[tuple[str, str]]:
+        return [(f"{r.title} — {r.source}", r.doc_id) for r in service.records(collection)]
+
+    def library_parts(collection: str | None):
+        return (H.library(service.documents(collection)), gr.update(choices=delete_choices(collection), value=None),
+                gr.update(choices=source_choices(collection), value=[]))
+
+    def refresh(collection: str | None, request: gr.Request):
+        with acting_as(user(request)):
+            try:
+                return library_parts(collection)
+            except (NoAccess, ValueError) as exc:
+                return H.notice(False, one_line(exc)), gr.update(choices=[], value=None), gr.update(choices=[])
+
+    def start(request: gr.Request):
+        """On page load: the collections this user may read (the picker shows only with more than one)."""
+        with acting_as(user(request)):
+            names = list(service.collections())
+            current = service.default if service.default in names else next(iter(names), None)
+            picker = gr.update(choices=names, value=current, visible=len(names) > 1)
+            if current is None:
+                return picker, H.library([]), gr.update(choices=[], value=None), gr.update(choices=[], value=[])
+            return picker, *library_parts(current)
 
     # ---- chat ---------------------------------------------------------------------------------------------
-    def respond(question: str, turns: list[dict], k: float, sources: list[str] | None, answerer: str):
+    def respond(question: str, turns: list[dict], k: float, sources: list[str] | None, answerer: str,
+                collection: str | None = None, request: gr.Request = None):
         question = (question or "").strip()
-        token = settings.deployment.token
         if not question:
-            yield H.conversation(turns, token), turns, gr.update()
+            yield H.conversation(turns, page_key), turns, gr.update()
             return
         try:
             check_question(question)
@@ -92,33 +121,43 @@ def build_ui(service: Service) -> gr.Blocks:
             raise gr.Error(one_line(exc)) from exc
         # This conversation's earlier turns (answered ones): a follow-up ("Who built it?") is searched with them.
         history = [{"question": t["question"], "answer": t.get("text", "")} for t in turns if t.get("status") == "done"]
-        turn = {"question": question, "status": "streaming", "text": ""}
+        turn = {"question": question, "status": "streaming", "text": "", "collection": shown(collection)}
         turns = [*turns, turn]
-        yield H.conversation(turns, token), turns, ""
+        yield H.conversation(turns, page_key), turns, ""
         last = time.monotonic()
         try:
-            for ev in service.events(question, int(k), sources or None, answerer, history=history):
+            with acting_as(user(request)):  # the collection is opened (and its right checked) here, once
+                events = service.events(question, int(k), sources or None, answerer, history=history,
+                                        collection=collection or None)
+            for ev in events:
                 if isinstance(ev, Token):  # the language model's draft, shown until the verified answer replaces it
                     turn["text"] += ev.text
                     if time.monotonic() - last >= STREAM_EVERY:
                         last = time.monotonic()
-                        yield H.conversation(turns, token), turns, gr.update()
+                        yield H.conversation(turns, page_key), turns, gr.update()
                 elif isinstance(ev, Done):
                     turn.update(status="done", answer=ev.answer, text=ev.answer.answer, markdown=to_markdown(ev.answer))
-        except ValueError as exc:  # a bad setting (unknown source, unconfigured answerer)
+        except (ValueError, NoAccess) as exc:  # a bad setting (unknown source, unconfigured answerer), no right
             turn.update(status="error", error=one_line(exc))
         except Exception as exc:  # never a stack trace on the page
             log.exception("answering %r failed", question)
             turn.update(status="error", error=f"internal error ({type(exc).__name__}); see the server log")
         if turn["status"] == "streaming":
             turn.update(status="error", error="no answer was produced")
-        yield H.conversation(turns, token), turns, gr.update()
+        yield H.conversation(turns, page_key), turns, gr.update()
 
-    def briefing_files(turns: list[dict]):
-        answers = [t["answer"] for t in turns if t.get("status") == "done"]  # the Answer values themselves
-        if not answers:
+    def briefing_files(turns: list[dict], request: gr.Request):
+        done = [t for t in turns if t.get("status") == "done"]
+        if not done:
             return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
-        b = briefing.build(answers, "Verbatim briefing", index_date(service.records()), Origins(service.store))
+        collection = done[-1].get("collection") or None  # a briefing is of one collection: the last answer's
+        answers = [t["answer"] for t in done if (t.get("collection") or None) == collection]
+        with acting_as(user(request)):
+            try:
+                store = service.library(collection).store
+            except NoAccess:
+                return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
+            b = briefing.build(answers, "Verbatim briefing", index_date(store.documents()), Origins(store))
         paths = []
         for fmt in (".md", ".docx"):
             data = briefing.render(b, fmt)
@@ -133,23 +172,27 @@ def build_ui(service: Service) -> gr.Blocks:
         return H.conversation([]), [], H.PANEL_EMPTY
 
     # ---- library ------------------------------------------------------------------------------------------
-    def ingest_uploads(files, progress=gr.Progress()):
+    def ingest_uploads(files, collection: str | None, request: gr.Request, progress=gr.Progress()):
         files = files or []
         lines = []
-        for i, f in enumerate(files):
-            path = Path(f if isinstance(f, str) else getattr(f, "name", ""))
-            progress((i, len(files)), desc=f"ingesting {path.name}")
-            lines.append(ingest_one(path))
-        return (H.upload_status(lines), *refresh(), None)
+        with acting_as(user(request)):
+            for i, f in enumerate(files):
+                path = Path(f if isinstance(f, str) else getattr(f, "name", ""))
+                progress((i, len(files)), desc=f"ingesting {path.name}")
+                lines.append(ingest_one(path, collection or None))
+        return (H.upload_status(lines), *refresh(collection, request), None)
 
-    def ingest_one(path: Path) -> tuple[bool, str, str]:
+    def ingest_one(path: Path, collection: str | None) -> tuple[bool, str, str]:
         name = path.name
         try:
+            service.check(collection, WRITE)
             staged = stage_file(settings, path, name)
             name = staged.name
-            result = service.ingest_staged(staged)
+            result = service.ingest_staged(staged, collection)
         except UploadError as exc:
             return False, name, exc.reason
+        except (NoAccess, ValueError) as exc:
+            return False, name, one_line(exc)
         except Exception as exc:  # a bug, not bad input: logged with its traceback, shown as one line for this
             log.exception("ingesting upload %s failed", name)  # file; the other files of the batch still go in
             return False, name, f"internal error ({type(exc).__name__}); nothing was changed"
@@ -159,18 +202,27 @@ def build_ui(service: Service) -> gr.Blocks:
         chunks = result["chunks"]
         return True, name, f"{verb}: {chunks} chunk{'s' if chunks != 1 else ''}"
 
-    def delete_doc(doc_id: str | None):
+    def delete_doc(doc_id: str | None, collection: str | None, request: gr.Request):
         if not doc_id:
-            return H.notice(False, "Choose a document to delete."), *refresh()
-        record = service.store.document(doc_id)
-        try:
-            result = service.delete(doc_id)
-        except WriterBusy as exc:
-            return H.notice(False, str(exc)), *refresh()
+            return H.notice(False, "Choose a document to delete."), *refresh(collection, request)
+        with acting_as(user(request)):
+            try:
+                record = service.library(collection or None, WRITE).store.document(doc_id)
+                result = service.delete(doc_id, collection or None)
+            except (WriterBusy, NoAccess, ValueError) as exc:
+                return H.notice(False, one_line(exc)), *refresh(collection, request)
         if result is None:
-            return H.notice(False, "That document is no longer in the library."), *refresh()
+            return H.notice(False, "That document is no longer in the library."), *refresh(collection, request)
         title = record.title if record else result["source"]
-        return H.notice(True, f"Deleted “{title}” ({result['source']})."), *refresh()
+        return H.notice(True, f"Deleted “{title}” ({result['source']})."), *refresh(collection, request)
+
+    # What the page is built with, before anyone signs in: the default collection on an open server, nothing of
+    # any collection on a guarded one (each user's own fills in on load, ``start``).
+    with acting_as(user(None)):
+        try:
+            initial = (service.documents(), delete_choices(None), source_choices(None))
+        except NoAccess:
+            initial = ([], [], [])
 
     # ---- layout -------------------------------------------------------------------------------------------
     with gr.Blocks(title="Verbatim", analytics_enabled=False, fill_width=True, delete_cache=(3600, 3600)) as demo:
@@ -178,6 +230,10 @@ def build_ui(service: Service) -> gr.Blocks:
         gr.HTML('<div class="vb-header"><h1 style="margin:.2rem 0">Verbatim</h1>'
                 '<p class="vb-muted" style="margin:0">Answers from your documents, every quote verbatim and cited.'
                 "</p></div>", js_on_load=None)
+        # The collection asked and shown in the Library tab; filled per user on load (only those it may read).
+        # A name typed by an API client is checked by the service (ui/access.py), not against the list.
+        collection = gr.Dropdown([], value=None, label="Collection", visible=False, elem_id="vb-collection",
+                                 allow_custom_value=True)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat", elem_id="vb-tab-chat"):
                 with gr.Row(equal_height=False):
@@ -195,7 +251,7 @@ def build_ui(service: Service) -> gr.Blocks:
                         with gr.Accordion("Settings", open=False, elem_id="vb-settings"):
                             k = gr.Slider(1, 20, value=min(settings.retrieval.top_k, 20), step=1,
                                           label="Passages retrieved", elem_id="vb-k")
-                            sources = gr.Dropdown(source_choices(), value=[], multiselect=True,
+                            sources = gr.Dropdown(initial[2], value=[], multiselect=True, allow_custom_value=True,
                                                   label="Restrict to documents (none = all)", elem_id="vb-sources")
                             llm = service.llm_configured
                             choices = [("Extractive: verbatim sentences, no model", "extractive")]
@@ -219,9 +275,9 @@ def build_ui(service: Service) -> gr.Blocks:
                 upload = gr.File(label="Upload documents", file_count="multiple", type="filepath",
                                  elem_id="vb-upload")
                 status = gr.HTML("", elem_id="vb-upload-status", js_on_load=None)
-                library = gr.HTML(H.library(service.documents()), elem_id="vb-library", js_on_load=None)
+                library = gr.HTML(H.library(initial[0]), elem_id="vb-library", js_on_load=None)
                 with gr.Row(equal_height=True):
-                    doc = gr.Dropdown(delete_choices(), value=None, label="Document", scale=4,
+                    doc = gr.Dropdown(initial[1], value=None, label="Document", scale=4,
                                       elem_id="vb-delete-doc")
                     delete = gr.Button("Delete document", variant="stop", scale=1, elem_id="vb-delete")
                 delete_status = gr.HTML("", elem_id="vb-delete-status", js_on_load=None)
@@ -229,7 +285,7 @@ def build_ui(service: Service) -> gr.Blocks:
         # One endpoint is meant for clients: the chat answer, "/ask" (evals/load.py calls it through gradio_client).
         # Every other handler is the page's own and private: not listed in /gradio_api/info (not even with
         # all_endpoints) and not callable through the Gradio clients; the page calls it by its index.
-        ask_inputs, ask_outputs = [question, turns, k, sources, answerer], [chat, turns, question]
+        ask_inputs, ask_outputs = [question, turns, k, sources, answerer, collection], [chat, turns, question]
         ask.click(respond, ask_inputs, ask_outputs, show_progress="hidden", api_name="ask",
                   api_description="Answer a question from the documents: the conversation as HTML, every quote "
                   "cited, and the emptied question box.").then(
@@ -238,9 +294,11 @@ def build_ui(service: Service) -> gr.Blocks:
             briefing_files, turns, [dl_md, dl_docx], show_progress="hidden", api_visibility="private")
         clear_btn.click(clear, None, [chat, turns, panel], api_visibility="private").then(
             briefing_files, turns, [dl_md, dl_docx], api_visibility="private")
-        upload.upload(ingest_uploads, upload, [status, library, doc, sources, upload], api_visibility="private")
-        delete.click(delete_doc, doc, [delete_status, library, doc, sources], api_visibility="private")
-        demo.load(refresh, None, [library, doc, sources], api_visibility="private")
+        upload.upload(ingest_uploads, [upload, collection], [status, library, doc, sources, upload],
+                      api_visibility="private")
+        delete.click(delete_doc, [doc, collection], [delete_status, library, doc, sources], api_visibility="private")
+        collection.change(refresh, collection, [library, doc, sources], api_visibility="private")
+        demo.load(start, None, [collection, library, doc, sources], api_visibility="private")
     demo.queue(default_concurrency_limit=2)
     return demo
 

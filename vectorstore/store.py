@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import chromadb
 import numpy as np
@@ -81,9 +81,11 @@ class Store:
     """The embedder is loaded on first use, so listing documents (or refusing a mismatched index) is fast."""
 
     def __init__(self, settings: Settings, embedder: VerbatimEmbeddings | None = None, client=None,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, sibling: Store | None = None) -> None:
         """``read_only``: opening never writes (no folder, database, collection or configuration is created or
-        changed); an index that does not exist yet reads as empty, and the write methods refuse."""
+        changed); an index that does not exist yet reads as empty, and the write methods refuse.
+        ``sibling``: an open store of another collection of the same home or server: this one shares its writer
+        lock and its reloads (``_reload``)."""
         self.settings = settings
         self.read_only = read_only
         self._embedder = embedder
@@ -92,7 +94,13 @@ class Store:
         self.embedder_name, self.embedder_model = ((embedder.name, embedder.model) if embedder is not None
                                                    else embedder_identity(spec))
         # One writer per home (embedded only: a Chroma server keeps one index itself, see vectorstore/writer.py).
-        self.lock = HomeLock(settings.deployment.home) if not settings.deployment.chroma_url else None
+        self.lock = sibling.lock if sibling else (HomeLock(settings.deployment.home)
+                                                  if not settings.deployment.chroma_url else None)
+        # The stores of one home in this process share one Chroma system (chromadb keeps one per path): a reload
+        # closes and opens all of them, or the reopened client would be the old one, still open for the others.
+        self._family: list[Store] = sibling._family if sibling else []
+        self._family.append(self)
+        self.loads = 0  # how many times the index was loaded again (a sibling's reload counts)
         self.on_wait: Callable[[str], None] | None = None  # told once when a write waits for another writer
         self._seen = self.lock.writes() if self.lock else 0  # the writes this view has (read before opening)
         self._gate = Gate()
@@ -104,6 +112,7 @@ class Store:
         if client is None and read_only and missing:
             client = _empty_client()  # nothing stored yet: read an empty in-memory index rather than create one
         self.client = client or make_client(settings)
+        self._database = None  # the home's database when a read-only store reads this collection empty
         self._cols = dict(zip(KINDS, self._open_collections()))
         stored = {(col.metadata or {}).get("embedder") for col in (self.chunks, self.sentences, self.docs)}
         if stored != {self.embedder_name}:
@@ -157,7 +166,7 @@ class Store:
                 return tuple(self.client.get_collection(f"{name}_{suffix}", embedding_function=None)
                              for suffix in ("chunks", "sentences", "docs"))
             except NotFoundError:  # a database without this index (another VERBATIM_COLLECTION): read it empty
-                self.client = _empty_client()
+                self._database, self.client = self.client, _empty_client()  # (its other collections still listed)
         cols = []
         for suffix, hnsw in (("chunks", SEARCH_HNSW), ("sentences", SEARCH_HNSW), ("docs", DOCS_HNSW)):
             space = {"space": "cosine"} if suffix != "docs" else {}
@@ -205,15 +214,39 @@ class Store:
             self._following.release()
 
     def _reload(self) -> None:
-        """A new client on the same files; calls in flight finish on the old one first (vectorstore/view.py)."""
-        with self._gate.swapping():
+        """A new client on the same files, for this store and its siblings; calls in flight finish on the old one
+        first (vectorstore/view.py)."""
+        with ExitStack() as gates:
+            for store in self._family:
+                gates.enter_context(store._gate.swapping())
             seen = self.lock.writes()
-            self.client.close()
-            self.client = make_client(self.settings)
-            self._cols = dict(zip(KINDS, self._open_collections()))
-            self._seen = seen
-            for kind in ("chunks", "sentences"):  # load the HNSW index now, while no writer is writing
-                self._cols[kind].get(limit=1, include=["embeddings"])
+            for store in self._family:
+                for client in (store.client, store._database):
+                    if client is not None:
+                        client.close()
+                store._database = None
+            for store in self._family:
+                store.client = make_client(store.settings)
+                store._cols = dict(zip(KINDS, store._open_collections()))
+                store._seen = seen
+                store.loads += 1
+                for kind in ("chunks", "sentences"):  # load the HNSW index now, while no writer is writing
+                    store._cols[kind].get(limit=1, include=["embeddings"])
+
+    def sibling(self, collection: str) -> Store:
+        """The store of another collection of this home or server: the same embedder, writer lock and reloads."""
+        if collection == self.settings.deployment.collection:
+            return self
+        return Store(self.settings.with_(collection=collection), embedder=self._embedder, sibling=self,
+                     read_only=self.read_only)
+
+    def collections(self) -> dict[str, int]:
+        """Every collection of this home or server (the three Chroma collections of a name) and its documents."""
+        client = self._database or self.client
+        names = {c.name for c in client.list_collections()}
+        found = sorted(n[: -len("_docs")] for n in names if n.endswith("_docs")
+                       and {f"{n[: -len('_docs')]}_{k}" for k in ("chunks", "sentences")} <= names)
+        return {name: client.get_collection(f"{name}_docs", embedding_function=None).count() for name in found}
 
     @property
     def embedder(self) -> VerbatimEmbeddings:

@@ -104,6 +104,19 @@ def check_embedder(spec: str) -> str:
     raise ValueError(f"unknown embedder {spec!r}: use {EMBEDDER_FORMS}")
 
 
+# A collection's name: the prefix of its three Chroma collections (Chroma allows letters, digits, `.`, `_`, `-`);
+# no `:`, so that an OpenAI model id `verbatim:<collection>` reads one way.
+COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+
+
+def check_collection(name: str) -> str:
+    """A collection name, or ValueError saying what one may be."""
+    if not COLLECTION_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a collection name: 1-63 letters, digits, `_`, `.` or `-`, starting with "
+                         "a letter or digit")
+    return name
+
+
 def parse_pairs(spec: str) -> tuple[tuple[bool, str, str], ...]:
     """``"*-*,!fa-en"`` -> ((True, "*", "*"), (False, "fa", "en")): question-document language pairs, "*" for any,
     "!" to leave one out; the last entry that matches decides. ValueError for a malformed entry."""
@@ -168,11 +181,17 @@ class Deployment:
         "`embedded`: e5 embeds each chunk (section path + text) besides its sentences; `derived`: a chunk's vector is "
         "the length-weighted mean of its sentences' (each text embedded once: cold ingest ~1.8x faster, R@5 "
         "0.002-0.024 lower, docs/measurements.md#chunk-vectors)")
-    collection: str = setting("verbatim", "Chroma collection name prefix (`<name>_chunks`, `_sentences`, `_docs`)")
+    collection: str = setting("verbatim",
+        "the default collection: the name prefix of its Chroma collections (`<name>_chunks`, `_sentences`, `_docs`); "
+        "`--collection`, the API's `collection` and the model id name others (see Collections and tokens)")
     chroma_url: str = setting("",
         "`http(s)://host:port`: use a Chroma server instead of the embedded store (see Scaling out)")
     chroma_token: str = setting("", "sent to the Chroma server as `Authorization: Bearer`")
     token: str = setting("", "bearer token of the API and login of the web UI; required when serving beyond loopback")
+    tokens_file: str = setting("",
+        "a TOML file of tokens, each with its holder and rights per collection (`read`, `write`, `admin`; `*` for "
+        "every collection), read again when it changes (see Collections and tokens); `VERBATIM_TOKEN` stays admin "
+        "of every collection")
     token_min_chars: int = setting(16, "`serve` refuses a shorter token: 16 random URL-safe characters are 96 bits")
     # Behind a reverse proxy the browser's Host and Origin are the proxy's: name them here, or the cross-site
     # guard (ui/crosssite.py) refuses them. Comma-separated; empty: loopback names only.
@@ -454,6 +473,10 @@ class Settings:
                 parse(getattr(v, name))
             except ValueError as exc:
                 raise bad(name, str(exc)) from None
+        try:
+            check_collection(v.collection)
+        except ValueError as exc:
+            raise bad("collection", str(exc)) from None
         if v.chroma_url and not v.chroma_url.startswith(("http://", "https://")):
             raise bad("chroma_url", f"{v.chroma_url!r} is not an http:// or https:// URL")
         ranges = {"top_k": (1, MAX_K), "chunk_chars": (1, 1_000_000), "max_quotes": (1, 20), "rrf_k": (1, 10_000),
