@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from helpers import NOTE, NOTE_Q, write
 
@@ -77,6 +78,38 @@ def test_a_question_goes_between_the_batches_of_a_long_encode(minilm):
     assert order[1] == (1, True), order[:3]  # the question: right after the first batch
     passages = [n for n, q in order if not q]
     assert sum(passages) == len(SENTENCES) and len(passages) == len(list(batches(SENTENCES)))
+
+
+@pytest.mark.integration
+def test_with_e5_a_question_is_encoded_while_an_ingest_batch_holds_the_encoder():
+    """e5 gives calls of one batch (a question) a second handle and turns of their own: the question is encoded
+    while the first passage batch still holds its turn (before, it waited for that batch: up to 7 s at load 12)."""
+    e5 = get_embedder("e5")
+    question_done, batches_seen, held = threading.Event(), [], []
+
+    def on_batch(n: int, is_query: bool) -> None:
+        batches_seen.append((n, is_query))
+        if not is_query and len([b for b in batches_seen if not b[1]]) == 1:  # hold the first passage batch
+            held.append(question_done.wait(60))  # False: the question waited for this batch to end
+
+    e5.on_batch = on_batch
+    try:
+        ingest = threading.Thread(target=e5.encode_passages, args=(SENTENCES,))
+        ingest.start()
+        while not batches_seen:
+            threading.Event().wait(0.01)
+        vec = e5.encode_queries([NOTE_Q])
+        question_done.set()
+        ingest.join()
+    finally:
+        e5.on_batch = None
+    assert held == [True], "the question waited for the ingest's batch"
+    assert vec.shape == (1, e5.dim)
+    assert batches_seen[1] == (1, True)  # the question, inside the first passage batch's turn
+    assert sum(n for n, q in batches_seen if not q) == len(SENTENCES)
+    alone = e5.encode_queries([NOTE_Q])  # the second handle computes the same vector
+    assert np.allclose(vec, alone, atol=1e-6)
+    assert np.allclose(e5.encode_passages(SENTENCES[:3]), e5.encode_passages(SENTENCES[:60])[:3], atol=1e-5)
 
 
 def test_an_over_long_sentence_is_cut_into_exact_pieces():
