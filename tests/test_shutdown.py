@@ -6,47 +6,26 @@ The dropped upload leaves nothing a reader sees, and the next write sweeps its r
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-from helpers import stop
+from helpers import verbatim_serve
 
 from verbatim_qa.settings import Settings
-from verbatim_qa.ui.server import free_port
 from verbatim_qa.vectorstore.store import Store
 
 pytestmark = pytest.mark.integration
 
 MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
-VERBATIM = Path(sys.executable).with_name("verbatim")
 SENTENCES = 20_000  # minutes of embedding on 2 shared cores: still encoding when the signal comes
 
 
 def test_sigterm_stops_serve_while_an_upload_is_being_encoded(tmp_path):
     home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERBATIM_")}
-    env.update(VERBATIM_HOME=str(home), VERBATIM_EMBEDDER=MINILM, VERBATIM_SHUTDOWN_GRACE_S="1",
-               HF_HUB_OFFLINE="1", HF_HUB_DISABLE_PROGRESS_BARS="1")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([str(VERBATIM), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        for _ in range(1200):
-            try:
-                if httpx.get(url + "/api/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, server.stderr.read()
-            time.sleep(0.1)
+    with verbatim_serve(home, MINILM, shutdown_grace_s="1") as (server, url):
         ledger = "\n".join(f"Entry {i} of the river ledger records {i * 7 % 113} crates moved on day {i % 28 + 1}."
                            for i in range(SENTENCES))
         replies: list[object] = []
@@ -69,9 +48,6 @@ def test_sigterm_stops_serve_while_an_upload_is_being_encoded(tmp_path):
         server.send_signal(signal.SIGTERM)
         _, err = server.communicate(timeout=300)  # a hang fails here
         uploading.join(300)
-    finally:
-        if server.poll() is None:
-            stop(server)
     assert server.returncode == -signal.SIGTERM, err  # as after a clean stop: uvicorn raises the signal again
     assert [line for line in err.splitlines() if line.strip()] == [
         "stopped with 1 request(s) unfinished after 1 s (VERBATIM_SHUTDOWN_GRACE_S); an upload in flight is "
