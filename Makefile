@@ -30,8 +30,10 @@ run: install
 	$(BIN)/verbatim ingest corpus
 	$(BIN)/verbatim serve --host $(HOST) --port $(PORT)
 
+# Two workers (pytest-xdist), a test file each at a time: the e5 corpus index is built once and copied to both.
+TEST_WORKERS ?= 2
 test: install system-deps ocr-deps pdf-eval-deps
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The fast half (under a minute): no bundled model, server, browser, Tesseract or wheel. Tests needing one are
 # marked `integration`; tests/conftest.py fails an unmarked test that loads a model.

@@ -113,18 +113,38 @@ def make_settings(tmp_path):
     return make
 
 
-@pytest.fixture(scope="session")
-def corpus_home(tmp_path_factory) -> Path:
-    """The bundled corpus ingested once with e5 (the expensive step); tests copy or read it."""
+def _ingest_corpus(home: Path) -> None:
     from verbatim_qa.ingest.pipeline import ingest_paths
     from verbatim_qa.qa.retriever import HybridRetriever
     from verbatim_qa.vectorstore.store import Store
 
-    home = tmp_path_factory.mktemp("corpus-home")
     store = Store(Settings(home=home, embedder=E5))
     report = ingest_paths(store, [CORPUS])
     assert report.added == 2 and not report.failed
     HybridRetriever.from_store(store)  # builds the BM25 index and term vectors under home/cache: copies reuse them
+
+
+@pytest.fixture(scope="session")
+def corpus_home(tmp_path_factory) -> Path:
+    """The bundled corpus ingested once with e5 (the expensive step); tests copy or read it.
+
+    Under pytest-xdist (``make test`` runs two workers) the first worker to need it ingests it into the run's
+    shared temp folder, under a file lock, and every worker reads its own copy: one ingest per run, and no two
+    processes opening one Chroma folder."""
+    home = tmp_path_factory.mktemp("corpus-home")
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # a plain pytest run
+        _ingest_corpus(home)
+        return home
+    from filelock import FileLock
+
+    shared_root = tmp_path_factory.getbasetemp().parent  # one per run, above every worker's own
+    shared, done = shared_root / "corpus-home", shared_root / "corpus-home.done"
+    with FileLock(str(shared_root / "corpus-home.lock")):
+        if not done.exists():
+            _ingest_corpus(shared)
+            done.touch()
+    shutil.rmtree(home)
+    shutil.copytree(shared, home)
     return home
 
 

@@ -509,7 +509,8 @@ def test_make_chat_model():
 
 def test_openai_clients_are_asked_for_json_mode(retriever):
     model = make_chat_model(Settings(llm_base_url="http://127.0.0.1:1/v1", llm_model="m"))
-    assert LLMAnswerer(model, retriever)._runnable.kwargs == {"response_format": {"type": "json_object"}}
+    assert LLMAnswerer(model, retriever)._runnable.kwargs == {"extra_body": {
+        "max_tokens": Settings().llm.llm_max_tokens, "response_format": {"type": "json_object"}}}
     fake = scripted("{}")
     assert LLMAnswerer(fake, retriever)._runnable is fake
 
@@ -547,6 +548,48 @@ def test_chat_openai_over_http_end_to_end(store, retriever):
     assert body["response_format"] == {"type": "json_object"} and body["max_tokens"] == Settings().llm.llm_max_tokens
     assert body["model"] == "smollm2" and body["temperature"] == 0
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
+
+
+def sse_client(*chunks: dict) -> httpx.Client:
+    """An HTTP client whose chat endpoint streams these completion chunks as server-sent events."""
+    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+    return httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=body.encode())))
+
+
+def delta(content: str, finish: str | None = None) -> dict:
+    return {"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": "m",
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": content}, "finish_reason": finish}]}
+
+
+@pytest.mark.parametrize("chunks, why", [
+    # llama.cpp's server ends the stream with no chunk when the prompt overflows its context window
+    ((), "empty reply"),
+    ((delta('{"answer": "They grew'), delta(" rich", "length")), "cut off (token limit)"),
+])
+def test_streamed_replies_that_fail_fall_back_with_the_reason(store, retriever, lenient, chunks, why):
+    """The real ChatOpenAI client in JSON mode over HTTP: a stream that ends empty or cut by the token limit
+    gives the extractive answer and says why (it once raised a bare AssertionError from openai's helper)."""
+    model = make_chat_model(Settings(llm_base_url="http://127.0.0.1:1/v1", llm_model="m"),
+                            http_client=sse_client(*chunks))
+    *drafts, ans = LLMAnswerer(model, retriever, fallback=lenient).stream_from(
+        *retrieve(retriever, "Which cities grew rich on the trade?"))
+    check(store, ans)
+    assert ans.answerer == "extractive" and ans.citations
+    assert any(why in note for note in ans.notes), ans.notes
+
+
+def test_streamed_reply_over_http_is_verified(store, retriever):
+    q = "Which cities grew rich?"
+    query, got = retrieve(retriever, q)
+    n = n_of(got, "Samarkand")
+    content = json.dumps(reply(f"They grew rich on the trade [{n}].", (n, "Bukhara grew rich on the trade.")))
+    cut = len(content) // 2
+    model = make_chat_model(Settings(llm_base_url="http://127.0.0.1:1/v1", llm_model="m"),
+                            http_client=sse_client(delta(content[:cut]), delta(content[cut:], "stop")))
+    *drafts, ans = LLMAnswerer(model, retriever).stream_from(query, got)
+    check(store, ans)
+    assert drafts and ans.answerer == "llm" and ans.answer == SAID + "They grew rich on the trade [1]."
 
 
 # ---- follow-up questions ------------------------------------------------------------------------------------

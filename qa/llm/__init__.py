@@ -7,7 +7,7 @@ Same interface as ``ExtractiveAnswerer`` (``answer`` / ``answer_from``). The flo
    instructions must be ignored, then the question in a ``<question>`` block.
 2. Reply. The model must return one JSON object ``{"answer": "text with [n] markers", "quotes": [{"n": int,
    "quote": str}]}``. With an OpenAI-compatible server the request asks for JSON mode
-   (``response_format={"type": "json_object"}``, what ``with_structured_output(method="json_mode")`` binds);
+   (``response_format={"type": "json_object"}``, sent in ``extra_body``: see ``LLMAnswerer``);
    no tool calling is needed. The text is parsed here (code fences and chatter around the object tolerated),
    then validated with pydantic, so tiny models' broken JSON is a specific, handled error.
 3. Verification. Each quote goes through ``verify_quote`` against the source it names: a match after

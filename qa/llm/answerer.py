@@ -23,7 +23,7 @@ from ..query import Query
 from ..retriever import HybridRetriever
 from .markers import cited_text
 from .prompt import build_messages, condense_messages, condensed_question
-from .reply import CUT_REPLY_ERRORS, MODEL_ERRORS, REPLY_ERRORS, AnswerStream, parse_reply
+from .reply import CUT_REPLY_ERRORS, EMPTY_STREAM_MESSAGE, MODEL_ERRORS, REPLY_ERRORS, AnswerStream, parse_reply
 from .verify import verify_quotes
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,12 @@ class LLMAnswerer(AnswererBase):
         self.quotes_only = quotes_only
         if json_mode is None:
             json_mode = isinstance(chat_model, BaseChatOpenAI)
-        self._runnable = chat_model.bind(response_format={"type": "json_object"}) if json_mode else chat_model
+        # JSON mode travels in ``extra_body``: given as ``response_format``, langchain-openai streams through
+        # openai's beta helper, which dies on a bare AssertionError when a server ends the stream before any
+        # chunk (llama.cpp does when the prompt overflows its context). The plain stream just ends empty,
+        # which is handled below like any failed reply.
+        extra_body = {**(getattr(chat_model, "extra_body", None) or {}), "response_format": {"type": "json_object"}}
+        self._runnable = chat_model.bind(extra_body=extra_body) if json_mode else chat_model
 
     def answer_from(self, query: Query, retrieved: list[ScoredChunk]) -> Answer:
         *_, answer = self._answering(query, retrieved, stream=False)
@@ -64,10 +69,11 @@ class LLMAnswerer(AnswererBase):
             return
         shown = self._shown(retrieved)
         messages = build_messages(query.text, shown)
-        draft, pieces = AnswerStream(), []
+        draft, pieces, finish = AnswerStream(), [], None
         try:
             for chunk in self._runnable.stream(messages) if stream else [self._runnable.invoke(messages)]:
                 pieces.append(chunk.text if isinstance(chunk, BaseMessage) else str(chunk))
+                finish = getattr(chunk, "response_metadata", {}).get("finish_reason") or finish
                 if stream and (grown := draft.feed(pieces[-1])):
                     yield grown
         except MODEL_ERRORS as exc:
@@ -77,6 +83,18 @@ class LLMAnswerer(AnswererBase):
         except CUT_REPLY_ERRORS as exc:
             log.warning("LLM reply cut off: %s", type(exc).__name__)
             yield self._fallback(query, retrieved, f"its reply was cut off ({type(exc).__name__})", [])
+            return
+        except ValueError as exc:  # only the empty stream, answered below like an empty reply
+            if pieces or str(exc) != EMPTY_STREAM_MESSAGE:
+                raise
+        if finish == "length":
+            log.warning("LLM reply cut off at the token limit")
+            yield self._fallback(query, retrieved, "its reply was cut off (token limit)", [])
+            return
+        if not "".join(pieces).strip():
+            log.warning("LLM sent an empty reply")
+            yield self._fallback(query, retrieved, "it sent an empty reply (is the prompt over its context "
+                                 "window? lower VERBATIM_LLM_MAX_SOURCE_CHARS)", [])
             return
         yield self._verified(query, retrieved, shown, "".join(pieces))
 

@@ -21,6 +21,9 @@ MODEL_ERRORS: tuple[type[BaseException], ...] = (openai.APIError, httpx.HTTPErro
 CUT_REPLY_ERRORS: tuple[type[BaseException], ...] = (openai.LengthFinishReasonError,
                                                      openai.ContentFilterFinishReasonError)
 REPLY_ERRORS: tuple[type[BaseException], ...] = (json.JSONDecodeError, ValidationError)
+# What langchain-core's ``BaseChatModel.stream`` raises (a bare ValueError) when the server's stream ended with no
+# chunk: llama.cpp's server does so when the prompt overflows its context window.
+EMPTY_STREAM_MESSAGE = "No generation chunks were returned"
 
 _FENCE_RE = re.compile(r"^\s*```[\w-]*\s*\n?|\n?\s*```\s*$")
 
