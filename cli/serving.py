@@ -42,7 +42,7 @@ def serve(
     from verbatim_qa.ui.api import create_app
     from verbatim_qa.ui.server import serve as run
 
-    raise typer.Exit(run(create_app(settings), host, port))
+    raise typer.Exit(run(create_app(settings), host, port, grace_s=settings.limits.shutdown_grace_s))
 
 
 @app.command()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 EN_Q = "Where and when did Huawei hold its first Central Asia Innovation Day?"
@@ -33,3 +37,34 @@ def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@contextmanager
+def verbatim_serve(home: Path, embedder: str, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """A real ``verbatim serve`` over ``home`` on a free loopback port (no VERBATIM_* from the caller's
+    environment but ``VERBATIM_<NAME>`` for each ``env`` name), once it answers /api/health: (process, base URL),
+    its stderr a text pipe. Stopped at the end unless it already ended."""
+    import httpx
+
+    from verbatim_qa.ui.server import free_port
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VERBATIM_")}
+    clean.update({f"VERBATIM_{k.upper()}": v for k, v in env.items()}, VERBATIM_HOME=str(home),
+                 VERBATIM_EMBEDDER=embedder, HF_HUB_OFFLINE="1", HF_HUB_DISABLE_PROGRESS_BARS="1")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("verbatim")), "serve", "--port", str(port)],
+                            env=clean, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(1200):
+            try:
+                if httpx.get(url + "/api/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stderr.read()
+            time.sleep(0.1)
+        yield proc, url
+    finally:
+        if proc.poll() is None:
+            stop(proc)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docx
+import pypdfium2 as pdfium
 import pytest
 from helpers import write
 from reportlab.pdfgen import canvas
@@ -59,6 +60,16 @@ def pdf_bytes(text: str | None) -> bytes:
         c.drawString(72, 720, text)
     c.showPage()
     c.save()
+    return out.getvalue()
+
+
+def blank_pages_pdf(pages: int = 10_000) -> bytes:
+    """``pages`` empty Letter pages (~1.2 MB): over the page cap (5,000 by default), refused before any is read."""
+    doc = pdfium.PdfDocument.new()
+    for _ in range(pages):
+        doc.new_page(612, 792)
+    out = io.BytesIO()
+    doc.save(out)
     return out.getvalue()
 
 
@@ -144,6 +155,8 @@ CASES = [
          "Trucks wait at Murghab until the road reopens."),
     Case("scan.pdf", lambda: pdf_bytes(None),
          r"PDF has no text layer and OCR found no text \(blank or unreadable scan\)$"),
+    Case("blank-10000.pdf", blank_pages_pdf,
+         r"PDF has 10000 pages, over the limit of 5000 \(setting documents\.pdf_max_pages\)$"),
     Case("truncated.pdf", lambda: pdf_bytes("Half a PDF about the Wakhan corridor.")[:700], r"corrupt PDF: "),
     Case("bomb.docx", zip_bomb, r"suspected zip bomb: .* compressed expands to 60 MB \(ratio \d+:1"),
     Case("declared-huge.docx", declared_huge, r"suspected zip bomb: .* expands to 4\d{3}(\.\d)? MB"),

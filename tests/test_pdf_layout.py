@@ -109,3 +109,19 @@ def test_word_spaces_drawn_as_gaps():
     doc = load_document(FIXTURES / "groff-ms.pdf", MAX)
     assert "China’s relationship with Tajikistan" in doc.text
     assert "easy terms for lending money comes" in doc.text
+
+
+def test_first_word_width_reads_from_the_line_start_in_either_direction():
+    """An LTR line's first word runs from its left edge, an RTL line's from its right edge, up to the first space;
+    the mirrored line measures the same."""
+    from verbatim_qa.ingest.loaders.pdf_chars import Glyph, Line
+    from verbatim_qa.ingest.loaders.pdf_layout import _first_word_width
+
+    def glyph(ch: str, x0: float, x1: float, generated: bool = False) -> Glyph:
+        return Glyph(ch, x0, 0.0, x1, 10.0, 10.0, 0, 0, generated)
+
+    ltr = [glyph("a", 10, 16), glyph("b", 16, 23), glyph(" ", 23, 26), glyph("c", 26, 40), glyph(" ", 9, 9, True)]
+    assert _first_word_width(Line(ltr, rtl=False)) == 13
+    rtl = [glyph(g.ch, 100 - g.x1, 100 - g.x0, g.generated) for g in reversed(ltr)]
+    assert _first_word_width(Line(rtl, rtl=True)) == 13
+    assert _first_word_width(Line(ltr[:2], rtl=False)) == 13  # no space: the whole line

@@ -4,10 +4,14 @@ before any page is read, and OCR past its time budget is refused; each refusal i
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+import httpx
 import pypdfium2 as pdfium
 import pytest
+from helpers import verbatim_serve
 from PIL import Image
+from reportlab.pdfgen import canvas
 
 from verbatim_qa.ingest.loaders import load_document
 from verbatim_qa.ingest.loaders.errors import LoadError
@@ -16,6 +20,7 @@ from verbatim_qa.ingest.loaders.pdf import pdf_page
 from verbatim_qa.settings import Settings
 
 MAX = 50 * 1024 * 1024
+MINILM = "st:all-MiniLM-L6-v2"  # as in conftest.py
 SIDE = 14_400  # points: the largest page PDF allows (200 in)
 
 
@@ -86,3 +91,51 @@ def test_ocr_past_its_budget_is_refused_with_its_setting(tmp_path):
     with pytest.raises(LoadError) as err:
         load_document(path, MAX, Settings(ocr_budget_s=1e-6))
     assert "by page 1 of 1, over the budget of 1e-06 s a file (setting documents.ocr_budget_s)" in str(err.value)
+
+
+def blank_pdf(pages: int, last_text: str | None = None) -> bytes:
+    """``pages`` empty Letter pages, the last one (when ``last_text``) drawing that line instead."""
+    doc = pdfium.PdfDocument.new()
+    for _ in range(pages - (last_text is not None)):
+        doc.new_page(612, 792)
+    if last_text is not None:
+        page = io.BytesIO()
+        c = canvas.Canvas(page, pagesize=(612, 792))
+        c.drawString(72, 700, last_text)
+        c.showPage()
+        c.save()
+        doc.import_pages(pdfium.PdfDocument(page.getvalue()))
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) / 1024
+
+
+@pytest.mark.integration
+def test_ten_thousand_blank_pages_through_a_real_server(tmp_path):
+    """Uploaded to ``verbatim serve`` with the page cap at 10,000: 9,999 blank pages and one line of text load
+    (blank pages skipped cheaply, the file read once) and the line is answered from page 10,000; one page more is
+    refused with one line naming the setting. The server's peak memory stays under 1 GB (issue #26's budget);
+    the request timeout (loose) catches a hang."""
+    with verbatim_serve(tmp_path / "home", MINILM, pdf_max_pages="10000") as (server, url):
+        fact = "The Termez gauge on the Amu Darya was recalibrated in 1987."
+        with httpx.Client(base_url=url, timeout=900) as client:
+            loaded = client.post("/api/ingest", files={"file": ("blank-9999.pdf", blank_pdf(10_000, fact),
+                                                                "application/pdf")})
+            assert loaded.status_code == 200, loaded.text
+            over = client.post("/api/ingest", files={"file": ("blank-10001.pdf", blank_pdf(10_001),
+                                                              "application/pdf")})
+            assert over.status_code == 400
+            reason = over.json()["error"]
+            assert reason.endswith("PDF has 10001 pages, over the limit of 10000 (setting documents.pdf_max_pages)")
+            assert "\n" not in reason
+            answer = client.post("/api/ask", json={"question": "When was the Termez gauge recalibrated?"}).json()
+        assert not answer["refused"] and "1987" in answer["answer"]
+        assert answer["citations"][0]["source"] == "blank-9999.pdf" and answer["citations"][0]["page"] == 10_000
+        peak = peak_rss_mb(server.pid)
+        print(f"\nserver peak RSS {peak:.0f} MB after 10,000 and 10,001 blank pages")
+        assert peak < 1024

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import os
+import signal
 import socket
+import sys
 import threading
 import time
 
@@ -31,23 +35,43 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class _Server(uvicorn.Server):
-    """Prints the URL once the socket is bound and the app started (not before)."""
+    """Prints the URL once the socket is bound and the app started (not before). Told to stop, it waits up to
+    ``grace_s`` seconds for the requests in flight, then dies of the signal it was sent, as uvicorn does after a
+    clean stop: work a request left in a worker thread (an upload's ingest: no thread can be interrupted) kept
+    the process alive until it ended, minutes for a large upload."""
 
-    def __init__(self, config: uvicorn.Config, announce: str | None = None) -> None:
+    def __init__(self, config: uvicorn.Config, announce: str | None = None, grace_s: float | None = None) -> None:
         super().__init__(config)
         self.announce = announce
+        self.grace_s = grace_s
 
     async def startup(self, sockets=None) -> None:
         await super().startup(sockets)
         if self.started and self.announce:
             print(self.announce, flush=True)
 
+    async def shutdown(self, sockets=None) -> None:
+        if self.grace_s is None:
+            await super().shutdown(sockets)
+            return
+        try:
+            await asyncio.wait_for(super().shutdown(sockets), self.grace_s)
+        except TimeoutError:
+            print(f"stopped with {len(self.server_state.tasks)} request(s) unfinished after {self.grace_s:g} s "
+                  "(VERBATIM_SHUTDOWN_GRACE_S); an upload in flight is dropped", file=sys.stderr, flush=True)
+            sig = self._captured_signals[-1] if self._captured_signals else signal.SIGTERM
+            signal.signal(sig, signal.SIG_DFL)
+            signal.raise_signal(sig)  # the default action: the process ends now, its threads with it
+            os._exit(1)  # a signal whose default is not to end the process
 
-def serve(app, host: str, port: int, log_level: str = "warning") -> int:
+
+def serve(app, host: str, port: int, log_level: str = "warning", grace_s: float | None = None) -> int:
+    """Serve until told to stop (then wait up to ``grace_s`` seconds for the requests in flight; None: for as
+    long as they take)."""
     url = url_for(host, port)
     announce = f"Verbatim is serving at {url} (API under {url}api/, OpenAPI at {url}openapi.json). Ctrl+C stops."
     server = _Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, proxy_headers=False,
-                                    server_header=False), announce)
+                                    server_header=False), announce, grace_s)
     server.run()
     return 0 if server.started else 1
 

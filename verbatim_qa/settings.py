@@ -359,6 +359,12 @@ class Limits:
     token_failures: int = setting(10,
         "wrong tokens from one client address within `token_lockout_s` before it gets 429")
     token_lockout_s: float = setting(60.0, "seconds a wrong token counts against its client address")
+    # A stopped server (SIGTERM, Ctrl+C) waits this long for the requests in flight, then exits: an upload's ingest
+    # runs in a worker thread nothing can interrupt, and it kept `serve` running for minutes. Its rows stay
+    # uncommitted, and the next write sweeps them (vectorstore/store.py).
+    shutdown_grace_s: float = setting(10.0,
+        "seconds `serve` waits for requests in flight when told to stop (SIGTERM, Ctrl+C); then it exits and an "
+        "upload still being ingested is dropped")
 
 
 @dataclass(frozen=True)
@@ -492,8 +498,9 @@ class Settings:
         for name, (lo, hi) in ranges.items():
             if not lo <= getattr(v, name) <= hi:
                 raise bad(name, f"{getattr(v, name)} is out of range ({lo}..{hi})")
-        if v.writer_wait < 0:
-            raise bad("writer_wait", f"{v.writer_wait} must not be negative")
+        for name in ("writer_wait", "shutdown_grace_s"):
+            if getattr(v, name) < 0:
+                raise bad(name, f"{getattr(v, name)} must not be negative")
         if not 0 <= v.ocr_region_conf <= 100:
             raise bad("ocr_region_conf", f"{v.ocr_region_conf} must be between 0 and 100 (Tesseract confidence)")
         for name in ("max_file_mb", "llm_timeout", "token_lockout_s", "ocr_budget_s", "embedder_timeout"):

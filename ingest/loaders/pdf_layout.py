@@ -31,7 +31,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .pdf_chars import Font, Line, PageChars, split_rows
+from .pdf_chars import Font, Glyph, Line, PageChars, split_rows
 from .pdf_lines import Text, line_text, strong_direction, unbalanced
 
 GAP = 1.0  # x font size: a horizontal gap wider than this cuts a line (table cells, gutters)
@@ -223,23 +223,19 @@ def _ends_early(b: Block, a: Line, line: Line) -> bool:
 
 
 def _first_word_width(line: Line) -> float:
-    visible = [g for g in line.glyphs if not g.generated]
-    if line.rtl:
-        visible.sort(key=lambda g: -g.x1)
-        edge = visible[0].x1
-        end = edge
-        for g in visible:
-            if g.ch.isspace():
-                break
-            end = min(end, g.x0)
-        return edge - end
-    visible.sort(key=lambda g: g.x0)
-    edge = visible[0].x0
-    end = edge
-    for g in visible:
-        if g.ch.isspace():
+    """The width of the line's first word: from the edge the line starts at (the right one when it is RTL) to the
+    far side of its last glyph before the first space. Measured along the reading direction, so an RTL line's
+    coordinates are mirrored and one walk serves both."""
+
+    def along(g: Glyph) -> tuple[float, float]:  # a glyph's near and far side, in reading order
+        return (-g.x1, -g.x0) if line.rtl else (g.x0, g.x1)
+
+    spans = sorted(((*along(g), g.ch.isspace()) for g in line.glyphs if not g.generated), key=lambda s: s[0])
+    edge = end = spans[0][0]
+    for _, far, space in spans:
+        if space:
             break
-        end = max(end, g.x1)
+        end = max(end, far)
     return end - edge
 
 
