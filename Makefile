@@ -38,7 +38,7 @@ test: install system-deps ocr-deps pdf-eval-deps
 # The fast half (under a minute): no bundled model, server, browser, Tesseract or wheel. Tests needing one are
 # marked `integration`; tests/conftest.py fails an unmarked test that loads a model.
 test-unit: install
-	$(BIN)/python -m pytest -q -m "not integration"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not integration"
 
 # What the tests need from the system: a Chromium for the browser tests (Debian's, at CHROMIUM; never
 # `playwright install` on these machines). As root with apt it is installed when missing; otherwise one line
