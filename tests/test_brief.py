@@ -27,6 +27,7 @@ pytestmark = pytest.mark.integration
 
 EN_Q = "Where and when did Huawei hold its first Central Asia Innovation Day?"
 FA_Q = "What share of Central Asian arms imports came from China?"
+KEY_Q = "After the 2011 border settlement, how many Chinese farmers were given land in Tajikistan?"
 OFF_Q = "What is the boiling point of mercury in Kelvin?"
 HOSTILE_Q = "When did the Murghab customs post at Kulma Pass open to trucks?"
 HOSTILE = ("Customs memo\n\nThe Murghab customs post at Kulma Pass opened to trucks in 2004 <script>alert(1)</script> "
@@ -142,16 +143,29 @@ def test_usage_errors(run):
 
 
 def test_the_key_fact_is_bold_in_every_format(run):
-    """FA_Q asks for a share: its answer_span (a Persian figure, with its reading) heads the answer in bold."""
-    span = run["answers"][1]["answer_span"]
-    assert span is not None and span["reading"]
-    md = run["brief"]("k.md").decode("utf-8")
-    assert f"\n**{span['text']}** (reading: {span['reading']})\n" in md
-    page = run["brief"]("k.html").decode("utf-8")
-    assert f'<b class="key" dir="auto">{html.escape(span["text"])}</b> (reading: {span["reading"]})' in page
+    """A question asking for a count over the English article: its answer_span (the figure) heads the answer in
+    bold, in each format. (Key facts from a quote in another language than the question's are not shown: see
+    docs/measurements.md, "Key fact across languages".)"""
+    questions = run["folder"] / "key.jsonl"
+    questions.write_text(json.dumps({"question": KEY_Q}) + "\n", encoding="utf-8")
+    asked = run["invoke"]("ask", "--questions", str(questions))
+    [answer] = [json.loads(line) for line in asked.stdout.splitlines() if line.startswith("{")]
+    span = answer["answer_span"]
+    assert span is not None and any(span["text"] in c["quote"] for c in answer["citations"])
+    reading = f" (reading: {span['reading']})" if span["reading"] else ""
+
+    def brief(name: str):
+        out = run["folder"] / name
+        result = run["invoke"]("brief", str(questions), "-o", str(out))
+        assert result.exit_code == 0, result.output
+        return out
+
+    md = brief("k.md").read_text(encoding="utf-8")
+    assert f"\n**{span['text']}**{reading}" in md
+    page = brief("k.html").read_text(encoding="utf-8")
+    assert f'<b class="key" dir="auto">{html.escape(span["text"])}</b>{reading}' in page
     assert f"**{span['text']}**" not in page
-    run["brief"]("k.docx")
-    d = docx.Document(str(run["folder"] / "k.docx"))
+    d = docx.Document(str(brief("k.docx")))
     bold = [r.text for p in d.paragraphs for r in p.runs if r.bold]
     assert span["text"] in bold
     assert not any(f"**{span['text']}**" in p.text for p in d.paragraphs)
