@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,10 +40,12 @@ def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
 
 
 @contextmanager
-def verbatim_serve(home: Path, embedder: str, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+def verbatim_serve(home: Path, embedder: str, launcher: Sequence[str] = (), **env: str
+                   ) -> Iterator[tuple[subprocess.Popen, str]]:
     """A real ``verbatim serve`` over ``home`` on a free loopback port (no VERBATIM_* from the caller's
     environment but ``VERBATIM_<NAME>`` for each ``env`` name), once it answers /api/health: (process, base URL),
-    its stderr a text pipe. Stopped at the end unless it already ended."""
+    its stderr a text pipe. Stopped at the end unless it already ended. ``launcher``: what runs the command's
+    arguments instead of the console script (e.g. tests/kill_at.py and its point)."""
     import httpx
 
     from verbatim_qa.ui.server import free_port
@@ -53,7 +55,8 @@ def verbatim_serve(home: Path, embedder: str, **env: str) -> Iterator[tuple[subp
                  VERBATIM_EMBEDDER=embedder, HF_HUB_OFFLINE="1", HF_HUB_DISABLE_PROGRESS_BARS="1")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("verbatim")), "serve", "--port", str(port)],
+    command = list(launcher) or [str(Path(sys.executable).with_name("verbatim"))]
+    proc = subprocess.Popen([*command, "serve", "--port", str(port)],
                             env=clean, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(1200):

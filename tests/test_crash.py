@@ -180,6 +180,42 @@ def test_next_run_as_a_process_recovers(folder, home, minilm):
     assert_recovered(open_store(home, minilm), folder)
 
 
+@pytest.mark.integration
+@pytest.mark.parametrize("point, stored", [("sentences-written:2", 1), ("committed:2", 2)])
+def test_a_server_killed_while_replacing_an_upload_keeps_the_file_its_store_lists(tmp_path, minilm, point, stored):
+    """A second upload of notes.md kills the server after its rows (its commit never lands: version 1 must be the
+    stored file again) or after its commit record (version 2 is the document: it stays). The next service start
+    undoes or keeps it; the stored file is then exactly what the store lists (ingesting it again changes nothing)."""
+    import httpx
+    from helpers import verbatim_serve
+
+    from verbatim_qa.ui.service import Service
+    from verbatim_qa.ui.uploads import JOURNAL, STAGING
+
+    home = tmp_path / "home"
+    env = dict(use_crosslingual="false", chunk_chars=str(CHUNK_CHARS))
+    with verbatim_serve(home, MINILM, launcher=[sys.executable, str(KILL_AT), point], **env) as (proc, url):
+        for version in (1, 2):
+            upload = {"file": ("notes.md", text("rivers", version).encode(), "text/markdown")}
+            try:
+                reply = httpx.post(url + "/api/ingest", files=upload, timeout=300)
+            except httpx.TransportError:  # the server died under this request
+                assert version == 2
+                continue
+            assert version == 1 and reply.status_code == 200, reply.text
+        assert proc.wait(timeout=60) == -signal.SIGKILL
+    settings = Settings(home=home, embedder=MINILM, chunk_chars=CHUNK_CHARS, use_crosslingual=False)
+    file = settings.uploads_dir / "notes.md"
+    assert len(list((settings.uploads_dir / STAGING).glob(f"*/{JOURNAL}"))) == 1  # what the crash left
+
+    service = Service(settings, Store(settings, embedder=minilm), warm=False)
+    assert file.read_text(encoding="utf-8") == text("rivers", stored)
+    assert not (settings.uploads_dir / STAGING).exists()
+    assert [r.source for r in service.records()] == ["notes.md"]
+    report = ingest_paths(service.store, [file])
+    assert (report.added, report.updated, report.skipped) == (0, 0, 1)
+
+
 def test_the_product_has_no_crash_hook():
     """The kills come from outside (tests/kill_at.py): no setting and no code path of the product is there for
     tests."""

@@ -34,7 +34,7 @@ from verbatim_qa.vectorstore.writer import WriterBusy
 
 from .access import ADMIN, READ, WRITE, Access, NoAccess
 from .provenance import with_extraction
-from .uploads import STAGING, StagedFile, UploadError
+from .uploads import PREVIOUS, STAGING, PendingUpload, StagedFile, UploadError, pending_uploads
 
 log = logging.getLogger(__name__)
 FOLLOW_EVERY = 2.0  # seconds between version checks of a shared Chroma server
@@ -145,14 +145,16 @@ class Library:
     def _commit(self, staged: StagedFile) -> dict:
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         final = self.uploads_dir / staged.name
-        backup = staged.dir / ".previous"
+        backup = staged.dir / PREVIOUS
         had_previous = final.exists()
+        before = _record_for(final, self.store)
+        staged.journal(final, self.collection, before.ingested_at if before else None)  # for a crash from here on
         if had_previous:
             os.replace(final, backup)
         os.replace(staged.path, final)
         try:
             report = ingest_paths(self.store, [final])
-        except Exception:  # any failure while ingesting: put the previous file back, then let it propagate
+        except BaseException:  # any failure or interruption while ingesting: the previous file back, re-raised
             self._restore(final, backup, had_previous)
             raise
         if report.failed:
@@ -233,10 +235,10 @@ class Service:
         self.access = access or Access.from_settings(settings)  # who asks, when no app's token check said
         self._write = threading.Lock()
         self._opening = threading.Lock()
-        self.sweep_staging()
         first = Library(settings, store or serving_store(settings), self._write, warm)
         self.store = first.store
         self._libraries = {self.default: first}
+        self.sweep_staging()
 
     @property
     def llm_configured(self) -> bool:
@@ -322,8 +324,25 @@ class Service:
         return self.library(collection, WRITE).delete(doc_id)
 
     def sweep_staging(self) -> None:
-        """Remove staging leftovers of a crashed upload (called once, when the service starts)."""
+        """Undo what a crash (a killed server) left of an upload, then remove the staging folder (called once, when
+        the service starts). An upload whose commit record landed stays; one whose did not leaves the stored files
+        as they were before it: the file it replaced back in place, or none (the store never listed it)."""
+        pending = pending_uploads(self.settings)
+        if pending:
+            with self._write, self.store.writing():
+                for upload in pending:
+                    self._undo(upload)
         shutil.rmtree(self.settings.uploads_dir / STAGING, ignore_errors=True)
+
+    def _undo(self, upload: PendingUpload) -> None:
+        store = self.store if upload.collection == self.default else self.store.sibling(upload.collection)
+        now = _record_for(upload.final, store)
+        if now is not None and now.ingested_at != upload.committed_at:
+            return  # its commit landed: the stored file is the document the store lists
+        if (upload.folder / upload.final.name).exists() and not upload.previous.exists():
+            return  # cut before it moved anything: the stored files are as they were
+        Library._restore(upload.final, upload.previous, upload.previous.exists())
+        log.warning("%s: an upload cut short by a crash was undone", upload.final)
 
 
 def uploads_dir(settings: Settings, collection: str) -> Path:

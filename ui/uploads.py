@@ -9,10 +9,13 @@ body into such a staged file, counting bytes as they arrive.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import tempfile
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -27,6 +30,8 @@ from verbatim_qa.text.lines import one_line
 
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes; Persian letters take 2 each in UTF-8
 STAGING = ".staging"  # hidden: `verbatim ingest` of the uploads folder skips it
+PREVIOUS = ".previous"  # in a staged file's folder: the stored upload it replaces, until the replacement commits
+JOURNAL = ".pending.json"  # in a staged file's folder: what a crash while committing it leaves to undo
 _KEEP_FORMAT = {"\u200c", "\u200d"}  # ZWNJ / ZWJ: parts of Persian words
 _DROP_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, bidi overrides, surrogates, unassigned
 _REPLACE = set('<>:"|?*')  # not allowed in names on some systems
@@ -134,6 +139,15 @@ class StagedFile:
         self.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def journal(self, final: Path, collection: str, committed_at: float | None) -> None:
+        """Before the staged file replaces ``final``: where it goes, in which collection, and when the document
+        there was last committed (None: never), so a service started after a crash here can tell whether the
+        upload's commit landed (``pending_uploads``). Written whole then renamed: never read half-written."""
+        tmp = self.dir / (JOURNAL + ".tmp")
+        tmp.write_text(json.dumps({"final": str(final), "collection": collection, "committed_at": committed_at}),
+                       encoding="utf-8")
+        os.replace(tmp, self.dir / JOURNAL)
+
     def validate(self, settings: Settings) -> int:
         """Load and segment the staged file as ingest will; returns its chunk count or raises UploadError(400)."""
         self.close()
@@ -147,6 +161,32 @@ class StagedFile:
         if not chunks:
             raise UploadError(400, "no text to index")
         return len(chunks)
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    """A staged upload whose commit a crash cut short: its folder, the stored path it was moving to, the file it
+    replaced there (``folder/PREVIOUS``, when there was one) and that document's commit time before it."""
+
+    folder: Path
+    final: Path
+    collection: str
+    committed_at: float | None
+
+    @property
+    def previous(self) -> Path:
+        return self.folder / PREVIOUS
+
+
+def pending_uploads(settings: Settings) -> list[PendingUpload]:
+    """The journaled staged uploads under the staging folder (a folder without a journal never reached its
+    commit: nothing of it was stored)."""
+    root = settings.uploads_dir / STAGING
+    out = []
+    for journal in sorted(root.glob(f"*/{JOURNAL}")) if root.is_dir() else ():
+        data = json.loads(journal.read_text(encoding="utf-8"))
+        out.append(PendingUpload(journal.parent, Path(data["final"]), data["collection"], data["committed_at"]))
+    return out
 
 
 def stage_file(settings: Settings, source: Path, raw_name: str | None = None, block: int = 1 << 16) -> StagedFile:
