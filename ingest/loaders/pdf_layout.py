@@ -28,6 +28,7 @@ matching and sentence splitting read "-\\n" between letters as nothing (``verbat
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -40,7 +41,7 @@ PITCH_SLACK = 1.25
 HEADING_SIZE = 1.15  # x body size
 CELL_SEP = " | "
 _HYPHENS = "-\u2010\u00ad"
-_TERMINAL = re.compile(r"[.!?؟:;…]\W*$")
+TERMINAL = re.compile(r"[.!?؟:;…]\W*$")
 _TOC_LINE = re.compile(r"(?:\.\s*){3,}\s*[\divxlcIVXLC]+$|\S\s+[\divx]+$")
 _INDEX_LINE = re.compile(r"^\S.{0,60}?,\s*\d+(?:[–-]\d+)?(?:,\s*\d+(?:[–-]\d+)?)*$|^[A-Z]$")
 _BULLET = re.compile(r"^\s*(?:[•◦▪●■–—*]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s")
@@ -213,13 +214,47 @@ def _continues(b: Block, line: Line, fonts: list[Font], pitch: dict[float, float
 
 def _ends_early(b: Block, a: Line, line: Line) -> bool:
     """Would the next line's first word have fitted at the end of line ``a``?"""
+    lines = b.lines + [line]
+    return _room(a, line, min(x.x0 for x in lines), max(x.x1 for x in lines))
+
+
+def _room(a: Line, line: Line, left: float, right: float) -> bool:
+    """Is there room for ``line``'s first word after line ``a`` in a column from ``left`` to ``right``?"""
     word = _first_word_width(line)
     space = 0.25 * a.size
     if a.rtl and line.rtl:
-        left = min(x.x0 for x in b.lines + [line])
         return a.x0 - space - word > left + 0.5 * a.size
-    right = max(x.x1 for x in b.lines + [line])
     return a.x1 + space + word < right - 0.5 * a.size
+
+
+def runs_on(prev: LaidPage, page: LaidPage) -> bool:
+    """Does ``page``'s first paragraph continue ``prev``'s last one across the page break? Both body text of one
+    size and type, ``prev``'s last line full (the next page's first word would not have fitted after it, in the
+    column its page's body lines span), the next page's first line not indented against its paragraph's other
+    lines (or its column), not a list item. ``prev``'s last paragraph must end its page's text (``page_text``
+    puts the running header and footer after the first paragraph)."""
+    flow_prev = [b for b in prev.blocks if b.role not in ("header", "footer")]
+    flow = [b for b in page.blocks if b.role not in ("header", "footer")]
+    if not flow or not flow_prev or len(flow_prev) == 1 and len(flow_prev) < len(prev.blocks):
+        return False
+    b, nb = flow_prev[-1], flow[0]
+    if b.role != "body" or nb.role != "body" or b.cells or nb.cells:
+        return False
+    a, line = b.lines[-1], nb.lines[0]
+    if abs(a.size - line.size) > SIZE_TOLERANCE * max(a.size, line.size) \
+            or prev.fonts[a.font].mono != page.fonts[line.font].mono or _BULLET.match(line.text):
+        return False
+    column = [x for c in prev.blocks if c.role == "body" for x in c.lines if x.x0 < a.x1 and a.x0 < x.x1]
+    if len(column) < 3:  # too few lines to know where the column ends
+        return False
+    if _room(a, line, min(x.x0 for x in column), max(x.x1 for x in column)):
+        return False
+    others = nb.lines[1:] or [x for c in page.blocks if c.role == "body" for x in c.lines
+                             if x.x0 < line.x1 and line.x0 < x.x1]
+    indent = 0.5 * line.size
+    if line.rtl:
+        return line.x1 >= max(x.x1 for x in others) - indent
+    return line.x0 <= min(x.x0 for x in others) + indent
 
 
 def _first_word_width(line: Line) -> float:
@@ -230,11 +265,18 @@ def _first_word_width(line: Line) -> float:
     def along(g: Glyph) -> tuple[float, float]:  # a glyph's near and far side, in reading order
         return (-g.x1, -g.x0) if line.rtl else (g.x0, g.x1)
 
-    spans = sorted(((*along(g), g.ch.isspace()) for g in line.glyphs if not g.generated), key=lambda s: s[0])
+    # combining marks left out: LibreOffice writes a right-to-left line's marks (the hamza of "جنبهٔ") first in
+    # its stream, then a zero-width space at the line's start edge; neither is the first word
+    spans = sorted(((*along(g), g.ch.isspace()) for g in line.glyphs
+                    if not g.generated and not unicodedata.combining(g.ch[:1] or " ")), key=lambda s: s[0])
+    if not spans:
+        return 0.0
     edge = end = spans[0][0]
+    seen = False  # a letter of the first word: spaces before it start no word
     for _, far, space in spans:
-        if space:
+        if space and seen:
             break
+        seen = seen or not space
         end = max(end, far)
     return end - edge
 
@@ -348,7 +390,7 @@ def _size_headings(pages: list[LaidPage], body: float, above: float = 0.0) -> No
             if b.role != "body" or len(b.lines) > 3:
                 continue
             text = b.plain().strip()
-            if not text or len(text) > 150 or _TERMINAL.search(text) and b.size < HEADING_SIZE * body:
+            if not text or len(text) > 150 or TERMINAL.search(text) and b.size < HEADING_SIZE * body:
                 continue
             if above:
                 if b.size > above * (1 + SIZE_TOLERANCE):

@@ -32,6 +32,7 @@ FAR_GAP = 1.0  # x the font size: glyphs of one stream word this far apart are d
 GAPPY = 0.05  # share of gaps inside stream words above which a producer's gaps say nothing (Chromium)
 _ZWNJ_GAP = 0.08  # x the font size: the widest gap beside a ZWNJ space; word gaps measured >= 0.15
 _ARABIC = ("\u0600", "\u06ff")
+_ALEFS = set("\u0627\u0622\u0623\u0625\u0671")
 
 
 class Text:
@@ -241,9 +242,12 @@ def _visual_glyphs(word: list[Glyph]) -> list[Unit]:
             marks.append(g)
             continue
         rtl = uba.bidirectional(g.ch[:1]) in RTL
-        hosts.append([g.x0, -g.k if rtl else g.k, [(g.ch, g.box)], rtl, g])
+        # an alef sharing a ligature's box is its last letter, so leftmost: alef never joins the letter after it
+        # (LibreOffice maps its lam-alef glyph to "ال", which read in stream order gave "اطالعات" for "اطلاعات")
+        tie = (g.ch not in _ALEFS, -g.k) if rtl else (True, g.k)
+        hosts.append([g.x0, tie, [(g.ch, g.box)], rtl, g])
     if not hosts:
-        hosts = [[m.x0, m.k, [(m.ch, m.box)], False, m] for m in marks]
+        hosts = [[m.x0, (True, m.k), [(m.ch, m.box)], False, m] for m in marks]
         marks = []
     for m in marks:
         hosts[_host_of(m, hosts, logical_stream)][2].append((m.ch, m.box))
