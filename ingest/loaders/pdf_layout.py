@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .pdf_chars import Font, Glyph, Line, PageChars, split_rows
-from .pdf_lines import Text, line_text, strong_direction, unbalanced
+from .pdf_lines import Reading, Text, line_text, strong_direction, unbalanced
 
 GAP = 1.0  # x font size: a horizontal gap wider than this cuts a line (table cells, gutters)
 SIZE_TOLERANCE = 0.12
@@ -440,9 +440,10 @@ def _block_text(b: Block) -> Text:
                     out.add(CELL_SEP)
                 out.extend(t)
         return out
-    out = _lines_text(b, base, True)
+    readings = [Reading(line, base) for line in b.lines]
+    out = _lines_text(b, base, True, readings)
     if any(line.rtl or base == "R" for line in b.lines) and unbalanced(out.text()):
-        other = _lines_text(b, base, False)
+        other = _lines_text(b, base, False, readings)
         if unbalanced(other.text()) < unbalanced(out.text()):
             out = other
         _turn_brackets(out)
@@ -465,17 +466,19 @@ def _turn_brackets(out: Text) -> None:
             out.chars[m.start()] = _PAIR[out.chars[m.start()]]
 
 
-def _lines_text(b: Block, base: str, mirror: bool) -> Text:
+def _lines_text(b: Block, base: str, mirror: bool, readings: list[Reading]) -> Text:
     out = Text()
-    firsts = [line_text(line, base, mirror=mirror) for line in b.lines] if base == "R" else None
+    # the next line's first reading, read without context: only its start is asked for (up to a strong letter)
+    firsts = [line_text(line, base, mirror=mirror, reading=r) for line, r in zip(b.lines[1:], readings[1:])] \
+        if base == "R" else None
     for i, line in enumerate(b.lines):
         if base == "R":
-            after = firsts[i + 1].text()[:200] if i + 1 < len(b.lines) else ""
+            after = firsts[i].text()[:200] if i + 1 < len(b.lines) else ""
             # with the space that joins the line: ")Zadeh" after "(Shafiei and Komai" reads as a slip (logical.py)
             context = "".join(out.chars[-200:]) + " " if out.chars else ""
-            t = line_text(line, base, context, after, mirror)
+            t = line_text(line, base, context, after, mirror, readings[i])
         else:
-            t = line_text(line, base, mirror=mirror)
+            t = line_text(line, base, mirror=mirror, reading=readings[i])
         if not t.chars:
             continue
         if out.chars:

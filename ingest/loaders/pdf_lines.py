@@ -19,7 +19,7 @@ import unicodedata
 
 from bidi import algorithm as uba
 
-from .logical import logical
+from .logical import logical, resolved
 from .pdf_chars import RTL, SPACES, Box, Glyph, Line
 
 ZWNJ = "\u200c"
@@ -92,16 +92,35 @@ def _touching(a: Glyph, b: Glyph, space: Glyph) -> bool:
     return gap <= _ZWNJ_GAP * max(space.size, 1.0)
 
 
-def line_text(line: Line, base: str, context: str = "", after: str = "", mirror: bool = True) -> Text:
+class Reading:
+    """What a line's readings share, worked out once: a right-to-left paragraph reads each line up to four times
+    (without context for the line before's ``after``, then in context, each with and without mirroring)."""
+
+    __slots__ = ("line", "base", "words", "units", "visual", "start")
+
+    def __init__(self, line: Line, base: str) -> None:
+        self.line, self.base = line, base
+        self.words = _words(line.glyphs)
+        self.units: list[Unit] | None = None  # None: a left-to-right line in a left-to-right paragraph
+        self.visual = ""
+        self.start: tuple[list[int], list[tuple[str, int]]] | None = None  # levels and order without context
+        if base == "L" and not any(uba.bidirectional(g.ch[:1]) in RTL for w, _ in self.words for g in w):
+            return
+        self.units = _by_words(self.words) if _gappy(self.words) else _by_gaps(self.words)
+        self.visual = "".join(_placeholder(u[0]) for u in self.units)
+
+
+def line_text(line: Line, base: str, context: str = "", after: str = "", mirror: bool = True,
+              reading: Reading | None = None) -> Text:
     """The line in logical order. ``base``: the paragraph's direction; ``context``/``after``: the paragraph's
     text before the line and the next line's first reading (for numbers and brackets, see logical.py);
     ``mirror``: brackets on right-to-left runs are drawn mirrored and named by their shape (Chromium,
-    LibreOffice), so turn them back; XeTeX names them by their logical character (see ``unbalanced``)."""
-    words = _words(line.glyphs)
+    LibreOffice), so turn them back; XeTeX names them by their logical character (see ``unbalanced``);
+    ``reading``: the line's ``Reading`` when the caller reads it more than once."""
+    r = reading if reading is not None else Reading(line, base)
     out = Text()
-    has_rtl = any(uba.bidirectional(g.ch[:1]) in RTL for w, _ in words for g in w)
-    if not has_rtl and base == "L":
-        for w, joiner in words:
+    if r.units is None:
+        for w, joiner in r.words:
             for i, g in enumerate(w):
                 if i and g.x0 - w[i - 1].x1 > LTR_SPACE_GAP * max(g.size, 1.0):
                     out.add(" ")  # a word space drawn as a gap (groff via Ghostscript: "China’srelationship")
@@ -109,13 +128,11 @@ def line_text(line: Line, base: str, context: str = "", after: str = "", mirror:
             if joiner:
                 out.add(joiner)
         return _squeeze(out)
-    if _gappy(words):
-        units = _by_words(words)
-    else:
-        units = _by_gaps(words)
-    visual = "".join(_placeholder(u[0]) for u in units)
+    units, visual = r.units, r.visual
+    if r.start is None:
+        r.start = resolved(visual, r.base)
     context, after = ("".join(map(_placeholder, t)) for t in (context, after))
-    for ch, i in logical(visual, base, context, after):
+    for ch, i in logical(visual, r.base, context, after, r.start):
         parts = units[i][1]
         for j, (text, box) in enumerate(parts):
             shown = ch if mirror and j == 0 and len(text) == 1 and ch != visual[i] else text  # a mirrored bracket
