@@ -31,7 +31,7 @@ MAX_TRIES = 24  # neutral runs (and their ends) tried per line with a slip: a ci
 def resolved(visual: str, base: str) -> tuple[list[int], list[tuple[str, int]]]:
     """The levels of ``visual`` resolved without context, and its order by them (the first step of ``logical``,
     kept by a caller that reads one line in several contexts)."""
-    levels = [ch["level"] for ch in _levels(visual, base)["chars"]]
+    levels = [level for _, level in _levels(visual, base)]
     return levels, _order(visual, base, levels)
 
 
@@ -46,8 +46,8 @@ def logical(visual: str, base: str, context: str = "", after: str = "",
     if context or after:
         # "(… China, 2024: 4-13)" broken after "China,": the comma resolves to the Latin run only with "2024"
         # after it. Measured on the Persian test PDF: paragraphs with every number right 31/34 -> 33/34.
-        ctx = _levels(context + "".join(visual[i] for _, i in first) + after, base)["chars"][len(context):]
-        by_index = {i: ch["level"] for (_, i), ch in zip(first, ctx)}
+        ctx = _levels(context + "".join(visual[i] for _, i in first) + after, base)[len(context):]
+        by_index = {i: level for (_, i), (_, level) in zip(first, ctx)}
         levels = [by_index[i] for i in range(len(visual))]
         if levels != first_levels:  # the context changed a level: order again (most lines: it changed none)
             order = _order(visual, base, levels)
@@ -110,8 +110,8 @@ def _neutral_parts(visual: str, levels: list[int], lo: int) -> list[list[int]]:
 
 def _consistent(order: list[tuple[str, int]], levels: list[int], base: str, context: str, after: str) -> bool:
     """Does the reading ``order``, resolved again in its context, give each glyph the level it was built from?"""
-    ctx = _levels(context + _text(order) + after, base)["chars"][len(context):]
-    return all(ch["level"] == levels[i] for (_, i), ch in zip(order, ctx) if not ch["ch"].isspace())
+    ctx = _levels(context + _text(order) + after, base)[len(context):]
+    return all(level == levels[i] for (_, i), (ch, level) in zip(order, ctx) if not ch.isspace())
 
 
 _FALLBACK = set(uba.X9_REMOVED) | {"B"}  # types python-bidi's storage drops (rule X9) or cuts lines at
@@ -168,8 +168,80 @@ def _order_by_library(visual: str, base: str, levels: list[int]) -> list[tuple[s
     return [(ch["ch"], ch["index"]) for ch in storage["chars"]]
 
 
-def _levels(text: str, base: str) -> dict:
-    """python-bidi's storage for ``text`` with resolved embedding levels (rules X1-I2), not yet reordered."""
+_SIMPLE = {"L", "R", "AL", "EN", "ES", "ET", "AN", "CS", "NSM", "S", "WS", "ON"}  # no embeddings, isolates, BN, B
+_NEUTRALS = {"B", "S", "WS", "ON"}
+
+
+def _levels(text: str, base: str) -> list[tuple[str, int]]:
+    """(character, resolved embedding level) of ``text`` (rules X1-I2), as python-bidi resolves them. Text of
+    the types a line of a page has (no explicit embeddings or isolates, boundary neutrals, paragraph breaks) is
+    one level run at the paragraph's level: python-bidi's weak and neutral rules are run here on plain lists
+    (its per-character storage was most of the cost of resolving; tests/test_pdf_text.py checks the two agree
+    on generated text); anything else goes through python-bidi itself."""
+    types = [bidirectional(ch) for ch in text]
+    if not _SIMPLE.issuperset(types):
+        return _levels_by_library(text, base)
+    lo = uba.PARAGRAPH_LEVELS[base]
+    sor = "R" if lo % 2 else "L"
+    # W1-W3: marks take the type before them, numbers after an Arabic letter are Arabic numbers, AL is R
+    prev_strong = prev = sor
+    for i, t in enumerate(types):
+        if t == "NSM":
+            t = types[i] = prev
+        if t == "EN" and prev_strong == "AL":
+            types[i] = "AN"
+        if t in ("R", "L", "AL"):
+            prev_strong = t
+        prev = types[i]
+    types = ["R" if t == "AL" else t for t in types]
+    # W4: a single separator between two numbers of one kind
+    for i in range(1, len(types) - 1):
+        t, a, b = types[i], types[i - 1], types[i + 1]
+        if t == "ES" and a == b == "EN":
+            types[i] = "EN"
+        if t == "CS" and a == b and a in ("AN", "EN"):
+            types[i] = a
+    # W5: terminators next to European numbers
+    for i in range(len(types)):
+        if types[i] == "EN":
+            for j in range(i - 1, -1, -1):
+                if types[j] != "ET":
+                    break
+                types[j] = "EN"
+            for j in range(i + 1, len(types)):
+                if types[j] != "ET":
+                    break
+                types[j] = "EN"
+    # W6-W7
+    prev_strong = sor
+    for i, t in enumerate(types):
+        if t in ("ET", "ES", "CS"):
+            t = types[i] = "ON"
+        if t == "EN" and prev_strong == "L":
+            t = types[i] = "L"
+        if t in ("L", "R"):
+            prev_strong = t
+    # N1-N2, with the run's start and end (sor, eor: the paragraph's direction) around it
+    seq = [sor] + types + [sor]
+    start = None
+    for i, t in enumerate(seq):
+        if t in _NEUTRALS:
+            if start is None:
+                start = i
+            continue
+        if start is not None:
+            a, b = seq[start - 1], t
+            a = "R" if a in ("AN", "EN") else a
+            b = "R" if b in ("AN", "EN") else b
+            seq[start:i] = [a if a == b else sor] * (i - start)
+            start = None
+    # I1-I2
+    odd = lo % 2
+    levels = [lo + (0 if t == ("R" if odd else "L") else 2 if not odd and t != "R" else 1) for t in seq[1:-1]]
+    return list(zip(text, levels))
+
+
+def _levels_by_library(text: str, base: str) -> list[tuple[str, int]]:
     storage = uba.get_empty_storage()
     storage["base_level"] = uba.PARAGRAPH_LEVELS[base]
     storage["base_dir"] = base
@@ -178,4 +250,4 @@ def _levels(text: str, base: str) -> dict:
     uba.resolve_weak_types(storage, False)
     uba.resolve_neutral_types(storage, False)
     uba.resolve_implicit_levels(storage, False)
-    return storage
+    return [(ch["ch"], ch["level"]) for ch in storage["chars"]]
