@@ -16,6 +16,7 @@ Arabic-script letters with no gap beside it is a ZWNJ.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from bidi import algorithm as uba
 
@@ -132,12 +133,20 @@ def line_text(line: Line, base: str, context: str = "", after: str = "", mirror:
     if r.start is None:
         r.start = resolved(visual, r.base)
     context, after = ("".join(map(_placeholder, t)) for t in (context, after))
+    chars, boxes = out.chars, out.boxes
     for ch, i in logical(visual, r.base, context, after, r.start):
         parts = units[i][1]
         for j, (text, box) in enumerate(parts):
             shown = ch if mirror and j == 0 and len(text) == 1 and ch != visual[i] else text  # a mirrored bracket
-            out.add(unicodedata.normalize("NFKC", shown) if shown != ZWNJ else shown, box)
+            for c in _nfkc(shown) if shown != ZWNJ else shown:
+                chars.append(c)
+                boxes.append(box)
     return _squeeze(out)
+
+
+@lru_cache(maxsize=4096)
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
 
 
 Unit = tuple[str, list[tuple[str, Box | None]], Glyph]  # (first character, (text, box) parts, its glyph)
@@ -296,16 +305,19 @@ def _host_of(mark: Glyph, hosts: list[list], logical_stream: bool) -> int:
 def _squeeze(out: Text) -> Text:
     """Runs of spaces -> one; no space at either end."""
     res = Text()
+    chars, boxes = res.chars, res.boxes
+    last = " "  # nothing yet: a leading space is dropped
     for ch, box in zip(out.chars, out.boxes):
         if ch.isspace():
-            if not res.chars or res.chars[-1] == " ":
+            if last == " ":
                 continue
             ch = " "
-        res.chars.append(ch)
-        res.boxes.append(box)
-    while res.chars and res.chars[-1] == " ":
-        res.chars.pop()
-        res.boxes.pop()
+        chars.append(ch)
+        boxes.append(box)
+        last = ch
+    if chars and chars[-1] == " ":  # one at most: runs were squeezed
+        chars.pop()
+        boxes.pop()
     return res
 
 
