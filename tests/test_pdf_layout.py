@@ -175,3 +175,14 @@ def test_lshort_page_breaks_run_on_only_where_a_sentence_does(lshort):
     assert len(joined) >= 20, len(joined)
     for e, s in joined:
         assert not re.search(r"[.!?:;]\W*$", lshort.text[:e]), lshort.text[e - 40:s + 40]
+
+
+def test_inline_code_lines_stay_in_their_paragraph(lshort):
+    """A line mostly in typewriter type inside a paragraph ("\\renewenvironment command. It uses the same syntax
+    as the \\newenvironment") goes on with it when the line before is full and ends no sentence; a listing after
+    a line ending with ":" stays apart. The first word of a LaTeX line ends at a space pdfium generates."""
+    flat = [" ".join(p.split()) for p in lshort.text.split("\n\n")]
+    for words in ("use the \\renewenvironment command. It uses the same syntax as the \\newenvironment command.",
+                  "make sure it bears the extension .tex."):
+        assert any(words in p for p in flat), words
+    assert any(p.startswith("\\documentclass") for p in flat)  # listings are still paragraphs of their own

@@ -195,10 +195,13 @@ def _continues(b: Block, line: Line, fonts: list[Font], pitch: dict[float, float
     a = b.lines[-1]
     if abs(a.size - line.size) > SIZE_TOLERANCE * max(a.size, line.size):
         return False
-    if fonts[a.font].mono != fonts[line.font].mono:
+    mono = fonts[a.font].mono, fonts[line.font].mono
+    if b.role == "code":  # a listing: lines follow each other at the listing's pitch
+        return mono[1] and 0 < line.bottom - a.bottom <= pitch.get(round(a.size, 1), 1.3 * a.size) * PITCH_SLACK
+    # a line of a paragraph mostly in code type ("\renewenvironment command. It uses ... \newenvironment", a URL)
+    # goes on with it when the line before is full and ends no sentence (":" before a listing ends one)
+    if any(mono) and TERMINAL.search(a.text.rstrip()):
         return False
-    if fonts[a.font].mono:  # a listing: lines follow each other at the listing's pitch
-        return 0 < line.bottom - a.bottom <= pitch.get(round(a.size, 1), 1.3 * a.size) * PITCH_SLACK
     if len(b.lines) == 1 and fonts[a.font].bold and not fonts[line.font].bold:
         return False  # a bold line over regular text: a heading
     d = line.bottom - a.bottom
@@ -267,16 +270,17 @@ def _first_word_width(line: Line) -> float:
 
     # combining marks left out: LibreOffice writes a right-to-left line's marks (the hamza of "جنبهٔ") first in
     # its stream, then a zero-width space at the line's start edge; neither is the first word
+    # spaces pdfium generates count: LaTeX draws none, pdfium puts one at the next word's start
     spans = sorted(((*along(g), g.ch.isspace()) for g in line.glyphs
-                    if not g.generated and not unicodedata.combining(g.ch[:1] or " ")), key=lambda s: s[0])
+                    if not unicodedata.combining(g.ch[:1] or " ")), key=lambda s: (s[0], s[1]))
+    while spans and spans[0][2]:  # spaces before the first letter start no word
+        spans.pop(0)
     if not spans:
         return 0.0
     edge = end = spans[0][0]
-    seen = False  # a letter of the first word: spaces before it start no word
     for _, far, space in spans:
-        if space and seen:
+        if space:
             break
-        seen = seen or not space
         end = max(end, far)
     return end - edge
 
