@@ -186,3 +186,13 @@ def test_inline_code_lines_stay_in_their_paragraph(lshort):
                   "make sure it bears the extension .tex."):
         assert any(words in p for p in flat), words
     assert any(p.startswith("\\documentclass") for p in flat)  # listings are still paragraphs of their own
+
+
+def test_ocr_keeps_a_line_end_hyphen_as_the_text_layer_does():
+    """A scan of the groff page: Tesseract reads "busi-" at a line end and "ness" on the next line; the words
+    join with "-\\n" as in the text layer, so matching finds "business" and the quote is what the page draws."""
+    doc = load_document(FIXTURES / "scan-of-groff-ms.pdf", MAX)
+    assert doc.extracted_by == "ocr"
+    assert "busi-\nness" in doc.text
+    span = find_span(doc.text, "Chinese business and politics")
+    assert span is not None and doc.text[span[0]:span[1]] == "Chinese busi-\nness and politics"
