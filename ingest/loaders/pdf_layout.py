@@ -3,7 +3,8 @@
 Per page: pdfium's lines (``pdf_chars``) in stream order, which every producer measured writes in reading order
 (LibreOffice, LaTeX/xdvipdfmx, XeTeX, Chromium; Chromium's CSS columns column by column). Lines are joined into a
 paragraph while the next line continues it:
-- same font size (within 12 %) and not a change between monospace and proportional type;
+- same font size (within 12 %); a change between monospace and proportional type (inline code, a URL) only after
+  a full line that ends no sentence, and a listing keeps to monospace lines;
 - the next baseline no further below than the document's usual line pitch for that size (x 1.25): so 1.5 line
   spacing is still one paragraph, paragraph spacing is a break;
 - the boxes overlap horizontally;
@@ -11,6 +12,7 @@ paragraph while the next line continues it:
   broken on purpose (the end of a paragraph, a heading, a list item).
 
 Across pages (cheap once lines are read):
+- a paragraph running on across a page break (``runs_on``): the document joins the two pages by a line break;
 - running headers and footers: the top (bottom) line of a page whose text, digits aside, repeats at the top
   (bottom) of other pages, or that carries a page number at the usual header (footer) height;
 - headings: the PDF's outline (bookmarks) when it has one, matched to the line it points at, its depth the level;
