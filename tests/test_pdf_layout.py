@@ -196,3 +196,11 @@ def test_ocr_keeps_a_line_end_hyphen_as_the_text_layer_does():
     assert "busi-\nness" in doc.text
     span = find_span(doc.text, "Chinese business and politics")
     assert span is not None and doc.text[span[0]:span[1]] == "Chinese busi-\nness and politics"
+
+
+def test_a_paragraph_runs_on_into_the_next_column():
+    """Chromium's CSS columns cut a sentence at the column break ("between China and Belt | and Road
+    countries"): the paragraph goes on at the top of the next column."""
+    doc = load_document(FIXTURES / "chromium-two-columns.pdf", MAX)
+    flat = [" ".join(p.split()) for p in doc.text.split("\n\n")]
+    assert any("between China and Belt and Road countries" in p for p in flat), flat

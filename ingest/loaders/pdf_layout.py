@@ -41,6 +41,7 @@ GAP = 1.0  # x font size: a horizontal gap wider than this cuts a line (table ce
 SIZE_TOLERANCE = 0.12
 PITCH_SLACK = 1.25
 HEADING_SIZE = 1.15  # x body size
+COLUMN_EMS = 10  # x font size: the narrowest column of text a paragraph runs on into the next of
 CELL_SEP = " | "
 _HYPHENS = "-\u2010\u00ad"
 TERMINAL = re.compile(r"[.!?؟:;…]\W*$")
@@ -208,6 +209,8 @@ def _continues(b: Block, line: Line, fonts: list[Font], pitch: dict[float, float
         return False  # a bold line over regular text: a heading
     d = line.bottom - a.bottom
     usual = pitch.get(round(a.size, 1), 1.3 * a.size)
+    if d < 0 and _next_column(b, a, line):
+        return True
     if not 0.5 * a.size < d <= usual * PITCH_SLACK + 0.5:
         return False
     if not (line.x0 < a.x1 and a.x0 < line.x1):
@@ -215,6 +218,23 @@ def _continues(b: Block, line: Line, fonts: list[Font], pitch: dict[float, float
     if _BULLET.match(line.text):
         return False
     return not _ends_early(b, a, line)
+
+
+def _next_column(b: Block, a: Line, line: Line) -> bool:
+    """Does the paragraph go on at the top of the next column (left to right): ``line`` drawn above ``a``, wholly
+    right of the paragraph so far and at least half as wide, the paragraph (three lines or more) ending on a full
+    line that ends no sentence, ``line`` no list item? Chromium's CSS columns cut "between China and Belt | and
+    Road countries"."""
+    if len(b.lines) < 3 or a.rtl or line.rtl:
+        return False
+    left, right = min(x.x0 for x in b.lines), max(x.x1 for x in b.lines)
+    # a column of text (10 em or more: a newspaper's are 10-12), the next as wide, the last line reaching its edge
+    if right - left < COLUMN_EMS * a.size or line.x0 < right or line.x1 - line.x0 < 0.5 * (right - left) \
+            or a.x1 < right - 0.5 * a.size:
+        return False
+    if TERMINAL.search(a.text.rstrip()) or _BULLET.match(line.text):
+        return False
+    return not _room(a, line, left, right)
 
 
 def _ends_early(b: Block, a: Line, line: Line) -> bool:
