@@ -6,7 +6,12 @@
 
 Both sides are compared after ``normalise``: NFKC; whitespace, ZWNJ/ZWJ, bidi marks and tatweel removed; Arabic
 yeh/kaf folded to the Persian letters. Digits are folded to ASCII too: XePersian typesets the source's "1397" as
-"۱۳۹۷", and a text layer that shows the digits the page draws must not be counted wrong for it.
+"۱۳۹۷", and a text layer that shows the digits the page draws must not be counted wrong for it; for the same
+reason the Arabic comma, semicolon and question mark fold to "," ";" "?" (XePersian prints the source's ";" as "؛").
+
+Extracted text is read as Verbatim's matching reads it (``score``): a hyphen and a line break between two word
+characters join them ("manip-\nulation" is "manipulation", ``verbatim_qa.text.normalize.LINE_END_HYPHEN``), since
+the loader keeps the hyphen the page draws and matching and sentence splitting read the word whole.
 """
 
 from __future__ import annotations
@@ -16,13 +21,21 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from verbatim_qa.text.normalize import LINE_END_HYPHEN
+
 MIN_SENTENCE_WORDS = 6
 _SEP = "\x00"  # between paragraphs; normalised text never holds it (a NUL byte is refused as binary)
 _INVISIBLE = re.compile(r"[\x00\s\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\u0640\ufeff]+")
-_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "٫": ".", "٬": ",",
+_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "٫": ".", "٬": ",", "،": ",", "؛": ";", "؟": "?",
                        **{chr(0x06F0 + i): str(i) for i in range(10)}, **{chr(0x0660 + i): str(i) for i in range(10)}})
 # a sentence ends at . ! ? ؟ … followed by a space (closing quotes and brackets stay with it)
 _SENTENCE_END = re.compile(r"[.!?؟…][\"'”’»)\]]*(?=\s)")
+_LINE_END_HYPHEN = re.compile(LINE_END_HYPHEN.replace("\\n", "\\r?\\n"))  # pdfium's text ends lines with "\r\n"
+
+
+def as_matched(text: str) -> str:
+    """Extracted text as matching reads it: a word hyphenated at a line end is one word."""
+    return _LINE_END_HYPHEN.sub("", text)
 
 
 def normalise(text: str) -> str:
@@ -125,6 +138,7 @@ class Score:
 
 def score(source_sentences: list[str], vocab: frozenset[str], rows: list[list[str]],
           extracted_paragraphs: list[str]) -> Score:
+    extracted_paragraphs = [as_matched(p) for p in extracted_paragraphs]
     found, n = sentence_recall(source_sentences, extracted_paragraphs)
     valid, n_tokens = token_validity("\n".join(extracted_paragraphs), vocab)
     rows_found, n_rows = row_recall(rows, extracted_paragraphs)

@@ -99,6 +99,21 @@ def test_score_and_means():
     assert mean_of([0.5, None, 1.0]) == 0.75 and mean_of([None]) is None
 
 
+def test_score_reads_a_line_end_hyphen_as_matching_does():
+    """The loader keeps "-\n" where the page hyphenates a word at a line end; matching reads the word whole, and so
+    does the score: both the sentence and the word count. A hyphen before a space stays a broken word."""
+    source = sentences([EN])
+    hyphenated = EN.replace("watered", "wa-\ntered").replace("reached", "reach-\r\ned")
+    assert score(source, vocabulary([EN]), [], [hyphenated]) == Score(2, 2, 22, 22, 0, 0)
+    broken = EN.replace("watered", "wa- tered")
+    assert score(source, vocabulary([EN]), [], [broken]).sentences_found == 1
+
+
+def test_xepersian_punctuation_folds_like_its_digits():
+    """XePersian prints the source's ";" as "؛" (and its 1397 as ۱۳۹۷): the same sentence either way."""
+    assert normalise("سبک آلفاپرشین؛ سبکی برای ایجاد مراجع") == normalise("سبک آلفاپرشین; سبکی برای ایجاد مراجع")
+
+
 # ---------------------------------------------------------------- ground truth
 def test_latex_text_prints_what_latex_prints():
     src = r"""\documentclass{article}

@@ -125,3 +125,82 @@ def test_first_word_width_reads_from_the_line_start_in_either_direction():
     rtl = [glyph(g.ch, 100 - g.x1, 100 - g.x0, g.generated) for g in reversed(ltr)]
     assert _first_word_width(Line(rtl, rtl=True)) == 13
     assert _first_word_width(Line(ltr[:2], rtl=False)) == 13  # no space: the whole line
+
+
+def test_first_word_skips_marks_and_a_zero_width_space_at_the_line_start():
+    """LibreOffice writes a right-to-left line's combining marks first in its stream, then a zero-width space at
+    the line's start edge: the first word is the first letters' run, so a full line is not taken for a short one
+    (which cut the briefing's Persian paragraphs at "به نام | قدرت نهفته")."""
+    from verbatim_qa.ingest.loaders.pdf_chars import Glyph, Line
+    from verbatim_qa.ingest.loaders.pdf_layout import _first_word_width
+
+    def glyph(ch: str, x0: float, x1: float) -> Glyph:
+        return Glyph(ch, x0, 0.0, x1, 10.0, 10.0, 0, 0)
+
+    line = [glyph("\u0654", 160, 164), glyph(" ", 100, 100), glyph("ق", 94, 100), glyph("د", 88, 94),
+            glyph(" ", 84, 88), glyph("ن", 70, 84)]
+    assert _first_word_width(Line(line, rtl=True)) == 12
+
+
+def _paragraph_with(doc: Document, words: str) -> str:
+    return next(p for p in doc.text.split("\n\n") if words in normalize(p))
+
+
+def test_libreoffice_persian_paragraphs_whole_and_lam_alef_in_order():
+    doc = _load("briefing-libreoffice.pdf")
+    para = _paragraph_with(doc, "به نام قدرت نهفته پدید")  # one paragraph: the lines joined by geometry
+    assert "اطلاعاتی" in doc.text and "اطالعات" not in doc.text  # lam-alef, mapped "ال" by LibreOffice
+    assert "خلاصه" in para and "خالصه" not in para
+
+
+def test_a_paragraph_runs_on_across_a_page_break():
+    """The briefing's page 1 ends inside a sentence ("all four of"); page 2 goes on with "these countries": the
+    pages are joined by a line break, not a blank line, so the paragraph is one; pages still slice the text."""
+    doc = _load("briefing-libreoffice.pdf")
+    (s1, e1, _), (s2, e2, _) = doc.pages[:2]
+    assert doc.text[e1:s2] == "\n"
+    assert doc.text[s2:e2].startswith("these countries and Russia")
+    para = " ".join(_paragraph_with(doc, "all four of these").split())
+    assert "all four of these countries and Russia have become" in para
+    path = SHARED / "briefing-libreoffice.pdf"
+    pages = pdf_pages(path, path.read_bytes(), Settings())
+    assert [doc.text[s:e] for s, e, _ in doc.pages] == [p.text for p in pages]
+    assert pages[1].continues and not pages[2].continues  # page 2 ends with a table row
+
+
+def test_lshort_page_breaks_run_on_only_where_a_sentence_does(lshort):
+    """lshort's odd and even pages have their columns at different x: a paragraph running on is read against
+    its own page's column, and a page ending with a stop starts a paragraph on the next one."""
+    joined = [(e, s) for (_, e, _), (s, _, _) in zip(lshort.pages, lshort.pages[1:]) if s - e == 1]
+    assert len(joined) >= 20, len(joined)
+    for e, s in joined:
+        assert not re.search(r"[.!?:;]\W*$", lshort.text[:e]), lshort.text[e - 40:s + 40]
+
+
+def test_inline_code_lines_stay_in_their_paragraph(lshort):
+    """A line mostly in typewriter type inside a paragraph ("\\renewenvironment command. It uses the same syntax
+    as the \\newenvironment") goes on with it when the line before is full and ends no sentence; a listing after
+    a line ending with ":" stays apart. The first word of a LaTeX line ends at a space pdfium generates."""
+    flat = [" ".join(p.split()) for p in lshort.text.split("\n\n")]
+    for words in ("use the \\renewenvironment command. It uses the same syntax as the \\newenvironment command.",
+                  "make sure it bears the extension .tex."):
+        assert any(words in p for p in flat), words
+    assert any(p.startswith("\\documentclass") for p in flat)  # listings are still paragraphs of their own
+
+
+def test_ocr_keeps_a_line_end_hyphen_as_the_text_layer_does():
+    """A scan of the groff page: Tesseract reads "busi-" at a line end and "ness" on the next line; the words
+    join with "-\\n" as in the text layer, so matching finds "business" and the quote is what the page draws."""
+    doc = load_document(FIXTURES / "scan-of-groff-ms.pdf", MAX)
+    assert doc.extracted_by == "ocr"
+    assert "busi-\nness" in doc.text
+    span = find_span(doc.text, "Chinese business and politics")
+    assert span is not None and doc.text[span[0]:span[1]] == "Chinese busi-\nness and politics"
+
+
+def test_a_paragraph_runs_on_into_the_next_column():
+    """Chromium's CSS columns cut a sentence at the column break ("between China and Belt | and Road
+    countries"): the paragraph goes on at the top of the next column."""
+    doc = load_document(FIXTURES / "chromium-two-columns.pdf", MAX)
+    flat = [" ".join(p.split()) for p in doc.text.split("\n\n")]
+    assert any("between China and Belt and Road countries" in p for p in flat), flat

@@ -7,6 +7,8 @@ import html
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pdfs import EN_DEBT, EN_SURVEILLANCE, FA_PIPELINE, FA_TRADE, chromium_pdf, mixed_body, norm, numbers
 
 from verbatim_qa.ingest.loaders import load_document
@@ -118,3 +120,21 @@ def test_all_plain_persian_paragraphs_of_the_corpus(tmp_path):
     assert not missing, missing[:3]
     assert norm("زمینهٔ") in loaded and norm("چند بُعدی") in loaded  # hamza above, damma: on their letters
     assert not PRESENTATION_FORMS.search(doc.text)
+
+
+# letters of both directions, numbers of both kinds, separators, terminators, neutrals, marks, tatweel, a tab
+_BIDI_MIX = "ab (]«»)[<>.,:;!?-+%$#°12۱۲٣ابپتث\u0640\u00a0\u0651\u064b\t/"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=_BIDI_MIX, max_size=30), st.sampled_from("LR"), st.lists(st.integers(0, 2), max_size=30))
+def test_bidi_levels_and_order_as_python_bidi_gives_them(text, base, raise_by):
+    """``logical.py`` resolves a line's levels and reorders it on plain lists, without python-bidi's
+    per-character storage (the XeTeX Persian book's load: 2.1 s -> 1.35 s CPU): the same levels and the same
+    order, mirroring included, as python-bidi's own rules."""
+    from verbatim_qa.ingest.loaders import logical
+
+    assert logical._levels(text, base) == logical._levels_by_library(text, base)
+    lo = 1 if base == "R" else 0
+    levels = [lo + (raise_by[i] if i < len(raise_by) else 0) for i in range(len(text))]
+    assert logical._order(text, base, levels) == logical._order_by_library(text, base, levels)

@@ -17,8 +17,10 @@ does not show. Two steps put them right:
 from __future__ import annotations
 
 import re
+from unicodedata import bidirectional, mirrored
 
 from bidi import algorithm as uba
+from bidi.mirror import MIRRORED
 
 # closing punctuation right after an opening bracket or a space, or an opening bracket before a space
 _SLIP = re.compile(r"[(\[{«]\s*[,.;:!?،؛)\]}»]|\s[,.;:!?،؛)\]}»]|[(\[{«]\s")
@@ -26,19 +28,29 @@ _NEUTRAL = {"CS", "ON", "WS", "ES", "ET"}
 MAX_TRIES = 24  # neutral runs (and their ends) tried per line with a slip: a citation's line has 4-10
 
 
-def logical(visual: str, base: str, context: str = "", after: str = "") -> list[tuple[str, int]]:
+def resolved(visual: str, base: str) -> tuple[list[int], list[tuple[str, int]]]:
+    """The levels of ``visual`` resolved without context, and its order by them (the first step of ``logical``,
+    kept by a caller that reads one line in several contexts)."""
+    levels = [level for _, level in _levels(visual, base)]
+    return levels, _order(visual, base, levels)
+
+
+def logical(visual: str, base: str, context: str = "", after: str = "",
+            start: tuple[list[int], list[tuple[str, int]]] | None = None) -> list[tuple[str, int]]:
     """(character, index in ``visual``) in logical order. ``base``: the paragraph direction ("L" or "R");
-    ``context``: the paragraph's logical text before this line; ``after``: the next line's first reading."""
+    ``context``: the paragraph's logical text before this line; ``after``: the next line's first reading;
+    ``start``: ``resolved(visual, base)`` when the caller has it."""
     context, after = _near(context, after)
-    levels = [ch["level"] for ch in _levels(visual, base)["chars"]]
-    first = _order(visual, base, levels)
+    first_levels, first = start if start is not None else resolved(visual, base)
+    levels, order = first_levels, first
     if context or after:
         # "(… China, 2024: 4-13)" broken after "China,": the comma resolves to the Latin run only with "2024"
         # after it. Measured on the Persian test PDF: paragraphs with every number right 31/34 -> 33/34.
-        ctx = _levels(context + "".join(visual[i] for _, i in first) + after, base)["chars"][len(context):]
-        by_index = {i: ch["level"] for (_, i), ch in zip(first, ctx)}
+        ctx = _levels(context + "".join(visual[i] for _, i in first) + after, base)[len(context):]
+        by_index = {i: level for (_, i), (_, level) in zip(first, ctx)}
         levels = [by_index[i] for i in range(len(visual))]
-    order = _order(visual, base, levels)
+        if levels != first_levels:  # the context changed a level: order again (most lines: it changed none)
+            order = _order(visual, base, levels)
     if not _SLIP.search(_text(order)):
         return order
     slips = len(_SLIP.findall(context[-1:] + _text(order) + after[:1]))
@@ -98,14 +110,51 @@ def _neutral_parts(visual: str, levels: list[int], lo: int) -> list[list[int]]:
 
 def _consistent(order: list[tuple[str, int]], levels: list[int], base: str, context: str, after: str) -> bool:
     """Does the reading ``order``, resolved again in its context, give each glyph the level it was built from?"""
-    ctx = _levels(context + _text(order) + after, base)["chars"][len(context):]
-    return all(ch["level"] == levels[i] for (_, i), ch in zip(order, ctx) if not ch["ch"].isspace())
+    ctx = _levels(context + _text(order) + after, base)[len(context):]
+    return all(level == levels[i] for (_, i), (ch, level) in zip(order, ctx) if not ch.isspace())
+
+
+_FALLBACK = set(uba.X9_REMOVED) | {"B"}  # types python-bidi's storage drops (rule X9) or cuts lines at
 
 
 def _order(visual: str, base: str, levels: list[int]) -> list[tuple[str, int]]:
-    """``visual`` reordered by ``levels`` (rules L1-L2, brackets mirrored at odd levels). The storage needs only
-    its characters (rule X9 applied): the levels are the given ones, so the rules resolving them are not run
-    (they were a fifth of the XeTeX Persian book's load)."""
+    """``visual`` reordered by ``levels`` (rules L1-L2, brackets mirrored at odd levels): python-bidi's
+    reordering (``reorder_resolved_levels``, ``apply_mirroring``) done on plain lists, without its per-character
+    storage (that was a third of the XeTeX Persian book's load). A line with an explicit embedding, a
+    boundary neutral or a paragraph separator goes through python-bidi itself."""
+    types = [bidirectional(ch) for ch in visual]
+    if _FALLBACK.intersection(types):
+        return _order_by_library(visual, base, levels)
+    base_level = uba.PARAGRAPH_LEVELS[base]
+    lv = list(levels)
+    reset = True
+    for i in range(len(visual) - 1, -1, -1):  # L1: segment separators and the whitespace before them, trailing
+        t = types[i]
+        if t == "S":
+            lv[i], reset = base_level, True
+        elif reset and t == "WS":
+            lv[i] = base_level
+        else:
+            reset = False
+    idx = list(range(len(visual)))
+    odd = [v for v in lv if v % 2]
+    if odd:  # L2: from the highest level to the lowest odd one, reverse every run at that level or higher
+        for level in range(max(lv), min(odd) - 1, -1):
+            i, n = 0, len(idx)
+            while i < n:
+                if lv[i] < level:
+                    i += 1
+                    continue
+                j = i
+                while j < n and lv[j] >= level:
+                    j += 1
+                idx[i:j], lv[i:j] = idx[i:j][::-1], lv[i:j][::-1]
+                i = j
+    return [(MIRRORED.get(visual[k], visual[k]) if v % 2 and mirrored(visual[k]) else visual[k], k)
+            for k, v in zip(idx, lv)]
+
+
+def _order_by_library(visual: str, base: str, levels: list[int]) -> list[tuple[str, int]]:
     storage = uba.get_empty_storage()
     storage["base_level"] = uba.PARAGRAPH_LEVELS[base]
     storage["base_dir"] = base
@@ -119,8 +168,80 @@ def _order(visual: str, base: str, levels: list[int]) -> list[tuple[str, int]]:
     return [(ch["ch"], ch["index"]) for ch in storage["chars"]]
 
 
-def _levels(text: str, base: str) -> dict:
-    """python-bidi's storage for ``text`` with resolved embedding levels (rules X1-I2), not yet reordered."""
+_SIMPLE = {"L", "R", "AL", "EN", "ES", "ET", "AN", "CS", "NSM", "S", "WS", "ON"}  # no embeddings, isolates, BN, B
+_NEUTRALS = {"B", "S", "WS", "ON"}
+
+
+def _levels(text: str, base: str) -> list[tuple[str, int]]:
+    """(character, resolved embedding level) of ``text`` (rules X1-I2), as python-bidi resolves them. Text of
+    the types a line of a page has (no explicit embeddings or isolates, boundary neutrals, paragraph breaks) is
+    one level run at the paragraph's level: python-bidi's weak and neutral rules are run here on plain lists
+    (its per-character storage was most of the cost of resolving; tests/test_pdf_text.py checks the two agree
+    on generated text); anything else goes through python-bidi itself."""
+    types = [bidirectional(ch) for ch in text]
+    if not _SIMPLE.issuperset(types):
+        return _levels_by_library(text, base)
+    lo = uba.PARAGRAPH_LEVELS[base]
+    sor = "R" if lo % 2 else "L"
+    # W1-W3: marks take the type before them, numbers after an Arabic letter are Arabic numbers, AL is R
+    prev_strong = prev = sor
+    for i, t in enumerate(types):
+        if t == "NSM":
+            t = types[i] = prev
+        if t == "EN" and prev_strong == "AL":
+            types[i] = "AN"
+        if t in ("R", "L", "AL"):
+            prev_strong = t
+        prev = types[i]
+    types = ["R" if t == "AL" else t for t in types]
+    # W4: a single separator between two numbers of one kind
+    for i in range(1, len(types) - 1):
+        t, a, b = types[i], types[i - 1], types[i + 1]
+        if t == "ES" and a == b == "EN":
+            types[i] = "EN"
+        if t == "CS" and a == b and a in ("AN", "EN"):
+            types[i] = a
+    # W5: terminators next to European numbers
+    for i in range(len(types)):
+        if types[i] == "EN":
+            for j in range(i - 1, -1, -1):
+                if types[j] != "ET":
+                    break
+                types[j] = "EN"
+            for j in range(i + 1, len(types)):
+                if types[j] != "ET":
+                    break
+                types[j] = "EN"
+    # W6-W7
+    prev_strong = sor
+    for i, t in enumerate(types):
+        if t in ("ET", "ES", "CS"):
+            t = types[i] = "ON"
+        if t == "EN" and prev_strong == "L":
+            t = types[i] = "L"
+        if t in ("L", "R"):
+            prev_strong = t
+    # N1-N2, with the run's start and end (sor, eor: the paragraph's direction) around it
+    seq = [sor] + types + [sor]
+    start = None
+    for i, t in enumerate(seq):
+        if t in _NEUTRALS:
+            if start is None:
+                start = i
+            continue
+        if start is not None:
+            a, b = seq[start - 1], t
+            a = "R" if a in ("AN", "EN") else a
+            b = "R" if b in ("AN", "EN") else b
+            seq[start:i] = [a if a == b else sor] * (i - start)
+            start = None
+    # I1-I2
+    odd = lo % 2
+    levels = [lo + (0 if t == ("R" if odd else "L") else 2 if not odd and t != "R" else 1) for t in seq[1:-1]]
+    return list(zip(text, levels))
+
+
+def _levels_by_library(text: str, base: str) -> list[tuple[str, int]]:
     storage = uba.get_empty_storage()
     storage["base_level"] = uba.PARAGRAPH_LEVELS[base]
     storage["base_dir"] = base
@@ -129,4 +250,4 @@ def _levels(text: str, base: str) -> dict:
     uba.resolve_weak_types(storage, False)
     uba.resolve_neutral_types(storage, False)
     uba.resolve_implicit_levels(storage, False)
-    return storage
+    return [(ch["ch"], ch["level"]) for ch in storage["chars"]]

@@ -161,6 +161,14 @@ def _continues(previous: str, word: str) -> bool:
     return previous[-1:] not in _SENTENCE_END and word[:1].islower()
 
 
+def _hyphenated(last: _Word, word: _Word) -> bool:
+    """A word hyphenated at a line end ("busi-" / "ness", the next word starting left of it: a new line): the
+    hyphen stays and a line break follows it, as the text layer has it (``pdf_layout._join``), which matching
+    and sentence splitting read as one word."""
+    return (len(last.text) > 1 and last.text[-1] in "-\u2010\u00ad" and last.text[-2].isalpha()
+            and word.text[:1].islower() and word.box[0] < last.box[0])
+
+
 def _read(path: Path, data: bytes, number: int, settings: Settings) -> PageText:
     """OSD's script picks the first pass's language; a paragraph it reads with low confidence (an English paragraph
     on a Persian page comes out as digit soup, mean confidence 58 against 85 for the Persian ones) is read again
@@ -195,7 +203,8 @@ def _read(path: Path, data: bytes, number: int, settings: Settings) -> PageText:
     last: _Word | None = None
     for w in words:
         if last is not None:
-            sep = "\n\n" if w.para != last.para and not _continues(last.text, w.text) else " "
+            sep = "\n\n" if w.para != last.para and not _continues(last.text, w.text) else \
+                "\n" if _hyphenated(last, w) else " "
             chars += sep
             boxes += [None] * len(sep)
         last = w

@@ -12,7 +12,8 @@ Box = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points fro
 class PageText:
     """One page as loaded: ``text`` is the page's slice of the document text; ``boxes[i]`` is where character i
     is drawn (None for characters the page does not draw: inserted spaces); ``blocks``: (start, end, role) of
-    each paragraph of a text layer in ``text`` (empty for OCR pages)."""
+    each paragraph of a text layer in ``text`` (empty for OCR pages); ``continues``: its first paragraph runs
+    on from the page before's last (the document joins the two pages by a line break, not a blank line)."""
 
     number: int
     text: str
@@ -21,6 +22,7 @@ class PageText:
     height: float
     extracted_by: str  # "text" (the PDF's text layer) or "ocr:<tesseract language>"
     blocks: tuple[tuple[int, int, str], ...] = ()
+    continues: bool = False
 
     @property
     def ocr(self) -> bool:

@@ -36,7 +36,7 @@ from .errors import LoadError, one_line
 from .ocr import ocr_page
 from .page import Box, PageText
 from .pdf_chars import PageChars
-from .pdf_layout import lay_out, page_text
+from .pdf_layout import TERMINAL, LaidPage, lay_out, page_text, runs_on
 from .textcheck import check_page
 
 # pypdf logs every repair it attempts on a damaged file; the outcome is our LoadError reason, not their log lines.
@@ -70,14 +70,17 @@ def pdf_document(path: Path, data: bytes, settings: Settings | None = None) -> P
         if any(p.ocr for p in pages):
             raise LoadError(path, "PDF has no text layer and OCR found no text (blank or unreadable scan)")
         raise LoadError(path, "PDF has no text")
-    spans, layout, pos = [], [], 0
+    spans, layout, parts, pos = [], [], [], 0
     for p in pages:
+        if parts:
+            parts.append("\n" if p.continues else "\n\n")  # a paragraph running on across the break: one
+            pos += len(parts[-1])
         spans.append((pos, pos + len(p.text), p.number))
         layout += [(pos + a, pos + b, role) for a, b, role in p.blocks]
-        pos += len(p.text) + 2  # the "\n\n" joining pages
+        parts.append(p.text)
+        pos += len(p.text)
     kinds = {"ocr" if p.ocr else "text" for p in pages if p.text.strip()}
-    return PdfText("\n\n".join(p.text for p in pages), tuple(spans),
-                   "+".join(sorted(kinds, key=("text", "ocr").index)), tuple(layout))
+    return PdfText("".join(parts), tuple(spans), "+".join(sorted(kinds, key=("text", "ocr").index)), tuple(layout))
 
 
 def _check(path: Path, data: bytes) -> int:
@@ -154,6 +157,7 @@ def _read(path: Path, data: bytes, settings: Settings) -> tuple[PageText, ...]:
         doc.close()
     out: list[PageText] = []
     ocr_s = 0.0  # seconds of OCR so far (Tesseract runs in a subprocess: wall time)
+    before: LaidPage | None = None  # the page before, laid out from its text layer
     for number, laid in enumerate(lay_out(chars, outline), start=1):
         started = time.monotonic()
         if number in blank:  # draws nothing (LaTeX's empty versos: 3 in lshort, ~3.5 s of OCR each): no text, no OCR
@@ -162,8 +166,13 @@ def _read(path: Path, data: bytes, settings: Settings) -> tuple[PageText, ...]:
             page = ocr_page(path, data, number, settings)
         else:  # a text layer that is not language (glyph soup) is read by OCR instead (textcheck.py)
             p = page_text(laid)
+            # a sentence ending at the page's end ends the paragraph as far as sentences go: only geometry is asked
+            # whether one without a stop runs on
+            continues = (before is not None and out and not out[-1].ocr and not TERMINAL.search(out[-1].text)
+                         and runs_on(before, laid))
             page = check_page(path, data, PageText(number, p.text.text(), tuple(p.text.boxes), laid.width, laid.height,
-                                                   "text", tuple(p.blocks)), settings)
+                                                   "text", tuple(p.blocks), continues), settings)
+        before = laid if not page.ocr else None
         out.append(page)
         if page.ocr:
             ocr_s += time.monotonic() - started

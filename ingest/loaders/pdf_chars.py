@@ -10,7 +10,6 @@ producers), so a page of 3,000 characters costs ~4 calls a character.
 from __future__ import annotations
 
 import ctypes
-import unicodedata
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
@@ -149,16 +148,17 @@ def _read(page: pdfium.PdfPage, height: float, fonts: list[Font]) -> list[list[G
         rows: list[list[Glyph]] = [[]]
         for k in range(n):
             u = get_unicode(raw, k)
-            gen = bool(is_generated(raw, k))
+            # pdfium generates only spaces and line breaks (CPDF_TextPage): other characters need not be asked
+            gen = u in (32, 10, 13) and bool(is_generated(raw, k))
             if gen and u in (10, 13):
                 if rows[-1]:
                     rows.append([])
                 continue
             if u in (2, 0xFFFE):  # pdfium's mark for a hyphen it found at a line end: the page draws "-"
                 u = 0x2D
-            ch = chr(u) if 0 < u < 0x110000 else "\ufffd"
-            if ch in ("\r", "\n", "\x00") or unicodedata.category(ch) == "Cc":
+            if 0 < u < 32 or 127 <= u <= 159:  # control characters (category Cc), line breaks among them
                 continue
+            ch = chr(u) if 0 < u < 0x110000 else "\ufffd"
             loose_box(raw, k, rect)
             obj = text_object(raw_ptr, k)
             info = by_object.get(obj)

@@ -3,7 +3,8 @@
 Per page: pdfium's lines (``pdf_chars``) in stream order, which every producer measured writes in reading order
 (LibreOffice, LaTeX/xdvipdfmx, XeTeX, Chromium; Chromium's CSS columns column by column). Lines are joined into a
 paragraph while the next line continues it:
-- same font size (within 12 %) and not a change between monospace and proportional type;
+- same font size (within 12 %); a change between monospace and proportional type (inline code, a URL) only after
+  a full line that ends no sentence, and a listing keeps to monospace lines;
 - the next baseline no further below than the document's usual line pitch for that size (x 1.25): so 1.5 line
   spacing is still one paragraph, paragraph spacing is a break;
 - the boxes overlap horizontally;
@@ -11,6 +12,7 @@ paragraph while the next line continues it:
   broken on purpose (the end of a paragraph, a heading, a list item).
 
 Across pages (cheap once lines are read):
+- a paragraph running on across a page break (``runs_on``): the document joins the two pages by a line break;
 - running headers and footers: the top (bottom) line of a page whose text, digits aside, repeats at the top
   (bottom) of other pages, or that carries a page number at the usual header (footer) height;
 - headings: the PDF's outline (bookmarks) when it has one, matched to the line it points at, its depth the level;
@@ -28,19 +30,21 @@ matching and sentence splitting read "-\\n" between letters as nothing (``verbat
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
 from .pdf_chars import Font, Glyph, Line, PageChars, split_rows
-from .pdf_lines import Text, line_text, strong_direction, unbalanced
+from .pdf_lines import Reading, Text, line_text, strong_direction, unbalanced
 
 GAP = 1.0  # x font size: a horizontal gap wider than this cuts a line (table cells, gutters)
 SIZE_TOLERANCE = 0.12
 PITCH_SLACK = 1.25
 HEADING_SIZE = 1.15  # x body size
+COLUMN_EMS = 10  # x font size: the narrowest column of text a paragraph runs on into the next of
 CELL_SEP = " | "
 _HYPHENS = "-\u2010\u00ad"
-_TERMINAL = re.compile(r"[.!?؟:;…]\W*$")
+TERMINAL = re.compile(r"[.!?؟:;…]\W*$")
 _TOC_LINE = re.compile(r"(?:\.\s*){3,}\s*[\divxlcIVXLC]+$|\S\s+[\divx]+$")
 _INDEX_LINE = re.compile(r"^\S.{0,60}?,\s*\d+(?:[–-]\d+)?(?:,\s*\d+(?:[–-]\d+)?)*$|^[A-Z]$")
 _BULLET = re.compile(r"^\s*(?:[•◦▪●■–—*]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s")
@@ -194,14 +198,19 @@ def _continues(b: Block, line: Line, fonts: list[Font], pitch: dict[float, float
     a = b.lines[-1]
     if abs(a.size - line.size) > SIZE_TOLERANCE * max(a.size, line.size):
         return False
-    if fonts[a.font].mono != fonts[line.font].mono:
+    mono = fonts[a.font].mono, fonts[line.font].mono
+    if b.role == "code":  # a listing: lines follow each other at the listing's pitch
+        return mono[1] and 0 < line.bottom - a.bottom <= pitch.get(round(a.size, 1), 1.3 * a.size) * PITCH_SLACK
+    # a line of a paragraph mostly in code type ("\renewenvironment command. It uses ... \newenvironment", a URL)
+    # goes on with it when the line before is full and ends no sentence (":" before a listing ends one)
+    if any(mono) and TERMINAL.search(a.text.rstrip()):
         return False
-    if fonts[a.font].mono:  # a listing: lines follow each other at the listing's pitch
-        return 0 < line.bottom - a.bottom <= pitch.get(round(a.size, 1), 1.3 * a.size) * PITCH_SLACK
     if len(b.lines) == 1 and fonts[a.font].bold and not fonts[line.font].bold:
         return False  # a bold line over regular text: a heading
     d = line.bottom - a.bottom
     usual = pitch.get(round(a.size, 1), 1.3 * a.size)
+    if d < 0 and _next_column(b, a, line):
+        return True
     if not 0.5 * a.size < d <= usual * PITCH_SLACK + 0.5:
         return False
     if not (line.x0 < a.x1 and a.x0 < line.x1):
@@ -211,15 +220,66 @@ def _continues(b: Block, line: Line, fonts: list[Font], pitch: dict[float, float
     return not _ends_early(b, a, line)
 
 
+def _next_column(b: Block, a: Line, line: Line) -> bool:
+    """Does the paragraph go on at the top of the next column (left to right): ``line`` drawn above ``a``, wholly
+    right of the paragraph so far and at least half as wide, the paragraph (three lines or more) ending on a full
+    line that ends no sentence, ``line`` no list item? Chromium's CSS columns cut "between China and Belt | and
+    Road countries"."""
+    if len(b.lines) < 3 or a.rtl or line.rtl:
+        return False
+    left, right = min(x.x0 for x in b.lines), max(x.x1 for x in b.lines)
+    # a column of text (10 em or more: a newspaper's are 10-12), the next as wide, the last line reaching its edge
+    if right - left < COLUMN_EMS * a.size or line.x0 < right or line.x1 - line.x0 < 0.5 * (right - left) \
+            or a.x1 < right - 0.5 * a.size:
+        return False
+    if TERMINAL.search(a.text.rstrip()) or _BULLET.match(line.text):
+        return False
+    return not _room(a, line, left, right)
+
+
 def _ends_early(b: Block, a: Line, line: Line) -> bool:
     """Would the next line's first word have fitted at the end of line ``a``?"""
+    lines = b.lines + [line]
+    return _room(a, line, min(x.x0 for x in lines), max(x.x1 for x in lines))
+
+
+def _room(a: Line, line: Line, left: float, right: float) -> bool:
+    """Is there room for ``line``'s first word after line ``a`` in a column from ``left`` to ``right``?"""
     word = _first_word_width(line)
     space = 0.25 * a.size
     if a.rtl and line.rtl:
-        left = min(x.x0 for x in b.lines + [line])
         return a.x0 - space - word > left + 0.5 * a.size
-    right = max(x.x1 for x in b.lines + [line])
     return a.x1 + space + word < right - 0.5 * a.size
+
+
+def runs_on(prev: LaidPage, page: LaidPage) -> bool:
+    """Does ``page``'s first paragraph continue ``prev``'s last one across the page break? Both body text of one
+    size and type, ``prev``'s last line full (the next page's first word would not have fitted after it, in the
+    column its page's body lines span), the next page's first line not indented against its paragraph's other
+    lines (or its column), not a list item. ``prev``'s last paragraph must end its page's text (``page_text``
+    puts the running header and footer after the first paragraph)."""
+    flow_prev = [b for b in prev.blocks if b.role not in ("header", "footer")]
+    flow = [b for b in page.blocks if b.role not in ("header", "footer")]
+    if not flow or not flow_prev or len(flow_prev) == 1 and len(flow_prev) < len(prev.blocks):
+        return False
+    b, nb = flow_prev[-1], flow[0]
+    if b.role != "body" or nb.role != "body" or b.cells or nb.cells:
+        return False
+    a, line = b.lines[-1], nb.lines[0]
+    if abs(a.size - line.size) > SIZE_TOLERANCE * max(a.size, line.size) \
+            or prev.fonts[a.font].mono != page.fonts[line.font].mono or _BULLET.match(line.text):
+        return False
+    column = [x for c in prev.blocks if c.role == "body" for x in c.lines if x.x0 < a.x1 and a.x0 < x.x1]
+    if len(column) < 3:  # too few lines to know where the column ends
+        return False
+    if _room(a, line, min(x.x0 for x in column), max(x.x1 for x in column)):
+        return False
+    others = nb.lines[1:] or [x for c in page.blocks if c.role == "body" for x in c.lines
+                             if x.x0 < line.x1 and line.x0 < x.x1]
+    indent = 0.5 * line.size
+    if line.rtl:
+        return line.x1 >= max(x.x1 for x in others) - indent
+    return line.x0 <= min(x.x0 for x in others) + indent
 
 
 def _first_word_width(line: Line) -> float:
@@ -230,7 +290,15 @@ def _first_word_width(line: Line) -> float:
     def along(g: Glyph) -> tuple[float, float]:  # a glyph's near and far side, in reading order
         return (-g.x1, -g.x0) if line.rtl else (g.x0, g.x1)
 
-    spans = sorted(((*along(g), g.ch.isspace()) for g in line.glyphs if not g.generated), key=lambda s: s[0])
+    # combining marks left out: LibreOffice writes a right-to-left line's marks (the hamza of "جنبهٔ") first in
+    # its stream, then a zero-width space at the line's start edge; neither is the first word
+    # spaces pdfium generates count: LaTeX draws none, pdfium puts one at the next word's start
+    spans = sorted(((*along(g), g.ch.isspace()) for g in line.glyphs
+                    if not unicodedata.combining(g.ch[:1] or " ")), key=lambda s: (s[0], s[1]))
+    while spans and spans[0][2]:  # spaces before the first letter start no word
+        spans.pop(0)
+    if not spans:
+        return 0.0
     edge = end = spans[0][0]
     for _, far, space in spans:
         if space:
@@ -348,7 +416,7 @@ def _size_headings(pages: list[LaidPage], body: float, above: float = 0.0) -> No
             if b.role != "body" or len(b.lines) > 3:
                 continue
             text = b.plain().strip()
-            if not text or len(text) > 150 or _TERMINAL.search(text) and b.size < HEADING_SIZE * body:
+            if not text or len(text) > 150 or TERMINAL.search(text) and b.size < HEADING_SIZE * body:
                 continue
             if above:
                 if b.size > above * (1 + SIZE_TOLERANCE):
@@ -398,9 +466,10 @@ def _block_text(b: Block) -> Text:
                     out.add(CELL_SEP)
                 out.extend(t)
         return out
-    out = _lines_text(b, base, True)
+    readings = [Reading(line, base) for line in b.lines]
+    out = _lines_text(b, base, True, readings)
     if any(line.rtl or base == "R" for line in b.lines) and unbalanced(out.text()):
-        other = _lines_text(b, base, False)
+        other = _lines_text(b, base, False, readings)
         if unbalanced(other.text()) < unbalanced(out.text()):
             out = other
         _turn_brackets(out)
@@ -423,17 +492,19 @@ def _turn_brackets(out: Text) -> None:
             out.chars[m.start()] = _PAIR[out.chars[m.start()]]
 
 
-def _lines_text(b: Block, base: str, mirror: bool) -> Text:
+def _lines_text(b: Block, base: str, mirror: bool, readings: list[Reading]) -> Text:
     out = Text()
-    firsts = [line_text(line, base, mirror=mirror) for line in b.lines] if base == "R" else None
+    # the next line's first reading, read without context: only its start is asked for (up to a strong letter)
+    firsts = [line_text(line, base, mirror=mirror, reading=r) for line, r in zip(b.lines[1:], readings[1:])] \
+        if base == "R" else None
     for i, line in enumerate(b.lines):
         if base == "R":
-            after = firsts[i + 1].text()[:200] if i + 1 < len(b.lines) else ""
+            after = firsts[i].text()[:200] if i + 1 < len(b.lines) else ""
             # with the space that joins the line: ")Zadeh" after "(Shafiei and Komai" reads as a slip (logical.py)
             context = "".join(out.chars[-200:]) + " " if out.chars else ""
-            t = line_text(line, base, context, after, mirror)
+            t = line_text(line, base, context, after, mirror, readings[i])
         else:
-            t = line_text(line, base, mirror=mirror)
+            t = line_text(line, base, mirror=mirror, reading=readings[i])
         if not t.chars:
             continue
         if out.chars:

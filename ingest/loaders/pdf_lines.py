@@ -16,10 +16,11 @@ Arabic-script letters with no gap beside it is a ZWNJ.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from bidi import algorithm as uba
 
-from .logical import logical
+from .logical import logical, resolved
 from .pdf_chars import RTL, SPACES, Box, Glyph, Line
 
 ZWNJ = "\u200c"
@@ -32,6 +33,7 @@ FAR_GAP = 1.0  # x the font size: glyphs of one stream word this far apart are d
 GAPPY = 0.05  # share of gaps inside stream words above which a producer's gaps say nothing (Chromium)
 _ZWNJ_GAP = 0.08  # x the font size: the widest gap beside a ZWNJ space; word gaps measured >= 0.15
 _ARABIC = ("\u0600", "\u06ff")
+_ALEFS = set("\u0627\u0622\u0623\u0625\u0671")
 
 
 class Text:
@@ -91,16 +93,35 @@ def _touching(a: Glyph, b: Glyph, space: Glyph) -> bool:
     return gap <= _ZWNJ_GAP * max(space.size, 1.0)
 
 
-def line_text(line: Line, base: str, context: str = "", after: str = "", mirror: bool = True) -> Text:
+class Reading:
+    """What a line's readings share, worked out once: a right-to-left paragraph reads each line up to four times
+    (without context for the line before's ``after``, then in context, each with and without mirroring)."""
+
+    __slots__ = ("line", "base", "words", "units", "visual", "start")
+
+    def __init__(self, line: Line, base: str) -> None:
+        self.line, self.base = line, base
+        self.words = _words(line.glyphs)
+        self.units: list[Unit] | None = None  # None: a left-to-right line in a left-to-right paragraph
+        self.visual = ""
+        self.start: tuple[list[int], list[tuple[str, int]]] | None = None  # levels and order without context
+        if base == "L" and not any(uba.bidirectional(g.ch[:1]) in RTL for w, _ in self.words for g in w):
+            return
+        self.units = _by_words(self.words) if _gappy(self.words) else _by_gaps(self.words)
+        self.visual = "".join(_placeholder(u[0]) for u in self.units)
+
+
+def line_text(line: Line, base: str, context: str = "", after: str = "", mirror: bool = True,
+              reading: Reading | None = None) -> Text:
     """The line in logical order. ``base``: the paragraph's direction; ``context``/``after``: the paragraph's
     text before the line and the next line's first reading (for numbers and brackets, see logical.py);
     ``mirror``: brackets on right-to-left runs are drawn mirrored and named by their shape (Chromium,
-    LibreOffice), so turn them back; XeTeX names them by their logical character (see ``unbalanced``)."""
-    words = _words(line.glyphs)
+    LibreOffice), so turn them back; XeTeX names them by their logical character (see ``unbalanced``);
+    ``reading``: the line's ``Reading`` when the caller reads it more than once."""
+    r = reading if reading is not None else Reading(line, base)
     out = Text()
-    has_rtl = any(uba.bidirectional(g.ch[:1]) in RTL for w, _ in words for g in w)
-    if not has_rtl and base == "L":
-        for w, joiner in words:
+    if r.units is None:
+        for w, joiner in r.words:
             for i, g in enumerate(w):
                 if i and g.x0 - w[i - 1].x1 > LTR_SPACE_GAP * max(g.size, 1.0):
                     out.add(" ")  # a word space drawn as a gap (groff via Ghostscript: "China’srelationship")
@@ -108,18 +129,24 @@ def line_text(line: Line, base: str, context: str = "", after: str = "", mirror:
             if joiner:
                 out.add(joiner)
         return _squeeze(out)
-    if _gappy(words):
-        units = _by_words(words)
-    else:
-        units = _by_gaps(words)
-    visual = "".join(_placeholder(u[0]) for u in units)
+    units, visual = r.units, r.visual
+    if r.start is None:
+        r.start = resolved(visual, r.base)
     context, after = ("".join(map(_placeholder, t)) for t in (context, after))
-    for ch, i in logical(visual, base, context, after):
+    chars, boxes = out.chars, out.boxes
+    for ch, i in logical(visual, r.base, context, after, r.start):
         parts = units[i][1]
         for j, (text, box) in enumerate(parts):
             shown = ch if mirror and j == 0 and len(text) == 1 and ch != visual[i] else text  # a mirrored bracket
-            out.add(unicodedata.normalize("NFKC", shown) if shown != ZWNJ else shown, box)
+            for c in _nfkc(shown) if shown != ZWNJ else shown:
+                chars.append(c)
+                boxes.append(box)
     return _squeeze(out)
+
+
+@lru_cache(maxsize=4096)
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
 
 
 Unit = tuple[str, list[tuple[str, Box | None]], Glyph]  # (first character, (text, box) parts, its glyph)
@@ -241,9 +268,12 @@ def _visual_glyphs(word: list[Glyph]) -> list[Unit]:
             marks.append(g)
             continue
         rtl = uba.bidirectional(g.ch[:1]) in RTL
-        hosts.append([g.x0, -g.k if rtl else g.k, [(g.ch, g.box)], rtl, g])
+        # an alef sharing a ligature's box is its last letter, so leftmost: alef never joins the letter after it
+        # (LibreOffice maps its lam-alef glyph to "ال", which read in stream order gave "اطالعات" for "اطلاعات")
+        tie = (g.ch not in _ALEFS, -g.k) if rtl else (True, g.k)
+        hosts.append([g.x0, tie, [(g.ch, g.box)], rtl, g])
     if not hosts:
-        hosts = [[m.x0, m.k, [(m.ch, m.box)], False, m] for m in marks]
+        hosts = [[m.x0, (True, m.k), [(m.ch, m.box)], False, m] for m in marks]
         marks = []
     for m in marks:
         hosts[_host_of(m, hosts, logical_stream)][2].append((m.ch, m.box))
@@ -275,16 +305,19 @@ def _host_of(mark: Glyph, hosts: list[list], logical_stream: bool) -> int:
 def _squeeze(out: Text) -> Text:
     """Runs of spaces -> one; no space at either end."""
     res = Text()
+    chars, boxes = res.chars, res.boxes
+    last = " "  # nothing yet: a leading space is dropped
     for ch, box in zip(out.chars, out.boxes):
         if ch.isspace():
-            if not res.chars or res.chars[-1] == " ":
+            if last == " ":
                 continue
             ch = " "
-        res.chars.append(ch)
-        res.boxes.append(box)
-    while res.chars and res.chars[-1] == " ":
-        res.chars.pop()
-        res.boxes.pop()
+        chars.append(ch)
+        boxes.append(box)
+        last = ch
+    if chars and chars[-1] == " ":  # one at most: runs were squeezed
+        chars.pop()
+        boxes.pop()
     return res
 
 

@@ -17,9 +17,9 @@ import unicodedata
 from functools import lru_cache
 
 # "-\n" between letters: a word hyphenated at a line end (PDF loader: the hyphen and break stay in the quoted text)
-_DROP_RE = re.compile(
-    r"<sup>.*?</sup>|</?(?:sup|sub|b|i|em|strong)>|\*\*|__|^#{1,6}[ \t]*|(?<=\w)[-\u2010\u00ad]\n\n?(?=\w)",
-    re.M | re.S)
+LINE_END_HYPHEN = r"(?<=\w)[-\u2010\u00ad]\n\n?(?=\w)"
+_DROP_RE = re.compile(r"<sup>.*?</sup>|</?(?:sup|sub|b|i|em|strong)>|\*\*|__|^#{1,6}[ \t]*|" + LINE_END_HYPHEN,
+                      re.M | re.S)
 _CHAR_MAP = {
     "\u064a": "\u06cc",  # Arabic yeh -> Persian yeh
     "\u0649": "\u06cc",  # alef maksura -> Persian yeh
