@@ -11,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -54,7 +56,15 @@ def write_tokens(path: Path, text: str) -> None:
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory, minilm):
-    folder = tmp_path_factory.mktemp("team")
+    with served_team(tmp_path_factory.mktemp("team"), minilm) as served:
+        yield served
+
+
+@contextmanager
+def served_team(folder: Path, minilm, chroma_url: str = "") -> Iterator[SimpleNamespace]:
+    """Collections alpha and beta with their documents, served over HTTP with the tokens file: in an embedded home
+    under ``folder``, or on the Chroma server at ``chroma_url`` (tests/test_server_mode.py runs the access cases
+    there)."""
     docs = folder / "docs"
     (docs / "alpha").mkdir(parents=True)
     (docs / "beta").mkdir()
@@ -71,7 +81,7 @@ def team(tmp_path_factory, minilm):
     write_tokens(tokens, tokens_toml())
     # MiniLM scores lower than e5: no refusal threshold, so each collection answers from its own text
     settings = Settings(home=folder / "home", embedder=MINILM, collection="alpha", token=ADMIN,
-                        tokens_file=str(tokens), refusal_threshold=0.0)
+                        tokens_file=str(tokens), refusal_threshold=0.0, chroma_url=chroma_url)
     alpha = Store(settings, embedder=minilm)
     assert ingest_paths(alpha, [docs / "alpha"]).added == 1
     beta = alpha.sibling("beta")
@@ -241,7 +251,9 @@ def test_openai_models_and_answers_are_per_collection(team):
     def openai(token):
         return OpenAI(base_url=team.url + "/v1", api_key=token, max_retries=0, timeout=120)
 
-    assert [m.id for m in openai(ADMIN).models.list()] == ["verbatim", "verbatim:beta"]
+    # every collection of the home or server (a Chroma server may hold others' too), the default one as "verbatim"
+    every = ["verbatim" if name == "alpha" else f"verbatim:{name}" for name in team.alpha.collections()]
+    assert "verbatim:beta" in every and [m.id for m in openai(ADMIN).models.list()] == every
     beta = openai(ADMIN).chat.completions.create(model="verbatim:beta",
                                                  messages=[{"role": "user", "content": QUESTION}])
     assert "Zanzibar" in beta.choices[0].message.content and beta.model == "verbatim:beta"

@@ -4,7 +4,8 @@ Proves: the commands (as real processes) ingest, answer verbatim, list, delete a
 write no Chroma file under VERBATIM_HOME; ``version()`` over HTTP is shared by every client, so two instances
 with their own cache dirs (a CLI process and this process, or a long-running ``Service``) each rebuild BM25
 when the other one ingests; a row written moments ago without its commit record (an ingest in flight in
-another instance) is hidden from readers but not swept; ``VERBATIM_CHROMA_TOKEN`` is sent as a bearer header.
+another instance) is hidden from readers but not swept; ``VERBATIM_CHROMA_TOKEN`` is sent as a bearer header;
+collections and their tokens: the access cases of tests/test_collections.py hold against the server too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import test_collections as access
 from helpers import NOTE, NOTE_Q, stop, write
 from test_store import assert_consistent
 
@@ -200,45 +202,41 @@ def test_a_running_service_follows_other_instances(chroma_url, collection, tmp_p
     assert_no_local_chroma(tmp_path / "serve")
 
 
-def test_collections_and_their_rights_through_the_server(chroma_url, collection, tmp_path, minilm):
-    """Two collections on one Chroma server, served with a tokens file over real HTTP: each answers from its own
-    documents, and a token that may read one gets nothing of the other (question, sources, listing, counts)."""
-    import httpx
+@pytest.fixture(scope="module")
+def team(chroma_url, tmp_path_factory, minilm):
+    """tests/test_collections.py's collections alpha and beta and their tokens, on this module's Chroma server."""
+    with access.served_team(tmp_path_factory.mktemp("team"), minilm, chroma_url) as served:
+        yield served
 
-    from verbatim_qa.ui.api import create_app
-    from verbatim_qa.ui.server import BackgroundServer
-    from verbatim_qa.ui.service import Service
 
-    a, b = f"{collection}-a", f"{collection}-b"
-    write(tmp_path / "a", "silk.txt", SILK)
-    write(tmp_path / "b", "quartz.txt", QUARTZ)
-    tokens = tmp_path / "tokens.toml"
-    reader = "reader-token-0123456789"
-    tokens.write_text(f'[[token]]\nholder = "r"\ntoken = "{reader}"\ncollections = {{ "{a}" = "read" }}\n')
-    settings = Settings(home=tmp_path / "serve", embedder=MINILM, chroma_url=chroma_url, collection=a,
-                        token="admin-token-0123456789", tokens_file=str(tokens), use_crosslingual=False,
-                        refusal_threshold=0.0)
-    store = Store(settings, embedder=minilm)
-    assert ingest_paths(store, [tmp_path / "a"]).added == 1
-    assert ingest_paths(store.sibling(b), [tmp_path / "b"]).added == 1
-    question = {"question": "When did the zyxquartz mine near Khorog close?"}
-    app = create_app(settings, service=Service(settings, store=store, warm=False), ui=False)
-    with BackgroundServer(app) as url:
-        admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {settings.deployment.token}"},
-                             timeout=120)
-        own = admin.post("/api/ask", json={**question, "collection": b}).json()
-        assert own["citations"] and {c["source"] for c in own["citations"]} == {"quartz.txt"}
-        listed = {c["name"]: c["documents"] for c in admin.get("/api/collections").json()}
-        assert listed[a] == 1 and listed[b] == 1
-        r = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {reader}"}, timeout=120)
-        replies = [r.post("/api/ask", json=question), r.post("/api/ask", json={**question, "collection": b}),
-                   r.get("/api/sources", params={"collection": b}), r.get("/api/sources"),
-                   r.get("/api/collections"), r.get("/v1/models")]
-        assert [x.status_code for x in replies] == [200, 404, 404, 200, 200, 200]
-        assert [c["name"] for c in replies[4].json()] == [a]
-        for x in replies:  # b's file name and words of b's text that the question does not hold
-            assert not [m for m in ("quartz.txt", "1991", "Dushanbe", "Miners") if m in x.text], x.text[:300]
-    assert_no_local_chroma(tmp_path / "serve")
+# The access cases of tests/test_collections.py against the Chroma server: a token that may read alpha gets nothing
+# of beta by any route (/api, page images, /v1 with the openai client, MCP with the mcp client, the chat with
+# gradio_client), asked alone or with alpha; each collection answers from its own documents, and both at once
+# from both.
+def test_the_api_gives_a_reader_of_alpha_nothing_of_beta_through_the_server(team):
+    access.test_the_api_gives_a_reader_of_alpha_nothing_of_beta(team)
+    assert_no_local_chroma(team.settings.deployment.home)
+
+
+def test_page_images_of_beta_need_beta_through_the_server(team):
+    access.test_page_images_of_beta_need_beta(team)
+
+
+def test_openai_models_and_answers_are_per_collection_through_the_server(team):
+    access.test_openai_models_and_answers_are_per_collection(team)
+
+
+def test_mcp_gives_a_reader_of_alpha_nothing_of_beta_through_the_server(team):
+    access.test_mcp_gives_a_reader_of_alpha_nothing_of_beta(team)
+
+
+def test_the_chat_acts_as_the_signed_in_holder_through_the_server(team, monkeypatch):
+    access.test_the_chat_acts_as_the_signed_in_holder(team, monkeypatch)
+
+
+def test_one_question_of_two_collections_through_the_server(team):
+    access.test_one_question_of_two_collections_answers_from_both(team)
+    access.test_a_reader_of_alpha_asking_alpha_and_beta_gets_nothing_of_either(team)
 
 
 def test_in_flight_rows_are_hidden_not_swept(chroma_url, collection, tmp_path, minilm):
