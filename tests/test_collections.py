@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -191,15 +189,11 @@ def test_a_reader_of_alpha_asking_alpha_and_beta_gets_nothing_of_either(team):
 
 
 def test_ask_of_two_collections_on_the_command_line_and_verify_reads_each_quote_where_it_is(team, tmp_path):
-    from typer.testing import CliRunner
-
-    from verbatim_qa.cli.app import app
     from verbatim_qa.ui.claims import read_claims
     from verbatim_qa.ui.verify import IndexSources, verify
 
-    env = {"VERBATIM_HOME": str(team.settings.deployment.home), "VERBATIM_EMBEDDER": MINILM,
-           "VERBATIM_REFUSAL_THRESHOLD": "0", "VERBATIM_COLLECTION": "alpha"}
-    ran = CliRunner().invoke(app, ["ask", STAGES, "--json", "--collection", "beta", "--collection", "alpha"], env=env)
+    ran = cli(team, "ask", STAGES, "--json", "--collection", "beta", "--collection", "alpha",
+              VERBATIM_REFUSAL_THRESHOLD="0")
     assert ran.exit_code == 0, ran.output
     answer = json.loads(ran.stdout)
     assert {(c["collection"], c["source"]) for c in answer["citations"]} == {
@@ -213,8 +207,8 @@ def test_ask_of_two_collections_on_the_command_line_and_verify_reads_each_quote_
     assert [r.status for r in verify(claims, IndexSources(alpha, opened))] == ["ok", "ok"]
     pinned = verify(claims, IndexSources(alpha, opened, pinned=True))  # all read in alpha: beta's quote is not there
     assert sorted(r.status for r in pinned) == ["ok", "source missing"]
-    lone = CliRunner().invoke(app, ["ask", STAGES, "--collection", "beta", "--collection", "gamma"], env=env)
-    assert lone.exit_code == 2 and "no collection 'gamma'" in lone.output
+    lone = cli(team, "ask", STAGES, "--collection", "beta", "--collection", "gamma")
+    assert lone.exit_code == 2 and "no collection 'gamma'" in lone.stderr
 
 
 def test_page_images_of_beta_need_beta(team):
@@ -384,24 +378,33 @@ def test_the_tokens_file_is_read_again_when_it_changes(team):
         assert admin.get("/api/collections").status_code == 200
 
 
+def cli(team, *args: str, **env: str):
+    """``verbatim ARGS`` run in this process (typer's runner) on the team's home or server, with no VERBATIM_* of
+    the caller's environment but ``env``."""
+    from typer.testing import CliRunner
+
+    from verbatim_qa.cli import app
+
+    full: dict = {k: None for k in os.environ if k.startswith("VERBATIM_")}
+    full.update(VERBATIM_HOME=str(team.settings.deployment.home), VERBATIM_EMBEDDER=MINILM,
+                VERBATIM_CHROMA_URL=team.settings.deployment.chroma_url, **env)
+    result = CliRunner().invoke(app, list(args), env=full)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
 def test_the_command_line_names_collections(team):
     """``verbatim collections`` lists them with their documents; ``--collection`` picks one; a bad name is a usage
     error in one line (exit 2)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERBATIM_")}
-    env.update(VERBATIM_HOME=str(team.settings.deployment.home), VERBATIM_EMBEDDER=MINILM)
-    exe = str(Path(sys.executable).parent / "verbatim")
-
-    def run(*args):
-        return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=600)
-
-    listed = run("collections", "--json")
-    assert listed.returncode == 0, listed.stderr
+    listed = cli(team, "collections", "--json")
+    assert listed.exit_code == 0, listed.stderr
     assert json.loads(listed.stdout) == [{"name": "alpha", "documents": 1, "default": False},
                                          {"name": "beta", "documents": 2, "default": False}]
-    beta = run("sources", "--json", "--collection", "beta")
+    beta = cli(team, "sources", "--json", "--collection", "beta")
     assert {d["source"] for d in json.loads(beta.stdout)} == set(team.beta_ids)
-    bad = run("sources", "--collection", "no/such")
-    assert bad.returncode == 2 and "VERBATIM_COLLECTION" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    bad = cli(team, "sources", "--collection", "no/such")
+    assert bad.exit_code == 2 and "VERBATIM_COLLECTION" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_an_index_made_before_collections_answers_as_before(tmp_path, minilm):

@@ -1,9 +1,9 @@
 """Server mode: a real ``chroma run`` on 127.0.0.1 (temp path), used through ``VERBATIM_CHROMA_URL``.
 
-Proves: the commands (as real processes) ingest, answer verbatim, list, delete and check through the server and
-write no Chroma file under VERBATIM_HOME; ``version()`` over HTTP is shared by every client, so two instances
-with their own cache dirs (a CLI process and this process, or a long-running ``Service``) each rebuild BM25
-when the other one ingests; a row written moments ago without its commit record (an ingest in flight in
+Proves: the commands ingest and answer verbatim (as real processes), list, delete and check (in this process)
+through the server and write no Chroma file under VERBATIM_HOME; ``version()`` over HTTP is shared by every client,
+so two instances with their own cache dirs (a CLI process and this process, or a long-running ``Service``) each
+rebuild BM25 when the other one ingests; a row written moments ago without its commit record (an ingest in flight in
 another instance) is hidden from readers but not swept; ``VERBATIM_CHROMA_TOKEN`` is sent as a bearer header;
 collections and their tokens: the access cases of tests/test_collections.py hold against the server too.
 """
@@ -88,6 +88,21 @@ def verbatim(*args: str, home: Path, url: str, collection: str, **env: str) -> s
                           encoding="utf-8", timeout=600)
 
 
+def verbatim_here(*args: str, home: Path, url: str, collection: str, **env: str):
+    """``verbatim`` as ``verbatim`` runs it, in this process (typer's runner: no interpreter and chromadb start)."""
+    from typer.testing import CliRunner
+
+    from verbatim_qa.cli import app
+
+    full: dict = {k: None for k in os.environ if k.startswith("VERBATIM_")}
+    full.update(VERBATIM_HOME=str(home), VERBATIM_EMBEDDER=MINILM, VERBATIM_CHROMA_URL=url,
+                VERBATIM_COLLECTION=collection, VERBATIM_USE_CROSSLINGUAL="false", **env)
+    result = CliRunner().invoke(app, list(args), env=full)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
 def assert_no_local_chroma(home: Path) -> None:
     """Only derived caches live under VERBATIM_HOME in server mode: no chroma dir, no sqlite, no HNSW files."""
     files = [p for p in home.rglob("*") if p.is_file()] if home.exists() else []
@@ -110,11 +125,14 @@ def test_commands_end_to_end_through_the_server(chroma_url, collection, tmp_path
     def run(*args: str) -> subprocess.CompletedProcess:
         return verbatim(*args, home=home, url=chroma_url, collection=collection)
 
+    def here(*args: str):  # a command that loads no model: in this process (no interpreter, torch, chromadb start)
+        return verbatim_here(*args, home=home, url=chroma_url, collection=collection)
+
     ingested = run("ingest", str(folder), "--json")
     assert ingested.returncode == 0, ingested.stderr
     assert json.loads(ingested.stdout) == {"added": 3, "updated": 0, "skipped": 0, "deleted": 0, "failed": []}
-    listed = run("sources", "--json")
-    assert listed.returncode == 0 and sorted(r["source"] for r in json.loads(listed.stdout)) == [
+    listed = here("sources", "--json")
+    assert listed.exit_code == 0 and sorted(r["source"] for r in json.loads(listed.stdout)) == [
         "note.txt", "silk.txt", "water.txt"]
 
     asked = run("ask", NOTE_Q, "--json")
@@ -127,17 +145,17 @@ def test_commands_end_to_end_through_the_server(chroma_url, collection, tmp_path
 
     store = server_store(chroma_url, tmp_path / "probe", collection)
     note_id = next(r.doc_id for r in store.documents() if r.source == "note.txt")
-    deleted = run("delete", "note.txt", "--json")
-    assert deleted.returncode == 0 and json.loads(deleted.stdout) == {"deleted": note_id, "source": "note.txt"}
-    unknown = run("delete", "note.txt")
-    assert unknown.returncode == 2 and "no document 'note.txt'" in unknown.stderr
+    deleted = here("delete", "note.txt", "--json")
+    assert deleted.exit_code == 0 and json.loads(deleted.stdout) == {"deleted": note_id, "source": "note.txt"}
+    unknown = here("delete", "note.txt")
+    assert unknown.exit_code == 2 and "no document 'note.txt'" in unknown.stderr
     assert sorted(r.source for r in store.documents()) == ["silk.txt", "water.txt"]
     assert not store.chunks.get(where={"doc_id": note_id})["ids"]
     assert not store.sentences.get(where={"doc_id": note_id})["ids"]
     assert_consistent(store)
 
-    checked = run("doctor", "--json")
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    checked = here("doctor", "--json")
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
     assert json.loads(checked.stdout)["healthy"] is True
     assert_no_local_chroma(home)
     assert (home / "cache" / "lexical").is_dir(), "BM25 lives in the instance's own cache dir"
@@ -303,12 +321,12 @@ def test_token_is_sent_as_a_bearer_header(chroma_url, collection, tmp_path, toke
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
     try:
-        proc = verbatim("sources", "--json", home=tmp_path / "home", collection=collection,
-                        url=f"http://127.0.0.1:{proxy.server_address[1]}", VERBATIM_CHROMA_TOKEN=token)
+        ran = verbatim_here("sources", "--json", home=tmp_path / "home", collection=collection,
+                            url=f"http://127.0.0.1:{proxy.server_address[1]}", VERBATIM_CHROMA_TOKEN=token)
     finally:
         proxy.shutdown()
         proxy.server_close()
         thread.join()
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == []
+    assert ran.exit_code == 0, ran.stderr
+    assert json.loads(ran.stdout) == []
     assert handler.seen and set(handler.seen) == {f"Bearer {token}" if token else None}
