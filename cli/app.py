@@ -32,6 +32,8 @@ err = Console(stderr=True)
 
 COLLECTION = typer.Option(None, "--collection", help="The collection (default: VERBATIM_COLLECTION, else verbatim; "
                                                       "see `verbatim collections`).")
+COLLECTIONS = typer.Option(None, "--collection", help="The collection (default: VERBATIM_COLLECTION, else verbatim; "
+                                                       "see `verbatim collections`); repeated, several asked at once.")
 
 
 def env_settings(collection: str | None = None) -> Settings:

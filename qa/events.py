@@ -24,7 +24,8 @@ class Retrieved:
     def to_dict(self) -> dict:
         return {"type": self.type, "retrieved": [
             {"source": r.chunk.source, "section": r.chunk.section, "char_start": r.chunk.char_start,
-             "char_end": r.chunk.char_end, "score": round(float(r.score), 6)} for r in self.retrieved]}
+             "char_end": r.chunk.char_end, "score": round(float(r.score), 6),
+             **({"collection": r.collection} if r.collection else {})} for r in self.retrieved]}
 
 
 @dataclass(frozen=True)

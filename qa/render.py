@@ -18,7 +18,8 @@ def where(c: Citation) -> str:
         parts.append(c.section)
     if c.page is not None:
         parts.append(f"p. {c.page}")
-    return ", ".join(parts) + f" ({c.source}, chars {c.char_start}–{c.char_end})"
+    source = f"{c.collection}: {c.source}" if c.collection else c.source  # of an answer from several collections
+    return ", ".join(parts) + f" ({source}, chars {c.char_start}–{c.char_end})"
 
 
 def to_markdown(answer: Answer, heading: bool = True) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -36,6 +36,7 @@ ALICE = "alice-token-0123456789"  # may read alpha
 BOB = "bob-token-0123456789ab"  # may write beta
 QUESTION = "Where is the project's head office?"
 SPICE = "Which office is above the spice market?"  # its evidence is in beta only
+STAGES = "Where are the stages of the rocket welded?"  # its evidence is split: one stage in alpha, one in beta
 # What of beta must never reach alice (the file names, text only beta holds; doc ids are added by the fixture).
 BETA_MARKS = ["Zanzibar", "beta-ledger", "beta-plans", "Kilimanjaro", "ledger"]
 
@@ -53,16 +54,24 @@ def write_tokens(path: Path, text: str) -> None:
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory, minilm):
-    folder = tmp_path_factory.mktemp("team")
+    with served_team(tmp_path_factory.mktemp("team"), minilm) as served:
+        yield served
+
+
+@contextmanager
+def served_team(folder: Path, minilm, chroma_url: str = "") -> Iterator[SimpleNamespace]:
+    """Collections alpha and beta with their documents, served over HTTP with the tokens file: in an embedded home
+    under ``folder``, or on the Chroma server at ``chroma_url`` (tests/test_server_mode.py runs the access cases
+    there)."""
     docs = folder / "docs"
     (docs / "alpha").mkdir(parents=True)
     (docs / "beta").mkdir()
     (docs / "alpha" / "alpha-handbook.txt").write_text(
         "Alpha handbook.\n\nThe project's head office is in Oslo, next to the harbour. "
-        "The Oslo team has twelve engineers.\n", "utf-8")
+        "The Oslo team has twelve engineers.\n\nThe first stage of the rocket is welded in Oslo.\n", "utf-8")
     (docs / "beta" / "beta-ledger.txt").write_text(
         "Beta ledger.\n\nThe project's head office is in Zanzibar, above the spice market. "
-        "The Zanzibar team keeps the ledger.\n", "utf-8")
+        "The Zanzibar team keeps the ledger.\n\nThe second stage of the rocket is welded in Zanzibar.\n", "utf-8")
     (folder / "print").mkdir()
     pdf = chromium_pdf("<h1>Beta plans</h1><p>The launch code of the beta rocket is Kilimanjaro.</p>",
                        folder / "print" / "beta-plans.pdf")  # beside its HTML source, which is not ingested
@@ -70,7 +79,7 @@ def team(tmp_path_factory, minilm):
     write_tokens(tokens, tokens_toml())
     # MiniLM scores lower than e5: no refusal threshold, so each collection answers from its own text
     settings = Settings(home=folder / "home", embedder=MINILM, collection="alpha", token=ADMIN,
-                        tokens_file=str(tokens), refusal_threshold=0.0)
+                        tokens_file=str(tokens), refusal_threshold=0.0, chroma_url=chroma_url)
     alpha = Store(settings, embedder=minilm)
     assert ingest_paths(alpha, [docs / "alpha"]).added == 1
     beta = alpha.sibling("beta")
@@ -143,6 +152,65 @@ def test_the_api_gives_a_reader_of_alpha_nothing_of_beta(team):
     assert {r.source for r in team.beta.documents()} == {"beta-ledger.txt", "beta-plans.pdf"}  # nothing deleted
 
 
+def test_one_question_of_two_collections_answers_from_both(team):
+    """Asked of alpha and beta at once, a question whose evidence is split (one stage welded in each) is answered
+    from both; each citation names its collection and is the exact text there; the order the collections are named
+    in changes nothing."""
+    with client(team, ADMIN) as admin:
+        both = admin.post("/api/ask", json={"question": STAGES, "collections": ["beta", "alpha"]}).json()
+        same = admin.post("/api/ask", json={"question": STAGES, "collection": "alpha", "collections": ["beta"]})
+        stream = admin.post("/api/ask/stream", json={"question": STAGES, "collections": ["alpha", "beta"]})
+        alone = admin.post("/api/ask", json={"question": STAGES, "collection": "alpha"}).json()
+    assert "Oslo" in both["answer"] and "Zanzibar" in both["answer"]
+    assert {(c["collection"], c["source"]) for c in both["citations"]} == {
+        ("alpha", "alpha-handbook.txt"), ("beta", "beta-ledger.txt")}
+    stores = {"alpha": team.alpha, "beta": team.beta}
+    for c in both["citations"]:
+        assert stores[c["collection"]].document_text(c["doc_id"])[c["char_start"]:c["char_end"]] == c["quote"]
+    assert {r["collection"] for r in both["retrieved"]} == {"alpha", "beta"}
+    assert same.json() == both
+    events = [json.loads(line) for line in stream.text.splitlines()]
+    assert events[-1]["answer"] == both and {r["collection"] for r in events[0]["retrieved"]} == {"alpha", "beta"}
+    assert "Zanzibar" not in alone["answer"] and all("collection" not in c for c in alone["citations"])
+
+
+def test_a_reader_of_alpha_asking_alpha_and_beta_gets_nothing_of_either(team):
+    with client(team, ALICE) as alice:
+        replies = [alice.post("/api/ask", json={"question": STAGES, "collections": ["alpha", "beta"]}),
+                   alice.post("/api/ask/stream", json={"question": STAGES, "collection": "alpha",
+                                                       "collections": ["beta"]}),
+                   alice.post("/api/ask", json={"question": STAGES, "collections": ["alpha", "gamma"]})]
+    assert [r.status_code for r in replies] == [404, 404, 404]
+    assert [r.json()["error"] for r in replies] == ["no collection 'beta' readable with this token"] * 2 + [
+        "no collection 'gamma' readable with this token"]
+    for r in replies:
+        nothing_of_beta(team, r.text)
+        assert "Oslo" not in r.text  # not even alpha's part of the answer
+
+
+def test_ask_of_two_collections_on_the_command_line_and_verify_reads_each_quote_where_it_is(team, tmp_path):
+    from verbatim_qa.ui.claims import read_claims
+    from verbatim_qa.ui.verify import IndexSources, verify
+
+    ran = cli(team, "ask", STAGES, "--json", "--collection", "beta", "--collection", "alpha",
+              VERBATIM_REFUSAL_THRESHOLD="0")
+    assert ran.exit_code == 0, ran.output
+    answer = json.loads(ran.stdout)
+    assert {(c["collection"], c["source"]) for c in answer["citations"]} == {
+        ("alpha", "alpha-handbook.txt"), ("beta", "beta-ledger.txt")}
+    assert {p["collection"] for p in answer["provenance"]} == {"alpha", "beta"}
+    out = tmp_path / "both.json"
+    out.write_text(ran.stdout, "utf-8")
+    claims = read_claims(out)
+    alpha = Store(team.settings, read_only=True)
+    opened = lambda name: Store(team.settings.with_(collection=name), read_only=True)  # noqa: E731
+    assert [r.status for r in verify(claims, IndexSources(alpha, opened))] == ["ok", "ok"]
+    pinned = verify(claims, IndexSources(alpha, opened, pinned=True))  # all read in alpha: beta's quote is not there
+    assert sorted(r.status for r in pinned) == ["ok", "source missing"]
+    lone = cli(team, "ask", STAGES, "--collection", "beta", "--collection", "gamma")
+    assert lone.exit_code == 2 and "no collection 'gamma'" in lone.stderr
+
+
 def test_page_images_of_beta_need_beta(team):
     pdf = team.beta_ids["beta-plans.pdf"]
     with client(team, ADMIN) as admin:
@@ -177,7 +245,9 @@ def test_openai_models_and_answers_are_per_collection(team):
     def openai(token):
         return OpenAI(base_url=team.url + "/v1", api_key=token, max_retries=0, timeout=120)
 
-    assert [m.id for m in openai(ADMIN).models.list()] == ["verbatim", "verbatim:beta"]
+    # every collection of the home or server (a Chroma server may hold others' too), the default one as "verbatim"
+    every = ["verbatim" if name == "alpha" else f"verbatim:{name}" for name in team.alpha.collections()]
+    assert "verbatim:beta" in every and [m.id for m in openai(ADMIN).models.list()] == every
     beta = openai(ADMIN).chat.completions.create(model="verbatim:beta",
                                                  messages=[{"role": "user", "content": QUESTION}])
     assert "Zanzibar" in beta.choices[0].message.content and beta.model == "verbatim:beta"
@@ -188,6 +258,16 @@ def test_openai_models_and_answers_are_per_collection(team):
     nothing_of_beta(team, str(refused.value))
     own = alice.chat.completions.create(model="verbatim", messages=[{"role": "user", "content": SPICE}])
     nothing_of_beta(team, own.model_dump_json())
+    # several collections in one model id: all readable, or the same "does not exist"
+    both = openai(ADMIN).chat.completions.create(model="verbatim:beta+alpha",
+                                                 messages=[{"role": "user", "content": STAGES}])
+    assert both.model == "verbatim:beta+alpha"
+    content = both.choices[0].message.content
+    assert "Oslo" in content and "Zanzibar" in content and "(beta: beta-ledger.txt" in content
+    assert {c["collection"] for c in both.model_extra["citations"]} == {"alpha", "beta"}
+    with pytest.raises(NotFoundError) as refused:
+        alice.chat.completions.create(model="verbatim:alpha+beta", messages=[{"role": "user", "content": STAGES}])
+    nothing_of_beta(team, str(refused.value))
 
 
 def test_mcp_gives_a_reader_of_alpha_nothing_of_beta(team):
@@ -207,11 +287,14 @@ def test_mcp_gives_a_reader_of_alpha_nothing_of_beta(team):
                 "search": await c.call_tool("search", {"query": SPICE, "collection": "beta"}),
                 "own_search": await c.call_tool("search", {"query": SPICE, "k": 5}),
                 "own_ask": await c.call_tool("ask", {"question": SPICE}),
+                "both_ask": await c.call_tool("ask", {"question": STAGES, "collections": ["alpha", "beta"]}),
+                "both_search": await c.call_tool("search", {"query": STAGES, "collection": "beta",
+                                                            "collections": ["alpha"]}),
             }
 
     alice = anyio.run(session, ALICE)
     assert [c["name"] for c in alice["collections"].structured_content["collections"]] == ["alpha"]
-    for tool in ("sources", "ask", "search"):
+    for tool in ("sources", "ask", "search", "both_ask", "both_search"):
         assert alice[tool].is_error and "no collection 'beta' readable" in alice[tool].content[0].text, tool
     for result in alice.values():
         nothing_of_beta(team, json.dumps([c.model_dump() for c in result.content]) +
@@ -219,6 +302,10 @@ def test_mcp_gives_a_reader_of_alpha_nothing_of_beta(team):
     admin = anyio.run(session, ADMIN)
     assert {d["source"] for d in admin["sources"].structured_content["documents"]} == set(team.beta_ids)
     assert "Zanzibar" in admin["ask"].structured_content["answer"]
+    both = admin["both_ask"].structured_content
+    assert {(c["collection"], c["source"]) for c in both["citations"]} == {
+        ("alpha", "alpha-handbook.txt"), ("beta", "beta-ledger.txt")}
+    assert {p["collection"] for p in admin["both_search"].structured_content["passages"]} == {"alpha", "beta"}
 
 
 def test_the_chat_acts_as_the_signed_in_holder(team, monkeypatch):
@@ -291,24 +378,33 @@ def test_the_tokens_file_is_read_again_when_it_changes(team):
         assert admin.get("/api/collections").status_code == 200
 
 
+def cli(team, *args: str, **env: str):
+    """``verbatim ARGS`` run in this process (typer's runner) on the team's home or server, with no VERBATIM_* of
+    the caller's environment but ``env``."""
+    from typer.testing import CliRunner
+
+    from verbatim_qa.cli import app
+
+    full: dict = {k: None for k in os.environ if k.startswith("VERBATIM_")}
+    full.update(VERBATIM_HOME=str(team.settings.deployment.home), VERBATIM_EMBEDDER=MINILM,
+                VERBATIM_CHROMA_URL=team.settings.deployment.chroma_url, **env)
+    result = CliRunner().invoke(app, list(args), env=full)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
 def test_the_command_line_names_collections(team):
     """``verbatim collections`` lists them with their documents; ``--collection`` picks one; a bad name is a usage
     error in one line (exit 2)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERBATIM_")}
-    env.update(VERBATIM_HOME=str(team.settings.deployment.home), VERBATIM_EMBEDDER=MINILM)
-    exe = str(Path(sys.executable).parent / "verbatim")
-
-    def run(*args):
-        return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=600)
-
-    listed = run("collections", "--json")
-    assert listed.returncode == 0, listed.stderr
+    listed = cli(team, "collections", "--json")
+    assert listed.exit_code == 0, listed.stderr
     assert json.loads(listed.stdout) == [{"name": "alpha", "documents": 1, "default": False},
                                          {"name": "beta", "documents": 2, "default": False}]
-    beta = run("sources", "--json", "--collection", "beta")
+    beta = cli(team, "sources", "--json", "--collection", "beta")
     assert {d["source"] for d in json.loads(beta.stdout)} == set(team.beta_ids)
-    bad = run("sources", "--collection", "no/such")
-    assert bad.returncode == 2 and "VERBATIM_COLLECTION" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    bad = cli(team, "sources", "--collection", "no/such")
+    assert bad.exit_code == 2 and "VERBATIM_COLLECTION" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_an_index_made_before_collections_answers_as_before(tmp_path, minilm):

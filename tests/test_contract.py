@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import verbatim_qa
 from verbatim_qa.cli import app
-from verbatim_qa.contract import ANSWERERS, MAX_K, MAX_QUESTION_CHARS, VERSION, AnswererName
+from verbatim_qa.contract import ANSWERERS, MAX_COLLECTIONS, MAX_K, MAX_QUESTION_CHARS, VERSION, AnswererName
 from verbatim_qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,8 @@ def test_http_and_openai_requests_state_the_contract(tmp_path):
         assert (k["minimum"], k["maximum"]) == (1, MAX_K)
         names = next(v for v in props["answerer"]["anyOf"] if "enum" in v)
         assert tuple(names["enum"]) == ANSWERERS
+    several = next(v for v in ask["collections"]["anyOf"] if v.get("type") == "array")
+    assert several["maxItems"] == MAX_COLLECTIONS
     openapi = create_app(Settings(home=tmp_path / "home"), ui=False).openapi()
     assert openapi["info"]["version"] == VERSION
 
@@ -63,6 +65,9 @@ def test_mcp_tools_state_the_contract():
     tools = {t.name: t.input_schema["properties"] for t in anyio.run(build_mcp(None).list_tools)}
     assert tools["search"]["query"]["maxLength"] == tools["ask"]["question"]["maxLength"] == MAX_QUESTION_CHARS
     assert tools["search"]["k"]["maximum"] == MAX_K
+    for tool in ("search", "ask"):
+        several = next(v for v in tools[tool]["collections"]["anyOf"] if v.get("type") == "array")
+        assert several["maxItems"] == MAX_COLLECTIONS
     assert next(v for v in tools["ask"]["k"]["anyOf"] if v.get("type") == "integer")["maximum"] == MAX_K
 
 

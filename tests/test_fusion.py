@@ -3,6 +3,8 @@ settings and the typed ``Signals``, so it runs here without a store or a model).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from verbatim_qa.qa import fusion
@@ -10,7 +12,7 @@ from verbatim_qa.qa.corpus import ChunkMeta
 from verbatim_qa.qa.fusion import Signals, best_per_group, rrf
 from verbatim_qa.qa.retriever import demotion
 from verbatim_qa.settings import Settings
-from verbatim_qa.types import Chunk, Sentence
+from verbatim_qa.types import Chunk, ScoredChunk, Sentence
 
 
 # ---------------------------------------------------------------- rrf
@@ -96,3 +98,36 @@ def test_chunk_meta_keeps_the_share_of_each_demoted_role():
              Sentence(31, 40, "d" * 9, "code"))
     chunk = Chunk("id", "doc", "book.pdf", "Book", None, None, 0, 40, "x" * 40, "en", sents)
     assert ChunkMeta.of(chunk).demoted == (("code", 0.25), ("toc", 0.5))
+
+
+# ---------------------------------------------------------------- several collections (qa/several.py)
+def _passage(chunk_id: str, score: float, text: str = "The first stage is welded in Oslo.") -> ScoredChunk:
+    return ScoredChunk(Chunk(chunk_id, "doc-" + chunk_id, chunk_id + ".txt", "T", None, None, 100, 100 + len(text),
+                             text, "en"), score)
+
+
+def test_several_collections_fuse_by_score_then_collection_then_chunk_id():
+    """Ties are broken by collection name, then chunk id, whatever order the collections come in; a chunk two
+    collections hold counts once, in the first by name."""
+    from verbatim_qa.qa.several import Searched, fused
+
+    beta = Searched("beta", None, None, [_passage("x", 0.5), _passage("shared", 0.9), _passage("b2", 0.2)])
+    alpha = Searched("alpha", None, None, [_passage("y", 0.5), _passage("shared", 0.4)])
+    expected = [("alpha", "y", 0.5), ("beta", "x", 0.5), ("alpha", "shared", 0.4)]
+    for order in ([beta, alpha], [alpha, beta]):
+        assert [(r.collection, r.chunk.chunk_id, r.score) for r in fused(order, 3)] == expected
+    assert fused([beta, alpha], 1)[0].to_dict()["collection"] == "alpha"
+    assert "collection" not in _passage("y", 0.5).to_dict()  # one collection's passages are as before
+
+
+def test_a_citation_names_the_collection_of_the_passage_holding_its_quote():
+    from verbatim_qa.qa.answer import citation_for
+    from verbatim_qa.qa.several import collection_of
+
+    oslo, other = _passage("a", 0.5), _passage("b", 0.4, "Another text of the same length, not the same.")
+    oslo.collection, other.collection = "alpha", "beta"
+    cited = citation_for(1, oslo.chunk, 104, 109)
+    assert cited.quote == "first" and collection_of(cited, [other, oslo]) == "alpha"
+    assert cited.to_dict().keys() == {"n", "source", "title", "section", "page", "quote", "char_start", "char_end",
+                                      "doc_id", "extracted_by"}
+    assert {**cited.to_dict(), "collection": "alpha"} == replace(cited, collection="alpha").to_dict()

@@ -1,10 +1,11 @@
 """Server mode: a real ``chroma run`` on 127.0.0.1 (temp path), used through ``VERBATIM_CHROMA_URL``.
 
-Proves: the commands (as real processes) ingest, answer verbatim, list, delete and check through the server and
-write no Chroma file under VERBATIM_HOME; ``version()`` over HTTP is shared by every client, so two instances
-with their own cache dirs (a CLI process and this process, or a long-running ``Service``) each rebuild BM25
-when the other one ingests; a row written moments ago without its commit record (an ingest in flight in
-another instance) is hidden from readers but not swept; ``VERBATIM_CHROMA_TOKEN`` is sent as a bearer header.
+Proves: the commands ingest and answer verbatim (as real processes), list, delete and check (in this process)
+through the server and write no Chroma file under VERBATIM_HOME; ``version()`` over HTTP is shared by every client,
+so two instances with their own cache dirs (a CLI process and this process, or a long-running ``Service``) each
+rebuild BM25 when the other one ingests; a row written moments ago without its commit record (an ingest in flight in
+another instance) is hidden from readers but not swept; ``VERBATIM_CHROMA_TOKEN`` is sent as a bearer header;
+collections and their tokens: the access cases of tests/test_collections.py hold against the server too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import test_collections as access
 from helpers import NOTE, NOTE_Q, stop, write
 from test_store import assert_consistent
 
@@ -86,6 +88,21 @@ def verbatim(*args: str, home: Path, url: str, collection: str, **env: str) -> s
                           encoding="utf-8", timeout=600)
 
 
+def verbatim_here(*args: str, home: Path, url: str, collection: str, **env: str):
+    """``verbatim`` as ``verbatim`` runs it, in this process (typer's runner: no interpreter and chromadb start)."""
+    from typer.testing import CliRunner
+
+    from verbatim_qa.cli import app
+
+    full: dict = {k: None for k in os.environ if k.startswith("VERBATIM_")}
+    full.update(VERBATIM_HOME=str(home), VERBATIM_EMBEDDER=MINILM, VERBATIM_CHROMA_URL=url,
+                VERBATIM_COLLECTION=collection, VERBATIM_USE_CROSSLINGUAL="false", **env)
+    result = CliRunner().invoke(app, list(args), env=full)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
 def assert_no_local_chroma(home: Path) -> None:
     """Only derived caches live under VERBATIM_HOME in server mode: no chroma dir, no sqlite, no HNSW files."""
     files = [p for p in home.rglob("*") if p.is_file()] if home.exists() else []
@@ -108,11 +125,14 @@ def test_commands_end_to_end_through_the_server(chroma_url, collection, tmp_path
     def run(*args: str) -> subprocess.CompletedProcess:
         return verbatim(*args, home=home, url=chroma_url, collection=collection)
 
+    def here(*args: str):  # a command that loads no model: in this process (no interpreter, torch, chromadb start)
+        return verbatim_here(*args, home=home, url=chroma_url, collection=collection)
+
     ingested = run("ingest", str(folder), "--json")
     assert ingested.returncode == 0, ingested.stderr
     assert json.loads(ingested.stdout) == {"added": 3, "updated": 0, "skipped": 0, "deleted": 0, "failed": []}
-    listed = run("sources", "--json")
-    assert listed.returncode == 0 and sorted(r["source"] for r in json.loads(listed.stdout)) == [
+    listed = here("sources", "--json")
+    assert listed.exit_code == 0 and sorted(r["source"] for r in json.loads(listed.stdout)) == [
         "note.txt", "silk.txt", "water.txt"]
 
     asked = run("ask", NOTE_Q, "--json")
@@ -125,17 +145,17 @@ def test_commands_end_to_end_through_the_server(chroma_url, collection, tmp_path
 
     store = server_store(chroma_url, tmp_path / "probe", collection)
     note_id = next(r.doc_id for r in store.documents() if r.source == "note.txt")
-    deleted = run("delete", "note.txt", "--json")
-    assert deleted.returncode == 0 and json.loads(deleted.stdout) == {"deleted": note_id, "source": "note.txt"}
-    unknown = run("delete", "note.txt")
-    assert unknown.returncode == 2 and "no document 'note.txt'" in unknown.stderr
+    deleted = here("delete", "note.txt", "--json")
+    assert deleted.exit_code == 0 and json.loads(deleted.stdout) == {"deleted": note_id, "source": "note.txt"}
+    unknown = here("delete", "note.txt")
+    assert unknown.exit_code == 2 and "no document 'note.txt'" in unknown.stderr
     assert sorted(r.source for r in store.documents()) == ["silk.txt", "water.txt"]
     assert not store.chunks.get(where={"doc_id": note_id})["ids"]
     assert not store.sentences.get(where={"doc_id": note_id})["ids"]
     assert_consistent(store)
 
-    checked = run("doctor", "--json")
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    checked = here("doctor", "--json")
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
     assert json.loads(checked.stdout)["healthy"] is True
     assert_no_local_chroma(home)
     assert (home / "cache" / "lexical").is_dir(), "BM25 lives in the instance's own cache dir"
@@ -200,45 +220,41 @@ def test_a_running_service_follows_other_instances(chroma_url, collection, tmp_p
     assert_no_local_chroma(tmp_path / "serve")
 
 
-def test_collections_and_their_rights_through_the_server(chroma_url, collection, tmp_path, minilm):
-    """Two collections on one Chroma server, served with a tokens file over real HTTP: each answers from its own
-    documents, and a token that may read one gets nothing of the other (question, sources, listing, counts)."""
-    import httpx
+@pytest.fixture(scope="module")
+def team(chroma_url, tmp_path_factory, minilm):
+    """tests/test_collections.py's collections alpha and beta and their tokens, on this module's Chroma server."""
+    with access.served_team(tmp_path_factory.mktemp("team"), minilm, chroma_url) as served:
+        yield served
 
-    from verbatim_qa.ui.api import create_app
-    from verbatim_qa.ui.server import BackgroundServer
-    from verbatim_qa.ui.service import Service
 
-    a, b = f"{collection}-a", f"{collection}-b"
-    write(tmp_path / "a", "silk.txt", SILK)
-    write(tmp_path / "b", "quartz.txt", QUARTZ)
-    tokens = tmp_path / "tokens.toml"
-    reader = "reader-token-0123456789"
-    tokens.write_text(f'[[token]]\nholder = "r"\ntoken = "{reader}"\ncollections = {{ "{a}" = "read" }}\n')
-    settings = Settings(home=tmp_path / "serve", embedder=MINILM, chroma_url=chroma_url, collection=a,
-                        token="admin-token-0123456789", tokens_file=str(tokens), use_crosslingual=False,
-                        refusal_threshold=0.0)
-    store = Store(settings, embedder=minilm)
-    assert ingest_paths(store, [tmp_path / "a"]).added == 1
-    assert ingest_paths(store.sibling(b), [tmp_path / "b"]).added == 1
-    question = {"question": "When did the zyxquartz mine near Khorog close?"}
-    app = create_app(settings, service=Service(settings, store=store, warm=False), ui=False)
-    with BackgroundServer(app) as url:
-        admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {settings.deployment.token}"},
-                             timeout=120)
-        own = admin.post("/api/ask", json={**question, "collection": b}).json()
-        assert own["citations"] and {c["source"] for c in own["citations"]} == {"quartz.txt"}
-        listed = {c["name"]: c["documents"] for c in admin.get("/api/collections").json()}
-        assert listed[a] == 1 and listed[b] == 1
-        r = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {reader}"}, timeout=120)
-        replies = [r.post("/api/ask", json=question), r.post("/api/ask", json={**question, "collection": b}),
-                   r.get("/api/sources", params={"collection": b}), r.get("/api/sources"),
-                   r.get("/api/collections"), r.get("/v1/models")]
-        assert [x.status_code for x in replies] == [200, 404, 404, 200, 200, 200]
-        assert [c["name"] for c in replies[4].json()] == [a]
-        for x in replies:  # b's file name and words of b's text that the question does not hold
-            assert not [m for m in ("quartz.txt", "1991", "Dushanbe", "Miners") if m in x.text], x.text[:300]
-    assert_no_local_chroma(tmp_path / "serve")
+# The access cases of tests/test_collections.py against the Chroma server: a token that may read alpha gets nothing
+# of beta by any route (/api, page images, /v1 with the openai client, MCP with the mcp client, the chat with
+# gradio_client), asked alone or with alpha; each collection answers from its own documents, and both at once
+# from both.
+def test_the_api_gives_a_reader_of_alpha_nothing_of_beta_through_the_server(team):
+    access.test_the_api_gives_a_reader_of_alpha_nothing_of_beta(team)
+    assert_no_local_chroma(team.settings.deployment.home)
+
+
+def test_page_images_of_beta_need_beta_through_the_server(team):
+    access.test_page_images_of_beta_need_beta(team)
+
+
+def test_openai_models_and_answers_are_per_collection_through_the_server(team):
+    access.test_openai_models_and_answers_are_per_collection(team)
+
+
+def test_mcp_gives_a_reader_of_alpha_nothing_of_beta_through_the_server(team):
+    access.test_mcp_gives_a_reader_of_alpha_nothing_of_beta(team)
+
+
+def test_the_chat_acts_as_the_signed_in_holder_through_the_server(team, monkeypatch):
+    access.test_the_chat_acts_as_the_signed_in_holder(team, monkeypatch)
+
+
+def test_one_question_of_two_collections_through_the_server(team):
+    access.test_one_question_of_two_collections_answers_from_both(team)
+    access.test_a_reader_of_alpha_asking_alpha_and_beta_gets_nothing_of_either(team)
 
 
 def test_in_flight_rows_are_hidden_not_swept(chroma_url, collection, tmp_path, minilm):
@@ -305,12 +321,12 @@ def test_token_is_sent_as_a_bearer_header(chroma_url, collection, tmp_path, toke
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
     try:
-        proc = verbatim("sources", "--json", home=tmp_path / "home", collection=collection,
-                        url=f"http://127.0.0.1:{proxy.server_address[1]}", VERBATIM_CHROMA_TOKEN=token)
+        ran = verbatim_here("sources", "--json", home=tmp_path / "home", collection=collection,
+                            url=f"http://127.0.0.1:{proxy.server_address[1]}", VERBATIM_CHROMA_TOKEN=token)
     finally:
         proxy.shutdown()
         proxy.server_close()
         thread.join()
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == []
+    assert ran.exit_code == 0, ran.stderr
+    assert json.loads(ran.stdout) == []
     assert handler.seen and set(handler.seen) == {f"Bearer {token}" if token else None}

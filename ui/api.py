@@ -15,6 +15,8 @@
 
 Every route of a collection's documents takes ``collection`` (in the body of /api/ask*, ``?collection=`` on the
 others; none: the default collection) and reads it only with the right (ui/access.py, ``Service.library``).
+/api/ask* also take ``collections``: several asked at once, one answer whose citations name their collection
+(qa/several.py); one of them the token may not read is the same 404 as when it is asked alone.
     GET    /v1/models, POST /v1/chat/completions   OpenAI-compatible chat (ui/openai_api.py)
     POST   /mcp              MCP over Streamable HTTP: tools search, ask, sources (ui/mcp_server.py)
 
@@ -52,7 +54,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import HTTPConnection
 from starlette.routing import Mount
 
-from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, QUOTES_ONLY_DOC, VERSION, AnswererName
+from verbatim_qa.contract import MAX_COLLECTIONS, MAX_K, MAX_QUESTION_CHARS, QUOTES_ONLY_DOC, VERSION, AnswererName
 from verbatim_qa.settings import Settings
 from verbatim_qa.text.lines import field_problems, one_line
 from verbatim_qa.vectorstore.store import Store
@@ -95,6 +97,9 @@ class AskRequest(BaseModel):
         "question (\"What about Turkmenistan?\") is searched with them; see search_query in the answer."))
     quotes_only: bool = QUOTES_ONLY
     collection: str | None = COLLECTION_FIELD
+    collections: list[str] | None = Field(None, max_length=MAX_COLLECTIONS, description=(
+        "Several collections to ask at once (with `collection`, if given): one answer from all, each citation "
+        "naming its `collection`; every one must be readable with the token. Answered extractively."))
 
     def turns(self) -> list:
         return [h if isinstance(h, str) else h.model_dump(exclude_none=True) for h in self.history]
@@ -314,7 +319,7 @@ def _routes(app: FastAPI, service: Service) -> None:
         """The answer contract: answer text with [n] markers, refused, citations (exact spans), retrieved."""
         try:
             events = service.events(req.question, req.k, req.sources, req.answerer, req.turns(), req.quotes_only,
-                                    req.collection)
+                                    req.collection, req.collections)
         except ValueError as exc:
             return error(422, one_line(exc))
         *_, done = events
@@ -325,7 +330,7 @@ def _routes(app: FastAPI, service: Service) -> None:
         """NDJSON (default) or server-sent events: retrieved, token... (the LLM's draft), answer (or error)."""
         try:
             events = service.events(req.question, req.k, req.sources, req.answerer, req.turns(), req.quotes_only,
-                                    req.collection)
+                                    req.collection, req.collections)
         except ValueError as exc:
             return error(422, one_line(exc))
         sse = "text/event-stream" in request.headers.get("accept", "")

@@ -1,15 +1,17 @@
 """Verbatim as an MCP server (the official ``mcp`` SDK): tools for agents, editors and desktop clients.
 
-    search(query, k=5, sources?, collection?)   ranked passages: rank, source, section, char_start, char_end,
-                                        text, score
-    ask(question, k?, sources?, history?, quotes_only?, collection?)
+    search(query, k=5, sources?, collection?, collections?)
+                                        ranked passages: rank, source, section, char_start, char_end, text, score
+                                        (and collection, of several)
+    ask(question, k?, sources?, history?, quotes_only?, collection?, collections?)
                                         the answer object (``Answer.to_dict()``: answer with [n] markers, refused,
                                         citations with verbatim offsets, retrieved, and any newer fields)
     sources(collection?)                the documents: id, title, source, langs, chunks, ingested_at
     collections()                       the collections the caller may read, with their documents
 
-``collection``: none is the default collection; over HTTP, a collection the bearer token may not read is a tool
-error, the same whether or not it exists (ui/access.py).
+``collection``: none is the default collection; ``collections``: several asked at once (one fused ranking or
+answer, each passage and citation naming its collection: qa/several.py). Over HTTP, a collection the bearer token
+may not read is a tool error, the same whether or not it exists (ui/access.py), and so is a list holding one.
 
 Two transports, one server definition: stdio (``verbatim mcp``, what desktop clients spawn) and Streamable
 HTTP at ``/mcp`` of ``verbatim serve`` (stateless, JSON responses; behind the same bearer token as ``/api/*``).
@@ -30,7 +32,7 @@ from mcp_types import ToolAnnotations
 from pydantic import Field, ValidationError
 from starlette.routing import BaseRoute
 
-from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS, QUOTES_ONLY_DOC, VERSION
+from verbatim_qa.contract import MAX_COLLECTIONS, MAX_K, MAX_QUESTION_CHARS, QUOTES_ONLY_DOC, VERSION
 from verbatim_qa.text.lines import field_problems, one_line
 
 from .access import NoAccess
@@ -40,7 +42,8 @@ PATH = "/mcp"
 INSTRUCTIONS = ("Answers and passages from the user's own documents. Every quote in a citation is verbatim: "
                 "document_text[char_start:char_end] == quote. Use `ask` for an answer with citations (refused is "
                 "true when the documents do not answer), `search` for ranked passages, `sources` for the documents; "
-                "`collections` lists the libraries you may read, each tool's `collection` picks one.")
+                "`collections` lists the libraries you may read, each tool's `collection` picks one (`collections`: "
+                "several at once).")
 READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
 
 K = Annotated[int, Field(ge=1, le=MAX_K, description=f"Passages retrieved (1-{MAX_K}).")]
@@ -48,6 +51,9 @@ QUESTION = Annotated[str, Field(min_length=1, max_length=MAX_QUESTION_CHARS)]
 SOURCES = Annotated[list[str] | None, Field(description="Restrict to these file names (as `sources` lists them).")]
 COLLECTION = Annotated[str | None, Field(max_length=63, description=(
     "The collection (as `collections` lists them); none: the default collection."))]
+COLLECTIONS = Annotated[list[Annotated[str, Field(max_length=63)]] | None, Field(
+    max_length=MAX_COLLECTIONS, description=("Several collections asked at once (with `collection`, if given): one "
+                                             "answer or ranking from all, each citation naming its collection."))]
 
 
 class OneLineErrors(MCPServer):
@@ -71,13 +77,11 @@ def build_mcp(service: Service) -> MCPServer:
     mcp = OneLineErrors("verbatim", title="Verbatim", version=VERSION, instructions=INSTRUCTIONS, log_level="WARNING")
 
     @mcp.tool(annotations=READ_ONLY)
-    def search(query: QUESTION, k: K = 5,
-               sources: SOURCES = None, collection: COLLECTION = None) -> dict[str, Any]:
+    def search(query: QUESTION, k: K = 5, sources: SOURCES = None, collection: COLLECTION = None,
+               collections: COLLECTIONS = None) -> dict[str, Any]:
         """Ranked passages for a query (retrieval only), each with its file and character offsets."""
         with tool_errors():
-            library = service.library(collection)
-            retriever = library.answerer("extractive").retriever
-            hits = retriever.retrieve(retriever.analyzer.analyze(query), k, library.check_sources(sources))
+            hits = service.search(query, k, sources, collection, collections)
         return {"query": query, "passages": [{"rank": i, **h.to_dict()} for i, h in enumerate(hits, 1)]}
 
     @mcp.tool(annotations=READ_ONLY)
@@ -87,6 +91,7 @@ def build_mcp(service: Service) -> MCPServer:
                 "Earlier questions of the conversation, oldest first, for a follow-up question."))] = None,
             quotes_only: Annotated[bool, Field(description=QUOTES_ONLY_DOC)] = False,
             collection: COLLECTION = None,
+            collections: COLLECTIONS = None,
             ) -> dict[str, Any]:
         """Answer from the documents with verbatim, cited quotes: `answer` has [n] markers, each citation holds
         the quote, its file, section, page and offsets; `refused` is true when the documents do not answer."""
@@ -94,7 +99,7 @@ def build_mcp(service: Service) -> MCPServer:
             if not question.strip():
                 raise ValueError("question is empty")
             return service.ask(question.strip(), k, sources, history=history or (), quotes_only=quotes_only,
-                               collection=collection).to_dict()
+                               collection=collection, collections=collections).to_dict()
 
     @mcp.tool(annotations=READ_ONLY)
     def sources(collection: COLLECTION = None) -> dict[str, Any]:

@@ -6,6 +6,9 @@
                                  "k"?, "sources"?, "answerer"?, "quotes_only"? (as /api/ask)}
 
 The model id names the collection asked; a collection the key may not read is a model that does not exist.
+``verbatim:<a>+<b>`` asks several at once (``+`` is never part of a collection name): one answer, each citation
+naming its collection (qa/several.py); it exists when the key may read every one of them (not listed by
+``/v1/models``, which lists one model per collection).
 
 The last user message is the question; the earlier user messages (with the replies that followed) are its
 history: a follow-up is searched with them (``search_query`` in the answer object). The message content is the
@@ -33,7 +36,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from verbatim_qa.contract import MAX_K, QUOTES_ONLY_DOC, AnswererName
+from verbatim_qa.contract import MAX_COLLECTIONS, MAX_K, QUOTES_ONLY_DOC, AnswererName
 from verbatim_qa.qa.answer import Answer
 from verbatim_qa.qa.events import Done, Event, Token
 from verbatim_qa.qa.render import with_footnotes
@@ -118,12 +121,14 @@ def model_id(collection: str, default: str) -> str:
     return MODEL if collection == default else f"{MODEL}:{collection}"
 
 
-def collection_of(model: str, default: str) -> str | None:
-    """The collection a model id names (``verbatim``: the default; ``verbatim:<collection>``), or None."""
+def collections_of(model: str, default: str) -> list[str] | None:
+    """The collections a model id names (``verbatim``: the default; ``verbatim:<collection>``; several joined by
+    ``+``: ``verbatim:<a>+<b>``), or None when it names none."""
     if model == MODEL:
-        return default
-    prefix, _, name = model.partition(":")
-    return name if prefix == MODEL and name else None
+        return [default]
+    prefix, _, names = model.partition(":")
+    parts = names.split("+")
+    return parts if prefix == MODEL and names and all(parts) and len(parts) <= MAX_COLLECTIONS else None
 
 
 def router(service: Service) -> APIRouter:
@@ -138,14 +143,14 @@ def router(service: Service) -> APIRouter:
     @api.post("/chat/completions", response_model=None)
     def chat_completions(req: ChatRequest) -> dict | JSONResponse | StreamingResponse:
         """The answer as an OpenAI chat completion (or its chunk stream), with footnoted quotes and ``citations``."""
-        collection = collection_of(req.model, service.default)
+        collections = collections_of(req.model, service.default)
         missing = openai_error(404, f"model {req.model!r} does not exist; see /v1/models", code="model_not_found")
-        if collection is None:
+        if collections is None:
             return missing
         try:
             question, history = req.question_and_history()
             events = service.events(question, req.k, req.sources, req.answerer, history=history,
-                                    quotes_only=req.quotes_only, collection=collection)
+                                    quotes_only=req.quotes_only, collections=collections)
             first = next(events)  # validation and retrieval happen here: a bad request is an error, not a stream
         except NoAccess:  # the same reply whether the collection exists or not
             return missing

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 
 from verbatim_qa.qa.answer import Answer
@@ -87,36 +88,45 @@ def parse_lines(text: str) -> list[Record]:
 
 
 class Origins:
-    """The provenance of citations: each names its document (``doc_id``), whose text is read once and hashed."""
+    """The provenance of citations: each names its document (``doc_id``), whose text is read once and hashed.
 
-    def __init__(self, store) -> None:
+    A citation naming another collection than ``store``'s (an answer from several, qa/several.py) is read in the
+    store ``stores`` gives for that name."""
+
+    def __init__(self, store, stores: Mapping[str, object] | None = None) -> None:
         self.store = store
-        self._texts: dict[str, str | None] = {}
-        name = store.settings.deployment.collection
-        self.collection = "" if name == Deployment.collection else name
+        self.stores = {store.settings.deployment.collection: store, **(stores or {})}
+        self._texts: dict[tuple[str, str], str | None] = {}
 
     def record(self, n: int, c: Citation) -> Record | None:
         """None when the citation names no document, or its document changed or went since the answer was made."""
         if not c.doc_id:
             return None
-        if c.doc_id not in self._texts:
-            doc = self.store.load(c.doc_id)
-            self._texts[c.doc_id] = doc.text if doc is not None else None
-        text = self._texts[c.doc_id]
+        name = c.collection or self.store.settings.deployment.collection
+        store = self.stores.get(name)
+        if store is None:
+            return None
+        if (name, c.doc_id) not in self._texts:
+            doc = store.load(c.doc_id)
+            self._texts[name, c.doc_id] = doc.text if doc is not None else None
+        text = self._texts[name, c.doc_id]
         if text is None or text[c.char_start : c.char_end] != c.quote:
             return None
-        return Record(n, c.source, c.doc_id, text_sha256(text), c.char_start, c.char_end, self.collection)
+        return Record(n, c.source, c.doc_id, text_sha256(text), c.char_start, c.char_end,
+                      "" if name == Deployment.collection else name)
 
     def records(self, citations: list[Citation]) -> list[dict]:
         """The ``provenance`` list of an answer object (``ask --json``)."""
         return [r.to_dict() for c in citations if (r := self.record(c.n, c)) is not None]
 
 
-def with_extraction(answer: Answer, store) -> Answer:
-    """``answer`` with each citation's ``extracted_by`` read from its document's record (text layer or OCR)."""
+def with_extraction(answer: Answer, store, collection: str | None = None) -> Answer:
+    """``answer`` with each citation's ``extracted_by`` read from its document's record (text layer or OCR);
+    ``collection``: only the citations naming that collection (of an answer from several), read in ``store``."""
+    mine = [c for c in answer.citations if collection is None or c.collection == collection]
     kinds = {}
-    for doc_id in dict.fromkeys(c.doc_id for c in answer.citations if c.doc_id):
+    for doc_id in dict.fromkeys(c.doc_id for c in mine if c.doc_id):
         record = store.document(doc_id)
         kinds[doc_id] = record.extracted_by if record is not None else ""
-    return replace(answer, citations=[replace(c, extracted_by=kinds.get(c.doc_id, c.extracted_by))
-                                      for c in answer.citations])
+    return replace(answer, citations=[replace(c, extracted_by=kinds.get(c.doc_id, c.extracted_by)) if c in mine
+                                      else c for c in answer.citations])

@@ -22,12 +22,13 @@ from pathlib import Path
 
 from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS
 from verbatim_qa.ingest.pipeline import ingest_paths
+from verbatim_qa.qa import several
 from verbatim_qa.qa.answer import Answer, Answerer
 from verbatim_qa.qa.chain import answer_events, build_answerer
-from verbatim_qa.qa.events import Done, Event
+from verbatim_qa.qa.events import Done, Event, Retrieved
 from verbatim_qa.qa.retriever import HybridRetriever
 from verbatim_qa.settings import Settings, check_collection
-from verbatim_qa.types import DocRecord
+from verbatim_qa.types import DocRecord, ScoredChunk
 from verbatim_qa.vectorstore.embedder import get_embedder
 from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import WriterBusy
@@ -93,18 +94,11 @@ class Library:
 
     def check_sources(self, sources: list[str] | None) -> list[str] | None:
         """The restriction as given (None = all documents), or ValueError naming unknown file names."""
-        if not sources:
-            return None
-        known = {r.source for r in self.store.documents()}
-        unknown = sorted(set(sources) - known)
-        if unknown:
-            raise ValueError(f"unknown source(s): {', '.join(unknown)}")
-        return list(dict.fromkeys(sources))
+        return known_sources(sources, [self])
 
     def prepare(self, k: int | None, sources: list[str] | None, answerer: str):
         """Validate a request before answering (ValueError -> 422), so a stream never starts in error."""
-        if k is not None and not 1 <= k <= MAX_K:
-            raise ValueError(f"k must be between 1 and {MAX_K}")
+        check_k(k)
         return self.answerer(answerer), self.check_sources(sources)
 
     def events(self, question: str, k: int | None = None, sources: list[str] | None = None,
@@ -296,15 +290,53 @@ class Service:
 
     def ask(self, question: str, k: int | None = None, sources: list[str] | None = None,
             answerer: str | None = None, history: Sequence = (), quotes_only: bool = False,
-            collection: str | None = None) -> Answer:
-        *_, done = self.events(question, k, sources, answerer, history, quotes_only, collection)
+            collection: str | None = None, collections: Sequence[str] | None = None) -> Answer:
+        *_, done = self.events(question, k, sources, answerer, history, quotes_only, collection, collections)
         return done.answer
 
     def events(self, question: str, k: int | None = None, sources: list[str] | None = None,
                answerer: str | None = None, history: Sequence = (), quotes_only: bool = False,
-               collection: str | None = None) -> Iterator[Event]:
-        """``Library.events`` of the collection (validated now: NoAccess, ValueError)."""
-        return self.library(collection).events(question, k, sources, answerer, history, quotes_only)
+               collection: str | None = None, collections: Sequence[str] | None = None) -> Iterator[Event]:
+        """``Library.events`` of the collection; of several (``collection`` and ``collections`` together), their
+        fused extractive answer (qa/several.py), each citation naming its collection. Validated now (NoAccess,
+        ValueError): every collection named is checked before any is read, so one the asker may not read is the
+        same 404 as when it is asked alone, and nothing of the others is read."""
+        libraries = [self.library(name) for name in self.named(collection, collections)]
+        if len(libraries) == 1:
+            return libraries[0].events(question, k, sources, answerer, history, quotes_only)
+        check_question(question)
+        check_k(k)
+        if answerer not in (None, "auto", "extractive"):
+            self.resolve(answerer)  # an unknown kind is named as such
+            raise ValueError(several.LLM_ONE_COLLECTION)
+        return self._several(libraries, question, k, known_sources(sources, libraries), history)
+
+    def _several(self, libraries: list[Library], question: str, k: int | None, sources: list[str] | None,
+                 history: Sequence) -> Iterator[Event]:
+        bots = {lib.collection: lib.answerer("extractive") for lib in libraries}
+        answer = several.answer(bots, question, k, sources, history, self.settings)
+        yield Retrieved(answer.retrieved)
+        for lib in libraries:
+            answer = with_extraction(answer, lib.store, lib.collection)
+        yield Done(answer)
+
+    def search(self, query: str, k: int, sources: list[str] | None = None, collection: str | None = None,
+               collections: Sequence[str] | None = None) -> list[ScoredChunk]:
+        """The ``k`` best passages of the collection, or the fused ranking of several (each naming its collection);
+        every collection's right checked first, as ``events``."""
+        check_question(query)
+        libraries = [self.library(name) for name in self.named(collection, collections)]
+        sources = known_sources(sources, libraries)
+        if len(libraries) == 1:
+            retriever = libraries[0].answerer("extractive").retriever
+            return retriever.retrieve(retriever.analyzer.analyze(query), k, sources)
+        return several.retrieve({lib.collection: lib.answerer("extractive") for lib in libraries}, query, k, sources)
+
+    def named(self, collection: str | None = None, collections: Sequence[str] | None = None) -> list[str]:
+        """The collections a request names, ``collection`` and ``collections`` together, each once (by name when
+        several); the default collection when it names none."""
+        names = list(dict.fromkeys([*([collection] if collection is not None else []), *(collections or ())]))
+        return sorted(names) if len(names) > 1 else names or [self.default]
 
     def records(self, collection: str | None = None) -> list[DocRecord]:
         return self.library(collection).records()
@@ -343,6 +375,23 @@ class Service:
             return  # cut before it moved anything: the stored files are as they were
         Library._restore(upload.final, upload.previous, upload.previous.exists())
         log.warning("%s: an upload cut short by a crash was undone", upload.final)
+
+
+def check_k(k: int | None) -> None:
+    if k is not None and not 1 <= k <= MAX_K:
+        raise ValueError(f"k must be between 1 and {MAX_K}")
+
+
+def known_sources(sources: list[str] | None, libraries: Sequence[Library]) -> list[str] | None:
+    """The restriction as given (None = all documents), or ValueError naming the file names none of ``libraries``
+    holds."""
+    if not sources:
+        return None
+    known = {r.source for lib in libraries for r in lib.records()}
+    unknown = sorted(set(sources) - known)
+    if unknown:
+        raise ValueError(f"unknown source(s): {', '.join(unknown)}")
+    return list(dict.fromkeys(sources))
 
 
 def uploads_dir(settings: Settings, collection: str) -> Path:

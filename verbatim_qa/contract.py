@@ -33,3 +33,8 @@ CITATION_KEYS = frozenset({"n", "source", "title", "section", "page", "quote", "
                            "extracted_by"})
 SENTENCE_KEYS = frozenset({"text", "citations"})  # one of ``model_sentences``: an LLM answer's own words
 RETRIEVED_KEYS = frozenset({"source", "section", "char_start", "char_end", "text", "score"})
+# A citation and a retrieved passage of an answer from several collections (qa/several.py) also name their own.
+SEVERAL_KEYS = frozenset({"collection"})
+# Collections one question may name (`collections` of /api/ask and MCP, repeated --collection, `verbatim:a+b`):
+# each is searched in turn, so the bound keeps one request's work bounded.
+MAX_COLLECTIONS = 8

@@ -128,12 +128,15 @@ class ScoredChunk:
     chunk: Chunk
     score: float
     signals: dict[str, float] = field(default_factory=dict)
+    collection: str = ""  # its collection, in a ranking of several (qa/several.py); "" for one collection's
 
     def to_dict(self) -> dict:
-        """A retrieved passage as the answer contract lists it (``retrieved`` of ``ask --json``, ``search``)."""
+        """A retrieved passage as the answer contract lists it (``retrieved`` of ``ask --json``, ``search``); a
+        passage of a ranking of several collections names its ``collection``."""
         c = self.chunk
         return {"source": c.source, "section": c.section, "char_start": c.char_start, "char_end": c.char_end,
-                "text": c.text, "score": round(float(self.score), 6)}
+                "text": c.text, "score": round(float(self.score), 6),
+                **({"collection": self.collection} if self.collection else {})}
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,8 @@ class Citation:
 
     ``doc_id`` names the document (two folders may hold files of one name); ``extracted_by`` says how its text
     was read ("" a text format's own text; PDFs "text", "ocr" or "text+ocr", as ``DocRecord.extracted_by``), ""
-    when the writer did not know it."""
+    when the writer did not know it. ``collection``: the collection of the document, in an answer from several
+    (qa/several.py); "" in an answer from one, which is the collection asked."""
 
     n: int
     source: str
@@ -183,13 +187,17 @@ class Citation:
     char_end: int
     doc_id: str = ""
     extracted_by: str = ""
+    collection: str = ""
 
     @property
     def ocr(self) -> bool:
         return "ocr" in self.extracted_by
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not self.collection:
+            del d["collection"]
+        return d
 
     @classmethod
     def from_dict(cls, data: dict) -> Citation:
