@@ -53,15 +53,16 @@ class Read:
 
 
 def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk], s: Settings,
-            unmatched: tuple[str, ...] = (), bridge: NameBridge | None = None) -> Answer:
+            unmatched: tuple[str, ...] = (), bridge: NameBridge | None = None, lead: float = float("inf")) -> Answer:
     """Join neighbouring sentences of one chunk into one quote, number the quotes, and find the key fact, the
     caveat and the language note. ``bridge``: the index's Persian words by consonant skeleton (qa/names.py), to
-    read Persian quotes for English names; ``s``: the settings (``span_*`` and ``name_stem`` are read here)."""
+    read Persian quotes for English names; ``s``: the settings (``span_*`` and ``name_stem`` are read here);
+    ``lead``: the best sentence's score above the next other one (qa/extractive.py ``lead``)."""
     groups = quote_groups(picked)
     citations = [citation_for(n, g[0].chunk, g[0].sentence.char_start, g[-1].sentence.char_end)
                  for n, g in enumerate(groups, 1)]
     reads = [read(query, c, g[0].chunk.lang) for c, g in zip(citations, groups)]
-    span = key_span(query, reads, s, bridge)
+    span = key_span(query, reads, s, bridge) if lead >= s.answers.span_min_lead else None
     caveat = not_stated(query, reads, s, unmatched, bridge) or off_subject(query, reads, span, bridge, s)
     return Answer(query.text, False, citations, retrieved, answer_span=None if caveat else span, caveat=caveat,
                   language_note=language_note(query.lang, {g[0].chunk.lang for g in groups}),
