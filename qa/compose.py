@@ -201,6 +201,10 @@ def not_stated(query: Query, reads: list[Read], s: Settings, unmatched: tuple[st
     if not any(_coverage(sp, r.anchors, s.answers.span_window) >= s.answers.span_anchored
                for r in reads if r.readable for sp in r.spans) and not any(r.spans for r in reads if not r.readable):
         return f"The passages below are the nearest the documents have, but none states {_WHAT[kind]}."
+    if reads[0].readable and not reads[0].spans:  # the best evidence has no figure (date): one in a weaker quote
+        # rarely answers (PersianQA's unanswerable questions beside a paragraph's other figures): see
+        # docs/measurements.md#unanswerable-questions
+        return f"The nearest passage does not state {_WHAT[kind]}; the others may not answer the question either."
     unit = asked_unit(query.text) if kind == "number" else None
     if unit is not None and not any(unit[1].search(r.quote[sp[0]:sp[1] + s.answers.span_unit_near])
                                     for r in reads for sp in r.spans):
