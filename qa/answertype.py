@@ -81,7 +81,8 @@ _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelv
 # Persian joins the parts of a number with "و" ("یک میلیون و چهارصد هزار": one million four hundred thousand)
 _NUMBER_JOIN = r"(?:\s+و\s+|[\s-]+)"
 # a bound written before a figure is part of it: "بیش از ۶ میلیون" (more than 6 million) is not "6 million"
-_BOUND = (r"(?:(?:more than|over|about|around|nearly|almost|approximately|roughly|at least|up to|less than|"
+# ("over" is not one: "operate over 760 mm" is a preposition's)
+_BOUND = (r"(?:(?:more than|about|around|nearly|almost|approximately|roughly|at least|up to|less than|"
           r"fewer than|بیش\s*از|بیشتر\s*از|حدود|نزدیک\s*به|تقریباً|تقریبا|کمتر\s*از|دست\s*کم|بالغ\s*بر)\s+)?")
 _ORDINALS = (r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
              r"اولین|نخستین|دومین|سومین|چهارمین|پنجمین|ششمین|هفتمین|هشتمین|نهمین|دهمین|[^\s]{2,8}مین")
@@ -92,6 +93,7 @@ _SPANS = {
         rf"(?:(?:between|from)\s+{_YEAR_RX}\s+(?:and|to|until)\s+{_YEAR_RX}|{_YEAR_RX}\s*(?:[–-]|to)\s*{_YEAR_RX}|"
         rf"(?:{_D}{{1,2}}\s+)?(?:{_MONTHS_EN}|{_MONTHS_FA})(?:\s+{_D}{{1,2}},?)?\s+{_D}{{3,4}}|"
         rf"(?:{_MONTHS_EN})\s+{_D}{{1,2}}|"
+        rf"(?:(?:early|late|mid)[\s-]+)?(?:spring|summer|autumn|fall|winter)\s+(?:of\s+)?{_YEAR_RX}|"
         rf"(?<![0-9۰-۹٠-٩.,/٫٬])(?:[1۱][0-9۰-۹]|[2۲][0۰])[0-9۰-۹]{{2}}s?(?![0-9۰-۹٠-٩]|[.,/٫٬][0-9۰-۹])|"
         rf"(?:{_D}+(?:st|nd|rd|th)?\s+(?:century|centuries))|(?:قرن\s+{_D}+))",
         re.IGNORECASE),
@@ -141,7 +143,7 @@ def expected_type(question: str, lang: str) -> str | None:
     return min(found)[2] if found else None
 
 
-_COUNTED = re.compile(r"\bhow (?:many|much)\s+(?:\d+\s+)?([^\W\d_]+(?:\s+[^\W\d_]+){0,2})|چند\s+(?:تا\s+)?(\S+)",
+_COUNTED = re.compile(r"\bhow (?:many|much)\s+(?:\d+\s+)?([^\W\d_]+(?:\s+[^\W\d_]+){0,3})|چند\s+(?:تا\s+)?(\S+)",
                       re.IGNORECASE)
 _HINTS = [
     (re.compile(r"percent|percentage|proportion|share of|درصد", re.IGNORECASE), ("%", "percent", "درصد", "٪")),

@@ -304,6 +304,9 @@ class Answers:
     # the counted noun or unit may come before the figure ("active career sack leader with 136"): see
     # docs/measurements.md#hint-before
     span_hint_before: int = setting(24, "characters before a figure read for its counted noun or unit")
+    # a counted noun may follow its modifiers ("two extended metropolitan areas"): see
+    # docs/measurements.md#key-fact-confidence
+    span_hint_after: int = setting(3, "words after a figure read for its counted noun or unit")
     span_unit_near: int = setting(24,
         'characters after a figure where its unit is written ("423.2 billion cubic metres")')
     span_window: int = setting(100, "characters either side of a span in which the question's words are counted")
@@ -319,7 +322,7 @@ class Answers:
         "question terms that must be near a span for it to be the key fact (all of a question with fewer)")
     # a near tie between the best sentence and the next means the evidence does not single out the key fact's
     # sentence (PersianQA's paragraphs hold several years of one subject): see docs/measurements.md#key-fact-confidence
-    span_min_lead: float = setting(0.04,
+    span_min_lead: float = setting(0.05,
         "the best sentence's score lead over the next other sentence under which no key fact is shown")
     # "Uzbekistan's" ~ "Uzbek", "Chinese" ~ "China": an English name is mentioned by a word sharing its first letters
     name_stem: int = setting(4,
