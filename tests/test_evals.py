@@ -26,6 +26,7 @@ from verbatim_qa.evals.metrics import (
     recall_at,
     retrieval_scores,
 )
+from verbatim_qa.evals.snapshot import differences
 from verbatim_qa.evals.squad import import_squad
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +98,15 @@ def test_retrieval_scores_hand_computed():
     assert miss == {"recall@1": 0.0, "mrr@10": 0.0, "ndcg@10": 0.0}
     nothing = retrieval_scores([], [[("a", 0, 1)]], ks=(1, 5))
     assert nothing["recall@5"] == 0.0 and nothing["mrr@10"] == 0.0
+
+
+def test_snapshot_differences_ignore_path_ids_only():
+    old = {"dev": [{"answer": "1,500", "citations": [{"doc_id": "a1", "quote": "q", "char_start": 3}]}]}
+    moved_folder = {"dev": [{"answer": "1,500", "citations": [{"doc_id": "b2", "quote": "q", "char_start": 3}]}]}
+    assert differences(old, moved_folder) == []
+    moved_quote = {"dev": [{"answer": "1,500", "citations": [{"doc_id": "a1", "quote": "q", "char_start": 4}]}]}
+    assert differences(old, moved_quote) == [".dev[0].citations[0].char_start: 3 -> 4"]
+    assert differences(old, {"dev": []}) == [".dev: 1 items -> []"]
 
 
 def test_aggregate_and_mean():

