@@ -72,11 +72,18 @@ _UNITS = (r"percent|per cent|%|٪|million|billion|trillion|thousand|hundred|doll
           r"hours?|minutes?|people|persons?|members?|countries|cubic (?:metres|meters)|square (?:kilometres|"
           r"kilometers|miles|metres|meters)|acres?|hectares?|degrees?|°[CF]?|درصد|میلیون|میلیارد|هزار|صد|"
           r"تریلیون|دلار|یورو|یوان|ریال|تومان|روبل|کیلومتر|متر|مترمکعب|متر\s*مکعب|کیلوگرم|تن|سال|ماه|روز|ساعت|"
-          r"دقیقه|نفر|عضو|کشور|درجه|هکتار")
+          r"دقیقه|نفر|عضو|کشور|درجه|هکتار|مربع|مکعب")  # "متر مربع": square metres, "متر مکعب": cubic metres
 _NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
                  r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
                  r"hundred|thousand|million|billion|dozen|half|several|یک|دو|سه|چهار|پنج|شش|هفت|هشت|نه|ده|"
-                 r"یازده|دوازده|بیست|سی|چهل|پنجاه|شصت|هفتاد|هشتاد|نود|صد|هزار|میلیون|میلیارد|نیم")
+                 r"یازده|دوازده|بیست|سی|چهل|پنجاه|شصت|هفتاد|هشتاد|نود|صد|یکصد|دویست|سیصد|چهارصد|پانصد|پونصد|ششصد|هفتصد|"
+                 r"هشتصد|نهصد|هزار|میلیون|میلیارد|نیم")
+# Persian joins the parts of a number with "و" ("یک میلیون و چهارصد هزار": one million four hundred thousand)
+_NUMBER_JOIN = r"(?:\s+و\s+|[\s-]+)"
+# a bound written before a figure is part of it: "بیش از ۶ میلیون" (more than 6 million) is not "6 million"
+# ("over" is not one: "operate over 760 mm" is a preposition's)
+_BOUND = (r"(?:(?:more than|about|around|nearly|almost|approximately|roughly|at least|up to|less than|"
+          r"fewer than|بیش\s*از|بیشتر\s*از|حدود|نزدیک\s*به|تقریباً|تقریبا|کمتر\s*از|دست\s*کم|بالغ\s*بر)\s+)?")
 _ORDINALS = (r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
              r"اولین|نخستین|دومین|سومین|چهارمین|پنجمین|ششمین|هفتمین|هشتمین|نهمین|دهمین|[^\s]{2,8}مین")
 _YEAR_RX = r"(?<![0-9۰-۹٠-٩.,/٫٬])(?:[1۱][0-9۰-۹]|[2۲][0۰])[0-9۰-۹]{2}(?![0-9۰-۹٠-٩])"
@@ -86,13 +93,14 @@ _SPANS = {
         rf"(?:(?:between|from)\s+{_YEAR_RX}\s+(?:and|to|until)\s+{_YEAR_RX}|{_YEAR_RX}\s*(?:[–-]|to)\s*{_YEAR_RX}|"
         rf"(?:{_D}{{1,2}}\s+)?(?:{_MONTHS_EN}|{_MONTHS_FA})(?:\s+{_D}{{1,2}},?)?\s+{_D}{{3,4}}|"
         rf"(?:{_MONTHS_EN})\s+{_D}{{1,2}}|"
+        rf"(?:(?:early|late|mid)[\s-]+)?(?:spring|summer|autumn|fall|winter)\s+(?:of\s+)?{_YEAR_RX}|"
         rf"(?<![0-9۰-۹٠-٩.,/٫٬])(?:[1۱][0-9۰-۹]|[2۲][0۰])[0-9۰-۹]{{2}}s?(?![0-9۰-۹٠-٩]|[.,/٫٬][0-9۰-۹])|"
         rf"(?:{_D}+(?:st|nd|rd|th)?\s+(?:century|centuries))|(?:قرن\s+{_D}+))",
         re.IGNORECASE),
     "number": re.compile(
         rf"(?<![\d:]){_D}{{1,2}}:{_D}{{2}}(?![\d:])|"  # a clock's time or a duration ("3:08", "4:51 left")
-        rf"(?:[$€£¥]\s?)?{_NUM}(?:\s*(?:{_UNITS})(?!\w))*|"
-        rf"\b(?:{_NUMBER_WORDS})\b(?:[\s-]+(?:{_NUMBER_WORDS})\b)*(?:\s+(?:{_UNITS})(?!\w))?|"
+        rf"{_BOUND}(?:[$€£¥]\s?)?{_NUM}(?:\s*(?:{_UNITS})(?!\w))*|"
+        rf"{_BOUND}\b(?:{_NUMBER_WORDS})\b(?:{_NUMBER_JOIN}(?:{_NUMBER_WORDS})\b)*(?:\s+(?:{_UNITS})(?!\w))*|"
         rf"\b(?:{_ORDINALS})\b|{_D}+(?:st|nd|rd|th)\b",
         re.IGNORECASE),
     # a capitalized sequence not at a sentence's start, or at the start when two words or more long and not opened
@@ -135,7 +143,7 @@ def expected_type(question: str, lang: str) -> str | None:
     return min(found)[2] if found else None
 
 
-_COUNTED = re.compile(r"\bhow (?:many|much)\s+(?:\d+\s+)?([^\W\d_]+(?:\s+[^\W\d_]+){0,2})|چند\s+(?:تا\s+)?(\S+)",
+_COUNTED = re.compile(r"\bhow (?:many|much)\s+(?:\d+\s+)?([^\W\d_]+(?:\s+[^\W\d_]+){0,3})|چند\s+(?:تا\s+)?(\S+)",
                       re.IGNORECASE)
 _HINTS = [
     (re.compile(r"percent|percentage|proportion|share of|درصد", re.IGNORECASE), ("%", "percent", "درصد", "٪")),

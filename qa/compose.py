@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from verbatim_qa.settings import Settings
 from verbatim_qa.text.normalize import normalize_map, tokenize
 from verbatim_qa.text.reading import needs_reading, reading
+from verbatim_qa.text.stopwords import is_stop
 from verbatim_qa.types import AnswerSpan, Citation, ScoredChunk
 
 from .answer import Answer, citation_for
@@ -53,15 +54,16 @@ class Read:
 
 
 def compose(query: Query, picked: list[Candidate], retrieved: list[ScoredChunk], s: Settings,
-            unmatched: tuple[str, ...] = (), bridge: NameBridge | None = None) -> Answer:
+            unmatched: tuple[str, ...] = (), bridge: NameBridge | None = None, lead: float = float("inf")) -> Answer:
     """Join neighbouring sentences of one chunk into one quote, number the quotes, and find the key fact, the
     caveat and the language note. ``bridge``: the index's Persian words by consonant skeleton (qa/names.py), to
-    read Persian quotes for English names; ``s``: the settings (``span_*`` and ``name_stem`` are read here)."""
+    read Persian quotes for English names; ``s``: the settings (``span_*`` and ``name_stem`` are read here);
+    ``lead``: the best sentence's score above the next other one (qa/extractive.py ``lead``)."""
     groups = quote_groups(picked)
     citations = [citation_for(n, g[0].chunk, g[0].sentence.char_start, g[-1].sentence.char_end)
                  for n, g in enumerate(groups, 1)]
     reads = [read(query, c, g[0].chunk.lang) for c, g in zip(citations, groups)]
-    span = key_span(query, reads, s, bridge)
+    span = key_span(query, reads, s, bridge) if lead >= s.answers.span_min_lead else None
     caveat = not_stated(query, reads, s, unmatched, bridge) or off_subject(query, reads, span, bridge, s)
     return Answer(query.text, False, citations, retrieved, answer_span=None if caveat else span, caveat=caveat,
                   language_note=language_note(query.lang, {g[0].chunk.lang for g in groups}),
@@ -117,6 +119,8 @@ def key_span(query: Query, reads: list[Read], s: Settings, bridge: NameBridge | 
             return None
         c, a, b = r.citation, best.start, best.end
         if kind == "date" and _YEAR_ASKED.search(query.text):  # "what year": the year, not the full date
+            if len(set(_YEAR.findall(c.quote, a, b))) > 1:  # "from 2005 to 2014" for "which year": either may be it
+                return None
             year = _YEAR.search(c.quote, a, b)
             if year is not None:
                 a, b = year.span()
@@ -138,16 +142,17 @@ def placed_spans(query: Query, r: Read, s: Settings) -> list[Placed]:
         spans = [sp for sp in spans if " " in quote[sp[0] : sp[1]]] or spans
     hints = unit_hints(query.text) if kind == "number" else ()
     placed = [Placed(a, b, _coverage((a, b), _same_sentence(quote, (a, b), r.anchors), s.answers.span_window),
-                     _hinted(quote, (a, b), hints, s.answers.span_hint_before), False,
+                     _hinted(quote, (a, b), hints, s.answers.span_hint_before, s.answers.span_hint_after), False,
                      min((abs(a - x) for x, _ in r.anchors), default=0)) for a, b in spans]
     nouns = counted(query.text) if kind == "number" else ()
     if nouns and r.same_lang:  # "how many officers" is answered by a count of officers (told in its language)
-        placed = [p for p in placed if _hinted(quote, (p.start, p.end), nouns, s.answers.span_hint_before)]
+        placed = [p for p in placed if _hinted(quote, (p.start, p.end), nouns, s.answers.span_hint_before,
+                                          s.answers.span_hint_after)]
     if _HOW_MANY.search(query.text):  # a count is a cardinal: "ششمین" (sixth) does not say how many
         placed = [p for p in placed if not ordinal(quote[p.start:p.end])]
     units = [h for h in hints if h not in nouns]
     if units:  # "how much … in dollars" by a sum ("۴۱ میلیارد دلار"), a "what percentage" by a percentage
-        placed = [p for p in placed if _hinted(quote, (p.start, p.end), tuple(units), 0)]
+        placed = [p for p in placed if _hinted(quote, (p.start, p.end), tuple(units), 0, s.answers.span_hint_after)]
     return placed
 
 
@@ -171,13 +176,22 @@ def _names_in(query: Query, r: Read, bridge: NameBridge | None, s: Settings) -> 
     return not unmentioned(query.text, [words], bridge, stem=s.answers.name_stem)
 
 
-def _hinted(text: str, span: tuple[int, int], hints: tuple[str, ...], before: int) -> bool:
-    """Does the span (or the words right after it, or ``before`` characters before it) hold one of the hint words
-    ("11 points" for "how many points")?"""
+def _hinted(text: str, span: tuple[int, int], hints: tuple[str, ...], before: int, after: int) -> bool:
+    """Does the span (or the ``after`` words right after it, or ``before`` characters before it) hold one of the
+    hint words ("11 points" for "how many points", "two extended metropolitan areas" for "how many … areas")? A
+    word is matched from its start, on its first letters (``_stem``)."""
     if not hints:
         return False
-    near = text[max(0, span[0] - before) : span[1] + 16].lower()
-    return any(h[: max(3, len(h) - 2)] in near for h in hints)
+    near = " ".join([text[max(0, span[0] - before) : span[1]], *text[span[1]:].split()[:after]]).lower()
+    stems = [_stem(h) for h in hints]
+    return any(re.search(rf"(?<!\w){re.escape(w)}" if w[0].isalnum() else re.escape(w), near) for w in stems)
+
+
+def _stem(word: str) -> str:
+    """A hint word's first letters ("points" -> "poin", "متره" -> "متر"), longer when those make a function word
+    ("areas" -> "area", not "are")."""
+    stem = word[: max(3, len(word) - 2)]
+    return word[:-1] if len(word) > 3 and (is_stop(stem, "en") or is_stop(stem, "fa")) else stem
 
 
 def not_stated(query: Query, reads: list[Read], s: Settings, unmatched: tuple[str, ...],
@@ -200,13 +214,18 @@ def not_stated(query: Query, reads: list[Read], s: Settings, unmatched: tuple[st
     if not any(_coverage(sp, r.anchors, s.answers.span_window) >= s.answers.span_anchored
                for r in reads if r.readable for sp in r.spans) and not any(r.spans for r in reads if not r.readable):
         return f"The passages below are the nearest the documents have, but none states {_WHAT[kind]}."
+    if reads[0].readable and not reads[0].spans:  # the best evidence has no figure (date): one in a weaker quote
+        # rarely answers (PersianQA's unanswerable questions beside a paragraph's other figures): see
+        # docs/measurements.md#unanswerable-questions
+        return f"The nearest passage does not state {_WHAT[kind]}; the others may not answer the question either."
     unit = asked_unit(query.text) if kind == "number" else None
     if unit is not None and not any(unit[1].search(r.quote[sp[0]:sp[1] + s.answers.span_unit_near])
                                     for r in reads for sp in r.spans):
         return f"The passages below give figures, but none in {unit[0]}."
     nouns = counted(query.text) if kind == "number" else ()
     if nouns and all(r.same_lang for r in reads) and not any(
-            _hinted(r.quote, sp, nouns, s.answers.span_hint_before) for r in reads for sp in r.spans):
+            _hinted(r.quote, sp, nouns, s.answers.span_hint_before, s.answers.span_hint_after)
+            for r in reads for sp in r.spans):
         # "How many officers …" answered by quotes whose numbers count something else (checked in one language)
         return f"The passages below give figures, but none counts {' '.join(nouns)}."
     return None

@@ -68,7 +68,15 @@ def answer_with(query: Query, cands: list[Candidate], retrieved: list[ScoredChun
     ranked = rank(cands, query, s)
     if not ranked or max(calibrated(c, s) for c in ranked) < s.answers.refusal_threshold:
         return refusal(query.text, retrieved)
-    return compose(query, select(ranked, query, s), retrieved, s, unmatched, bridge)
+    return compose(query, select(ranked, query, s), retrieved, s, unmatched, bridge, lead(ranked))
+
+
+def lead(ranked: list[Candidate]) -> float:
+    """How far the best sentence scores above the next other sentence (infinite when it has no rival): a near
+    tie means the evidence does not single out one sentence, so neither its figure (the key fact) is sure."""
+    best = ranked[0]
+    rival = next((c for c in ranked[1:] if c.sentence.text != best.sentence.text), None)
+    return float("inf") if rival is None else best.score - rival.score
 
 
 def calibrated(c: Candidate, s: Settings) -> float:

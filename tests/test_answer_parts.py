@@ -140,6 +140,17 @@ def test_a_sentence_without_the_type_has_no_span():
     assert typed_spans("The smart cities are built with Chinese equipment.", "date") == []
 
 
+@pytest.mark.parametrize("text, want", [
+    ("زمین آن یک میلیون و چهارصد هزار متر مربع است.", "یک میلیون و چهارصد هزار متر مربع"),  # not "هزار متر"
+    ("ایران ایر سالیانه بیش از ۶ میلیون مسافر جابجا می‌کند.", "بیش از ۶ میلیون"),  # not "6 million"
+    ("There are more than 2,000 cameras in the capital.", "more than 2,000"),
+    ("He had five sacks and two forced fumbles.", "five"),  # two counts stay two spans
+])
+def test_a_number_span_holds_its_bound_and_every_word_of_it(text, want):
+    a, b = typed_spans(text, "number")[0]
+    assert text[a:b] == want
+
+
 # ---------------------------------------------------------------- the reading of a Persian span
 @pytest.mark.parametrize("span, want", [
     ("۴۲۳,۲ میلیارد مترمکعب", "423.2 billion cubic metres"),
@@ -152,6 +163,8 @@ def test_a_sentence_without_the_type_has_no_span():
     ("هشت سال", "eight years"),  # number words are read as digits are
     ("بیست و پنج نفر", "twenty-five people"),
     ("سه میلیارد دلار", "three billion dollars"),
+    ("بیش از ۶ میلیون", "more than 6 million"),  # the bound a number span holds is read too
+    ("حدود ۰٫۴۴ کیلومتر مربع", "about 0.44 square kilometres"),
 ])
 def test_reading_of_persian_figures(span, want):
     assert needs_reading(span, "en")

@@ -71,6 +71,25 @@ def test_a_figure_asked_for_is_the_key_fact_at_its_offsets():
     assert a.caveat is None and a.answer.startswith("**1,200**\n\n“The city")
 
 
+def test_no_key_fact_when_the_best_sentence_barely_leads():
+    # a near tie with the next sentence: the evidence does not single out the sentence whose figure would be bold
+    q, c = query("How many cameras did Almaty install?"), chunk(CITY)
+    tie = compose(q, [cand(c, 1, 0.9)], [ScoredChunk(c, 1.0)], Settings(), lead=0.01)
+    assert tie.answer_span is None and not tie.answer.startswith("**") and tie.citations
+    clear = compose(q, [cand(c, 1, 0.9)], [ScoredChunk(c, 1.0)], Settings(), lead=0.05)
+    assert clear.answer_span.text == "1,200"
+
+
+def test_a_figure_only_in_a_weaker_quote_is_caveated():
+    # the best quote states no figure: the one in the second quote rarely answers, so the answer says so
+    c = chunk("Police officers in Almaty watch the control room day and night. Surveillance grew fast in the region. "
+              "The city of Almaty has 1,200 police officers.")
+    a = answer("How many police officers are there in Almaty?", [cand(c, 0, 0.9), cand(c, 2, 0.8)])
+    assert [x.quote[:6] for x in a.citations] == ["Police", "The ci"]
+    assert a.caveat is not None and a.caveat.startswith("The nearest passage does not state the figure")
+    assert a.answer_span is None
+
+
 def test_what_year_gives_the_year_alone():
     a = answer("In what year did Almaty install its cameras?", [cand(chunk(CITY), 1, 0.9)])
     assert a.answer_span.text == "2019"

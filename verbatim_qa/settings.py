@@ -304,6 +304,9 @@ class Answers:
     # the counted noun or unit may come before the figure ("active career sack leader with 136"): see
     # docs/measurements.md#hint-before
     span_hint_before: int = setting(24, "characters before a figure read for its counted noun or unit")
+    # a counted noun may follow its modifiers ("two extended metropolitan areas"): see
+    # docs/measurements.md#key-fact-confidence
+    span_hint_after: int = setting(3, "words after a figure read for its counted noun or unit")
     span_unit_near: int = setting(24,
         'characters after a figure where its unit is written ("423.2 billion cubic metres")')
     span_window: int = setting(100, "characters either side of a span in which the question's words are counted")
@@ -317,6 +320,10 @@ class Answers:
         "the kinds of answer a key fact is shown for, comma-separated (of number, date, person, name)")
     span_min_near: int = setting(2,
         "question terms that must be near a span for it to be the key fact (all of a question with fewer)")
+    # a near tie between the best sentence and the next means the evidence does not single out the key fact's
+    # sentence (PersianQA's paragraphs hold several years of one subject): see docs/measurements.md#key-fact-confidence
+    span_min_lead: float = setting(0.05,
+        "the best sentence's score lead over the next other sentence under which no key fact is shown")
     # "Uzbekistan's" ~ "Uzbek", "Chinese" ~ "China": an English name is mentioned by a word sharing its first letters
     name_stem: int = setting(4,
         "\"Uzbekistan's\" ~ \"Uzbek\": a name is mentioned by a word sharing this many first letters")
@@ -513,7 +520,8 @@ class Settings:
                 raise bad(name, f"{getattr(v, name)} must be between 0 and 1")
         for name in ("w_chunk", "lang_offset", "w_bm25", "w_bm25_crosslingual", "w_names", "w_ordinal", "w_reference",
                      "w_navigation", "w_identifier", "w_lexical", "w_answer_type", "refusal_lift",
-                     "quote_margin", "w_answer_ordinal", "doc_margin", "history_min_idf", "w_focus"):
+                     "quote_margin", "w_answer_ordinal", "doc_margin", "history_min_idf", "w_focus",
+                     "span_min_lead"):
             if getattr(v, name) < 0:
                 raise bad(name, f"{getattr(v, name)} must not be negative")
 

@@ -36,6 +36,10 @@ _NUMBER_WORDS = {
     "هفتصد": "seven hundred", "هشتصد": "eight hundred", "نهصد": "nine hundred", "نیم": "half",
 }
 _WORDS |= _NUMBER_WORDS
+# a figure's bound, which its span holds (qa/answertype.py): "بیش از ۶ میلیون" reads "more than 6 million"
+_WORDS |= {"بیش از": "more than", "بیشتر از": "more than", "حدود": "about", "نزدیک به": "nearly",
+           "تقریباً": "approximately", "تقریبا": "approximately", "کمتر از": "less than", "دست کم": "at least",
+           "بالغ بر": "over", "متر مربع": "square metres", "متر مکعب": "cubic metres"}
 _TENS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _UNITS_1 = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _COMPOUND = re.compile(rf"\b({'|'.join(_TENS)}) and ({'|'.join(_UNITS_1)})\b")
