@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from verbatim_qa.contract import MAX_K, MAX_QUESTION_CHARS
+from verbatim_qa.ingest.loaders import document_id
 from verbatim_qa.ingest.pipeline import ingest_paths
 from verbatim_qa.qa import several
 from verbatim_qa.qa.answer import Answer, Answerer
@@ -403,5 +404,5 @@ def uploads_dir(settings: Settings, collection: str) -> Path:
 
 
 def _record_for(path: Path, store: Store) -> DocRecord | None:
-    resolved = str(path.resolve())
-    return next((r for r in store.documents() if r.path == resolved), None)
+    """The committed document of the file at ``path`` (one read by its id, not a listing of the library)."""
+    return store.document(document_id(path))

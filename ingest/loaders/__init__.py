@@ -9,8 +9,8 @@ One module a job: ``decode`` (bytes -> text, and content that is plainly another
 """
 
 from .decode import decode_text
-from .documents import SUPPORTED, load_document
+from .documents import SUPPORTED, document_id, load_document
 from .errors import LoadError
 from .files import iter_files
 
-__all__ = ["SUPPORTED", "LoadError", "decode_text", "iter_files", "load_document"]
+__all__ = ["SUPPORTED", "LoadError", "decode_text", "document_id", "iter_files", "load_document"]

@@ -20,6 +20,11 @@ _HTML = {".html", ".htm"}
 _SHORT_LINE_TITLE = {".txt", ".md", ".markdown"}
 
 
+def document_id(path: Path) -> str:
+    """The id of the document a file is: a hash of its resolved path (two folders may hold files of one name)."""
+    return content_hash(str(path.resolve()))[:16]
+
+
 def load_document(path: Path, max_bytes: int, settings: Settings | None = None) -> Document:
     """Load one file; raises LoadError (never anything else for bad input) with a one-line reason. ``settings``
     gives the PDF/OCR constants (default: ``Settings()``'s)."""
@@ -62,7 +67,7 @@ def load_document(path: Path, max_bytes: int, settings: Settings | None = None) 
 
     resolved = str(path.resolve())
     return Document(
-        doc_id=content_hash(resolved)[:16],
+        doc_id=document_id(path),
         source=path.name,
         path=resolved,
         title=_title(text, suffix, meta_title, path.stem, layout),
