@@ -57,7 +57,7 @@ def ask(
     from verbatim_qa.qa import several
     from verbatim_qa.qa.chain import build_answerer
     from verbatim_qa.qa.render import to_markdown
-    from verbatim_qa.ui.provenance import Origins, with_extraction
+    from verbatim_qa.ui.provenance import Origins, with_extraction, with_extractions
 
     if (question is None) == (questions is None):
         raise fail("give a QUESTION or --questions FILE (not both)")
@@ -70,10 +70,7 @@ def ask(
         bots = extractive(stores)
 
         def answer(q: str, history: list[str]):
-            ans = several.answer(bots, q, k, history=history)
-            for name, one in stores.items():
-                ans = with_extraction(ans, one, name)
-            return ans
+            return with_extractions(several.answer(bots, q, k, history=history), stores)
     else:
         try:
             bot = build_answerer(store.settings, store, answerer)

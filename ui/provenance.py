@@ -130,3 +130,11 @@ def with_extraction(answer: Answer, store, collection: str | None = None) -> Ans
         kinds[doc_id] = record.extracted_by if record is not None else ""
     return replace(answer, citations=[replace(c, extracted_by=kinds.get(c.doc_id, c.extracted_by)) if c in mine
                                       else c for c in answer.citations])
+
+
+def with_extractions(answer: Answer, stores: Mapping[str, object]) -> Answer:
+    """``with_extraction`` of an answer from several collections: each citation's read in the store of the
+    collection it names (``stores``: name -> store)."""
+    for name, store in stores.items():
+        answer = with_extraction(answer, store, name)
+    return answer

@@ -35,7 +35,7 @@ from verbatim_qa.vectorstore.store import Store
 from verbatim_qa.vectorstore.writer import WriterBusy
 
 from .access import ADMIN, READ, WRITE, Access, NoAccess
-from .provenance import with_extraction
+from .provenance import with_extraction, with_extractions
 from .uploads import PREVIOUS, STAGING, PendingUpload, StagedFile, UploadError, pending_uploads
 
 log = logging.getLogger(__name__)
@@ -317,9 +317,7 @@ class Service:
         bots = {lib.collection: lib.answerer("extractive") for lib in libraries}
         answer = several.answer(bots, question, k, sources, history, self.settings)
         yield Retrieved(answer.retrieved)
-        for lib in libraries:
-            answer = with_extraction(answer, lib.store, lib.collection)
-        yield Done(answer)
+        yield Done(with_extractions(answer, {lib.collection: lib.store for lib in libraries}))
 
     def search(self, query: str, k: int, sources: list[str] | None = None, collection: str | None = None,
                collections: Sequence[str] | None = None) -> list[ScoredChunk]:
